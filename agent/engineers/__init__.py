@@ -1,0 +1,1 @@
+"""Engineers propose solution code; the harness judges it. See `base.Engineer`."""

@@ -1,0 +1,48 @@
+"""The contract between the search and whoever writes solutions (built-in recipes or an LLM)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from agent.journal import Journal, Node
+from agent.run_folder import RunFolder
+from pipelines.spec import CompetitionSpec
+
+
+@dataclass
+class Brief:
+    """What an engineer knows about the competition: the spec, the data profile, the description."""
+
+    spec: CompetitionSpec
+    profile: dict[str, Any]
+    profile_text: str
+
+
+@dataclass
+class Ask:
+    """What the search policy wants next: a new draft, a better version of `parent`, or a fix of it."""
+
+    kind: Literal["draft", "improve", "debug"]
+    parent: Node | None = None
+
+
+@dataclass
+class Proposal:
+    """A solution to try: code under the solution contract, a short title and the plan behind it."""
+
+    title: str
+    plan: str
+    code: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Engineer(Protocol):
+    name: str
+
+    def propose(self, ask: Ask, brief: Brief, journal: Journal, run: RunFolder) -> Proposal | None:
+        """A proposal for `ask`, or None when this engineer has nothing (more) to offer for it."""
+        ...

@@ -1,0 +1,82 @@
+"""A compact description of the data for the engineer: what a Kaggler looks at first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines.spec import CompetitionSpec
+
+
+def _column_facts(name: str, train: pd.Series, test: pd.Series | None, kind: str) -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "name": name,
+        "kind": kind,
+        "dtype": str(train.dtype),
+        "missing": round(float(train.isna().mean()), 4),
+        "unique": int(train.nunique(dropna=True)),
+    }
+    present = train.dropna()
+    if kind == "numeric" and len(present):
+        numbers = pd.to_numeric(present, errors="coerce")
+        facts.update(min=float(numbers.min()), median=float(numbers.median()), max=float(numbers.max()))
+    elif kind == "text" and len(present):
+        text = present.astype(str)
+        facts.update(mean_chars=round(float(text.str.len().mean()), 1), mean_words=round(float(text.str.split().str.len().mean()), 1))
+    elif len(present):
+        facts["top"] = [str(v) for v in present.astype(str).value_counts().index[:5]]
+    if test is not None:
+        facts["missing_in_test"] = round(float(test.isna().mean()), 4)
+    return facts
+
+
+def profile(spec: CompetitionSpec, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
+    """Sizes, column kinds and statistics, and the target's distribution."""
+    kinds = {c: k for k, cols in (
+        ("numeric", spec.numeric_columns), ("categorical", spec.categorical_columns), ("text", spec.text_columns),
+        ("datetime", spec.datetime_columns), ("file", spec.file_columns)) for c in cols}
+    target: dict[str, Any] = {"columns": spec.target_columns, "task": spec.task}
+    if spec.task in ("binary", "multiclass"):
+        shares = train[spec.target_columns[0]].map(str).value_counts(normalize=True)
+        target["class_shares"] = {k: round(float(v), 4) for k, v in shares.head(30).items()}
+    elif spec.task == "multilabel":
+        target["positive_rate"] = {c: round(float(train[c].mean()), 4) for c in spec.target_columns}
+    else:
+        y = train[spec.target_columns].apply(pd.to_numeric, errors="coerce")
+        target.update(
+            min=float(np.nanmin(y.values)), median=float(np.nanmedian(y.values)), max=float(np.nanmax(y.values)),
+            skew=round(float(y.skew().mean()), 3),
+        )
+    return {
+        "slug": spec.slug,
+        "rows": {"train": len(train), "test": len(test)},
+        "task": spec.task,
+        "modality": spec.modality,
+        "metric": spec.metric,
+        "direction": spec.direction,
+        "id_column": spec.id_column,
+        "target": target,
+        "submission": {"columns": spec.submission_columns, "kind": spec.submission_kind},
+        "columns": [
+            _column_facts(c, train[c], test[c] if c in test.columns else None, kinds[c]) for c in kinds
+        ],
+    }
+
+
+def profile_markdown(facts: dict[str, Any]) -> str:
+    """The profile as a short text an engineer (human or LLM) reads in seconds."""
+    lines = [
+        f"# {facts['slug']}: {facts['task']} ({facts['modality']}), metric {facts['metric']} ({facts['direction']})",
+        f"train {facts['rows']['train']} rows, test {facts['rows']['test']} rows; id `{facts['id_column']}`; "
+        f"target {facts['target']}",
+        f"submission columns {facts['submission']['columns']} as {facts['submission']['kind']}",
+        "",
+        "| column | kind | dtype | missing | unique | details |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for col in facts["columns"]:
+        details = {k: v for k, v in col.items() if k not in ("name", "kind", "dtype", "missing", "unique")}
+        lines.append(f"| {col['name']} | {col['kind']} | {col['dtype']} | {col['missing']} | {col['unique']} | {details} |")
+    return "\n".join(lines)

@@ -1,0 +1,102 @@
+"""Where a run keeps everything, so that a person can read it and a killed run can resume.
+
+```
+<run>/config.json        effective settings and the source
+<run>/spec.json, data/   the competition as every candidate sees it (pipelines.rundata)
+<run>/journal.jsonl      every node (agent.journal)
+<run>/state.json         time spent in each session, for budgets across resumes
+<run>/nodes/<id>/        solution.py, standalone.py, job.json, log.txt, result.json, oof.npy, test.npy, submission.csv
+<run>/best/              the chosen node's solution, standalone script and facts
+<run>/submission.csv     the best valid submission so far
+<run>/optuna.db          tuning studies
+<run>/report.html        the report
+```
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class RunFolder:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path).resolve()
+
+    @classmethod
+    def latest(cls, runs_root: Path, slug: str) -> RunFolder | None:
+        folder = Path(runs_root) / slug
+        runs = sorted(p for p in folder.glob("*") if (p / "config.json").exists()) if folder.exists() else []
+        return cls(runs[-1]) if runs else None
+
+    def create(self) -> None:
+        (self.path / "nodes").mkdir(parents=True, exist_ok=True)
+
+    @property
+    def journal_path(self) -> Path:
+        return self.path / "journal.jsonl"
+
+    @property
+    def submission_path(self) -> Path:
+        return self.path / "submission.csv"
+
+    @property
+    def best_dir(self) -> Path:
+        return self.path / "best"
+
+    @property
+    def optuna_storage(self) -> str:
+        return f"sqlite:///{self.path / 'optuna.db'}"
+
+    def node_dir(self, node_id: str) -> Path:
+        return self.path / "nodes" / node_id
+
+    def code(self, node_id: str) -> str:
+        path = self.node_dir(node_id) / "solution.py"
+        return path.read_text() if path.exists() else ""
+
+    # --- config and time accounting --------------------------------------------------------------
+
+    def save_config(self, config: dict[str, Any]) -> None:
+        write_atomic(self.path / "config.json", json.dumps(config, indent=2, default=str))
+
+    def load_config(self) -> dict[str, Any]:
+        return json.loads((self.path / "config.json").read_text())
+
+    def seconds_used(self) -> float:
+        """Wall time spent by earlier sessions of this run (each session's last heartbeat minus its start)."""
+        state = self._state()
+        return sum(max(0.0, end - start) for start, end in state.get("sessions", []))
+
+    def start_session(self) -> None:
+        state = self._state()
+        now = time.time()
+        state.setdefault("sessions", []).append([now, now])
+        write_atomic(self.path / "state.json", json.dumps(state))
+
+    def heartbeat(self) -> None:
+        state = self._state()
+        if state.get("sessions"):
+            state["sessions"][-1][1] = time.time()
+            write_atomic(self.path / "state.json", json.dumps(state))
+
+    def _state(self) -> dict[str, Any]:
+        path = self.path / "state.json"
+        try:
+            return json.loads(path.read_text()) if path.exists() else {}
+        except json.JSONDecodeError:
+            return {}

@@ -1,0 +1,261 @@
+"""The search: a policy picks the next step, an engineer writes code, the sandbox judges it.
+
+In the spirit of AIDE: a journal of nodes, drafts first, then debugging failed leaves or
+improving the best, with Optuna tuning of the best candidate once the budget is mostly spent.
+Every node is on disk before it runs and after it ends, so a killed search resumes cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from agent.config import Settings
+from agent.display import Display
+from agent.engineers.base import Ask, Brief, Engineer, Proposal
+from agent.journal import Journal, Node
+from agent.run_folder import RunFolder, write_atomic
+from agent.sandbox import python_argv, run_sandboxed
+from pipelines.device import detect_device
+from pipelines.rundata import RunData
+from pipelines.submission import submission_problems
+from pipelines.tables import read_table
+
+log = logging.getLogger(__name__)
+
+MIN_NODE_SECONDS = 5.0
+
+
+class Budget:
+    """Wall-clock budget of the whole run, including time spent before a resume."""
+
+    def __init__(self, total: float, used_before: float = 0.0) -> None:
+        self.total = total
+        self.deadline = time.monotonic() + max(0.0, total - used_before)
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    @property
+    def used_share(self) -> float:
+        return 1.0 - self.remaining / self.total
+
+
+@dataclass
+class Action:
+    kind: Literal["draft", "improve", "debug", "tune", "stop"]
+    parent: Node | None = None
+
+
+@dataclass
+class Policy:
+    """Drafts first; then, by chance, debug a failed leaf; else improve the best; tune it at the end."""
+
+    settings: Settings
+    greater_is_better: bool
+    rng: random.Random
+    exhausted: set[str] = field(default_factory=set)
+
+    def _debuggable(self, journal: Journal) -> list[Node]:
+        return [
+            n for n in journal
+            if n.status == "failed" and n.step in ("draft", "improve", "debug") and not journal.children(n.id)
+            and journal.depth(n, "debug") < self.settings.max_debug_depth and f"debug:{n.id}" not in self.exhausted
+        ]
+
+    def next(self, journal: Journal, budget: Budget) -> Action:
+        drafts = sum(1 for n in journal if n.step == "draft")
+        if drafts < self.settings.num_drafts and "draft" not in self.exhausted:
+            return Action("draft")
+        best = journal.best(self.greater_is_better)
+        tuned = best is not None and (best.step == "tune" or any(c.step == "tune" for c in journal.children(best.id)))
+        late = budget.used_share >= 1.0 - self.settings.tune_share
+        if best is not None and not tuned and f"tune:{best.id}" not in self.exhausted and late:
+            return Action("tune", best)
+        buggy = self._debuggable(journal)
+        if buggy and self.rng.random() < self.settings.debug_prob:
+            return Action("debug", self.rng.choice(buggy))
+        if best is not None and f"improve:{best.id}" not in self.exhausted:
+            return Action("improve", best)
+        if best is not None and not tuned and f"tune:{best.id}" not in self.exhausted:
+            return Action("tune", best)
+        if buggy:
+            return Action("debug", buggy[0])
+        if "draft" not in self.exhausted:
+            return Action("draft")
+        return Action("stop")
+
+
+STANDALONE_FOOTER = '''
+
+if __name__ == "__main__":
+    # Reproduce node {node_id}: the same data, folds, seed and parameters the agent used.
+    # Writes submission.csv into the current folder and prints the cross-validation score.
+    from pipelines.standalone import reproduce
+
+    reproduce(__file__, run_dir={run_dir!r}, params={params!r}, seed={seed!r})
+'''
+
+
+class Search:
+    def __init__(self, run: RunFolder, data: RunData, brief: Brief, engineer: Engineer, settings: Settings,
+                 budget: Budget, display: Display) -> None:
+        self.run = run
+        self.data = data
+        self.spec = data.spec
+        self.brief = brief
+        self.engineer = engineer
+        self.settings = settings
+        self.budget = budget
+        self.display = display
+        self.journal = Journal(run.journal_path)
+        self.device = detect_device()
+        self.policy = Policy(settings, self.spec.greater_is_better, random.Random(settings.seed + len(self.journal)))
+        self.best = self.journal.best(self.spec.greater_is_better)
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def run_loop(self) -> Node | None:
+        for node in self.journal.close_interrupted():
+            log.info("node %s was interrupted by the previous session", node.id)
+        while self.budget.remaining > MIN_NODE_SECONDS:
+            action = self.policy.next(self.journal, self.budget)
+            log.info("next step: %s%s", action.kind, f" of node {action.parent.id}" if action.parent else "")
+            if action.kind == "stop":
+                break
+            if action.kind == "tune":
+                self._tune(action.parent)
+                continue
+            proposal = self.engineer.propose(Ask(action.kind, action.parent), self.brief, self.journal, self.run)
+            if proposal is None:
+                self.policy.exhausted.add(action.kind if action.parent is None else f"{action.kind}:{action.parent.id}")
+                continue
+            parents = [action.parent.id] if action.parent else []
+            self.execute(proposal, action.kind, parents)
+        self.run.heartbeat()
+        return self.best
+
+    def _tune(self, parent: Node) -> None:
+        self.policy.exhausted.add(f"tune:{parent.id}")
+        code = self.run.code(parent.id)
+        if "def search_space" not in code:
+            return
+        parent_seconds = parent.seconds or 30.0
+        tune_seconds = min(self.budget.remaining - 1.5 * parent_seconds - 10, self.settings.tune_share * self.budget.total)
+        if tune_seconds < 2 * parent_seconds:
+            return
+        proposal = Proposal(title=f"tune {parent.title}"[:40], plan=f"Optuna over the search space of node {parent.id}, "
+                            f"starting from its parameters, for {tune_seconds:.0f}s", code=code)
+        self.execute(proposal, "tune", [parent.id], tune_seconds=tune_seconds,
+                     timeout=tune_seconds + 1.5 * parent_seconds + 10)
+
+    # --- one node --------------------------------------------------------------------------------
+
+    def execute(self, proposal: Proposal, step: str, parents: list[str], *, tune_seconds: float | None = None,
+                timeout: float | None = None) -> Node:
+        node = Node(id=self.journal.new_id(), parents=parents, step=step, engineer=self.engineer.name,
+                    title=proposal.title, plan=proposal.plan, tokens_in=proposal.tokens_in,
+                    tokens_out=proposal.tokens_out, cost_usd=proposal.cost_usd, info=dict(proposal.info))
+        node_dir = self.run.node_dir(node.id)
+        node_dir.mkdir(parents=True, exist_ok=True)
+        (node_dir / "solution.py").write_text(proposal.code)
+        job = {"run_dir": str(self.run.path), "mode": "tune" if tune_seconds else "cv", "seed": self.settings.seed,
+               "device": self.device, "n_jobs": self.settings.n_jobs}
+        if tune_seconds:
+            job.update(tune_seconds=tune_seconds, storage=self.run.optuna_storage, study_name=f"node-{node.id}")
+        (node_dir / "job.json").write_text(json.dumps(job, indent=2))
+        self.journal.record(node)
+        self.display.update(node, self.best)
+        self.run.heartbeat()
+
+        limit = min(timeout or self.settings.node_timeout, self.budget.remaining)
+        outcome = run_sandboxed(
+            python_argv("pipelines.run", str(node_dir)), cwd=node_dir, log_path=node_dir / "log.txt",
+            timeout=limit, memory_mb=self.settings.memory_mb, n_jobs=self.settings.n_jobs,
+            limit_address_space=self.device == "cpu",
+        )
+        result = self._read_result(node_dir)
+        update = {"seconds": round(outcome.wall_seconds, 2), "peak_memory_mb": round(max(outcome.peak_rss_mb, result.get("peak_rss_mb", 0)), 1)}
+        if outcome.timed_out:
+            update.update(status="failed", error=f"timed out after {limit:.0f}s")
+        elif outcome.out_of_memory:
+            update.update(status="failed", error=f"out of memory (limit {self.settings.memory_mb} MB)")
+        elif result.get("status") == "ok" and outcome.returncode == 0 and np.isfinite(result.get("score", np.nan)):
+            update.update(status="ok", score=result["score"], fold_scores=result["fold_scores"], params=result["params"])
+            node.info.update({k: v for k, v in result.get("extra", {}).items() if v is not None})
+        else:
+            error = result.get("error") or f"exited with code {outcome.returncode}: {self._log_tail(node_dir)}"
+            update.update(status="failed", error=error)
+        node = node.model_copy(update=update)
+        if node.ok and parents and step != "ensemble":
+            parent = self.journal.get(parents[0])
+            if parent.ok:
+                sign = 1 if self.spec.greater_is_better else -1
+                node.info["gain"] = round(sign * (node.score - parent.score), 6)
+        self._write_standalone(node)
+        self.journal.record(node)
+        if node.ok:
+            self._promote_if_best(node)
+        self.display.update(node, self.best)
+        self.run.heartbeat()
+        log.info("node %s %s %s: %s %s", node.id, node.step, node.title, node.status,
+                 node.score if node.ok else node.error)
+        return node
+
+    @staticmethod
+    def _read_result(node_dir) -> dict:
+        try:
+            return json.loads((node_dir / "result.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}
+
+    @staticmethod
+    def _log_tail(node_dir, lines: int = 1) -> str:
+        try:
+            text = (node_dir / "log.txt").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "no log"
+        return " | ".join(text[-lines:]) if text else "no output"
+
+    def _write_standalone(self, node: Node) -> None:
+        node_dir = self.run.node_dir(node.id)
+        footer = STANDALONE_FOOTER.format(node_id=node.id, run_dir=str(self.run.path), params=node.params,
+                                          seed=self.settings.seed)
+        (node_dir / "standalone.py").write_text((node_dir / "solution.py").read_text() + footer)
+
+    def _is_better(self, node: Node) -> bool:
+        if self.best is None:
+            return True
+        return node.score > self.best.score if self.spec.greater_is_better else node.score < self.best.score
+
+    def _promote_if_best(self, node: Node) -> None:
+        """Make `node` the run's submission if it beats the best so far and its file is valid."""
+        if not self._is_better(node):
+            return
+        node_dir = self.run.node_dir(node.id)
+        source = node_dir / "submission.csv"
+        try:
+            problems = submission_problems(read_table(source), self.data.sample, self.spec)
+        except Exception as exc:  # a candidate's file is untrusted input
+            problems = [str(exc)]
+        if problems:
+            log.warning("node %s has a better score but an invalid submission: %s", node.id, "; ".join(problems))
+            return
+        tmp = self.run.submission_path.with_name("submission.csv.tmp")
+        shutil.copyfile(source, tmp)
+        tmp.replace(self.run.submission_path)
+        best_dir = self.run.best_dir
+        best_dir.mkdir(exist_ok=True)
+        for name in ("solution.py", "standalone.py", "submission.csv"):
+            if (node_dir / name).exists():
+                shutil.copyfile(node_dir / name, best_dir / name)
+        write_atomic(best_dir / "node.json", node.model_dump_json(indent=2))
+        self.best = node

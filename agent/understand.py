@@ -1,0 +1,425 @@
+"""From a folder of competition files to a `CompetitionSpec`: find the tables, check them, infer the task.
+
+Sources of truth, in order: command-line flags, competitions/<slug>.yaml, Kaggle's metadata,
+the MLE-bench registry, then inference from the files and the description. Every decided field
+records where it came from in `spec.sources`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines.errors import InputError
+from pipelines.metrics import get_metric
+from pipelines.spec import CompetitionSpec
+from pipelines.tables import is_table, read_table, table_stem
+from pipelines.targets import label_key
+
+log = logging.getLogger(__name__)
+
+REGRESSION_METRICS = {"rmse", "rmsle", "rmse_log", "mae", "r2", "mcrmse", "mcrmsle", "pearson", "spearman_mean_columnwise"}
+FILE_SUFFIX = re.compile(r"\.(jpe?g|png|gif|bmp|tiff?|webp|wav|mp3|flac|ogg|npy|npz|dcm|txt|json)$", re.I)
+
+
+# --- finding the files -------------------------------------------------------------------------
+
+def locate_public_dir(path: Path) -> Path:
+    """The folder the agent may read: <dir>/prepared/public, <dir>/public, or <dir> itself.
+
+    A `private/` folder beside it holds grading answers and is never read.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such folder", path)
+    if not path.is_dir():
+        raise InputError("expected a competition folder", path)
+    for candidate in (path / "prepared" / "public", path / "public"):
+        if candidate.is_dir():
+            return candidate
+    return path
+
+
+@dataclass
+class CompetitionFiles:
+    folder: Path
+    train: Path
+    test: Path
+    sample_submission: Path
+    description: Path | None
+
+
+def _extract_archives(folder: Path, extract_to: Path) -> Path:
+    """A plain Kaggle download is one `<slug>.zip`; unpack it once and read from there."""
+    archives = [p for p in folder.glob("*.zip") if not is_table(p)]
+    tables = [p for p in folder.iterdir() if p.is_file() and is_table(p)]
+    if tables or len(archives) != 1:
+        return folder
+    marker = extract_to / ".extracted"
+    if not marker.exists():
+        extract_to.mkdir(parents=True, exist_ok=True)
+        try:
+            with zipfile.ZipFile(archives[0]) as archive:
+                archive.extractall(extract_to)
+        except zipfile.BadZipFile as exc:
+            raise InputError(f"not a valid zip archive ({exc})", archives[0]) from None
+        marker.touch()
+    return extract_to
+
+
+def _pick(tables: list[Path], folder: Path, role: str, patterns: list[str]) -> Path:
+    for pattern in patterns:
+        hits = [p for p in tables if re.fullmatch(pattern, table_stem(p), re.I)]
+        if hits:
+            return sorted(hits, key=lambda p: len(p.name))[0]
+    names = ", ".join(sorted(p.name for p in tables)) or "no tables"
+    raise InputError(f"no {role} table found (looked for {patterns[0]!r}; folder has: {names})", folder)
+
+
+def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
+    folder = locate_public_dir(path)
+    if extract_to is not None:
+        folder = _extract_archives(folder, extract_to)
+    tables = [p for p in folder.iterdir() if p.is_file() and is_table(p)]
+    sample = _pick(tables, folder, "sample submission", [r"sample_?submission.*", r".*sample.*", r".*submission.*"])
+    rest = [p for p in tables if p != sample]
+    train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train"])
+    test = _pick([p for p in rest if p != train], folder, "test", [r"test", r"test.*", r".*test"])
+    description = next(
+        (p for name in ("description.md", "description.txt", "overview.md") if (p := folder / name).exists()), None
+    )
+    return CompetitionFiles(folder, train, test, sample, description)
+
+
+# --- column typing -----------------------------------------------------------------------------
+
+def column_kind(values: pd.Series) -> str:
+    """numeric, categorical, text, datetime or file: how a solution should treat a column."""
+    if pd.api.types.is_bool_dtype(values):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(values):
+        return "numeric"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "datetime"
+    present = values.dropna().astype(str)
+    if present.empty:
+        return "categorical"
+    sample = present.sample(min(len(present), 1000), random_state=0)
+    if sample.str.contains(FILE_SUFFIX).mean() > 0.9:
+        return "file"
+    if pd.to_numeric(sample, errors="coerce").notna().mean() > 0.98:
+        return "numeric"
+    if sample.str.contains(r"\d[-/:]\d|\d{4}-\d\d", regex=True).mean() > 0.9:
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+        if parsed.notna().mean() > 0.95:
+            return "datetime"
+    words = sample.str.split().str.len().mean()
+    unique_share = present.nunique() / len(present)
+    if words >= 6 or (sample.str.len().mean() >= 50 and unique_share > 0.5):
+        return "text"
+    return "categorical"
+
+
+# --- metric from the description ---------------------------------------------------------------
+
+_METRIC_PATTERNS = [
+    (r"quadratic(ally)? weighted kappa|\bqwk\b", "qwk"),
+    (r"mean column-?wise root mean squared logarithmic", "mcrmsle"),
+    (r"root mean squared? logarithmic error|\brmsle\b", "rmsle"),
+    (r"(root mean squared? error|\brmse\b)[^.]{0,80}\blog", "rmse_log"),
+    (r"mean column-?wise (area under|auc|roc)", "auc_mean_columnwise"),
+    (r"area under the (roc|receiver)|\broc[ -]auc\b|\bauc\b", "auc"),
+    (r"multi-?class (logarithmic|log) loss", "logloss_multiclass"),
+    (r"(logarithmic|log)[ -]loss|cross[- ]entropy", "logloss"),
+    (r"matthews", "mcc"),
+    (r"macro[- ]?(averaged )?f1|f1[- ]macro", "f1_macro"),
+    (r"micro[- ]?(averaged )?f1|f1[- ]micro", "f1_micro"),
+    (r"\bf1\b|f-score|f-measure", "f1"),
+    (r"mean absolute error|\bmae\b", "mae"),
+    (r"root mean squared? error|\brmse\b", "rmse"),
+    (r"coefficient of determination|\br2\b|r-squared", "r2"),
+    (r"\baccuracy\b|correctly (classified|predicted)", "accuracy"),
+]
+
+
+def metric_from_description(text: str) -> str | None:
+    """The metric a description names, reading its Evaluation/Metric section first."""
+    lowered = text.lower()
+    section = re.search(r"(evaluation|metric)[^\n]*\n?(.{0,1500})", lowered, re.S)
+    for haystack in ([section.group(0)] if section else []) + [lowered]:
+        for pattern, name in _METRIC_PATTERNS:
+            if re.search(pattern, haystack):
+                return name
+    return None
+
+
+def _adapt_metric(name: str, task: str) -> str:
+    """Description phrases are task-agnostic; the task picks the variant."""
+    if task == "multiclass" and name == "logloss":
+        return "logloss_multiclass"
+    if task == "multilabel" and name == "auc":
+        return "auc_mean_columnwise"
+    if task == "multiclass" and name == "f1":
+        return "f1_macro"
+    return name
+
+
+def _default_metric(task: str, kind: str) -> str:
+    if task == "regression":
+        return "rmse"
+    if task == "multilabel":
+        return "auc_mean_columnwise" if kind == "proba" else "f1_micro"
+    if kind == "proba":
+        return "auc" if task == "binary" else "logloss_multiclass"
+    return "accuracy"
+
+
+# --- the spec ----------------------------------------------------------------------------------
+
+def _merge_overrides(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """First layer that sets a key wins; remember which layer that was."""
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, values in layers:
+        for key, value in values.items():
+            if value is not None and key not in merged:
+                merged[key] = value
+                sources[key] = source
+    if "target_column" in merged and "target_columns" not in merged:
+        merged["target_columns"] = [merged["target_column"]]
+        sources["target_columns"] = sources["target_column"]
+    if isinstance(merged.get("target_columns"), str):
+        merged["target_columns"] = [c.strip() for c in merged["target_columns"].split(",")]
+    return merged, sources
+
+
+def _sorted_classes(values: pd.Series) -> list[Any]:
+    unique = pd.unique(values.dropna())
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = sorted(float(v) for v in unique)
+        return [int(v) if v.is_integer() else v for v in numbers]
+    if pd.api.types.is_bool_dtype(values):
+        return sorted(bool(v) for v in unique)
+    return sorted(unique.tolist(), key=label_key)
+
+
+def _is_probability_column(values: pd.Series) -> bool:
+    numeric = pd.to_numeric(values, errors="coerce")
+    return bool(numeric.notna().all() and numeric.between(0, 1).all() and (numeric % 1 != 0).any())
+
+
+def _check_ids(files: CompetitionFiles, test: pd.DataFrame, sample: pd.DataFrame, id_column: str) -> None:
+    if id_column not in sample.columns:
+        raise InputError(f"id column {id_column!r} is not a column of the sample submission", files.sample_submission)
+    if id_column not in test.columns:
+        raise InputError(f"id column {id_column!r} is missing", files.test)
+    test_ids = set(test[id_column].map(label_key))
+    sample_ids = set(sample[id_column].map(label_key))
+    if len(sample) != len(test) or test_ids != sample_ids:
+        missing, unknown = len(test_ids - sample_ids), len(sample_ids - test_ids)
+        raise InputError(
+            f"ids don't match {files.test.name} ({len(sample)} rows vs {len(test)}; "
+            f"{missing} test ids missing, {unknown} ids not in test)",
+            files.sample_submission,
+        )
+
+
+def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame,
+                  id_column: str) -> tuple[list[str], bool]:
+    """Target columns, and whether the submission has one probability column per class."""
+    wanted = [c for c in sample.columns if c != id_column]
+    if wanted and all(c in train.columns for c in wanted):
+        return wanted, False
+    only_in_train = [c for c in train.columns if c not in test.columns and c != id_column]
+    if len(only_in_train) == 1:
+        column = only_in_train[0]
+        values = {label_key(v) for v in train[column].dropna().unique()}
+        if len(wanted) > 1 and {label_key(c) for c in wanted} <= values | {label_key(c) for c in wanted}:
+            return [column], True
+        return [column], False
+    raise InputError(
+        f"cannot find the target: sample submission columns {wanted} are not in {files.train.name}, "
+        f"and {len(only_in_train)} columns are only in train {only_in_train[:5]}; pass --target",
+        files.train,
+    )
+
+
+def _infer_task(train: pd.DataFrame, targets: list[str], metric: str | None) -> str:
+    if metric in REGRESSION_METRICS:
+        return "regression"
+    values = train[targets]
+    if len(targets) > 1:
+        binary = values.apply(lambda c: set(pd.unique(c.dropna())) <= {0, 1, True, False}).all()
+        return "multilabel" if binary else "regression"
+    y = values.iloc[:, 0].dropna()
+    classification_metric = metric is not None
+    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+    if numeric and not classification_metric:
+        integral = bool((y % 1 == 0).all())
+        if not (integral and y.nunique() <= 30):
+            return "regression"
+    return "binary" if y.nunique() == 2 else "multiclass"
+
+
+def build_spec(
+    slug: str,
+    files: CompetitionFiles,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    sample: pd.DataFrame,
+    layers: list[tuple[str, dict[str, Any]]],
+) -> CompetitionSpec:
+    """Decide every field of the spec; raise InputError naming the file when the data can't fit."""
+    given, sources = _merge_overrides(layers)
+    description = files.description.read_text(errors="replace") if files.description else ""
+
+    id_column = given.get("id_column") or sample.columns[0]
+    sources.setdefault("id_column", "inferred")
+    _check_ids(files, test, sample, id_column)
+
+    if "target_columns" in given:
+        targets = list(given["target_columns"])
+        missing = [c for c in targets if c not in train.columns]
+        if missing:
+            raise InputError(f"target column(s) {missing} not found; columns are {list(train.columns)[:20]}", files.train)
+        wanted = [c for c in sample.columns if c != id_column]
+        per_class = len(targets) == 1 and wanted != targets
+    else:
+        targets, per_class = _find_targets(files, train, test, sample, id_column)
+        sources["target_columns"] = "inferred"
+    if train[targets].isna().all().any():
+        raise InputError(f"target column(s) {targets} are empty", files.train)
+
+    metric = given.get("metric")
+    if metric is None and (described := metric_from_description(description)):
+        metric, sources["metric"] = described, "description"
+    task = given.get("task") or _infer_task(train, targets, metric)
+    sources.setdefault("task", "inferred")
+
+    classes: list[Any] = []
+    if task in ("binary", "multiclass"):
+        classes = _sorted_classes(train[targets[0]])
+        if per_class:
+            known = {label_key(c) for c in classes}
+            classes += [c for c in sample.columns if c != id_column and label_key(c) not in known]
+    elif task == "multilabel":
+        classes = list(targets)
+
+    submission_columns = [c for c in sample.columns if c != id_column]
+    if task == "regression":
+        kind = "value"
+    elif per_class or (task == "binary" and _is_probability_column(sample[submission_columns[0]])):
+        kind = "proba"
+    elif metric is not None and get_metric(metric).needs == "proba":
+        kind = "proba"
+    else:
+        kind = "label"
+
+    if metric is None:
+        metric, sources["metric"] = _default_metric(task, kind), "inferred"
+    elif sources.get("metric") == "description":
+        metric = _adapt_metric(metric, task)
+    metric = get_metric(metric).name
+    direction = given.get("direction") or ("maximize" if get_metric(metric).greater_is_better else "minimize")
+    sources.setdefault("direction", "metric")
+
+    feature_cols = [c for c in train.columns if c not in targets and c != id_column]
+    absent = [c for c in feature_cols if c not in test.columns]
+    if absent and len(absent) * 2 >= len(feature_cols):
+        raise InputError(f"test table lacks {len(absent)} of train's {len(feature_cols)} input columns: {absent[:8]}",
+                         files.test)
+    if absent:
+        log.warning("%s: columns %s are only in train; they cannot be used as inputs", files.test, absent)
+    kinds: dict[str, list[str]] = {"numeric": [], "categorical": [], "text": [], "datetime": [], "file": []}
+    for column in feature_cols:
+        if column not in absent:
+            kinds[column_kind(train[column])].append(column)
+    for key in ("group_column", "time_column"):
+        if given.get(key) and given[key] not in train.columns:
+            raise InputError(f"{key.replace('_', ' ')} {given[key]!r} is not a column", files.train)
+
+    has_text, has_files = bool(kinds["text"]), bool(kinds["file"])
+    has_tabular = bool(kinds["numeric"] or kinds["categorical"] or kinds["datetime"])
+    modality = "mixed" if (has_text + has_files + has_tabular) > 1 else "text" if has_text else "image" if has_files else "tabular"
+    if has_text and not has_files and len(kinds["numeric"]) + len(kinds["categorical"]) <= 3:
+        modality = "text"
+
+    return CompetitionSpec(
+        slug=slug,
+        data_dir=files.folder,
+        train_file=files.train,
+        test_file=files.test,
+        sample_submission_file=files.sample_submission,
+        description=description,
+        id_column=id_column,
+        target_columns=targets,
+        task=task,
+        modality=modality,
+        classes=classes,
+        submission_columns=submission_columns,
+        submission_kind=kind,
+        metric=metric,
+        direction=direction,
+        text_columns=kinds["text"],
+        categorical_columns=kinds["categorical"],
+        numeric_columns=kinds["numeric"],
+        datetime_columns=kinds["datetime"],
+        file_columns=kinds["file"],
+        group_column=given.get("group_column"),
+        time_column=given.get("time_column"),
+        sources=sources,
+    )
+
+
+def load_tables(files: CompetitionFiles) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    train, test, sample = (read_table(p) for p in (files.train, files.test, files.sample_submission))
+    for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):
+        if frame.empty:
+            raise InputError("table has a header but no rows", path)
+    return train, test, sample
+
+
+def clean_train(train: pd.DataFrame, spec: CompetitionSpec) -> pd.DataFrame:
+    """Rows without a target teach nothing; drop them."""
+    keep = train[spec.target_columns].notna().all(axis=1)
+    if not keep.all():
+        log.warning("dropping %d train rows without a target", int((~keep).sum()))
+    return train.loc[keep].reset_index(drop=True)
+
+
+def make_folds(train: pd.DataFrame, spec: CompetitionSpec, n_folds: int, seed: int) -> np.ndarray:
+    """Fold index per row; -1 marks rows that are only ever trained on (the earliest, for time splits)."""
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+
+    n = len(train)
+    n_folds = max(2, min(n_folds, n // 2))
+    folds = np.full(n, -1)
+    if spec.time_column:
+        order = np.argsort(pd.to_datetime(train[spec.time_column], errors="coerce").to_numpy(), kind="stable")
+        chunks = np.array_split(order, n_folds + 1)
+        for k, rows in enumerate(chunks[1:]):
+            folds[rows] = k
+        return folds
+    if spec.group_column:
+        splitter = GroupKFold(n_splits=n_folds)
+        groups = train[spec.group_column].astype(str).to_numpy()
+        splits = splitter.split(np.zeros(n), groups=groups)
+    elif spec.task in ("binary", "multiclass"):
+        y = train[spec.target_columns[0]].map(label_key)
+        smallest = y.value_counts().min()
+        if smallest >= n_folds:
+            splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n), y)
+        else:
+            splits = KFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n))
+    else:
+        splits = KFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n))
+    for k, (_, valid) in enumerate(splits):
+        folds[valid] = k
+    return folds

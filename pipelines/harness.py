@@ -1,0 +1,323 @@
+"""Cross-validation and tuning of a solution: the code no engineer writes.
+
+Leak-proof by construction: for each fold, `features(train, test, ctx)` is called with the
+fold's training rows as `train` and the fold's validation rows *without their target*,
+followed by the test rows, as `test`. An encoder fitted on "all rows" therefore never sees a
+validation label, and validation rows are treated exactly like test rows.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+import scipy.sparse as sp
+
+from pipelines.context import Context
+from pipelines.metrics import Metric, get_metric
+from pipelines.targets import encode_target, score
+
+log = logging.getLogger(__name__)
+
+
+class SolutionError(Exception):
+    """A solution broke the contract (wrong shapes, missing function): the node fails with this."""
+
+
+def load_solution(path: Path) -> ModuleType:
+    """Import a solution file as a module and check it offers one of the two contracts."""
+    spec = importlib.util.spec_from_file_location("solution", path)
+    if spec is None or spec.loader is None:
+        raise SolutionError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    has_parts = callable(getattr(module, "features", None)) and callable(getattr(module, "model", None))
+    if not has_parts and not callable(getattr(module, "fit_predict", None)):
+        raise SolutionError("a solution defines features(train, test, ctx) and model(params, ctx), or fit_predict(...)")
+    return module
+
+
+# --- target transforms: models fit a log target when the metric is on a log scale -------------
+
+def target_transform(metric: Metric, y: np.ndarray) -> str | None:
+    """'log1p' for RMSLE-type metrics, 'log' for RMSE of log; None otherwise."""
+    if metric.name in ("rmsle", "mcrmsle") and np.nanmin(y) >= 0:
+        return "log1p"
+    if metric.name == "rmse_log" and np.nanmin(y) > 0:
+        return "log"
+    return None
+
+
+def _forward(y: np.ndarray, transform: str | None) -> np.ndarray:
+    return {"log1p": np.log1p, "log": np.log, None: lambda v: v}[transform](y)
+
+
+def _inverse(y: np.ndarray, transform: str | None) -> np.ndarray:
+    return {"log1p": np.expm1, "log": np.exp, None: lambda v: v}[transform](y)
+
+
+# --- features ----------------------------------------------------------------------------------
+
+@dataclass
+class FoldData:
+    """One fold's matrices, computed once and reused by every tuning trial."""
+
+    fold: int
+    train_rows: np.ndarray
+    valid_rows: np.ndarray
+    X_train: Any
+    X_valid: Any
+    X_test: Any
+
+
+def _n_rows(X: Any) -> int:
+    return X.shape[0]
+
+
+def _rows(X: Any, start: int, stop: int) -> Any:
+    if isinstance(X, (pd.DataFrame, pd.Series)):
+        return X.iloc[start:stop].reset_index(drop=True)
+    if sp.issparse(X):
+        return X.tocsr()[start:stop]
+    return X[start:stop]
+
+
+def _check_features(X_train: Any, X_rest: Any, n_train: int, n_rest: int) -> None:
+    for X, n, name in ((X_train, n_train, "train"), (X_rest, n_rest, "test")):
+        if not hasattr(X, "shape"):
+            raise SolutionError(f"features() returned {type(X).__name__} for {name}; expected a DataFrame or array")
+        if _n_rows(X) != n:
+            raise SolutionError(f"features() returned {_n_rows(X)} rows for {name}, expected {n}")
+    if isinstance(X_train, pd.DataFrame) and isinstance(X_rest, pd.DataFrame):
+        if list(X_train.columns) != list(X_rest.columns):
+            raise SolutionError("features() returned different columns for train and test")
+    elif X_train.ndim > 1 and X_rest.ndim > 1 and X_train.shape[1] != X_rest.shape[1]:
+        raise SolutionError(f"features() returned {X_train.shape[1]} columns for train and {X_rest.shape[1]} for test")
+
+
+def fold_features(
+    solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, folds: np.ndarray, ctx: Context
+) -> list[FoldData]:
+    """Run the solution's features() once per fold, never showing it a validation label."""
+    targets = ctx.spec.target_columns
+    test_inputs = test.drop(columns=[c for c in targets if c in test.columns])
+    out = []
+    for k in sorted(set(folds[folds >= 0].tolist())):
+        # Time-ordered folds train on the past only; the others on every other fold.
+        train_rows = np.flatnonzero(folds < k if ctx.spec.time_column else folds != k)
+        valid_rows = np.flatnonzero(folds == k)
+        fold_train = train.iloc[train_rows].reset_index(drop=True)
+        fold_rest = pd.concat(
+            [train.iloc[valid_rows].drop(columns=targets), test_inputs], ignore_index=True
+        )
+        X_train, X_rest = solution.features(fold_train, fold_rest, ctx)
+        _check_features(X_train, X_rest, len(train_rows), len(fold_rest))
+        n_valid = len(valid_rows)
+        out.append(
+            FoldData(k, train_rows, valid_rows, X_train, _rows(X_rest, 0, n_valid), _rows(X_rest, n_valid, _n_rows(X_rest)))
+        )
+    return out
+
+
+# --- fitting -----------------------------------------------------------------------------------
+
+def predict_raw(estimator: Any, X: Any, ctx: Context) -> np.ndarray:
+    """Raw predictions: positive-class probability, probability matrix, or values."""
+    task = ctx.spec.task
+    if task == "regression":
+        return np.asarray(estimator.predict(X), dtype=np.float64)
+    if not hasattr(estimator, "predict_proba"):
+        raise SolutionError(f"{type(estimator).__name__} has no predict_proba; classification needs probabilities")
+    proba = estimator.predict_proba(X)
+    if task == "multilabel":
+        if isinstance(proba, list):
+            proba = np.column_stack([p[:, -1] for p in proba])
+        return np.asarray(proba, dtype=np.float64)
+    proba = np.asarray(proba, dtype=np.float64)
+    k = ctx.spec.n_classes
+    seen = getattr(estimator, "classes_", None)
+    if proba.shape[1] != k:
+        if seen is None:
+            raise SolutionError(f"predict_proba returned {proba.shape[1]} columns, expected {k}")
+        full = np.zeros((proba.shape[0], k))
+        full[:, np.asarray(seen, dtype=int)] = proba
+        proba = full
+    return proba[:, 1] if task == "binary" else proba
+
+
+def _raw_shape(ctx: Context, n: int) -> tuple[int, ...]:
+    spec = ctx.spec
+    if spec.task == "multiclass":
+        return (n, spec.n_classes)
+    if spec.task == "multilabel" or (spec.task == "regression" and len(spec.target_columns) > 1):
+        return (n, len(spec.target_columns))
+    return (n,)
+
+
+@dataclass
+class CVResult:
+    """Out-of-fold and test predictions of one configuration, with its scores."""
+
+    oof: np.ndarray
+    test: np.ndarray
+    fold_scores: list[float]
+    score: float
+    params: dict[str, Any]
+    seconds: float
+    n_features: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def oof_score(y: np.ndarray, oof: np.ndarray, folds: np.ndarray, ctx: Context, metric: Metric) -> float:
+    """The metric on every validated row at once (rows never validated are left out)."""
+    mask = folds >= 0
+    return score(y[mask], oof[mask], ctx.spec, metric)
+
+
+def run_folds(
+    solution: ModuleType,
+    fold_data: list[FoldData],
+    y: np.ndarray,
+    n_test: int,
+    params: dict[str, Any],
+    ctx: Context,
+    metric: Metric,
+    transform: str | None,
+    on_fold: Any = None,
+) -> CVResult:
+    """Fit model(params) on each fold; average the folds' test predictions."""
+    start = time.perf_counter()
+    oof = np.full(_raw_shape(ctx, len(y)), np.nan)
+    test = np.zeros(_raw_shape(ctx, n_test))
+    fold_scores = []
+    for i, fd in enumerate(fold_data):
+        estimator = solution.model(dict(params), ctx)
+        y_fit = _forward(y[fd.train_rows], transform) if ctx.spec.task == "regression" else y[fd.train_rows]
+        estimator.fit(fd.X_train, y_fit)
+        pred_valid = predict_raw(estimator, fd.X_valid, ctx)
+        pred_test = predict_raw(estimator, fd.X_test, ctx)
+        if ctx.spec.task == "regression":
+            pred_valid, pred_test = _inverse(pred_valid, transform), _inverse(pred_test, transform)
+        oof[fd.valid_rows] = pred_valid.reshape(oof[fd.valid_rows].shape)
+        test += pred_test.reshape(test.shape) / len(fold_data)
+        fold_scores.append(score(y[fd.valid_rows], pred_valid, ctx.spec, metric))
+        if on_fold is not None:
+            on_fold(i, fold_scores)
+    folds = np.full(len(y), -1)
+    for fd in fold_data:
+        folds[fd.valid_rows] = fd.fold
+    n_features = fd.X_train.shape[1] if fold_data and getattr(fd.X_train, "ndim", 1) > 1 else None
+    return CVResult(
+        oof=oof,
+        test=test,
+        fold_scores=fold_scores,
+        score=oof_score(y, oof, folds, ctx, metric),
+        params=dict(params),
+        seconds=time.perf_counter() - start,
+        n_features=n_features,
+    )
+
+
+def _check_predictions(name: str, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 2 and len(shape) == 1 and values.shape[1] == 2:
+        values = values[:, 1]
+    if values.shape != shape:
+        raise SolutionError(f"fit_predict returned {name} of shape {values.shape}, expected {shape}")
+    return values
+
+
+def cross_validate(
+    solution: ModuleType,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    folds: np.ndarray,
+    ctx: Context,
+    params: dict[str, Any] | None = None,
+) -> CVResult:
+    """Score a solution under the run's folds with the competition's metric."""
+    metric = get_metric(ctx.spec.metric)
+    y = encode_target(train, ctx.spec)
+    if callable(getattr(solution, "fit_predict", None)):
+        start = time.perf_counter()
+        oof, test_pred = solution.fit_predict(train, test.drop(columns=ctx.spec.target_columns, errors="ignore"), folds, ctx)
+        oof = _check_predictions("oof", oof, _raw_shape(ctx, len(train)))
+        test_pred = _check_predictions("test", test_pred, _raw_shape(ctx, len(test)))
+        fold_scores = [score(y[folds == k], oof[folds == k], ctx.spec, metric) for k in sorted(set(folds[folds >= 0]))]
+        return CVResult(oof, test_pred, fold_scores, oof_score(y, oof, folds, ctx, metric), {}, time.perf_counter() - start)
+    params = {**getattr(solution, "PARAMS", {}), **(params or {})}
+    transform = getattr(solution, "TARGET_TRANSFORM", target_transform(metric, y))
+    fold_data = fold_features(solution, train, test, folds, ctx)
+    result = run_folds(solution, fold_data, y, len(test), params, ctx, metric, transform)
+    result.extra["target_transform"] = transform
+    return result
+
+
+def tune(
+    solution: ModuleType,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    folds: np.ndarray,
+    ctx: Context,
+    *,
+    timeout: float,
+    storage: str | None = None,
+    study_name: str = "tune",
+    n_trials: int | None = None,
+) -> tuple[CVResult, optuna.Study]:
+    """Optuna over the solution's search_space, starting from its PARAMS, pruning weak trials fold by fold.
+
+    Features are computed once per fold and shared by all trials; the best trial's predictions are
+    kept, so no final re-fit is needed.
+    """
+    if not callable(getattr(solution, "search_space", None)):
+        raise SolutionError("tuning needs a search_space(trial) function in the solution")
+    metric = get_metric(ctx.spec.metric)
+    y = encode_target(train, ctx.spec)
+    base = dict(getattr(solution, "PARAMS", {}))
+    transform = getattr(solution, "TARGET_TRANSFORM", target_transform(metric, y))
+    fold_data = fold_features(solution, train, test, folds, ctx)
+    sign = 1.0 if metric.greater_is_better else -1.0
+    best: dict[str, CVResult] = {}
+
+    def objective(trial: optuna.Trial) -> float:
+        params = {**base, **solution.search_space(trial)}
+
+        def report(i: int, fold_scores: list[float]) -> None:
+            trial.report(float(np.mean(fold_scores)), i)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+
+        result = run_folds(solution, fold_data, y, len(test), params, ctx, metric, transform, on_fold=report)
+        if not math.isfinite(result.score):
+            raise SolutionError(f"trial produced a non-finite score {result.score}")
+        if "best" not in best or sign * result.score > sign * best["best"].score:
+            best["best"] = result
+        return result.score
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        load_if_exists=True,
+        direction="maximize" if metric.greater_is_better else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=ctx.seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
+    )
+    if not study.trials:
+        study.enqueue_trial(base, skip_if_exists=True)
+    study.optimize(objective, timeout=timeout, n_trials=n_trials, catch=(ValueError, ArithmeticError))
+    if "best" not in best:
+        raise SolutionError("no tuning trial finished within the time limit")
+    result = best["best"]
+    result.extra.update(target_transform=transform, trials=len(study.trials))
+    return result, study

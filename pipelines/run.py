@@ -1,0 +1,90 @@
+"""Entry point of a candidate's child process: `python -m pipelines.run <node_dir>`.
+
+Reads `<node_dir>/job.json`, runs the solution in `<node_dir>/solution.py` under the harness,
+and writes `result.json`, `oof.npy`, `test.npy` and `submission.csv` into the node folder.
+The parent process never imports candidate code; it only reads these files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipelines.context import Context
+from pipelines.harness import CVResult, cross_validate, load_solution, tune
+from pipelines.rundata import RunData
+from pipelines.submission import write_submission
+from pipelines.targets import submission_frame
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _json_safe(params: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(params, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def save_result(node_dir: Path, data: RunData, result: CVResult) -> dict[str, Any]:
+    """Write predictions and the validated submission; return what goes into result.json."""
+    np.save(node_dir / "oof.npy", result.oof)
+    np.save(node_dir / "test.npy", result.test)
+    ids = data.test[data.spec.id_column]
+    submission = submission_frame(ids, result.test, data.spec, result.extra.get("threshold"))
+    write_submission(submission, data.sample, data.spec, node_dir / "submission.csv")
+    return {
+        "status": "ok",
+        "score": result.score,
+        "fold_scores": result.fold_scores,
+        "params": _json_safe(result.params),
+        "seconds": result.seconds,
+        "n_features": result.n_features,
+        "extra": _json_safe(result.extra),
+    }
+
+
+def run_job(node_dir: Path) -> dict[str, Any]:
+    job = json.loads((node_dir / "job.json").read_text())
+    data = RunData.load(Path(job["run_dir"]))
+    ctx = Context(
+        spec=data.spec, seed=job.get("seed", 0), device=job.get("device", "cpu"),
+        n_jobs=job.get("n_jobs", 1), workdir=node_dir,
+    )
+    solution = load_solution(node_dir / "solution.py")
+    if job.get("mode") == "tune":
+        result, _ = tune(
+            solution, data.train, data.test, data.folds, ctx,
+            timeout=job["tune_seconds"], storage=job.get("storage"), study_name=job.get("study_name", "tune"),
+        )
+    else:
+        result = cross_validate(solution, data.train, data.test, data.folds, ctx, job.get("params"))
+    return save_result(node_dir, data, result)
+
+
+def main(argv: list[str] | None = None) -> int:
+    node_dir = Path((argv if argv is not None else sys.argv[1:])[0]).resolve()
+    os.chdir(node_dir)
+    try:
+        outcome = run_job(node_dir)
+        code = 0
+    except BaseException as exc:  # the candidate is untrusted: every failure becomes a failed node
+        traceback.print_exc()
+        lines = traceback.format_exception_only(type(exc), exc)
+        outcome = {"status": "failed", "error": lines[-1].strip() if lines else type(exc).__name__}
+        code = 1
+    outcome["peak_rss_mb"] = _peak_rss_mb()
+    tmp = node_dir / "result.json.tmp"
+    tmp.write_text(json.dumps(outcome, indent=2))
+    tmp.replace(node_dir / "result.json")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""What a competition asks for, in one typed object shared by the agent and every solution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Task = Literal["binary", "multiclass", "multilabel", "regression"]
+Modality = Literal["tabular", "text", "image", "mixed"]
+SubmissionKind = Literal["label", "proba", "value"]
+
+
+class CompetitionSpec(BaseModel):
+    """Everything the harness must get right: columns, task, metric, and the submission format.
+
+    `classes` are the target's original values in a fixed order (sorted); predictions for
+    binary and multiclass tasks are indexed by position in this list, and the positive class of
+    a binary task is `classes[1]`. For multilabel tasks `classes` are the label columns.
+    """
+
+    slug: str
+    data_dir: Path
+    train_file: Path
+    test_file: Path
+    sample_submission_file: Path
+    description: str = ""
+
+    id_column: str
+    target_columns: list[str]
+    task: Task
+    modality: Modality = "tabular"
+    classes: list[Any] = Field(default_factory=list)
+
+    submission_columns: list[str]
+    submission_kind: SubmissionKind
+
+    metric: str
+    direction: Literal["maximize", "minimize"]
+
+    text_columns: list[str] = Field(default_factory=list)
+    categorical_columns: list[str] = Field(default_factory=list)
+    numeric_columns: list[str] = Field(default_factory=list)
+    datetime_columns: list[str] = Field(default_factory=list)
+    file_columns: list[str] = Field(default_factory=list)
+    group_column: str | None = None
+    time_column: str | None = None
+
+    sources: dict[str, str] = Field(
+        default_factory=dict, description="where each decided field came from: flag, yaml, registry, kaggle, inferred"
+    )
+
+    @property
+    def feature_columns(self) -> list[str]:
+        """Columns a solution may use as inputs (everything but id and targets)."""
+        return self.text_columns + self.categorical_columns + self.numeric_columns + self.datetime_columns + self.file_columns
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task in ("binary", "multiclass", "multilabel")
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def greater_is_better(self) -> bool:
+        return self.direction == "maximize"

@@ -1,0 +1,66 @@
+"""Check a submission against sample_submission before anyone writes or uploads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.spec import CompetitionSpec
+from pipelines.targets import label_key
+
+
+def _id_keys(values: pd.Series) -> pd.Series:
+    return values.map(label_key)
+
+
+def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec) -> list[str]:
+    """Every reason this submission would be rejected; empty when it is valid."""
+    problems = []
+    if list(submission.columns) != list(sample.columns):
+        problems.append(f"columns {list(submission.columns)} differ from sample_submission's {list(sample.columns)}")
+        return problems
+    if len(submission) != len(sample):
+        problems.append(f"{len(submission)} rows, sample_submission has {len(sample)}")
+    ids = _id_keys(submission[spec.id_column])
+    if ids.duplicated().any():
+        problems.append(f"{int(ids.duplicated().sum())} duplicated ids")
+    expected = set(_id_keys(sample[spec.id_column]))
+    missing, unknown = expected - set(ids), set(ids) - expected
+    if missing:
+        problems.append(f"{len(missing)} ids of sample_submission missing")
+    if unknown:
+        problems.append(f"{len(unknown)} ids not in sample_submission")
+    for col in spec.submission_columns:
+        values = submission[col]
+        if values.isna().any():
+            problems.append(f"column {col!r} has {int(values.isna().sum())} empty values")
+            continue
+        if spec.submission_kind in ("proba", "value") or spec.task == "regression":
+            numeric = pd.to_numeric(values, errors="coerce")
+            if numeric.isna().any() or not np.isfinite(numeric.to_numpy(dtype=float)).all():
+                problems.append(f"column {col!r} has non-numeric or infinite values")
+            elif spec.submission_kind == "proba" and ((numeric < 0) | (numeric > 1)).any():
+                problems.append(f"column {col!r} has probabilities outside [0, 1]")
+        elif spec.task in ("binary", "multiclass"):
+            allowed = {label_key(c) for c in spec.classes}
+            bad = set(values.map(label_key)) - allowed
+            if bad:
+                problems.append(f"column {col!r} has labels outside {spec.classes}: {sorted(bad)[:5]}")
+    return problems
+
+
+def write_submission(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec, path: Path) -> None:
+    """Validate, order rows as in sample_submission, and write atomically."""
+    problems = submission_problems(submission, sample, spec)
+    if problems:
+        raise ValueError("invalid submission: " + "; ".join(problems))
+    order = pd.Series(range(len(sample)), index=_id_keys(sample[spec.id_column]).to_numpy())
+    ordered = submission.iloc[np.argsort(order.loc[_id_keys(submission[spec.id_column]).to_numpy()].to_numpy())]
+    ordered = ordered.reset_index(drop=True)
+    ordered[spec.id_column] = sample[spec.id_column].to_numpy()
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    ordered.to_csv(tmp, index=False)
+    tmp.replace(path)

@@ -1,0 +1,146 @@
+"""Read a competition's tables, whatever format Kaggle shipped them in, with one-line errors.
+
+Kaggle ships CSV most of the time, sometimes zipped, sometimes JSON or parquet. Every read goes
+through `read_table`, so a bad file always fails the same way: an `InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.errors import InputError
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".pq")
+COMPRESSED_SUFFIXES = (".zip", ".gz", ".bz2", ".xz")
+
+
+def table_stem(path: Path) -> str:
+    """`train.csv.zip` -> `train`: the name without table or compression suffixes."""
+    name = path.name
+    for suffix in COMPRESSED_SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    for suffix in TABLE_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def is_table(path: Path) -> bool:
+    name = path.name.lower()
+    for suffix in COMPRESSED_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name.endswith(TABLE_SUFFIXES) or (path.suffix.lower() == ".zip" and _zip_holds_one_table(path))
+
+
+def _zip_holds_one_table(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return len(names) == 1 and names[0].lower().endswith(TABLE_SUFFIXES)
+
+
+def _table_format(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in COMPRESSED_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    for fmt in ("csv", "tsv", "jsonl", "json", "parquet", "pq"):
+        if name.endswith("." + fmt):
+            return "parquet" if fmt == "pq" else fmt
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            inner = [n for n in archive.namelist() if not n.endswith("/")][0]
+        return _table_format(Path(inner))
+    return "csv"
+
+
+def _open_bytes(path: Path) -> bytes:
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = [n for n in archive.namelist() if not n.endswith("/")]
+                if len(members) != 1:
+                    raise InputError(f"zip archive holds {len(members)} files, expected one table", path)
+                return archive.read(members[0])
+        except zipfile.BadZipFile as exc:
+            raise InputError(f"not a valid zip archive ({exc})", path) from None
+    return path.read_bytes()
+
+
+def read_table(path: Path, **read_kwargs) -> pd.DataFrame:
+    """Read a CSV/TSV/JSON/JSONL/parquet table, optionally zipped or gzipped.
+
+    Raises InputError (file named, one line) for a missing, empty, non-UTF-8 or malformed file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path)
+    if path.is_dir():
+        raise InputError("expected a table, found a folder", path)
+    if path.stat().st_size == 0:
+        raise InputError("file is empty", path)
+    fmt = _table_format(path)
+    try:
+        if fmt == "parquet":
+            frame = pd.read_parquet(path, **read_kwargs)
+        elif fmt in ("json", "jsonl"):
+            raw = _decompressed(path)
+            frame = pd.read_json(io.BytesIO(raw), lines=fmt == "jsonl", **read_kwargs)
+        else:
+            raw = _decompressed(path)
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); re-save it as UTF-8",
+                    path,
+                ) from None
+            if not text.strip():
+                raise InputError("file is empty", path)
+            sep = "\t" if fmt == "tsv" else ","
+            frame = pd.read_csv(io.StringIO(text), sep=sep, low_memory=False, **read_kwargs)
+    except InputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError("file has no columns", path) from None
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"malformed table: {_first_line(exc)}", path) from None
+    except (ValueError, OSError) as exc:
+        raise InputError(f"cannot read as {fmt}: {_first_line(exc)}", path) from None
+    if frame.shape[1] == 0:
+        raise InputError("file has no columns", path)
+    if frame.columns.duplicated().any():
+        dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise InputError(f"duplicated column names {dupes}", path)
+    return frame
+
+
+def _decompressed(path: Path) -> bytes:
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return _open_bytes(path)
+    if suffix in (".gz", ".bz2", ".xz"):
+        import bz2
+        import gzip
+        import lzma
+
+        opener = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}[suffix]
+        try:
+            return opener(path.read_bytes())
+        except (OSError, EOFError, lzma.LZMAError) as exc:
+            raise InputError(f"cannot decompress: {_first_line(exc)}", path) from None
+    return path.read_bytes()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,96 @@
+"""Between the competition's target values and the arrays models and metrics see.
+
+Internally a classification target is an integer code (its position in `spec.classes`), and a
+prediction is "raw": the positive-class probability (binary), a probability matrix
+(multiclass, multilabel) or values (regression). Everything that turns raw predictions into
+labels, metric inputs or submission columns lives here, so CV scores and submissions are
+made by the same code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines.errors import InputError
+from pipelines.metrics import Metric
+from pipelines.spec import CompetitionSpec
+
+
+def label_key(value: Any) -> str:
+    """Compare labels as text, so True == 'True' == 'true' and 1 == 1.0 == '1'."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip().lower()
+
+
+def encode_target(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
+    """Target columns of `frame` as model-ready numbers (codes, 0/1 matrix or floats)."""
+    if spec.task in ("binary", "multiclass"):
+        column = frame[spec.target_columns[0]]
+        lookup = {label_key(c): i for i, c in enumerate(spec.classes)}
+        codes = column.map(lambda v: lookup.get(label_key(v), -1)).to_numpy(dtype=np.int64)
+        if (codes < 0).any():
+            unknown = sorted({str(v) for v, c in zip(column, codes) if c < 0})[:5]
+            raise InputError(f"target {spec.target_columns[0]!r} has values outside {spec.classes}: {unknown}")
+        return codes
+    values = frame[spec.target_columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    if spec.task == "multilabel":
+        return values.astype(np.int64)
+    return values[:, 0] if values.shape[1] == 1 else values
+
+
+def as_labels(raw: np.ndarray, spec: CompetitionSpec, threshold: float | None = None) -> np.ndarray:
+    """Class codes from raw probabilities (or rounded values for an ordinal regression)."""
+    if spec.task == "binary":
+        return (np.asarray(raw) >= (0.5 if threshold is None else threshold)).astype(np.int64)
+    if spec.task == "multiclass":
+        return np.asarray(raw).argmax(axis=1)
+    if spec.task == "multilabel":
+        return (np.asarray(raw) >= (0.5 if threshold is None else threshold)).astype(np.int64)
+    return np.rint(raw)
+
+
+def metric_input(raw: np.ndarray, spec: CompetitionSpec, metric: Metric, threshold: float | None = None) -> np.ndarray:
+    """What `metric` must be fed for these raw predictions."""
+    return as_labels(raw, spec, threshold) if metric.needs == "label" else np.asarray(raw)
+
+
+def score(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric, threshold: float | None = None) -> float:
+    return float(metric(y, metric_input(raw, spec, metric, threshold)))
+
+
+def submission_frame(
+    ids: pd.Series, raw: np.ndarray, spec: CompetitionSpec, threshold: float | None = None
+) -> pd.DataFrame:
+    """The submission table for raw test predictions, in the sample submission's column order."""
+    raw = np.asarray(raw)
+    out = pd.DataFrame({spec.id_column: ids.to_numpy()})
+    if spec.submission_kind == "label":
+        if spec.task == "regression":
+            values = raw if raw.ndim == 2 else raw[:, None]
+            for j, col in enumerate(spec.submission_columns):
+                out[col] = values[:, j]
+        elif spec.task == "multilabel":
+            labels = as_labels(raw, spec, threshold)
+            for j, col in enumerate(spec.submission_columns):
+                out[col] = labels[:, j]
+        else:
+            codes = as_labels(raw, spec, threshold)
+            out[spec.submission_columns[0]] = [spec.classes[c] for c in codes]
+    elif spec.submission_kind == "proba":
+        if spec.task == "binary":
+            out[spec.submission_columns[0]] = raw if raw.ndim == 1 else raw[:, 1]
+        else:
+            by_class = {label_key(c): j for j, c in enumerate(spec.classes)}
+            for col in spec.submission_columns:
+                out[col] = raw[:, by_class[label_key(col)]]
+    else:
+        values = raw if raw.ndim == 2 else raw[:, None]
+        for j, col in enumerate(spec.submission_columns):
+            out[col] = values[:, j]
+    return out
