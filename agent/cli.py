@@ -2,11 +2,116 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
 import typer
+from rich.console import Console
+
+from pipelines.errors import InputError
 
 app = typer.Typer(
     help="An autonomous Kaggle competitor: profile a competition, search solutions under "
     "cross-validation, tune, ensemble and submit.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
+console = Console()
+err_console = Console(stderr=True)
+
+
+def one_line_errors(command):
+    """Bad input ends as `error: <where>: <problem>` and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted: everything finished so far is saved; continue with --resume")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every decision to the terminal.")) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+
+
+@app.command()
+@one_line_errors
+def compete(
+    source: str = typer.Argument(..., help="A competition folder (MLE-bench prepared layout, <dir>/public, or a plain "
+                                 "Kaggle download), or a Kaggle slug to download."),
+    time_budget: Optional[float] = typer.Option(None, help="Seconds for the whole run."),
+    submit: bool = typer.Option(True, "--submit/--no-submit", help="Upload the best submission to Kaggle at the end."),
+    run_dir: Optional[Path] = typer.Option(None, help="Run folder (default data/runs/<slug>/<run-id>)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the latest run of this competition (or --run-dir)."),
+    metric: Optional[str] = typer.Option(None, help="Override the metric (e.g. auc, rmse, logloss_multiclass)."),
+    direction: Optional[str] = typer.Option(None, help="maximize or minimize (default: the metric's)."),
+    target: Optional[str] = typer.Option(None, help="Target column(s), comma-separated."),
+    id_column: Optional[str] = typer.Option(None, help="Id column (default: sample submission's first)."),
+    task: Optional[str] = typer.Option(None, help="binary, multiclass, multilabel or regression."),
+    group_column: Optional[str] = typer.Option(None, help="Keep rows of a group in one fold."),
+    time_column: Optional[str] = typer.Option(None, help="Validate on later rows only (time-ordered folds)."),
+    folds: Optional[int] = typer.Option(None, help="Cross-validation folds."),
+    seed: Optional[int] = typer.Option(None, help="Random seed."),
+    node_timeout: Optional[float] = typer.Option(None, help="Seconds one candidate may run."),
+    memory_mb: Optional[int] = typer.Option(None, help="Memory one candidate may use (MB)."),
+) -> None:
+    """Search for the best solution of a competition within a time budget and write its submission.
+
+    The last line printed is the path of the best submission.
+    """
+    from agent.compete import compete as run_compete
+    from agent.config import Settings
+
+    chosen = {"time_budget": time_budget, "folds": folds, "seed": seed, "node_timeout": node_timeout,
+              "memory_mb": memory_mb, "submit": submit}
+    settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
+    flags: dict[str, Any] = {"metric": metric, "direction": direction, "target_columns": target,
+                             "id_column": id_column, "task": task, "group_column": group_column,
+                             "time_column": time_column}
+    if direction not in (None, "maximize", "minimize"):
+        raise InputError(f"--direction must be maximize or minimize, not {direction!r}")
+    if task not in (None, "binary", "multiclass", "multilabel", "regression"):
+        raise InputError(f"--task must be binary, multiclass, multilabel or regression, not {task!r}")
+    path = Path(source)
+    if not path.exists():
+        raise InputError("no such competition folder (downloading by slug needs Kaggle credentials)", source)
+    outcome = run_compete(path, settings, flags={k: v for k, v in flags.items() if v is not None},
+                          run_dir=run_dir, resume=resume, console=console)
+    if outcome.best is None:
+        err_console.print("[red]error:[/] no candidate produced a valid submission; see `agent review "
+                          f"{outcome.run.path}`")
+        raise typer.Exit(1)
+    console.print(f"best: node {outcome.best.id} {outcome.best.title} {outcome.best.score:.5f}")
+    console.print(str(outcome.run.submission_path), highlight=False, soft_wrap=True)
+
+
+@app.command()
+@one_line_errors
+def review(
+    run: Path = typer.Argument(..., help="A run folder, e.g. data/runs/<slug>/<run-id>."),
+    node: Optional[str] = typer.Option(None, "--node", "-n", help="Show this node's plan, facts and code."),
+    diff: bool = typer.Option(False, "--diff", help="With --node: show the diff against its parent instead of the code."),
+) -> None:
+    """Show a run's nodes as a tree with scores, or one node's code and its diff against its parent."""
+    from agent.review import open_run, show_node, show_tree
+
+    folder, journal, spec = open_run(run)
+    if node:
+        show_node(console, folder, journal, node.zfill(4), diff)
+    else:
+        show_tree(console, folder, journal, spec)

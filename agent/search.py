@@ -161,7 +161,7 @@ class Search:
 
     def execute(self, proposal: Proposal, step: str, parents: list[str], *, tune_seconds: float | None = None,
                 timeout: float | None = None) -> Node:
-        node = Node(id=self.journal.new_id(), parents=parents, step=step, engineer=self.engineer.name,
+        node = Node(id=self.journal.new_id(), parents=parents, step=step, engineer=proposal.engineer or self.engineer.name,
                     title=proposal.title, plan=proposal.plan, tokens_in=proposal.tokens_in,
                     tokens_out=proposal.tokens_out, cost_usd=proposal.cost_usd, info=dict(proposal.info))
         node_dir = self.run.node_dir(node.id)

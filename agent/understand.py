@@ -26,7 +26,7 @@ from pipelines.targets import label_key
 log = logging.getLogger(__name__)
 
 REGRESSION_METRICS = {"rmse", "rmsle", "rmse_log", "mae", "r2", "mcrmse", "mcrmsle", "pearson", "spearman_mean_columnwise"}
-FILE_SUFFIX = re.compile(r"\.(jpe?g|png|gif|bmp|tiff?|webp|wav|mp3|flac|ogg|npy|npz|dcm|txt|json)$", re.I)
+FILE_SUFFIX = re.compile(r"\.(?:jpe?g|png|gif|bmp|tiff?|webp|wav|mp3|flac|ogg|npy|npz|dcm|txt|json)$", re.I)
 
 
 # --- finding the files -------------------------------------------------------------------------

@@ -288,13 +288,15 @@ def tune(
     fold_data = fold_features(solution, train, test, folds, ctx)
     sign = 1.0 if metric.greater_is_better else -1.0
     best: dict[str, CVResult] = {}
+    deadline = time.monotonic() + timeout
 
     def objective(trial: optuna.Trial) -> float:
         params = {**base, **solution.search_space(trial)}
 
         def report(i: int, fold_scores: list[float]) -> None:
             trial.report(float(np.mean(fold_scores)), i)
-            if trial.should_prune():
+            # Optuna checks its timeout only between trials; a slow trial stops at the deadline instead.
+            if trial.should_prune() or time.monotonic() > deadline:
                 raise optuna.TrialPruned()
 
         result = run_folds(solution, fold_data, y, len(test), params, ctx, metric, transform, on_fold=report)

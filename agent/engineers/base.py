@@ -34,6 +34,7 @@ class Proposal:
     title: str
     plan: str
     code: str
+    engineer: str | None = None  # who wrote it, when an engineer delegates to others
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0

@@ -1,0 +1,141 @@
+"""One run of `agent compete`: acquire, understand, search, and leave a submission behind."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from agent.config import Settings
+from agent.display import Display
+from agent.engineers.base import Brief, Engineer
+from agent.engineers.builtin import BuiltinEngineer
+from agent.journal import Journal, Node
+from agent.profile import profile, profile_markdown
+from agent.run_folder import RunFolder, new_run_id, write_atomic
+from agent.search import Budget, Search
+from agent.understand import build_spec, clean_train, find_files, load_tables, make_folds
+from competitions.registry import get_competition, load_spec_overrides
+from pipelines.errors import InputError
+from pipelines.metrics import get_metric
+from pipelines.rundata import RunData
+
+log = logging.getLogger(__name__)
+
+
+def slug_of(folder: Path) -> str:
+    """`.../spaceship-titanic/prepared/public` -> `spaceship-titanic`."""
+    parts = [p for p in Path(folder).resolve().parts if p not in ("public", "prepared")]
+    return parts[-1]
+
+
+def registry_layer(slug: str) -> dict[str, Any]:
+    """Metric and direction from the MLE-bench registry, when it knows the competition and we know the metric."""
+    info = get_competition(slug)
+    if info is None:
+        return {}
+    try:
+        metric = get_metric(info.metric).name
+    except KeyError:
+        return {}
+    return {"metric": metric, "direction": "minimize" if info.lower_is_better else "maximize"}
+
+
+def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, flags: dict[str, Any],
+                extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunData:
+    """Read the public files, decide the spec, fix the folds, and write it all into the run folder."""
+    files = find_files(source, extract_to=settings.competitions_root / slug / "extracted")
+    train, test, sample = load_tables(files)
+    layers = [("flag", flags), ("yaml", load_spec_overrides(slug)), *extra_layers, ("registry", registry_layer(slug))]
+    spec = build_spec(slug, files, train, test, sample, layers)
+    train = clean_train(train, spec)
+    data = RunData(spec=spec, train=train, test=test, sample=sample,
+                   folds=make_folds(train, spec, settings.folds, settings.seed))
+    run.create()
+    data.save(run.path)
+    facts = profile(spec, train, test)
+    write_atomic(run.path / "profile.json", json.dumps(facts, indent=2, default=str))
+    write_atomic(run.path / "profile.md", profile_markdown(facts))
+    return data
+
+
+@dataclass
+class RunOutcome:
+    run: RunFolder
+    best: Node | None
+
+
+def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = None, run_dir: Path | None = None,
+            resume: bool = False, engineer: Engineer | None = None, console: Console | None = None,
+            extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunOutcome:
+    """Run (or resume) the search on a local competition folder; the run folder holds everything."""
+    console = console or Console()
+    slug = slug_of(source)
+    if resume:
+        run = RunFolder(run_dir) if run_dir else RunFolder.latest(settings.runs_root, slug)
+        if run is None or not RunData.exists(run.path):
+            raise InputError("no run to resume (start one without --resume)", run_dir or settings.runs_root / slug)
+        saved = run.load_config()
+        settings = Settings.model_validate({**saved["settings"], **settings.model_dump(exclude_unset=True)})
+        data = RunData.load(run.path)
+        console.print(f"resuming run {run.path} ({len(Journal(run.journal_path))} nodes so far)")
+    else:
+        run = RunFolder(run_dir or settings.runs_root / slug / new_run_id())
+        if RunData.exists(run.path):
+            raise InputError("run folder already holds a run; use --resume to continue it", run.path)
+        data = prepare_run(source, slug, run, settings, flags or {}, extra_layers)
+        run.save_config({"source": str(Path(source).resolve()), "slug": slug,
+                         "settings": settings.model_dump(mode="json"), "flags": flags or {}})
+        console.print(f"run folder {run.path}")
+    spec = data.spec
+    console.print(
+        f"{spec.slug}: {spec.task} ({spec.modality}), target {spec.target_columns}, metric {spec.metric} "
+        f"({spec.direction}), {len(data.train)} train / {len(data.test)} test rows, submission as {spec.submission_kind}"
+    )
+    _log_to_file(run)
+    facts = json.loads((run.path / "profile.json").read_text())
+    brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text())
+    budget = Budget(settings.time_budget, run.seconds_used())
+    run.start_session()
+    with Display(console, spec.slug, settings.time_budget, run.seconds_used()) as display:
+        search = Search(run, data, brief, engineer or BuiltinEngineer(), settings, budget, display)
+        best = search.run_loop()
+    write_summary(run, spec.greater_is_better)
+    return RunOutcome(run, best)
+
+
+def write_summary(run: RunFolder, greater_is_better: bool) -> dict[str, Any]:
+    """summary.json: the best node and every node's headline numbers, for people and scripts."""
+    journal = Journal(run.journal_path)
+    best = journal.best(greater_is_better)
+    summary = {
+        "best": best.model_dump(include={"id", "title", "score", "step"}) if best else None,
+        "submission": str(run.submission_path) if run.submission_path.exists() else None,
+        "nodes": len(journal),
+        "ok": sum(n.ok for n in journal),
+        "failed": sum(n.status == "failed" for n in journal),
+        "seconds_used": round(run.seconds_used(), 1),
+        "tokens_in": sum(n.tokens_in for n in journal),
+        "tokens_out": sum(n.tokens_out for n in journal),
+        "cost_usd": round(sum(n.cost_usd for n in journal), 4),
+        "candidates": [n.model_dump(include={"id", "parents", "step", "title", "status", "score", "seconds",
+                                             "peak_memory_mb", "error"}) for n in journal],
+    }
+    write_atomic(run.path / "summary.json", json.dumps(summary, indent=2))
+    return summary
+
+
+def _log_to_file(run: RunFolder) -> None:
+    """A grep-able log of the run's decisions, next to the journal."""
+    root = logging.getLogger()
+    path = str(run.path / "agent.log")
+    if any(getattr(h, "baseFilename", None) == path for h in root.handlers):
+        return
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
