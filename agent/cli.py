@@ -115,3 +115,39 @@ def review(
         show_node(console, folder, journal, node.zfill(4), diff)
     else:
         show_tree(console, folder, journal, spec)
+
+
+@app.command()
+@one_line_errors
+def download(
+    slug: str = typer.Argument(..., help="The competition's slug, as in kaggle.com/competitions/<slug>."),
+    force: bool = typer.Option(False, "--force", help="Download again even if a copy is cached."),
+) -> None:
+    """Download and unzip a competition's data into data/competitions/<slug>/."""
+    from agent.kaggle import download_competition
+
+    folder = download_competition(slug, force=force)
+    console.print(f"{slug}: data in [bold]{folder}[/bold]")
+
+
+@app.command()
+@one_line_errors
+def submissions(slug: str = typer.Argument(..., help="The competition's slug.")) -> None:
+    """Show my submissions to a competition with their public and private scores."""
+    from rich.table import Table
+
+    from agent.kaggle import list_submissions
+
+    rows = list_submissions(slug)
+    table = Table(title=f"My submissions to {slug}")
+    for column in ("date", "description", "status", "public", "private"):
+        table.add_column(column, justify="right" if column in ("public", "private") else "left")
+    for row in rows:
+        table.add_row(
+            f"{row.date:%Y-%m-%d %H:%M}" if row.date else "",
+            row.description,
+            row.status if row.error is None else f"{row.status}: {row.error}",
+            "" if row.public_score is None else f"{row.public_score:.6g}",
+            "" if row.private_score is None else f"{row.private_score:.6g}",
+        )
+    console.print(table if rows else f"no submissions to {slug} yet")
