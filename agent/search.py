@@ -167,6 +167,8 @@ class Search:
         node_dir = self.run.node_dir(node.id)
         node_dir.mkdir(parents=True, exist_ok=True)
         (node_dir / "solution.py").write_text(proposal.code)
+        for name, text in proposal.files.items():
+            (node_dir / name).write_text(text)
         job = {"run_dir": str(self.run.path), "mode": "tune" if tune_seconds else "cv", "seed": self.settings.seed,
                "device": self.device, "n_jobs": self.settings.n_jobs}
         if tune_seconds:

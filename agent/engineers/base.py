@@ -35,6 +35,7 @@ class Proposal:
     plan: str
     code: str
     engineer: str | None = None  # who wrote it, when an engineer delegates to others
+    files: dict[str, str] = field(default_factory=dict)  # saved in the node folder, e.g. the prompt and the reply
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
