@@ -151,3 +151,7 @@ def submissions(slug: str = typer.Argument(..., help="The competition's slug."))
             "" if row.private_score is None else f"{row.private_score:.6g}",
         )
     console.print(table if rows else f"no submissions to {slug} yet")
+
+
+if __name__ == "__main__":
+    app()
