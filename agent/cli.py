@@ -55,7 +55,9 @@ def compete(
     source: str = typer.Argument(..., help="A competition folder (MLE-bench prepared layout, <dir>/public, or a plain "
                                  "Kaggle download), or a Kaggle slug to download."),
     time_budget: Optional[float] = typer.Option(None, help="Seconds for the whole run."),
-    submit: bool = typer.Option(True, "--submit/--no-submit", help="Upload the best submission to Kaggle at the end."),
+    submit: Optional[bool] = typer.Option(None, "--submit/--no-submit", help="Upload the best submission to Kaggle at "
+                                          "the end (default: yes for a Kaggle slug, no for a local folder)."),
+    force: bool = typer.Option(False, "--force", help="Download the competition again even if cached."),
     run_dir: Optional[Path] = typer.Option(None, help="Run folder (default data/runs/<slug>/<run-id>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the latest run of this competition (or --run-dir)."),
     metric: Optional[str] = typer.Option(None, help="Override the metric (e.g. auc, rmse, logloss_multiclass)."),
@@ -74,11 +76,12 @@ def compete(
 
     The last line printed is the path of the best submission.
     """
+    from agent.compete import acquire, submit_best
     from agent.compete import compete as run_compete
     from agent.config import Settings
 
     chosen = {"time_budget": time_budget, "folds": folds, "seed": seed, "node_timeout": node_timeout,
-              "memory_mb": memory_mb, "submit": submit}
+              "memory_mb": memory_mb}
     settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
     flags: dict[str, Any] = {"metric": metric, "direction": direction, "target_columns": target,
                              "id_column": id_column, "task": task, "group_column": group_column,
@@ -87,17 +90,32 @@ def compete(
         raise InputError(f"--direction must be maximize or minimize, not {direction!r}")
     if task not in (None, "binary", "multiclass", "multilabel", "regression"):
         raise InputError(f"--task must be binary, multiclass, multilabel or regression, not {task!r}")
-    path = Path(source)
-    if not path.exists():
-        raise InputError("no such competition folder (downloading by slug needs Kaggle credentials)", source)
-    outcome = run_compete(path, settings, flags={k: v for k, v in flags.items() if v is not None},
-                          run_dir=run_dir, resume=resume, console=console)
+    folder, layers, from_kaggle = acquire(source, settings, force, console)
+    outcome = run_compete(folder, settings, flags={k: v for k, v in flags.items() if v is not None},
+                          run_dir=run_dir, resume=resume, console=console, extra_layers=layers)
     if outcome.best is None:
         err_console.print("[red]error:[/] no candidate produced a valid submission; see `agent review "
                           f"{outcome.run.path}`")
         raise typer.Exit(1)
     console.print(f"best: node {outcome.best.id} {outcome.best.title} {outcome.best.score:.5f}")
+    if submit if submit is not None else from_kaggle:
+        try:
+            submit_best(outcome.run, console, settings.kaggle_poll_seconds)
+        except InputError as exc:
+            err_console.print(f"[red]upload failed:[/] {exc}; the submission is kept, send it later with "
+                              f"`agent submit {outcome.run.path}`", highlight=False, soft_wrap=True)
     console.print(str(outcome.run.submission_path), highlight=False, soft_wrap=True)
+
+
+@app.command("submit")
+@one_line_errors
+def submit_run(run: Path = typer.Argument(..., help="A run folder whose best submission to upload.")) -> None:
+    """Upload a finished run's best submission to Kaggle and record its public score."""
+    from agent.compete import submit_best
+    from agent.config import Settings
+    from agent.run_folder import RunFolder
+
+    submit_best(RunFolder(run), console, Settings().kaggle_poll_seconds)
 
 
 @app.command()

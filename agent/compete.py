@@ -69,6 +69,53 @@ class RunOutcome:
     best: Node | None
 
 
+def acquire(source: str, settings: Settings, force: bool, console: Console) -> tuple[Path, list[tuple[str, dict[str, Any]]], bool]:
+    """A local folder as it is, or a Kaggle slug downloaded (cached) with Kaggle's metadata as a spec layer.
+
+    Returns the folder, the extra spec layers, and whether the source is a Kaggle competition.
+    """
+    path = Path(source)
+    if path.exists():
+        return path, [], False
+    if "/" in source or "\\" in source:
+        raise InputError("no such competition folder", source)
+    from agent.kaggle import download_competition, get_competition
+
+    competition = get_competition(source)
+    if competition.metric is None:
+        log.warning("Kaggle's metric %r is not one we know; inferring it from the data", competition.evaluation_metric)
+    if blocker := competition.upload_blocker():
+        console.print(f"[yellow]note:[/] {blocker}; the run still writes its submission locally")
+    folder = download_competition(source, root=settings.competitions_root, force=force)
+    console.print(f"{source}: data in {folder}")
+    layer = {"metric": competition.metric} if competition.metric else {}
+    return folder, [("kaggle", layer)], True
+
+
+def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) -> Node | None:
+    """Upload the run's best submission to Kaggle and record the public score on its node.
+
+    A failed upload leaves everything in place; `agent submit <run>` tries again.
+    """
+    from agent.kaggle import submission_message, submit
+
+    journal = Journal(run.journal_path)
+    spec = RunData.load(run.path).spec
+    best = journal.best(spec.greater_is_better)
+    if best is None or not run.submission_path.exists():
+        raise InputError("the run has no valid submission to upload", run.path)
+    message = submission_message(run.path.name, best.id, best.score, spec.metric)
+    result = submit(spec.slug, run.submission_path, message, sample_submission=spec.sample_submission_file,
+                    poll_seconds=poll_seconds)
+    node = best.model_copy(update={"public_score": result.public_score,
+                                   "info": {**best.info, "kaggle_ref": result.ref, "kaggle_status": result.status}})
+    journal.record(node)
+    gap = f" (CV {best.score:.5f})" if result.public_score is not None else ""
+    console.print(f"Kaggle: submission {result.ref} {result.status}, public score {result.public_score}{gap}")
+    write_summary(run, spec.greater_is_better)
+    return node
+
+
 def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = None, run_dir: Path | None = None,
             resume: bool = False, engineer: Engineer | None = None, console: Console | None = None,
             extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunOutcome:
@@ -122,8 +169,9 @@ def write_summary(run: RunFolder, greater_is_better: bool) -> dict[str, Any]:
         "tokens_in": sum(n.tokens_in for n in journal),
         "tokens_out": sum(n.tokens_out for n in journal),
         "cost_usd": round(sum(n.cost_usd for n in journal), 4),
-        "candidates": [n.model_dump(include={"id", "parents", "step", "title", "status", "score", "seconds",
-                                             "peak_memory_mb", "error"}) for n in journal],
+        "public_score": best.public_score if best else None,
+        "candidates": [n.model_dump(include={"id", "parents", "step", "title", "status", "score", "public_score",
+                                             "seconds", "peak_memory_mb", "error"}) for n in journal],
     }
     write_atomic(run.path / "summary.json", json.dumps(summary, indent=2))
     return summary

@@ -33,13 +33,13 @@ class Settings(BaseSettings):
     folds: int = Field(5, ge=2)
     seed: int = 0
 
+    kaggle_poll_seconds: float = Field(10.0, gt=0, description="how often to ask Kaggle for a new submission's score")
+
     # search policy
     num_drafts: int = Field(5, ge=1, description="diverse first solutions before improving")
     debug_prob: float = Field(0.5, ge=0, le=1, description="chance of debugging a failed leaf instead of improving")
     max_debug_depth: int = Field(2, ge=0)
     tune_share: float = Field(0.25, ge=0, le=1, description="share of the budget kept for Optuna tuning")
-
-    submit: bool = True
 
     @classmethod
     def settings_customise_sources(
