@@ -171,5 +171,23 @@ def submissions(slug: str = typer.Argument(..., help="The competition's slug."))
     console.print(table if rows else f"no submissions to {slug} yet")
 
 
+
+@app.command()
+@one_line_errors
+def grade(
+    competition_dir: Path = typer.Argument(..., help="Competition folder with private answers (<dir>/private or "
+                                           "<dir>/prepared/private)."),
+    submission: Path = typer.Argument(..., help="The submission CSV to grade."),
+    leaderboard: Optional[Path] = typer.Option(None, help="leaderboard.csv to take medal cut-offs from."),
+) -> None:
+    """Grade a submission against a competition's private answers, as MLE-bench does; prints one JSON line."""
+    import json
+
+    from agent.grading import grade_submission
+
+    report = grade_submission(competition_dir, submission, leaderboard=leaderboard)
+    typer.echo(json.dumps(report.to_dict()))
+
+
 if __name__ == "__main__":
     app()
