@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,7 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
             resume: bool = False, engineer: Engineer | None = None, console: Console | None = None,
             extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunOutcome:
     """Run (or resume) the search on a local competition folder; the run folder holds everything."""
+    started = time.time()  # reading and preparing the data counts against the budget too
     console = console or Console()
     slug = slug_of(source)
     if resume:
@@ -146,8 +148,8 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
     _log_to_file(run)
     facts = json.loads((run.path / "profile.json").read_text())
     brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text())
+    run.start_session(started)
     budget = Budget(settings.time_budget, run.seconds_used())
-    run.start_session()
     with Display(console, spec.slug, settings.time_budget, run.seconds_used()) as display:
         search = Search(run, data, brief, engineer or BuiltinEngineer(), settings, budget, display)
         best = search.run_loop()
