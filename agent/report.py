@@ -81,7 +81,7 @@ def render_report(run_dir: Path) -> str:
                 "Fold scores per node (box and points) and the out-of-fold score (diamond): the box width is "
                 "how noisy a node's CV score is.", "no node has fold scores yet"),
         _figure(plots.gains(nodes), "What helped: each node's CV gain over its parent (green better, red worse).",
-                "no node improved on a scored parent yet"),
+                "no node has been compared with a scored parent yet"),
         f"<h2>Best node{f' {escape(best.id)}' if best else ''}: out-of-fold diagnostics</h2>",
         _diagnostics(run, best),
         "<h2>Node tree</h2>",
@@ -113,7 +113,7 @@ def _header(run: RunFolder, journal: Journal, spec: CompetitionSpec, best: Node 
         ("metric", f"{spec.metric} ({direction})"),
     ]
     if rows:
-        facts.append(("rows", f"{rows.get('train', '?'):,} train / {rows.get('test', '?'):,} test"
+        facts.append(("rows", f"{rows['train']:,} train / {rows['test']:,} test"
                               + (f", {n_folds}-fold CV" if n_folds else "")))
     if best is not None:
         spread = f" (folds {np.mean(best.fold_scores):.6g} ± {np.std(best.fold_scores):.3g})" if best.fold_scores else ""

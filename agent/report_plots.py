@@ -68,9 +68,12 @@ def progress(nodes: Sequence[Node], greater_is_better: bool, start: float, end: 
                    transform=ax.get_xaxis_transform(), zorder=3, clip_on=False)
     for t in session_starts[1:]:
         ax.axvline(minutes(t), color="grey", linestyle=":", linewidth=1)
-    ax.set_xlim(0, max(minutes(end), 0.1) * 1.03)
+    ax.margins(y=0.1)
+    ax.set_xlim(0, max(minutes(end), *(minutes(t) for t in done_at.values()), 0.1) * 1.03)
     ax.set_xlabel("minutes since the run started")
-    ax.set_ylabel("CV score")
+    ax.set_ylabel("CV score" if good else "no scored node yet")
+    if not good:
+        ax.set_yticks([])
     ax.grid(alpha=0.3)
     _step_legend(ax, {n.step for n in good}, bool(failed))
     return to_png(fig)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from agent import report_plots as plots
 from agent.compete import compete, prepare_run
 from agent.config import Settings
 from agent.journal import Journal, Node
@@ -194,3 +195,31 @@ def test_a_real_run_leaves_a_report(tmp_path: Path, make_comp) -> None:
     assert f"Out-of-fold predictions of node {outcome.best.id}" in html
     assert len(pngs(html)) >= 3  # progress, fold spread, diagnostics (gains only once a step improved on a parent)
     assert "lightgbm" in html and "def features" in html
+
+
+def is_png(text: str | None) -> bool:
+    return text is not None and base64.b64decode(text).startswith(b"\x89PNG")
+
+
+def test_diagnostics_draw_awkward_shapes() -> None:
+    """What real runs produce now and then: many classes, one-class labels, scores, logs, several targets."""
+    rng = np.random.default_rng(1)
+    n = 400
+    many = rng.integers(0, 25, n)
+    assert is_png(plots.multiclass_diagnostics(many, rng.dirichlet(np.ones(25), n), [f"class {i}" for i in range(25)]))
+    labels = rng.integers(0, 2, (n, 3))
+    labels[:, 1] = 0  # a label never positive: its AUC is undefined
+    assert is_png(plots.multilabel_diagnostics(labels, rng.uniform(size=(n, 3)), ["a", "b", "c"]))
+    y = rng.integers(0, 2, n)
+    assert is_png(plots.binary_diagnostics(y, rng.normal(size=n) + y, ["no", "yes"]))  # margins, not probabilities
+    assert is_png(plots.binary_diagnostics(np.zeros(n, dtype=int), rng.uniform(size=n), ["no", "yes"]))
+    targets = np.exp(rng.normal(size=(n, 2)))
+    assert is_png(plots.regression_diagnostics(targets, targets * 1.1, ["t1", "t2"], log_scale=True))
+    big = np.exp(rng.normal(size=plots.SCATTER_LIMIT + 1))
+    assert is_png(plots.regression_diagnostics(big, big * 0.9, ["y"], log_scale=False))
+
+
+def test_search_plots_need_something_to_draw() -> None:
+    running = Node(id="0001", step="draft")
+    assert plots.progress([running], True, running.started_at, running.started_at + 10) is None
+    assert plots.fold_spread([running]) is None and plots.gains([running]) is None
