@@ -137,6 +137,15 @@ def review(
 
 @app.command()
 @one_line_errors
+def report(run: Path = typer.Argument(..., help="A run folder, e.g. data/runs/<slug>/<run-id>.")) -> None:
+    """Write <run>/report.html: plots of the search, the node tree, and each node's plan, code and diff."""
+    from agent.report import write_report
+
+    console.print(str(write_report(run)), highlight=False, soft_wrap=True)
+
+
+@app.command()
+@one_line_errors
 def download(
     slug: str = typer.Argument(..., help="The competition's slug, as in kaggle.com/competitions/<slug>."),
     force: bool = typer.Option(False, "--force", help="Download again even if a copy is cached."),

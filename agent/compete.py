@@ -154,6 +154,12 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
         search = Search(run, data, brief, engineer or BuiltinEngineer(), settings, budget, display)
         best = search.run_loop()
     write_summary(run, spec.greater_is_better)
+    try:  # the report is for people; neither a bug in it nor a broken matplotlib may cost a finished run
+        from agent.report import write_report
+
+        console.print(f"report: {write_report(run.path)}", highlight=False, soft_wrap=True)
+    except Exception:
+        log.warning("could not write the report of %s", run.path, exc_info=True)
     return RunOutcome(run, best)
 
 
