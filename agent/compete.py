@@ -114,6 +114,7 @@ def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) ->
     gap = f" (CV {best.score:.5f})" if result.public_score is not None else ""
     console.print(f"Kaggle: submission {result.ref} {result.status}, public score {result.public_score}{gap}")
     write_summary(run, spec.greater_is_better)
+    write_report_softly(run, console)
     return node
 
 
@@ -154,13 +155,18 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
         search = Search(run, data, brief, engineer or BuiltinEngineer(), settings, budget, display)
         best = search.run_loop()
     write_summary(run, spec.greater_is_better)
-    try:  # the report is for people; neither a bug in it nor a broken matplotlib may cost a finished run
+    write_report_softly(run, console)
+    return RunOutcome(run, best)
+
+
+def write_report_softly(run: RunFolder, console: Console) -> None:
+    """The report is for people; neither a bug in it nor a broken matplotlib may cost a finished run."""
+    try:
         from agent.report import write_report
 
         console.print(f"report: {write_report(run.path)}", highlight=False, soft_wrap=True)
     except Exception:
         log.warning("could not write the report of %s", run.path, exc_info=True)
-    return RunOutcome(run, best)
 
 
 def write_summary(run: RunFolder, greater_is_better: bool) -> dict[str, Any]:
