@@ -12,6 +12,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
+from agent.engineers.base import Brief
+from agent.journal import Journal, Node
+from agent.run_folder import RunFolder
+from pipelines.spec import CompetitionSpec
+
 
 class ScriptedChatModel(BaseChatModel):
     """A chat model that answers from a script, the way langchain_core's fake models do, but with
@@ -97,3 +102,34 @@ def make_competition(root: Path, n_train: int = 400, n_test: int = 100, seed: in
     (public / "description.md").write_text(
         "# Toy LLM competition\n\nPredict the probability that `y` is 1. Evaluation: area under the ROC curve.\n")
     return public.parent
+
+
+def small_run(tmp_path: Path) -> tuple[RunFolder, Journal, Brief]:
+    """A run folder with four nodes (two scored, one worse than its parent, one failed, one tuned), no sandbox."""
+    spec = CompetitionSpec(
+        slug="house-prices", data_dir=tmp_path, train_file=tmp_path / "train.csv", test_file=tmp_path / "test.csv",
+        sample_submission_file=tmp_path / "sample_submission.csv", description="Predict the sale price of homes.",
+        id_column="Id", target_columns=["SalePrice"], task="regression", submission_columns=["SalePrice"],
+        submission_kind="value", metric="rmse_log", direction="minimize", numeric_columns=["LotArea"],
+    )
+    folder = RunFolder(tmp_path / "run")
+    folder.create()
+    journal = Journal(folder.journal_path)
+    nodes = [
+        Node(id="0001", step="draft", title="lightgbm", plan="LightGBM on all columns.", status="ok", score=0.140,
+             seconds=20.0, fold_scores=[0.14, 0.14]),
+        Node(id="0002", step="improve", parents=["0001"], engineer="llm", title="log area",
+             plan="Add log of the lot area.", status="ok", score=0.150, info={"gain": -0.010}),
+        Node(id="0003", step="draft", engineer="llm", title="ridge", plan="Ridge on one-hot columns.",
+             status="failed", error="ValueError: could not convert string to float: 'RL'"),
+        Node(id="0004", step="tune", parents=["0001"], title="tune lightgbm", plan="Optuna.", status="ok",
+             score=0.130, seconds=300.0, params={"num_leaves": 15}, info={"gain": 0.010}),
+    ]
+    for node in nodes:
+        journal.record(node)
+        folder.node_dir(node.id).mkdir(parents=True)
+        (folder.node_dir(node.id) / "solution.py").write_text(f"# code of node {node.id}\n")
+    (folder.node_dir("0003") / "log.txt").write_text("\n".join(f"line {i}" for i in range(100))
+                                                     + "\nValueError: could not convert string to float: 'RL'\n")
+    brief = Brief(spec=spec, profile={}, profile_text="| LotArea | numeric |")
+    return folder, journal, brief

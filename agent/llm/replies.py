@@ -10,6 +10,7 @@ on it.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 import traceback
 from dataclasses import dataclass
@@ -46,15 +47,46 @@ def _looks_like_code(text: str) -> bool:
     return bool(CONTRACT_DEF.search(text))
 
 
+def _free_names(code: str) -> set[str] | None:
+    """Names the code uses but never binds (roughly: scopes are ignored); None if it does not parse."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    used, bound = set(), set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return used - bound
+
+
 def extract_code(text: str) -> str:
-    """The solution file in a reply: the last fenced block holding the whole contract, else every
-    Python block joined in order, else the reply itself when it is bare code."""
+    """The solution file in a reply.
+
+    The last fenced block holding the whole contract, unless it leans on names that only the
+    reply's other blocks define (imports in a block of their own): then every Python block,
+    joined in order. With no such block, every Python block joined; with no fence, the reply
+    itself when it is bare code.
+    """
     blocks = _blocks(text)
+    joined = "\n\n".join(blocks)
     complete = [b for b in blocks if _defines_contract(b)]
     if complete:
-        return complete[-1] + "\n"
+        best = complete[-1]
+        missing, missing_joined = _free_names(best), _free_names(joined)
+        if missing and missing_joined is not None and len(missing_joined) < len(missing):
+            best = joined
+        return best + "\n"
     if blocks:
-        return "\n\n".join(blocks) + "\n"
+        return joined + "\n"
     return text.strip() + "\n" if _looks_like_code(text.strip()) else ""
 
 
