@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ class ScriptedChatModel(BaseChatModel):
 
 def step_of(messages: list[BaseMessage]) -> str:
     first = next(m for m in messages if isinstance(m, HumanMessage))
-    return str(first.content).split("\n", 1)[0].removeprefix("# Step: ").split()[0]
+    return re.search(r"^# Step: (\w+)", str(first.content), re.M).group(1)
 
 
 def reply(text: str, tokens_in: int = 1000, tokens_out: int = 200) -> AIMessage:

@@ -234,3 +234,17 @@ def test_configured_prices_add_models_and_override_the_table():
     assert find_price("openai", "gpt-5-mini", overrides).cost(10**6, 10**6, 10**6) == pytest.approx(0.05 + 4.0)
     with pytest.raises(InputError, match="must be \\[input, output\\]"):
         find_price("openai", "x", {"x": [1.0]})
+
+
+def test_llm_settings_come_from_agent_toml_and_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "agent.toml").write_text('llm = "anthropic:claude-sonnet-4-6"\nllm_max_cost = 3.5\n'
+                                         '[llm_prices]\n"my-model" = [1.0, 2.0]\n')
+    settings = Settings()
+    assert (settings.llm, settings.llm_max_cost, settings.llm_prices) == ("anthropic:claude-sonnet-4-6", 3.5,
+                                                                           {"my-model": [1.0, 2.0]})
+    monkeypatch.setenv("AGENT_LLM", "ollama:qwen2.5-coder:32b")
+    monkeypatch.setenv("AGENT_LLM_MAX_CALLS", "40")
+    settings = Settings()
+    assert (settings.llm, settings.llm_max_calls, settings.llm_max_cost) == ("ollama:qwen2.5-coder:32b", 40, 3.5)
+    assert Settings(llm="openai:gpt-5-mini").llm == "openai:gpt-5-mini"  # flags win

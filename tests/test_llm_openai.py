@@ -4,6 +4,7 @@ usage accounting, retries, a rejected key, and `agent compete --llm` end to end.
 from __future__ import annotations
 
 import json
+import logging
 
 import pandas as pd
 import pytest
@@ -20,6 +21,14 @@ from tests.llm_helpers import logistic_on, make_competition
 pytest.importorskip("langchain_openai")
 
 MINI = PRICES["gpt-5-mini"]
+
+
+@pytest.fixture(autouse=True)
+def keep_logging_handlers():
+    """Each CLI call adds a stderr handler; CliRunner closes that stream afterwards, so drop the handler."""
+    before = list(logging.root.handlers)
+    yield
+    logging.root.handlers[:] = before
 
 
 def client_for(server: FakeOpenAI, **settings) -> LLMClient:
@@ -129,3 +138,21 @@ def test_agent_compete_stops_at_once_on_a_wrong_key(tmp_path, monkeypatch):
     assert "Incorrect API key provided" in errors[0] and errors[0].endswith("check OPENAI_API_KEY")
     assert len(server.requests) == 1
     assert json.loads((run_dir / "summary.json").read_text())["nodes"] == 0
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--llm", "gpt-5-mini"], "error: --llm: name the model as provider:model"),
+    (["--llm", "groq:llama-3.3-70b"], "error: --llm: the groq provider needs the langchain-groq package"),
+    (["--llm", "openai:gpt-5-mini", "--max-cost", "-1"], "error: llm_max_cost: Input should be greater than 0"),
+    (["--llm", "openai:my-own-model", "--max-cost", "5"],
+     "error: --max-cost: no price known for my-own-model, so --max-cost cannot be kept; add it to llm_prices in "
+     "agent.toml (USD per million tokens, [input, output]) or use --max-llm-calls"),
+])
+def test_bad_llm_flags_are_one_line_errors_before_any_work(tmp_path, monkeypatch, flags, message):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    competition = make_competition(tmp_path)
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(app, ["compete", str(competition), "--no-submit", "--run-dir", str(run_dir), *flags])
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(message) and len(result.stderr.strip().splitlines()) == 1
+    assert not run_dir.exists()

@@ -41,13 +41,13 @@ def test_every_step_carries_competition_contract_metric_and_memory(run):
         assert "def features(train, test, ctx)" in text and "within 600 seconds" in text
         assert "pipelines.features.tabular(" in text and "pipelines.models.lgbm(" in text
         assert "What was tried so far" in text and "Title:" in text
-        assert "$" not in text.replace("$$", "")  # no unfilled template field
+        assert "$" not in text and "<!--" not in text  # no unfilled field, no maintainers' note
 
 
 def test_improve_shows_the_code_and_the_tuned_params(run):
     folder, journal, brief = run
     text = build_messages(Ask("improve", journal.get("0004")), brief, journal, folder, LIMITS)[1].content
-    assert text.startswith("# Step: improve a good solution")
+    assert "\n# Step: improve a good solution\n" in text
     assert "# code of node 0004" in text and "Score: 0.13000 (rmse_log, lower is better)" in text
     assert "found by tuning" in text and "{'num_leaves': 15}" in text
     assert "it ran in 20s." in text and "20s of 600 seconds" in text  # one run of the tuned solution, not the whole study
@@ -57,7 +57,7 @@ def test_improve_shows_the_code_and_the_tuned_params(run):
 def test_debug_shows_the_error_and_the_log_tail(run):
     folder, journal, brief = run
     text = build_messages(Ask("debug", journal.get("0003")), brief, journal, folder, LIMITS)[1].content
-    assert text.startswith("# Step: debug a failed solution")
+    assert "\n# Step: debug a failed solution\n" in text
     assert "It failed with: ValueError: could not convert string to float: 'RL'" in text
     assert "line 99" in text and "line 10\n" not in text  # the tail only
     assert "# code of node 0003" in text
@@ -73,6 +73,14 @@ def test_helpers_are_read_from_the_code():
     text = helper_signatures()
     assert "pipelines.features.tfidf(train_text: pd.Series" in text and "ngram_range" in text
     assert "_multi_output" not in text
+
+
+def test_steps_share_their_opening_so_prompt_caches_reuse_it(run):
+    folder, journal, brief = run
+    texts = [build_messages(ask, brief, journal, folder, LIMITS)[1].content
+             for ask in (Ask("draft"), Ask("improve", journal.get("0004")), Ask("debug", journal.get("0003")))]
+    shared = texts[0][: texts[0].index("## What was tried so far")]
+    assert len(shared) > 3000 and all(text.startswith(shared) for text in texts)
 
 
 def test_the_saved_prompt_shows_both_messages(run):

@@ -85,7 +85,7 @@ class LLMClient:
     def from_settings(cls, settings: Settings) -> LLMClient:
         model, name = make_chat_model(settings)
         price = find_price(name.provider, name.model, settings.llm_prices)
-        if price is None:
+        if price is None and settings.llm_max_cost is None:
             log.warning("no price known for %s: tokens are counted, cost is not (add it to llm_prices)", name)
         return cls(model, name, price, max_cost=settings.llm_max_cost, max_calls=settings.llm_max_calls,
                    timeout=settings.llm_timeout, max_retries=settings.llm_max_retries,

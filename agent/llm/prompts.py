@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -29,6 +30,7 @@ LOG_TAIL_CHARS = 4000
 PLAN_CHARS = 240
 MEMORY_BEST, MEMORY_WORSE, MEMORY_FAILED = 6, 6, 8
 LIBRARIES = ["numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch"]
+NOTE = re.compile(r"\s*<!--.*-->\s*")
 PLAN_HINTS = {
     "draft": "the approach in 2 to 5 sentences: features, model, and why it suits this data",
     "improve": "the ONE change and why it should improve the score, in 1 to 4 sentences",
@@ -47,8 +49,12 @@ class Limits:
 
 
 def render(name: str, **values: object) -> str:
-    """Fill agent/prompts/<name>.md; a missing value is a KeyError, never a silent gap."""
+    """Fill agent/prompts/<name>.md; a missing value is a KeyError, never a silent gap.
+
+    Lines holding only an HTML comment are notes for maintainers and are not sent.
+    """
     text = resources.files("agent").joinpath("prompts", f"{name}.md").read_text()
+    text = "\n".join(line for line in text.splitlines() if not NOTE.fullmatch(line))
     return Template(text).substitute({k: str(v) for k, v in values.items()}).strip() + "\n"
 
 
