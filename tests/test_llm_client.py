@@ -53,16 +53,24 @@ def test_rate_limits_and_server_errors_are_retried_with_growing_waits():
 
 
 def test_retries_end_in_a_failed_call_and_three_failed_calls_stop_the_llm():
-    client, model, waits = make_client([ModelConnectionError("refused")] * 9, max_retries=2)
+    client, model, waits = make_client([reply("first"), *[ModelConnectionError("refused")] * 9], max_retries=2)
+    client.ask(ASK)
     for _ in range(2):
         with pytest.raises(CallFailed, match="after 2 retries: refused"):
             client.ask(ASK)
     with pytest.raises(LLMStopped, match="failed 3 calls in a row"):
         client.ask(ASK)
-    assert len(model.prompts) == 9 and client.stopped
+    assert len(model.prompts) == 10 and client.stopped
     with pytest.raises(LLMStopped):
         client.ask(ASK)
-    assert len(model.prompts) == 9  # a stopped client calls no more
+    assert len(model.prompts) == 10  # a stopped client calls no more
+
+
+def test_a_provider_that_never_answers_stops_after_the_first_call():
+    client, model, waits = make_client([ModelConnectionError("Connection refused")] * 5, max_retries=2)
+    with pytest.raises(LLMStopped, match="did not answer the first call .*after 2 retries: Connection refused"):
+        client.ask(ASK)
+    assert len(model.prompts) == 3 and len(waits) == 2
 
 
 def test_a_rejected_key_stops_at_once_without_retrying():
@@ -111,7 +119,8 @@ def test_usage_and_cost_come_from_the_usage_metadata():
     assert first.usage.cost_usd == pytest.approx(0.25 + 0.025 + 1.0)
     second = client.ask(ASK)
     assert second.estimated and second.usage.tokens_out == len("no usage reported here") // 4
-    assert client.total.calls == 2 and client.total.tokens_in == 2_000_000
+    assert second.usage.tokens_in == len("write a solution") // 4
+    assert client.total.calls == 2 and client.total.tokens_in == 2_000_000 + len("write a solution") // 4
     summary = client.summary()
     assert summary["model"] == "openai:gpt-5-mini" and summary["calls"] == 2 and summary["priced"]
 

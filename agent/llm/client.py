@@ -7,8 +7,9 @@ What can go wrong, and what happens:
 - wrong key (401/403), unknown model (404), exhausted quota: an `InputError` at once, never retried;
   the user must fix it, and every further call would fail the same way.
 - any other rejection (e.g. a prompt over the context limit): the call fails; the next may work.
-- `FAILURES_IN_A_ROW` failed calls in a row, `max_calls` calls or `max_cost` spent: the LLM part of
-  the search stops (`LLMStopped`); the built-in engineer carries on.
+- a first call that fails (the server is not running, the URL is wrong), `FAILURES_IN_A_ROW` failed
+  calls in a row, `max_calls` calls or `max_cost` spent: the LLM part of the search stops
+  (`LLMStopped`); the built-in engineer carries on.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class LLMClient:
         self.total = Usage()
         self.stopped: str | None = None
         self.failures_in_a_row = 0
+        self.answered = False  # has the provider answered at all in this session?
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMClient:
@@ -122,8 +124,8 @@ class LLMClient:
         """The model's reply to `messages`, with its usage counted; see the module doc for failures."""
         self._check_budget(messages)
         attempt = 0
+        start = time.monotonic()
         while True:
-            start = time.monotonic()
             try:
                 message = _call_with_deadline(lambda: self.chat_model.invoke(list(messages)),
                                               self.timeout + DEADLINE_GRACE)
@@ -138,7 +140,8 @@ class LLMClient:
                             self.max_retries, wait)
                 self.sleep(wait)
         self.failures_in_a_row = 0
-        reply = self._account(message, time.monotonic() - start)
+        self.answered = True
+        reply = self._account(message, time.monotonic() - start, sum(len(_text(m)) for m in messages))
         log.info("%s: %d tokens in, %d out, $%.4f, %.1fs", self.name, reply.usage.tokens_in,
                  reply.usage.tokens_out, reply.usage.cost_usd, reply.usage.seconds)
         return reply
@@ -179,19 +182,23 @@ class LLMClient:
         self.failures_in_a_row += 1
         after = f" after {retried} retries" if retried else ""
         reason = f"{type(exc).__name__}{after}: {_first_line(exc)}"
+        if kind == "retry" and not self.answered:  # a wrong URL or a server not running: stop waiting for it
+            self.stop(f"{where} did not answer the first call ({reason})")
+            return LLMStopped(self.stopped)
         if self.failures_in_a_row >= FAILURES_IN_A_ROW:
             self.stop(f"{where} failed {self.failures_in_a_row} calls in a row (last: {reason})")
             return LLMStopped(self.stopped)
         return CallFailed(reason)
 
-    def _account(self, message: AIMessage, seconds: float) -> Reply:
+    def _account(self, message: AIMessage, seconds: float, prompt_chars: int) -> Reply:
+        """Usage from the reply's metadata; estimated from characters when the provider reports none."""
         text = _text(message)
         meta = getattr(message, "usage_metadata", None)
         if meta:
             tokens_in, tokens_out = int(meta.get("input_tokens", 0)), int(meta.get("output_tokens", 0))
             cached = int((meta.get("input_token_details") or {}).get("cache_read", 0) or 0)
         else:
-            tokens_in, tokens_out, cached = 0, len(text) // CHARS_PER_TOKEN, 0
+            tokens_in, tokens_out, cached = prompt_chars // CHARS_PER_TOKEN, len(text) // CHARS_PER_TOKEN, 0
         cost = self.price.cost(tokens_in, tokens_out, cached) if self.price else 0.0
         usage = Usage(calls=1, tokens_in=tokens_in, tokens_out=tokens_out, cached_in=cached, cost_usd=cost,
                       seconds=seconds)
