@@ -70,7 +70,8 @@ def show_node(console: Console, run: RunFolder, journal: Journal, node_id: str, 
     if node.tokens_in or node.tokens_out:
         facts.update(tokens_in=node.tokens_in, tokens_out=node.tokens_out, cost_usd=round(node.cost_usd, 6))
     node_dir = run.node_dir(node.id)
-    facts["files"] = sorted(p.name for p in node_dir.iterdir()) if node_dir.exists() else []
+    if node_dir.exists():
+        facts["files"] = sorted(p.name for p in node_dir.iterdir() if not p.name.startswith("."))
     console.print_json(json.dumps({k: v for k, v in facts.items() if v not in (None, [], {})}, default=str))
     code = run.code(node.id)
     if diff:

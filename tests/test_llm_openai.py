@@ -8,6 +8,7 @@ import logging
 
 import pandas as pd
 import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
 from typer.testing import CliRunner
 
 from agent.cli import app
@@ -37,7 +38,8 @@ def client_for(server: FakeOpenAI, **settings) -> LLMClient:
 
 
 def solution_text(title: str, *columns: str) -> str:
-    return f"Title: {title}\nPlan: Logistic regression on {', '.join(columns)}.\n\n```python\n{logistic_on(*columns)}```"
+    plan = f"Logistic regression on {', '.join(columns)}."
+    return f"Title: {title}\nPlan: {plan}\n\n```python\n{logistic_on(*columns)}```"
 
 
 def test_wire_path_usage_and_a_429_then_success(monkeypatch):
@@ -46,8 +48,6 @@ def test_wire_path_usage_and_a_429_then_success(monkeypatch):
               completion("Title: hello", prompt_tokens=1234, completion_tokens=321, cached=1000)]
     with FakeOpenAI(script) as server:
         client = client_for(server)
-        from langchain_core.messages import HumanMessage, SystemMessage
-
         answer = client.ask([SystemMessage("You write code."), HumanMessage("Draft a solution.")])
     assert answer.text == "Title: hello" and not answer.estimated
     assert len(server.requests) == 2  # the 429, then the retry
@@ -64,19 +64,19 @@ def test_wire_path_usage_and_a_429_then_success(monkeypatch):
 def test_server_errors_are_retried_and_a_rejected_key_is_not(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     with FakeOpenAI([error(500), error(503), completion("ok")]) as server:
-        assert client_for(server).ask(["hi"]).text == "ok"
+        assert client_for(server).ask([HumanMessage("hi")]).text == "ok"
         assert len(server.requests) == 3
     with FakeOpenAI([error(401, "Incorrect API key provided: sk-wrong", code="invalid_api_key"),
                      completion("never")]) as server:
         with pytest.raises(InputError, match="rejected the credentials \\(.*Incorrect API key"):
-            client_for(server).ask(["hi"])
+            client_for(server).ask([HumanMessage("hi")])
         assert len(server.requests) == 1
 
 
 def test_a_local_server_needs_no_key(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with FakeOpenAI([completion("ok")]) as server:
-        assert client_for(server).ask(["hi"]).text == "ok"
+        assert client_for(server).ask([HumanMessage("hi")]).text == "ok"
 
 
 @pytest.mark.slow

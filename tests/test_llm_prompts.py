@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.engineers.base import Ask, Brief
+from agent.engineers.base import Ask
 from agent.journal import Journal
 from agent.llm.prompts import Limits, as_markdown, build_messages, helper_signatures, memory_section, render
 from tests.llm_helpers import small_run
@@ -50,7 +50,8 @@ def test_improve_shows_the_code_and_the_tuned_params(run):
     assert "\n# Step: improve a good solution\n" in text
     assert "# code of node 0004" in text and "Score: 0.13000 (rmse_log, lower is better)" in text
     assert "found by tuning" in text and "{'num_leaves': 15}" in text
-    assert "it ran in 20s." in text and "20s of 600 seconds" in text  # one run of the tuned solution, not the whole study
+    # the time of one run of the tuned solution (its parent's), not of the whole study
+    assert "it ran in 20s." in text and "20s of 600 seconds" in text
     assert "ONE focused change" in text
 
 

@@ -56,7 +56,9 @@ class LLMEngineer:
         for attempt in range(1, self.reply_attempts + 1):
             try:
                 reply = self.client.ask(messages)
-            except (LLMStopped, CallFailed) as exc:
+            except LLMStopped:  # the client has said why
+                break
+            except CallFailed as exc:
                 log.warning("LLM %s step gave no reply: %s", ask.kind, exc)
                 break
             used.add(reply.usage)

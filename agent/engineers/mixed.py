@@ -8,8 +8,6 @@ is spent, the provider keeps failing) the built-in engineer answers instead, so 
 
 from __future__ import annotations
 
-import logging
-
 from agent.config import Settings
 from agent.engineers.base import Ask, Brief, Engineer, Proposal
 from agent.engineers.builtin import BuiltinEngineer
@@ -17,11 +15,11 @@ from agent.engineers.llm import LLMEngineer
 from agent.journal import Journal
 from agent.run_folder import RunFolder
 
-log = logging.getLogger(__name__)
-
 
 class MixedEngineer:
-    name = "mixed"
+    # Every proposal names its real author ("llm" or the built-in engineer's name); this name only
+    # marks the steps the search makes itself (tuning), which are built-in machinery, not the LLM's.
+    name = "builtin"
 
     def __init__(self, llm: LLMEngineer, builtin: Engineer, builtin_drafts: int) -> None:
         self.llm = llm
