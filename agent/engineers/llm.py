@@ -77,7 +77,7 @@ class LLMEngineer:
     def _proposal(self, ask: Ask, parsed: ParsedReply, used: Usage, files: dict[str, str]) -> Proposal:
         error = None
         if not parsed.code:
-            error = f"unusable LLM reply: no Python code in {used.calls} replies"
+            error = f"unusable LLM reply: no Python code in {used.calls} repl{'y' if used.calls == 1 else 'ies'}"
             files["log.txt"] = error + "\n"
         elif problem := code_problem(parsed.code):
             error = problem.error
