@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pipelines.errors import InputError
 
@@ -32,7 +33,7 @@ def one_line_errors(command):
         try:
             return command(*args, **kwargs)
         except InputError as exc:
-            err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err_console.print("interrupted: everything finished so far is saved; continue with --resume")
@@ -71,18 +72,30 @@ def compete(
     seed: Optional[int] = typer.Option(None, help="Random seed."),
     node_timeout: Optional[float] = typer.Option(None, help="Seconds one candidate may run."),
     memory_mb: Optional[int] = typer.Option(None, help="Memory one candidate may use (MB)."),
+    llm: Optional[str] = typer.Option(None, help="Let an LLM write solutions: provider:model for langchain, e.g. "
+                                      "openai:gpt-5-mini, anthropic:claude-sonnet-4-6, ollama:qwen2.5-coder:32b."),
+    llm_base_url: Optional[str] = typer.Option(None, help="Base URL of an OpenAI-compatible server or Ollama."),
+    max_cost: Optional[float] = typer.Option(None, help="USD the LLM may spend; then built-in steps only."),
+    max_llm_calls: Optional[int] = typer.Option(None, help="LLM calls allowed; then built-in steps only."),
 ) -> None:
     """Search for the best solution of a competition within a time budget and write its submission.
 
     The last line printed is the path of the best submission.
     """
+    from pydantic import ValidationError
+
     from agent.compete import acquire, submit_best
     from agent.compete import compete as run_compete
     from agent.config import Settings
 
     chosen = {"time_budget": time_budget, "folds": folds, "seed": seed, "node_timeout": node_timeout,
-              "memory_mb": memory_mb}
-    settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
+              "memory_mb": memory_mb, "llm": llm, "llm_base_url": llm_base_url,
+              "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}
+    try:
+        settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise InputError(problem["msg"], ".".join(str(part) for part in problem["loc"]) or "settings") from None
     flags: dict[str, Any] = {"metric": metric, "direction": direction, "target_columns": target,
                              "id_column": id_column, "task": task, "group_column": group_column,
                              "time_column": time_column}

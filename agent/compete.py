@@ -14,8 +14,9 @@ from rich.console import Console
 from agent.config import Settings
 from agent.display import Display
 from agent.engineers.base import Brief, Engineer
-from agent.engineers.builtin import BuiltinEngineer
+from agent.engineers.mixed import make_engineer
 from agent.journal import Journal, Node
+from agent.llm.usage import USAGE_FILE, usage_line
 from agent.profile import profile, profile_markdown
 from agent.run_folder import RunFolder, new_run_id, write_atomic
 from agent.search import Budget, Search
@@ -131,12 +132,14 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
             raise InputError("no run to resume (start one without --resume)", run_dir or settings.runs_root / slug)
         saved = run.load_config()
         settings = Settings.model_validate({**saved["settings"], **settings.model_dump(exclude_unset=True)})
+        engineer = engineer or make_engineer(settings)
         data = RunData.load(run.path)
         console.print(f"resuming run {run.path} ({len(Journal(run.journal_path))} nodes so far)")
     else:
         run = RunFolder(run_dir or settings.runs_root / slug / new_run_id())
         if RunData.exists(run.path):
             raise InputError("run folder already holds a run; use --resume to continue it", run.path)
+        engineer = engineer or make_engineer(settings)  # a wrong --llm fails before any work
         data = prepare_run(source, slug, run, settings, flags or {}, extra_layers)
         run.save_config({"source": str(Path(source).resolve()), "slug": slug,
                          "settings": settings.model_dump(mode="json"), "flags": flags or {}})
@@ -151,12 +154,25 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
     brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text())
     run.start_session(started)
     budget = Budget(settings.time_budget, run.seconds_used())
-    with Display(console, spec.slug, settings.time_budget, run.seconds_used()) as display:
-        search = Search(run, data, brief, engineer or BuiltinEngineer(), settings, budget, display)
-        best = search.run_loop()
-    write_summary(run, spec.greater_is_better)
+    if settings.llm:
+        console.print(f"engineer: {settings.llm} after {settings.llm_builtin_drafts} built-in draft(s); "
+                      f"{_llm_limits(settings)}")
+    try:
+        with Display(console, spec.slug, settings.time_budget, run.seconds_used()) as display:
+            search = Search(run, data, brief, engineer, settings, budget, display)
+            best = search.run_loop()
+    finally:
+        summary = write_summary(run, spec.greater_is_better)
+    if summary.get("llm"):
+        console.print(usage_line(summary["llm"]), highlight=False)
     write_report_softly(run, console)
     return RunOutcome(run, best)
+
+
+def _llm_limits(settings: Settings) -> str:
+    limits = [f"max ${settings.llm_max_cost:g}" if settings.llm_max_cost else "no cost limit",
+              f"max {settings.llm_max_calls} calls" if settings.llm_max_calls else "no call limit"]
+    return ", ".join(limits)
 
 
 def write_report_softly(run: RunFolder, console: Console) -> None:
@@ -184,11 +200,20 @@ def write_summary(run: RunFolder, greater_is_better: bool) -> dict[str, Any]:
         "tokens_out": sum(n.tokens_out for n in journal),
         "cost_usd": round(sum(n.cost_usd for n in journal), 4),
         "public_score": best.public_score if best else None,
-        "candidates": [n.model_dump(include={"id", "parents", "step", "title", "status", "score", "public_score",
-                                             "seconds", "peak_memory_mb", "error"}) for n in journal],
+        "llm": _read_json(run.path / USAGE_FILE),
+        "candidates": [n.model_dump(include={"id", "parents", "step", "engineer", "title", "status", "score",
+                                             "public_score", "seconds", "peak_memory_mb", "tokens_in", "tokens_out",
+                                             "cost_usd", "error"}) for n in journal],
     }
     write_atomic(run.path / "summary.json", json.dumps(summary, indent=2))
     return summary
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def _log_to_file(run: RunFolder) -> None:
