@@ -82,7 +82,7 @@ def _check_competitions(tasks: list[Task], bench: BenchFile, console: Console) -
         bench.grading_checks[cid] = check
         bench.save()
         if not check["ok"]:
-            console.print(f"[red]grading check failed[/] for {cid}: {check['problem']}", highlight=False)
+            console.print(f"[red]grading check failed[/] for {cid}: {check['problem']}", highlight=False, soft_wrap=True)
 
 
 def _retry(tasks: list[Task]) -> int:
@@ -126,13 +126,13 @@ def run_bench(competitions: dict[str, Path], options: BenchOptions, console: Con
                       f"{len(todo) - resuming} to start" + (f" ({retried} failed ones retried)" if retried else "")
                       + f"; {options.workers} worker(s) × {cpus} core(s)"
                       + (f" × {options.gpus_per_task:g} GPU(s)" if options.gpus_per_task else "")
-                      + (f" on Ray ({options.ray_address})" if options.ray_address else ""), highlight=False)
+                      + (f" on Ray ({options.ray_address})" if options.ray_address else ""), highlight=False, soft_wrap=True)
         bench.start_session()
         done = 0
 
         def on_start(task: Task) -> None:
             console.print(f"  start  {task.name}" + (" (resume)" if task_state(task) == "interrupted" else ""),
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
 
         if options.ray_address:
             finished = run_on_ray(todo, options.workers, cpus, options.gpus_per_task, options.ray_address, on_start)
@@ -142,7 +142,7 @@ def run_bench(competitions: dict[str, Path], options: BenchOptions, console: Con
             for task, record in finished:
                 save_record(task, record)
                 done += 1
-                console.print(f"  [{done}/{len(todo)}] {task.name}: {_describe(record)}", highlight=False)
+                console.print(f"  [{done}/{len(todo)}] {task.name}: {_describe(record)}", highlight=False, soft_wrap=True)
                 records = load_records(out)
                 write_tables(out, records)
         finally:
