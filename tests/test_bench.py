@@ -353,6 +353,10 @@ def test_interrupted_bench_finishes_only_what_was_left(tmp_path):
     resumed = records_by_task(out)["toy-seed0"]
     assert resumed["resumed"] and resumed["status"] in ("ok", "failed")  # whether it scores is the search's affair
     assert "resuming run" in (out / "logs" / "toy-seed0.log").read_text()
+    sessions = [json.loads(line) for line in (out / "logs" / "toy-seed0.sessions.jsonl").read_text().splitlines()]
+    assert [s["ended"] for s in sessions] == ["interrupted", "ended"]
+    assert resumed["wall_seconds"] == pytest.approx(sum(s["wall_seconds"] for s in sessions), abs=0.2)
+    assert sessions[0]["wall_seconds"] > 1 and sessions[0]["cpu_seconds"] > 0.5  # charged for the cut-off session
     assert (out / "logs" / "broken-seed0.log").read_text().count("=== ") == 1  # not run again
 
 

@@ -102,7 +102,10 @@ def run_on_ray(tasks: list[Task], workers: int, cpus: int, gpus_per_task: float,
         raise InputError("Ray is not installed: pip install 'agent[ray]'", "--ray-address") from None
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, log_to_driver=False)
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise InputError(f"cannot connect to Ray: {exc}", address) from None
     remote = ray.remote(_ray_task).options(num_cpus=cpus, num_gpus=gpus_per_task, max_retries=0)
     waiting = list(tasks)
     running: dict[Any, Task] = {}

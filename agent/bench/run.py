@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ def _terminate_as_interrupt() -> Iterator[None]:
     def interrupt(signum, frame):
         raise KeyboardInterrupt()
 
+    if threading.current_thread() is not threading.main_thread():  # signals reach only the main thread
+        yield
+        return
     previous = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
@@ -81,8 +85,10 @@ def _check_competitions(tasks: list[Task], bench: BenchFile, console: Console) -
         check = check_grading(task.competition_dir, task.leaderboard)
         bench.grading_checks[cid] = check
         bench.save()
-        if not check["ok"]:
-            console.print(f"[red]grading check failed[/] for {cid}: {check['problem']}", highlight=False, soft_wrap=True)
+        perfect = f"{check['perfect_score']}" + (f" ({check['perfect_medal']})" if check["perfect_medal"] else "")
+        verdict = "ok" if check["ok"] else f"[red]FAILED[/]: {check['problem']}"
+        console.print(f"grading check {cid}: {check['metric']}, sample submission {check['sample_score']}, "
+                      f"perfect submission {perfect}: {verdict}", highlight=False, soft_wrap=True)
 
 
 def _retry(tasks: list[Task]) -> int:

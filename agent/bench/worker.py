@@ -33,8 +33,6 @@ POLL_SECONDS = 0.5
 TERM_GRACE_SECONDS = 5.0
 
 
-class TaskInterrupted(Exception):
-    """The bench was stopped while the task ran; its run folder is left to resume."""
 
 
 def hard_limit(time_budget: float) -> float:
@@ -52,8 +50,9 @@ def compete_argv(task: Task, resume: bool) -> list[str]:
 
 def child_env(cpus: int, gpu_ids: list[str] | None) -> dict[str, str]:
     """The bench's environment, with the run's share of cores (compete reads AGENT_N_JOBS) and,
-    when the bench hands out GPUs itself, the ones this run may see."""
-    env = {**os.environ, "AGENT_N_JOBS": str(cpus)}
+    when the bench hands out GPUs itself, the ones this run may see. Wide lines keep the run's
+    log greppable (rich wraps at 80 columns when it is not on a terminal)."""
+    env = {**os.environ, "AGENT_N_JOBS": str(cpus), "COLUMNS": "200"}
     if gpu_ids is not None:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(gpu_ids)
     return env
@@ -65,6 +64,18 @@ class ChildOutcome:
     timed_out: bool
     wall_seconds: float
     cpu_seconds: float
+
+
+class TaskInterrupted(Exception):
+    """The bench was stopped while the task ran; its run folder is left to resume."""
+
+    def __init__(self, outcome: ChildOutcome) -> None:
+        super().__init__("interrupted")
+        self.outcome = outcome
+
+
+class _Stopped(Exception):
+    """The bench asked its workers to stop."""
 
 
 def _kill_tree(root: psutil.Process, seen: set[psutil.Process]) -> None:
@@ -90,7 +101,8 @@ def _kill_tree(root: psutil.Process, seen: set[psutil.Process]) -> None:
 def run_child(argv: list[str], env: dict[str, str], log_path: Path, cwd: Path | None, limit: float,
               stop: threading.Event | None = None) -> ChildOutcome:
     """Run ``argv`` with output appended to ``log_path``; kill its whole tree at ``limit`` seconds,
-    when ``stop`` is set (raising TaskInterrupted), or on any exception (re-raised)."""
+    and when ``stop`` is set or anything interrupts the wait (Ctrl-C, a cancelled Ray task),
+    then raise TaskInterrupted with what the run had used."""
     start = time.monotonic()
     with open(log_path, "ab") as out:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -104,7 +116,7 @@ def run_child(argv: list[str], env: dict[str, str], log_path: Path, cwd: Path | 
             if pid:
                 break
             if stop is not None and stop.is_set():
-                raise TaskInterrupted()
+                raise _Stopped()
             if time.monotonic() - start > limit:
                 timed_out = True
                 _kill_tree(root, seen)
@@ -115,11 +127,14 @@ def run_child(argv: list[str], env: dict[str, str], log_path: Path, cwd: Path | 
             except psutil.Error:
                 pass
             time.sleep(POLL_SECONDS)
-    except BaseException:  # Ctrl-C, a cancelled Ray task, the bench stopping: leave nothing running
+    except BaseException as exc:  # leave nothing running
         _kill_tree(root, seen)
-        os.wait4(proc.pid, 0)
-        proc.returncode = -1
-        raise
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode, cpu = os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
+        except ChildProcessError:  # reaped already
+            cpu = 0.0
+        raise TaskInterrupted(ChildOutcome(None, False, time.monotonic() - start, cpu)) from exc
     proc.returncode = os.waitstatus_to_exitcode(status)
     _kill_orphans(seen)
     return ChildOutcome(None if timed_out else proc.returncode, timed_out, time.monotonic() - start,
@@ -197,6 +212,17 @@ def failed_record(task: Task, error: str) -> dict[str, Any]:
     return new_record(task, status="failed", error=error, **graded(task))
 
 
+def _note_session(task: Task, outcome: ChildOutcome, how: str) -> tuple[float, float]:
+    """Append this session's wall and CPU seconds to the task's session log; returns the totals
+    over every session, so a resumed task is charged for all the time it took."""
+    path = task.log_path.with_suffix(".sessions.jsonl")
+    with open(path, "a") as f:
+        f.write(json.dumps({"ended": how, "wall_seconds": round(outcome.wall_seconds, 2),
+                            "cpu_seconds": round(outcome.cpu_seconds, 2)}) + "\n")
+    sessions = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return sum(s["wall_seconds"] for s in sessions), sum(s["cpu_seconds"] for s in sessions)
+
+
 def run_task(task: Task, cpus: int, gpu_ids: list[str] | None = None,
              stop: threading.Event | None = None) -> dict[str, Any]:
     """Run (or resume) the task's competition and return its graded result record."""
@@ -210,7 +236,12 @@ def run_task(task: Task, cpus: int, gpu_ids: list[str] | None = None,
         f.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {'resume' if resume else 'start'}: {' '.join(argv)}\n")
     log.info("task %s: %s", task.name, " ".join(argv))
     cwd = task.cwd if task.cwd is not None and task.cwd.is_dir() else None
-    outcome = run_child(argv, env, task.log_path, cwd, hard_limit(task.time_budget), stop)
+    try:
+        outcome = run_child(argv, env, task.log_path, cwd, hard_limit(task.time_budget), stop)
+    except TaskInterrupted as exc:
+        _note_session(task, exc.outcome, "interrupted")
+        raise
+    wall, cpu = _note_session(task, outcome, "ended")
     if outcome.timed_out:
         status, error = "timeout", f"killed after {hard_limit(task.time_budget):.0f}s (budget {task.time_budget:g}s)"
     elif outcome.exit_code == 0:
@@ -220,7 +251,7 @@ def run_task(task: Task, cpus: int, gpu_ids: list[str] | None = None,
     gpus = visible_gpus(env)
     return new_record(
         task, status=status, exit_code=outcome.exit_code, error=error, resumed=resume,
-        wall_seconds=round(outcome.wall_seconds, 1), cpu_seconds=round(outcome.cpu_seconds, 1), cpus=cpus,
+        wall_seconds=round(wall, 1), cpu_seconds=round(cpu, 1), cpus=cpus,
         gpus=len(gpus), gpu_ids=",".join(gpus) or None, device="cuda" if gpus else "cpu", host=socket.gethostname(),
         **run_facts(task.run_dir), **graded(task),
     )
