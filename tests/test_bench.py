@@ -236,12 +236,13 @@ def test_rows_per_competition_and_overall():
     assert overall.any_medal_se == pytest.approx(np.std(per_seed, ddof=1) / np.sqrt(3))
     assert overall.runs == 7 and overall.valid_rate == pytest.approx(6 / 7)
     assert overall.tokens == 7 * 1500 and overall.cost_usd == pytest.approx(7 * 0.25)
-    assert overall.cpu_hours == pytest.approx(7 * 200 / 3600)
+    assert overall.cpu_seconds == pytest.approx(7 * 200)
 
 
 def test_summary_results_csv_jsonl_and_plots(tmp_path):
     text = summary_markdown(RECORDS, {"planned": ["x"] * 8, "time_budget": 300, "sessions": [[0, 600]]}, "demo")
     assert "7 of 8 tasks finished" in text and "bench wall time 10.0 min" in text
+    assert "| 23.3 min | 1 | 0 | 10,500 | $1.75 |" in text  # overall: CPU time, cpus and gpus per task, LLM use
     assert "**Any medal: 50.0% ± 28.9**" in text and "2 competition(s) with medal cut-offs" in text
     assert "| titanic | auc | 1 (1 seed) | 100.0% | n/a (no cut-offs) |" in text
     lines = results_csv(RECORDS).splitlines()

@@ -50,7 +50,7 @@ class Row:
     median_percentile: float | None
     median_score: float | None
     wall_seconds: float  # mean per run
-    cpu_hours: float
+    cpu_seconds: float
     cpus: str
     gpus: str
     tokens: int
@@ -81,7 +81,7 @@ def _row(name: str, records: list[Record], medal_rates: list[float] | None, metr
         median_percentile=_median([r["percentile"] for r in records]),
         median_score=_median([r["score"] for r in records]) if metric != "(mixed)" else None,
         wall_seconds=statistics.fmean(r["wall_seconds"] or 0.0 for r in records),
-        cpu_hours=sum(r["cpu_seconds"] or 0.0 for r in records) / 3600,
+        cpu_seconds=sum(r["cpu_seconds"] or 0.0 for r in records),
         cpus=_span([r["cpus"] for r in records]), gpus=_span([r["gpus"] for r in records]),
         tokens=sum((r["tokens_in"] or 0) + (r["tokens_out"] or 0) for r in records),
         cost_usd=sum(r["cost_usd"] or 0.0 for r in records),
@@ -128,12 +128,14 @@ def _num(value: float | None, digits: int = 5) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
 
 
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min"
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.2f} h"
 
 
 COLUMNS = ("competition", "metric", "runs", "valid", "any medal (± SE over seeds)", "gold", "silver", "bronze",
-           "above median", "median percentile", "median score", "wall / run", "CPU hours", "cpus / task",
+           "above median", "median percentile", "median score", "wall / run", "CPU time", "cpus / task",
            "gpus / task", "LLM tokens", "LLM cost")
 
 
@@ -141,7 +143,7 @@ def _cells(row: Row) -> list[str]:
     return [row.name, row.metric, f"{row.runs} ({row.seeds} seed{'s' if row.seeds != 1 else ''})",
             _pct(row.valid_rate), _medal_text(row), str(row.gold), str(row.silver), str(row.bronze),
             _pct(row.above_median), _num(row.median_percentile, 4), _num(row.median_score),
-            _minutes(row.wall_seconds), f"{row.cpu_hours:.2f}", row.cpus, row.gpus, f"{row.tokens:,}",
+            _duration(row.wall_seconds), _duration(row.cpu_seconds), row.cpus, row.gpus, f"{row.tokens:,}",
             f"${row.cost_usd:.2f}"]
 
 
@@ -178,7 +180,7 @@ def summary_markdown(records: list[Record], bench: dict[str, Any], title: str) -
     wall = sum(end - start for start, end in sessions)
     parts = [f"# Bench: {title}", ""]
     parts.append(f"{len(records)} of {planned} tasks finished; time budget {bench.get('time_budget', 0):g} s per "
-                 f"task; bench wall time {_minutes(wall)} over {len(sessions)} session(s).")
+                 f"task; bench wall time {_duration(wall)} over {len(sessions)} session(s).")
     if records:
         overall = overall_row(records)
         medal_competitions = sorted({r["competition_id"] for r in records if r["gold_threshold"] is not None})
@@ -218,11 +220,15 @@ def print_table(console: Console, records: list[Record]) -> None:
 # ---------------------------------------------------------------- plots
 
 OUTCOME_COLOURS = {"gold": "#d4af37", "silver": "#a8a9ad", "bronze": "#cd7f32", "valid, no medal": "#7aa6c2",
-                   "invalid": "#d9534f"}
+                   "valid, no cut-offs": "#c9d6df", "invalid": "#d9534f"}
 
 
 def _outcome(record: Record) -> str:
-    return record["medal"] or ("valid, no medal" if record["valid"] else "invalid")
+    if not record["valid"]:
+        return "invalid"
+    if record["gold_threshold"] is None:
+        return "valid, no cut-offs"
+    return record["medal"] or "valid, no medal"
 
 
 def write_plots(records: list[Record], folder: Path) -> list[Path]:
