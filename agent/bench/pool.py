@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -102,10 +103,13 @@ def run_on_ray(tasks: list[Task], workers: int, cpus: int, gpus_per_task: float,
         raise InputError("Ray is not installed: pip install 'agent[ray]'", "--ray-address") from None
     started_here = not ray.is_initialized()
     if started_here:
+        ours = signal.getsignal(signal.SIGTERM)
         try:
             ray.init(address=address, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise InputError(f"cannot connect to Ray: {exc}", address) from None
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, ours)  # ray.init installs its own, which exits at once
     remote = ray.remote(_ray_task).options(num_cpus=cpus, num_gpus=gpus_per_task, max_retries=0)
     waiting = list(tasks)
     running: dict[Any, Task] = {}
