@@ -158,7 +158,8 @@ def _checks_table(checks: dict[str, dict]) -> str:
     for cid, check in sorted(checks.items()):
         t = check.get("thresholds")
         cutoffs = f"{t['gold']:.6g} / {t['silver']:.6g} / {t['bronze']:.6g} / {t['median']:.6g}" if t else "none"
-        perfect = _num(check.get("perfect_score")) + (f" ({check['perfect_medal']})" if check.get("perfect_medal") else "")
+        medal = check.get("perfect_medal")
+        perfect = _num(check.get("perfect_score")) + (f" ({medal})" if medal else "")
         rows.append([cid, f"{check['metric']} ({check['direction']})", cutoffs, _num(check.get("sample_score")),
                      perfect, "ok" if check["ok"] else f"**FAILED**: {check['problem']}"])
     return _markdown_table(["competition", "metric", "gold / silver / bronze / median", "sample submission",

@@ -23,7 +23,7 @@ from agent.bench.checks import check_grading
 from agent.bench.plan import BenchFile, Task, make_tasks, task_state
 from agent.bench.pool import run_local, run_on_ray
 from agent.bench.report import write_report
-from agent.bench.results import load_records, save_record, write_tables
+from agent.bench.results import load_records, save_record
 from pipelines.errors import InputError
 
 
@@ -132,7 +132,8 @@ def run_bench(competitions: dict[str, Path], options: BenchOptions, console: Con
                       f"{len(todo) - resuming} to start" + (f" ({retried} failed ones retried)" if retried else "")
                       + f"; {options.workers} worker(s) × {cpus} core(s)"
                       + (f" × {options.gpus_per_task:g} GPU(s)" if options.gpus_per_task else "")
-                      + (f" on Ray ({options.ray_address})" if options.ray_address else ""), highlight=False, soft_wrap=True)
+                      + (f" on Ray ({options.ray_address})" if options.ray_address else ""),
+                      highlight=False, soft_wrap=True)
         bench.start_session()
         done = 0
 
@@ -148,9 +149,9 @@ def run_bench(competitions: dict[str, Path], options: BenchOptions, console: Con
             for task, record in finished:
                 save_record(task, record)
                 done += 1
-                console.print(f"  [{done}/{len(todo)}] {task.name}: {_describe(record)}", highlight=False, soft_wrap=True)
-                records = load_records(out)
-                write_tables(out, records)
+                console.print(f"  [{done}/{len(todo)}] {task.name}: {_describe(record)}", highlight=False,
+                              soft_wrap=True)
+                write_report(out, plots=False)
         finally:
             finished.close()  # stops the workers and kills running children if we got here early
             bench.end_session()

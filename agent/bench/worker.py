@@ -33,8 +33,6 @@ POLL_SECONDS = 0.5
 TERM_GRACE_SECONDS = 5.0
 
 
-
-
 def hard_limit(time_budget: float) -> float:
     """Seconds a run may take before it is killed: its budget, plus room to start, write its
     last candidate and summary, and finish a node that the budget cut short."""
