@@ -24,7 +24,8 @@ from agent.bench.plan import BenchFile, Task, clear_unresumable, make_tasks, tas
 from agent.bench.pool import gpu_slots
 from agent.bench.report import competition_rows, overall_row, summary_markdown, write_plots
 from agent.bench.results import RECORD_FIELDS, new_record, results_csv, submissions_jsonl
-from agent.bench.worker import run_child
+from agent.bench import worker
+from agent.bench.worker import child_env, run_child, run_task, visible_gpus
 from agent.grading import grade_submission, perfect_submission
 from pipelines.errors import InputError
 from tests.conftest import ROOT, agent_command
@@ -197,6 +198,26 @@ def test_a_run_past_its_limit_is_killed_with_everything_it_started(tmp_path):
     while alive([grandchild]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive([grandchild])
+
+
+def test_a_run_over_its_hard_limit_is_a_timeout_and_still_graded(tmp_path, monkeypatch):
+    monkeypatch.setattr(worker, "hard_limit", lambda budget: 2.0)
+    folder = make_bench_competition(tmp_path / "data", "toy")
+    (task,) = make_tasks({"toy": folder}, 1, tmp_path / "bench", 60.0)
+    record = run_task(task, cpus=1)
+    assert record["status"] == "timeout" and record["exit_code"] is None
+    assert record["error"] == "killed after 2s (budget 60s)"
+    assert not record["valid"] and record["metric"] == "accuracy"
+    assert any("not found" in e for e in record["grade_errors"])
+    assert 2.0 <= record["wall_seconds"] < 12
+
+
+def test_runs_see_their_cores_and_gpus():
+    env = child_env(3, ["1", "2"])
+    assert env["AGENT_N_JOBS"] == "3" and env["CUDA_VISIBLE_DEVICES"] == "1,2"
+    assert visible_gpus(env) == ["1", "2"]
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": ""}) == []  # what Ray sets for a task without GPUs
+    assert child_env(1, None).get("CUDA_VISIBLE_DEVICES") == os.environ.get("CUDA_VISIBLE_DEVICES")  # inherited
 
 
 # ---------------------------------------------------------------- the report
