@@ -211,5 +211,64 @@ def grade(
     typer.echo(json.dumps(report.to_dict()))
 
 
+@app.command()
+@one_line_errors
+def bench(
+    data_dir: Path = typer.Option(..., help="Folder of prepared competitions: <id>/prepared/{public,private} "
+                                  "(as `mlebench prepare` builds them) or <id>/{public,private}."),
+    suite: Optional[str] = typer.Option(None, help="lite, medium, high, dev, all, systemcard or practice."),
+    competitions: Optional[str] = typer.Option(None, help="Competition ids, comma-separated (with or instead of "
+                                               "--suite)."),
+    time_budget: float = typer.Option(3600.0, help="Seconds for each run."),
+    seeds: int = typer.Option(1, help="Runs per competition, with seeds 0..N-1."),
+    workers: int = typer.Option(1, help="Runs at once."),
+    out: Optional[Path] = typer.Option(None, help="Bench folder (default runs/bench-<suite>)."),
+    cpus_per_task: Optional[int] = typer.Option(None, help="Cores for each run (default: cores / workers)."),
+    gpus_per_task: float = typer.Option(0.0, help="GPUs for each run (fractions on Ray only)."),
+    ray_address: Optional[str] = typer.Option(None, help="Run the tasks on this Ray cluster ('auto': the running "
+                                              "one); needs the `ray` extra."),
+    leaderboards: Optional[Path] = typer.Option(None, help="Folder with <id>/leaderboard.csv (an MLE-bench "
+                                                "checkout's mlebench/competitions) for medal cut-offs."),
+    compete_args: Optional[str] = typer.Option(None, help="Extra flags for every `agent compete` run, e.g. "
+                                               "'--folds 3'."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="Run failed tasks again (resuming them)."),
+) -> None:
+    """Benchmark on MLE-bench competitions: every (competition, seed) is an `agent compete` run,
+    graded with medals as MLE-bench does. Run the same command again to resume."""
+    import shlex
+
+    from agent.bench import BenchOptions, competition_ids, locate_competitions, run_bench
+    from agent.bench.report import print_table
+
+    found = locate_competitions(data_dir, competition_ids(suite, competitions))
+    options = BenchOptions(out=out or Path("runs") / f"bench-{suite or 'custom'}", data_dir=data_dir,
+                           time_budget=time_budget, seeds=seeds, workers=workers, cpus_per_task=cpus_per_task,
+                           gpus_per_task=gpus_per_task, ray_address=ray_address, leaderboards=leaderboards,
+                           compete_args=tuple(shlex.split(compete_args or "")), retry_failed=retry_failed)
+    try:
+        records = run_bench(found, options, console)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: finished tasks are recorded; run the same command again to finish the rest")
+        raise typer.Exit(130) from None
+    if records:
+        print_table(console, records)
+    console.print(f"summary: {options.out / 'summary.md'}", highlight=False, soft_wrap=True)
+
+
+@app.command("bench-report")
+@one_line_errors
+def bench_report(
+    out: Path = typer.Argument(..., help="A bench folder, as written by `agent bench --out`."),
+) -> None:
+    """Rebuild a bench's results.csv, summary.md, submissions.jsonl and plots, and show its table."""
+    from agent.bench import write_report
+    from agent.bench.report import print_table
+
+    records = write_report(out)
+    if records:
+        print_table(console, records)
+    console.print(f"summary: {out / 'summary.md'}; plots in {out / 'plots'}", highlight=False, soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

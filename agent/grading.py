@@ -520,3 +520,23 @@ def grade_submission(
                                      comp.thresholds.lower_is_better)
         report.percentile = _percentile(report.score, comp.thresholds, comp.board)
     return report
+
+
+def perfect_submission(competition_dir: Path) -> pd.DataFrame:
+    """The submission that copies the private answers, in the sample submission's columns.
+
+    It is the check that grading itself is right: it must be valid, and it must win gold
+    wherever the competition has medal cut-offs. Class-probability columns are filled one-hot
+    from a label column when the answers hold labels rather than probabilities.
+    """
+    comp = _load_competition(Path(competition_dir), None)
+    submission = pd.DataFrame({comp.id_column: comp.answers[comp.id_column]})
+    missing = [c for c in comp.columns if c not in comp.answers.columns]
+    if missing and len(missing) < len(comp.columns):
+        raise InputError(f"answers lack the submission column(s) {missing}", comp.slug)
+    if not missing:
+        return submission.assign(**{c: comp.answers[c] for c in comp.columns})
+    codes = _class_codes(comp)
+    for i, column in enumerate(comp.columns):
+        submission[column] = (codes == i).astype(int)
+    return submission
