@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pipelines.errors import InputError
 
@@ -32,7 +33,7 @@ def one_line_errors(command):
         try:
             return command(*args, **kwargs)
         except InputError as exc:
-            err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err_console.print("interrupted: everything finished so far is saved; continue with --resume")
@@ -55,7 +56,9 @@ def compete(
     source: str = typer.Argument(..., help="A competition folder (MLE-bench prepared layout, <dir>/public, or a plain "
                                  "Kaggle download), or a Kaggle slug to download."),
     time_budget: Optional[float] = typer.Option(None, help="Seconds for the whole run."),
-    submit: bool = typer.Option(True, "--submit/--no-submit", help="Upload the best submission to Kaggle at the end."),
+    submit: Optional[bool] = typer.Option(None, "--submit/--no-submit", help="Upload the best submission to Kaggle at "
+                                          "the end (default: yes for a Kaggle slug, no for a local folder)."),
+    force: bool = typer.Option(False, "--force", help="Download the competition again even if cached."),
     run_dir: Optional[Path] = typer.Option(None, help="Run folder (default data/runs/<slug>/<run-id>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the latest run of this competition (or --run-dir)."),
     metric: Optional[str] = typer.Option(None, help="Override the metric (e.g. auc, rmse, logloss_multiclass)."),
@@ -69,17 +72,30 @@ def compete(
     seed: Optional[int] = typer.Option(None, help="Random seed."),
     node_timeout: Optional[float] = typer.Option(None, help="Seconds one candidate may run."),
     memory_mb: Optional[int] = typer.Option(None, help="Memory one candidate may use (MB)."),
+    llm: Optional[str] = typer.Option(None, help="Let an LLM write solutions: provider:model for langchain, e.g. "
+                                      "openai:gpt-5-mini, anthropic:claude-sonnet-4-6, ollama:qwen2.5-coder:32b."),
+    llm_base_url: Optional[str] = typer.Option(None, help="Base URL of an OpenAI-compatible server or Ollama."),
+    max_cost: Optional[float] = typer.Option(None, help="USD the LLM may spend; then built-in steps only."),
+    max_llm_calls: Optional[int] = typer.Option(None, help="LLM calls allowed; then built-in steps only."),
 ) -> None:
     """Search for the best solution of a competition within a time budget and write its submission.
 
     The last line printed is the path of the best submission.
     """
+    from pydantic import ValidationError
+
+    from agent.compete import acquire, submit_best
     from agent.compete import compete as run_compete
     from agent.config import Settings
 
     chosen = {"time_budget": time_budget, "folds": folds, "seed": seed, "node_timeout": node_timeout,
-              "memory_mb": memory_mb, "submit": submit}
-    settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
+              "memory_mb": memory_mb, "llm": llm, "llm_base_url": llm_base_url,
+              "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}
+    try:
+        settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise InputError(problem["msg"], ".".join(str(part) for part in problem["loc"]) or "settings") from None
     flags: dict[str, Any] = {"metric": metric, "direction": direction, "target_columns": target,
                              "id_column": id_column, "task": task, "group_column": group_column,
                              "time_column": time_column}
@@ -87,17 +103,32 @@ def compete(
         raise InputError(f"--direction must be maximize or minimize, not {direction!r}")
     if task not in (None, "binary", "multiclass", "multilabel", "regression"):
         raise InputError(f"--task must be binary, multiclass, multilabel or regression, not {task!r}")
-    path = Path(source)
-    if not path.exists():
-        raise InputError("no such competition folder (downloading by slug needs Kaggle credentials)", source)
-    outcome = run_compete(path, settings, flags={k: v for k, v in flags.items() if v is not None},
-                          run_dir=run_dir, resume=resume, console=console)
+    folder, layers, from_kaggle = acquire(source, settings, force, console)
+    outcome = run_compete(folder, settings, flags={k: v for k, v in flags.items() if v is not None},
+                          run_dir=run_dir, resume=resume, console=console, extra_layers=layers)
     if outcome.best is None:
         err_console.print("[red]error:[/] no candidate produced a valid submission; see `agent review "
                           f"{outcome.run.path}`")
         raise typer.Exit(1)
     console.print(f"best: node {outcome.best.id} {outcome.best.title} {outcome.best.score:.5f}")
+    if submit if submit is not None else from_kaggle:
+        try:
+            submit_best(outcome.run, console, settings.kaggle_poll_seconds)
+        except InputError as exc:
+            err_console.print(f"[red]upload failed:[/] {exc}; the submission is kept, send it later with "
+                              f"`agent submit {outcome.run.path}`", highlight=False, soft_wrap=True)
     console.print(str(outcome.run.submission_path), highlight=False, soft_wrap=True)
+
+
+@app.command("submit")
+@one_line_errors
+def submit_run(run: Path = typer.Argument(..., help="A run folder whose best submission to upload.")) -> None:
+    """Upload a finished run's best submission to Kaggle and record its public score."""
+    from agent.compete import submit_best
+    from agent.config import Settings
+    from agent.run_folder import RunFolder
+
+    submit_best(RunFolder(run), console, Settings().kaggle_poll_seconds)
 
 
 @app.command()
@@ -115,6 +146,15 @@ def review(
         show_node(console, folder, journal, node.zfill(4), diff)
     else:
         show_tree(console, folder, journal, spec)
+
+
+@app.command()
+@one_line_errors
+def report(run: Path = typer.Argument(..., help="A run folder, e.g. data/runs/<slug>/<run-id>.")) -> None:
+    """Write <run>/report.html: plots of the search, the node tree, and each node's plan, code and diff."""
+    from agent.report import write_report
+
+    console.print(str(write_report(run)), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -151,6 +191,24 @@ def submissions(slug: str = typer.Argument(..., help="The competition's slug."))
             "" if row.private_score is None else f"{row.private_score:.6g}",
         )
     console.print(table if rows else f"no submissions to {slug} yet")
+
+
+
+@app.command()
+@one_line_errors
+def grade(
+    competition_dir: Path = typer.Argument(..., help="Competition folder with private answers (<dir>/private or "
+                                           "<dir>/prepared/private)."),
+    submission: Path = typer.Argument(..., help="The submission CSV to grade."),
+    leaderboard: Optional[Path] = typer.Option(None, help="leaderboard.csv to take medal cut-offs from."),
+) -> None:
+    """Grade a submission against a competition's private answers, as MLE-bench does; prints one JSON line."""
+    import json
+
+    from agent.grading import grade_submission
+
+    report = grade_submission(competition_dir, submission, leaderboard=leaderboard)
+    typer.echo(json.dumps(report.to_dict()))
 
 
 if __name__ == "__main__":

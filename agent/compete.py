@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from rich.console import Console
 from agent.config import Settings
 from agent.display import Display
 from agent.engineers.base import Brief, Engineer
-from agent.engineers.builtin import BuiltinEngineer
+from agent.engineers.mixed import make_engineer
 from agent.journal import Journal, Node
+from agent.llm.usage import USAGE_FILE, usage_line
 from agent.profile import profile, profile_markdown
 from agent.run_folder import RunFolder, new_run_id, write_atomic
 from agent.search import Budget, Search
@@ -69,10 +71,59 @@ class RunOutcome:
     best: Node | None
 
 
+def acquire(source: str, settings: Settings, force: bool, console: Console) -> tuple[Path, list[tuple[str, dict[str, Any]]], bool]:
+    """A local folder as it is, or a Kaggle slug downloaded (cached) with Kaggle's metadata as a spec layer.
+
+    Returns the folder, the extra spec layers, and whether the source is a Kaggle competition.
+    """
+    path = Path(source)
+    if path.exists():
+        return path, [], False
+    if "/" in source or "\\" in source:
+        raise InputError("no such competition folder", source)
+    from agent.kaggle import download_competition, get_competition
+
+    competition = get_competition(source)
+    if competition.metric is None:
+        log.warning("Kaggle's metric %r is not one we know; inferring it from the data", competition.evaluation_metric)
+    if blocker := competition.upload_blocker():
+        console.print(f"[yellow]note:[/] {blocker}; the run still writes its submission locally")
+    folder = download_competition(source, root=settings.competitions_root, force=force)
+    console.print(f"{source}: data in {folder}")
+    layer = {"metric": competition.metric} if competition.metric else {}
+    return folder, [("kaggle", layer)], True
+
+
+def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) -> Node | None:
+    """Upload the run's best submission to Kaggle and record the public score on its node.
+
+    A failed upload leaves everything in place; `agent submit <run>` tries again.
+    """
+    from agent.kaggle import submission_message, submit
+
+    journal = Journal(run.journal_path)
+    spec = RunData.load(run.path).spec
+    best = journal.best(spec.greater_is_better)
+    if best is None or not run.submission_path.exists():
+        raise InputError("the run has no valid submission to upload", run.path)
+    message = submission_message(run.path.name, best.id, best.score, spec.metric)
+    result = submit(spec.slug, run.submission_path, message, sample_submission=spec.sample_submission_file,
+                    poll_seconds=poll_seconds)
+    node = best.model_copy(update={"public_score": result.public_score,
+                                   "info": {**best.info, "kaggle_ref": result.ref, "kaggle_status": result.status}})
+    journal.record(node)
+    gap = f" (CV {best.score:.5f})" if result.public_score is not None else ""
+    console.print(f"Kaggle: submission {result.ref} {result.status}, public score {result.public_score}{gap}")
+    write_summary(run, spec.greater_is_better)
+    write_report_softly(run, console)
+    return node
+
+
 def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = None, run_dir: Path | None = None,
             resume: bool = False, engineer: Engineer | None = None, console: Console | None = None,
             extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunOutcome:
     """Run (or resume) the search on a local competition folder; the run folder holds everything."""
+    started = time.time()  # reading and preparing the data counts against the budget too
     console = console or Console()
     slug = slug_of(source)
     if resume:
@@ -81,12 +132,14 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
             raise InputError("no run to resume (start one without --resume)", run_dir or settings.runs_root / slug)
         saved = run.load_config()
         settings = Settings.model_validate({**saved["settings"], **settings.model_dump(exclude_unset=True)})
+        engineer = engineer or make_engineer(settings)
         data = RunData.load(run.path)
         console.print(f"resuming run {run.path} ({len(Journal(run.journal_path))} nodes so far)")
     else:
         run = RunFolder(run_dir or settings.runs_root / slug / new_run_id())
         if RunData.exists(run.path):
             raise InputError("run folder already holds a run; use --resume to continue it", run.path)
+        engineer = engineer or make_engineer(settings)  # a wrong --llm fails before any work
         data = prepare_run(source, slug, run, settings, flags or {}, extra_layers)
         run.save_config({"source": str(Path(source).resolve()), "slug": slug,
                          "settings": settings.model_dump(mode="json"), "flags": flags or {}})
@@ -99,13 +152,37 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
     _log_to_file(run)
     facts = json.loads((run.path / "profile.json").read_text())
     brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text())
+    run.start_session(started)
     budget = Budget(settings.time_budget, run.seconds_used())
-    run.start_session()
-    with Display(console, spec.slug, settings.time_budget, run.seconds_used()) as display:
-        search = Search(run, data, brief, engineer or BuiltinEngineer(), settings, budget, display)
-        best = search.run_loop()
-    write_summary(run, spec.greater_is_better)
+    if settings.llm:
+        console.print(f"engineer: {settings.llm} after {settings.llm_builtin_drafts} built-in draft(s); "
+                      f"{_llm_limits(settings)}")
+    try:
+        with Display(console, spec.slug, settings.time_budget, run.seconds_used()) as display:
+            search = Search(run, data, brief, engineer, settings, budget, display)
+            best = search.run_loop()
+    finally:
+        summary = write_summary(run, spec.greater_is_better)
+    if summary.get("llm"):
+        console.print(usage_line(summary["llm"]), highlight=False)
+    write_report_softly(run, console)
     return RunOutcome(run, best)
+
+
+def _llm_limits(settings: Settings) -> str:
+    limits = [f"max ${settings.llm_max_cost:g}" if settings.llm_max_cost else "no cost limit",
+              f"max {settings.llm_max_calls} calls" if settings.llm_max_calls else "no call limit"]
+    return ", ".join(limits)
+
+
+def write_report_softly(run: RunFolder, console: Console) -> None:
+    """The report is for people; neither a bug in it nor a broken matplotlib may cost a finished run."""
+    try:
+        from agent.report import write_report
+
+        console.print(f"report: {write_report(run.path)}", highlight=False, soft_wrap=True)
+    except Exception:
+        log.warning("could not write the report of %s", run.path, exc_info=True)
 
 
 def write_summary(run: RunFolder, greater_is_better: bool) -> dict[str, Any]:
@@ -122,11 +199,21 @@ def write_summary(run: RunFolder, greater_is_better: bool) -> dict[str, Any]:
         "tokens_in": sum(n.tokens_in for n in journal),
         "tokens_out": sum(n.tokens_out for n in journal),
         "cost_usd": round(sum(n.cost_usd for n in journal), 4),
-        "candidates": [n.model_dump(include={"id", "parents", "step", "title", "status", "score", "seconds",
-                                             "peak_memory_mb", "error"}) for n in journal],
+        "public_score": best.public_score if best else None,
+        "llm": _read_json(run.path / USAGE_FILE),
+        "candidates": [n.model_dump(include={"id", "parents", "step", "engineer", "title", "status", "score",
+                                             "public_score", "seconds", "peak_memory_mb", "tokens_in", "tokens_out",
+                                             "cost_usd", "error"}) for n in journal],
     }
     write_atomic(run.path / "summary.json", json.dumps(summary, indent=2))
     return summary
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def _log_to_file(run: RunFolder) -> None:

@@ -33,13 +33,31 @@ class Settings(BaseSettings):
     folds: int = Field(5, ge=2)
     seed: int = 0
 
+    kaggle_poll_seconds: float = Field(10.0, gt=0, description="how often to ask Kaggle for a new submission's score")
+
     # search policy
     num_drafts: int = Field(5, ge=1, description="diverse first solutions before improving")
     debug_prob: float = Field(0.5, ge=0, le=1, description="chance of debugging a failed leaf instead of improving")
     max_debug_depth: int = Field(2, ge=0)
     tune_share: float = Field(0.25, ge=0, le=1, description="share of the budget kept for Optuna tuning")
 
-    submit: bool = True
+    # the LLM engineer (off unless `llm` names a model); see README "LLM set-up"
+    llm: str | None = Field(None, description="provider:model for langchain's init_chat_model, e.g. openai:gpt-5-mini")
+    llm_base_url: str | None = Field(None, description="an OpenAI-compatible server, a remote Ollama, a proxy")
+    llm_max_cost: float | None = Field(None, gt=0, description="USD the LLM part may spend; then built-in only")
+    llm_max_calls: int | None = Field(None, ge=1, description="LLM calls the run may make; then built-in only")
+    llm_timeout: float = Field(300.0, gt=0, description="seconds one LLM call may take")
+    llm_max_retries: int = Field(6, ge=0, description="retries of a call on rate limits, timeouts and 5xx")
+    llm_retry_wait: float = Field(2.0, ge=0, description="first back-off in seconds; doubles per retry, at most 60")
+    llm_temperature: float | None = Field(None, ge=0, description="unset: the provider's default")
+    llm_max_tokens: int | None = Field(None, ge=256, description="longest reply; unset: the provider's default")
+    llm_reply_attempts: int = Field(2, ge=1, description="asks per step when a reply holds no code")
+    llm_builtin_drafts: int = Field(2, ge=0, description="built-in drafts before the LLM writes (0: LLM only)")
+    llm_prices: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="USD per million tokens by model name, [input, output] or [input, output, cached input]; "
+                    "adds to and overrides the built-in table",
+    )
 
     @classmethod
     def settings_customise_sources(

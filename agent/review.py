@@ -11,6 +11,7 @@ from rich.syntax import Syntax
 from rich.tree import Tree
 
 from agent.journal import Journal, Node
+from agent.llm.usage import USAGE_FILE, usage_line
 from agent.run_folder import RunFolder
 from pipelines.errors import InputError
 from pipelines.spec import CompetitionSpec
@@ -34,7 +35,8 @@ def _label(node: Node, best: Node | None) -> str:
     took = f" {node.seconds:.0f}s" if node.seconds is not None else ""
     cost = f" ${node.cost_usd:.3f}" if node.cost_usd else ""
     error = f" [red]{node.error}[/]" if node.error else ""
-    return (f"[bold]{node.id}[/] {node.step} [italic]{node.title}[/] [{colour}]{node.status}[/] "
+    by = f" [dim]by {node.engineer}[/]" if node.engineer != "builtin" else ""
+    return (f"[bold]{node.id}[/] {node.step}{by} [italic]{node.title}[/] [{colour}]{node.status}[/] "
             f"{score}{gain_text}{public}{took}{cost}{star}{error}")
 
 
@@ -49,7 +51,10 @@ def show_tree(console: Console, run: RunFolder, journal: Journal, spec: Competit
         parent = branches.get(node.parent) if node.parent else None
         branches[node.id] = (parent or root).add(_label(node, best))
     console.print(root)
-    if tokens:
+    usage_file = run.path / USAGE_FILE
+    if usage_file.exists():
+        console.print(usage_line(json.loads(usage_file.read_text())), highlight=False)
+    elif tokens:
         console.print(f"LLM tokens {tokens:,} · cost ${cost:.4f}")
     console.print(f"submission: {run.submission_path if run.submission_path.exists() else 'none yet'}")
 
@@ -61,7 +66,12 @@ def show_node(console: Console, run: RunFolder, journal: Journal, node_id: str, 
     console.print(Panel(node.plan or "(no plan)", title=f"node {node.id} · {node.step} · {node.title}"))
     facts = {"status": node.status, "score": node.score, "fold_scores": node.fold_scores, "seconds": node.seconds,
              "peak_memory_mb": node.peak_memory_mb, "params": node.params, "parents": node.parents,
-             "error": node.error, **node.info}
+             "error": node.error, "engineer": node.engineer, **node.info}
+    if node.tokens_in or node.tokens_out:
+        facts.update(tokens_in=node.tokens_in, tokens_out=node.tokens_out, cost_usd=round(node.cost_usd, 6))
+    node_dir = run.node_dir(node.id)
+    if node_dir.exists():
+        facts["files"] = sorted(p.name for p in node_dir.iterdir() if not p.name.startswith("."))
     console.print_json(json.dumps({k: v for k, v in facts.items() if v not in (None, [], {})}, default=str))
     code = run.code(node.id)
     if diff:

@@ -78,14 +78,14 @@ class RunFolder:
         return json.loads((self.path / "config.json").read_text())
 
     def seconds_used(self) -> float:
-        """Wall time spent by earlier sessions of this run (each session's last heartbeat minus its start)."""
+        """Wall time spent by this run's sessions (each session's last heartbeat minus its start)."""
         state = self._state()
         return sum(max(0.0, end - start) for start, end in state.get("sessions", []))
 
-    def start_session(self) -> None:
+    def start_session(self, started_at: float | None = None) -> None:
         state = self._state()
         now = time.time()
-        state.setdefault("sessions", []).append([now, now])
+        state.setdefault("sessions", []).append([started_at or now, now])
         write_atomic(self.path / "state.json", json.dumps(state))
 
     def heartbeat(self) -> None:

@@ -263,6 +263,8 @@ class Search:
         (node_dir / "solution.py").write_text(proposal.code)
         for name, text in proposal.files.items():
             (node_dir / name).write_text(text)
+        if proposal.error is not None:
+            return self._record_unrunnable(node, proposal.error)
         job = {"run_dir": str(self.run.path), "mode": "tune" if tune_seconds else "cv", "seed": self.settings.seed,
                "device": self.device, "n_jobs": self.settings.n_jobs}
         if tune_seconds:
@@ -307,6 +309,14 @@ class Search:
         self.run.heartbeat()
         log.info("node %s %s %s: %s %s", node.id, node.step, node.title, node.status,
                  node.score if node.ok else node.error)
+        return node
+
+    def _record_unrunnable(self, node: Node, error: str) -> Node:
+        node = node.model_copy(update={"status": "failed", "error": error, "seconds": 0.0})
+        self.journal.record(node)
+        self.display.update(node, self.best)
+        self.run.heartbeat()
+        log.info("node %s %s %s: not run: %s", node.id, node.step, node.title, error)
         return node
 
     @staticmethod

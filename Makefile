@@ -1,0 +1,28 @@
+# Two commands for a new user: `make demo` (install, then run the agent on the demo competition)
+# and `make test` (install, then run the test suite). Both create .venv on first use.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+BUDGET ?= 120
+
+.PHONY: install demo test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/agent compete data/demo/titanic --time-budget $(BUDGET) --no-submit
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/run_practice.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,522 @@
+"""Grade a submission against a competition's private answers, the way MLE-bench does.
+
+MLE-bench's rules: a submission that is missing, unreadable or malformed gets no score and no
+medal (it is reported, not raised); a valid one is scored by the competition's metric and the
+score is rounded to 5 decimals; medals come from the leaderboard cut-offs (see
+``competitions.registry``).
+
+Where each fact comes from:
+
+- layout: ``<dir>/public`` + ``<dir>/private`` (practice) or ``<dir>/prepared/public`` +
+  ``<dir>/prepared/private`` (MLE-bench). Answers: ``private/answers.csv``, else
+  ``private/test.csv``, else the only CSV in ``private/``.
+- metric and direction: ``competitions/<slug>.yaml``, else the MLE-bench registry, else the
+  top-level ``metric:`` / ``direction:`` lines of a ``competition.yaml`` beside the data.
+- medal cut-offs: a leaderboard CSV (given, or ``<dir>/leaderboard.csv``), else the registry.
+
+Validity, as MLE-bench graders check it: the columns are the sample submission's (any order),
+one row per answer id (ids compared as text, ``12.0`` == ``12``), no empty or NaN value;
+binary labels must be 0/1 (or True/False, any case, when the answers are True/False);
+probabilities must be numbers in [0, 1]; values must be finite numbers, > 0 for ``rmse_log``
+and >= 0 for the RMSLE metrics (Kaggle rejects negative ones).
+
+``percentile`` is the share (0-100) of leaderboard rows the score strictly beats. With a
+leaderboard file it is exact; with only the registry's cut-offs it is the share of rows below
+the best cut-off the score reaches (gold, silver or bronze position, 50 for the median, else
+0): a lower bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from competitions.registry import (
+    MedalThresholds,
+    get_competition,
+    load_spec_overrides,
+    medal_positions,
+    medal_thresholds,
+    read_leaderboard,
+)
+from pipelines.errors import InputError
+from pipelines.metrics import Metric, get_metric, metric_names
+
+log = logging.getLogger(__name__)
+
+Medal = Literal["gold", "silver", "bronze"]
+SHOWN = 5  # offending values quoted per error
+BOOL_LABELS = {"true": 1, "false": 0, "1": 1, "0": 0}
+INT01_LABELS = {"1": 1, "0": 0}
+# Predictions Kaggle refuses for these metrics: (test, what is required).
+VALUE_RULES = {
+    "rmse_log": (lambda v: v > 0, "> 0 (the metric takes logs)"),
+    "rmsle": (lambda v: v >= 0, ">= 0 (Kaggle rejects negative predictions for RMSLE)"),
+    "mcrmsle": (lambda v: v >= 0, ">= 0 (Kaggle rejects negative predictions for RMSLE)"),
+}
+
+
+@dataclass
+class GradeReport:
+    competition: str
+    score: float | None
+    metric: str
+    direction: Literal["maximize", "minimize"]
+    valid: bool
+    errors: list[str] = field(default_factory=list)
+    medal: Medal | None = None
+    any_medal: bool = False
+    above_median: bool = False
+    thresholds: dict | None = None
+    percentile: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class _Invalid(Exception):
+    """The submission cannot be scored; ``reasons`` says every problem found."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+@dataclass(frozen=True)
+class _Competition:
+    slug: str
+    metric: Metric
+    direction: Literal["maximize", "minimize"]
+    id_column: str
+    columns: list[str]  # non-id columns of the sample submission, all required
+    answer_ids: pd.Index  # canonical text, unique, in answers order
+    answers: pd.DataFrame  # read as text; rows in the same order as answer_ids
+    target_column: str | None  # from a spec: the answers' label column
+    thresholds: MedalThresholds | None
+    thresholds_source: str | None
+    board: list[float] | None
+
+
+# ---------------------------------------------------------------- text
+
+
+NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+PLAIN_INTEGER = r"0|[1-9]\d*"
+
+
+def _canonical(values: pd.Series) -> pd.Series:
+    """Stripped text, with integers written one way: '12.0', '012' and '12' all become '12'."""
+
+    def one(s: str) -> str:
+        f = float(s)
+        if not (math.isfinite(f) and f.is_integer()):
+            return s
+        return str(int(s)) if re.fullmatch(r"[+-]?\d+", s) else str(int(f))  # int(s): no rounding
+
+    text = values.astype(str).str.strip()
+    rewrite = text.str.fullmatch(NUMBER) & ~text.str.fullmatch(PLAIN_INTEGER)
+    if rewrite.any():  # rare: most ids and labels are plain integers or not numbers at all
+        text = text.copy()
+        text[rewrite] = text[rewrite].map(one)
+    return text
+
+
+def _quote(values) -> str:
+    values = list(values)
+    shown = ", ".join("<empty>" if str(v) == "" else repr(v) for v in values[:SHOWN])
+    return shown + (f" (+{len(values) - SHOWN} more)" if len(values) > SHOWN else "")
+
+
+def _binary_vocabulary(labels: pd.Series) -> dict[str, int] | None:
+    """Accepted spellings of binary answers: True/False take 1/0 too; 0/1 take only 0/1."""
+    seen = set(labels.str.lower().unique())
+    if seen <= {"true", "false"}:
+        return BOOL_LABELS
+    if seen <= {"0", "1"}:
+        return INT01_LABELS
+    return None
+
+
+# ---------------------------------------------------------------- the competition
+
+
+def _top_level_scalars(path: Path) -> dict[str, str]:
+    """Top-level ``key: value`` lines of a YAML file, read without a YAML parser, so a
+    competition.yaml with anything else in it still gives its metric and direction."""
+    scalars = {}
+    for line in path.read_text().splitlines():
+        if not line or line[0] in " \t#-" or ":" not in line:
+            continue
+        key, _, value = line.partition(":")
+        value = value.split(" #", 1)[0].strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        if value:
+            scalars[key.strip()] = value
+    return scalars
+
+
+def _data_folders(competition_dir: Path) -> tuple[Path, Path]:
+    for base in (competition_dir / "prepared", competition_dir):
+        if (base / "public").is_dir() and (base / "private").is_dir():
+            return base / "public", base / "private"
+    raise InputError(
+        "expected public/ and private/ folders, or prepared/public and prepared/private",
+        competition_dir,
+    )
+
+
+def _answers_file(competition_dir: Path, private: Path, local: dict[str, str]) -> Path:
+    if "answers" in local and (competition_dir / local["answers"]).is_file():
+        return competition_dir / local["answers"]
+    for name in ("answers.csv", "test.csv"):
+        if (private / name).is_file():
+            return private / name
+    csvs = sorted(private.glob("*.csv"))
+    if len(csvs) == 1:
+        return csvs[0]
+    found = ", ".join(p.name for p in csvs) or "no CSV file"
+    raise InputError(f"cannot tell which file holds the answers ({found})", private)
+
+
+def _sample_file(public: Path) -> Path:
+    if (public / "sample_submission.csv").is_file():
+        return public / "sample_submission.csv"
+    hits = sorted(p for p in public.glob("*.csv") if re.search(r"sample_?submission", p.name, re.I))
+    if not hits:
+        raise InputError("no sample_submission.csv, so the expected columns are unknown", public)
+    return hits[0]
+
+
+def _metric_and_direction(slug: str, local: dict[str, str], where: Path) -> tuple[Metric, str]:
+    spec, info = load_spec_overrides(slug), get_competition(slug)
+    if spec.get("metric"):
+        name, direction = spec["metric"], spec.get("direction")
+    elif info is not None:
+        name, direction = info.metric, "minimize" if info.lower_is_better else "maximize"
+    elif local.get("metric"):
+        name, direction = local["metric"], local.get("direction")
+    else:
+        raise InputError(
+            f"no metric known for {slug!r}: add competitions/{slug}.yaml with `metric:`", where
+        )
+    try:
+        metric = get_metric(name)
+    except KeyError:
+        raise InputError(
+            f"metric {name!r} cannot be graded here; gradable: {', '.join(metric_names())}", where
+        ) from None
+    direction = direction or ("maximize" if metric.greater_is_better else "minimize")
+    if direction not in ("maximize", "minimize"):
+        raise InputError(f"direction must be maximize or minimize, not {direction!r}", where)
+    return metric, direction
+
+
+def _medal_reference(
+    competition_dir: Path, slug: str, leaderboard: Path | None
+) -> tuple[MedalThresholds | None, str | None, list[float] | None]:
+    board_file = leaderboard or competition_dir / "leaderboard.csv"
+    if leaderboard is not None or board_file.is_file():
+        board = read_leaderboard(board_file)
+        return medal_thresholds(board), str(board_file), board
+    info = get_competition(slug)
+    if info is not None and info.thresholds is not None:
+        return info.thresholds, "mlebench registry", None
+    return None, None, None
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read CSV ({exc})", path) from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    return table
+
+
+def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Competition:
+    if not competition_dir.is_dir():
+        raise InputError("no such folder", competition_dir)
+    public, private = _data_folders(competition_dir)
+    config = competition_dir / "competition.yaml"
+    local = _top_level_scalars(config) if config.is_file() else {}
+    folder = competition_dir.resolve()
+    slug = local.get("id") or (folder.parent.name if folder.name == "prepared" else folder.name)
+    metric, direction = _metric_and_direction(slug, local, competition_dir)
+    spec = load_spec_overrides(slug)
+
+    sample = _read_table(_sample_file(public))
+    answers_path = _answers_file(competition_dir, private, local)
+    answers = _read_table(answers_path)
+    given_id = spec.get("id_column") or local.get("id_column")
+    id_column = given_id if given_id in sample.columns else sample.columns[0]
+    if id_column not in answers.columns:
+        raise InputError(f"answers have no id column {id_column!r}", answers_path)
+    answer_ids = pd.Index(_canonical(answers[id_column]).to_numpy(dtype=object))
+    if answer_ids.has_duplicates:
+        raise InputError(f"answers repeat ids: {_quote(answer_ids[answer_ids.duplicated()])}",
+                         answers_path)
+    thresholds, source, board = _medal_reference(competition_dir, slug, leaderboard)
+    return _Competition(
+        slug=slug,
+        metric=metric,
+        direction=direction,
+        id_column=id_column,
+        columns=[c for c in sample.columns if c != id_column],
+        answer_ids=answer_ids,
+        answers=answers,
+        target_column=spec.get("target_column") or local.get("target_column"),
+        thresholds=thresholds,
+        thresholds_source=source,
+        board=board,
+    )
+
+
+# ---------------------------------------------------------------- the submission
+
+
+def _read_submission(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise _Invalid([f"submission file not found: {path}"])
+    if path.suffix.lower() != ".csv":
+        raise _Invalid([f"submission must be a .csv file, not {path.name}"])
+    try:
+        submission = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise _Invalid(["submission file is empty"]) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Invalid([f"could not parse submission as CSV: {exc}"]) from None
+    submission.columns = [str(c).strip() for c in submission.columns]
+    return submission
+
+
+def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
+    """The submission's rows in answers order, after every shape and id check."""
+    expected = [comp.id_column, *comp.columns]
+    cols = list(submission.columns)
+    errors = []
+    if missing := [c for c in expected if c not in cols]:
+        errors.append(f"missing column(s) {missing}; expected exactly {expected}")
+    if extra := [c for c in cols if c not in expected]:
+        errors.append(f"unexpected column(s) {extra}; expected exactly {expected}")
+    if len(set(cols)) != len(cols):
+        errors.append(f"duplicate column names: {cols}")
+    if len(submission) != len(comp.answer_ids):
+        errors.append(
+            f"submission has {len(submission)} data rows but the answers have "
+            f"{len(comp.answer_ids)}; one row per test id is required"
+        )
+    if missing or len(set(cols)) != len(cols):
+        raise _Invalid(errors)
+
+    ids = pd.Series(_canonical(submission[comp.id_column]).to_numpy(dtype=object))
+    if len(duplicated := ids[ids.duplicated()].unique()):
+        errors.append(f"{len(duplicated)} duplicated id(s) in `{comp.id_column}`: {_quote(duplicated)}")
+    position = comp.answer_ids.get_indexer(ids)  # row of each id in the answers, -1 if none
+    if len(unknown := ids[position < 0].unique()):
+        errors.append(f"{len(unknown)} id(s) not in the test set: {_quote(unknown)}")
+    answered = np.zeros(len(comp.answer_ids), dtype=bool)
+    answered[position[position >= 0]] = True
+    if len(absent := comp.answer_ids[~answered]):
+        errors.append(f"{len(absent)} test id(s) missing from the submission: {_quote(absent)}")
+    for column in comp.columns:
+        empty = submission[column].str.strip().str.lower().isin(["", "nan"])
+        if empty.any():
+            errors.append(f"column `{column}` has {int(empty.sum())} empty or NaN value(s)")
+    if errors:
+        raise _Invalid(errors)
+    return submission.iloc[np.argsort(position)]
+
+
+def _numbers(frame: pd.DataFrame, columns: list[str], errors: list[str]) -> np.ndarray:
+    out = np.empty((len(frame), len(columns)))
+    for j, column in enumerate(columns):
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            errors.append(f"column `{column}` has {int(bad.sum())} non-numeric or infinite "
+                          f"value(s): {_quote(frame[column][bad])}")
+        out[:, j] = values
+    return out
+
+
+def _answer_numbers(comp: _Competition, columns: list[str]) -> np.ndarray:
+    errors: list[str] = []
+    values = _numbers(comp.answers, columns, errors)
+    if errors:
+        raise InputError("answers: " + "; ".join(errors), comp.slug)
+    return values
+
+
+def _squeeze(values: np.ndarray) -> np.ndarray:
+    return values[:, 0] if values.shape[1] == 1 else values
+
+
+def _label_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[np.ndarray, np.ndarray]:
+    missing = [c for c in comp.columns if c not in comp.answers.columns]
+    if missing:
+        raise InputError(f"answers have no column(s) {missing}", comp.slug)
+    if len(comp.columns) > 1:  # multilabel indicator columns
+        errors: list[str] = []
+        y_pred = _numbers(sub, comp.columns, errors)
+        if errors:
+            raise _Invalid(errors)
+        return _answer_numbers(comp, comp.columns), y_pred
+    column = comp.columns[0]
+    truth, pred = _canonical(comp.answers[column]), _canonical(sub[column])
+    vocabulary = _binary_vocabulary(truth)
+    if vocabulary is not None:
+        codes = pred.str.lower().map(vocabulary)
+        if codes.isna().any():
+            raise _Invalid([f"column `{column}` has {int(codes.isna().sum())} value(s) that are "
+                            f"not valid labels (allowed: {sorted(vocabulary)}): "
+                            f"{_quote(pred[codes.isna()])}"])
+        return truth.str.lower().map(vocabulary).to_numpy(dtype=int), codes.to_numpy(dtype=int)
+    truth_numbers = pd.to_numeric(truth, errors="coerce")
+    pred_numbers = pd.to_numeric(pred, errors="coerce")
+    if truth_numbers.notna().all() and pred_numbers.notna().all():
+        return truth_numbers.to_numpy(dtype=float), pred_numbers.to_numpy(dtype=float)
+    return truth.to_numpy(dtype=object), pred.to_numpy(dtype=object)
+
+
+def _class_codes(comp: _Competition) -> np.ndarray:
+    """The answers' label column as positions among the submission's class columns."""
+    candidates = [c for c in comp.answers.columns if c not in (comp.id_column, *comp.columns)]
+    target = comp.target_column if comp.target_column in comp.answers.columns else None
+    if target is None and len(candidates) == 1:
+        target = candidates[0]
+    if target is None:
+        raise InputError(
+            f"answers have neither the class columns {comp.columns} nor a single label column; "
+            f"name it as `target_column` in competitions/{comp.slug}.yaml", comp.slug)
+    positions = {name: i for i, name in enumerate(_canonical(pd.Series(comp.columns)))}
+    codes = _canonical(comp.answers[target]).map(positions)
+    if codes.isna().any():
+        unknown = comp.answers[target][codes.isna()].unique()
+        raise InputError(f"answer labels that are not submission columns: {_quote(unknown)}",
+                         comp.slug)
+    return codes.to_numpy(dtype=int)
+
+
+def _proba_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[np.ndarray, np.ndarray]:
+    errors: list[str] = []
+    y_pred = _numbers(sub, comp.columns, errors)
+    outside = (y_pred < 0) | (y_pred > 1)
+    if outside.any():
+        errors.append(f"{int(outside.sum())} probabilit(ies) outside [0, 1]")
+    if errors:
+        raise _Invalid(errors)
+    if len(comp.columns) == 1:
+        column = comp.columns[0]
+        if column not in comp.answers.columns:
+            raise InputError(f"answers have no column {column!r}", comp.slug)
+        truth = _canonical(comp.answers[column])
+        vocabulary = _binary_vocabulary(truth)
+        if vocabulary is None:
+            raise InputError(f"{comp.metric.name} needs 0/1 or True/False answers in {column!r}",
+                             comp.slug)
+        return truth.str.lower().map(vocabulary).to_numpy(dtype=int), y_pred[:, 0]
+    if all(c in comp.answers.columns for c in comp.columns):
+        return _answer_numbers(comp, comp.columns), y_pred
+    return _class_codes(comp), y_pred
+
+
+def _value_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[np.ndarray, np.ndarray]:
+    scored = [c for c in comp.columns if c in comp.answers.columns]
+    if not scored:
+        raise InputError(f"answers have none of the submission columns {comp.columns}", comp.slug)
+    errors: list[str] = []
+    y_pred = _numbers(sub, scored, errors)
+    if not errors and comp.metric.name in VALUE_RULES:
+        allowed, requirement = VALUE_RULES[comp.metric.name]
+        refused = ~allowed(y_pred)
+        if refused.any():
+            errors.append(f"predictions must be {requirement}; {int(refused.sum())} are not: "
+                          f"{_quote(y_pred[refused])}")
+    if errors:
+        raise _Invalid(errors)
+    return _squeeze(_answer_numbers(comp, scored)), _squeeze(y_pred)
+
+
+def _score(submission_path: Path, comp: _Competition) -> float:
+    sub = _aligned(_read_submission(submission_path), comp)
+    inputs = {"label": _label_inputs, "proba": _proba_inputs, "value": _value_inputs}
+    y_true, y_pred = inputs[comp.metric.needs](sub, comp)
+    try:
+        score = comp.metric(y_true, y_pred)
+    except ValueError as exc:  # MLE-bench: a grader that raises means no score
+        raise _Invalid([f"{comp.metric.name} could not be computed: {exc}"]) from None
+    if not math.isfinite(score):
+        raise _Invalid([f"{comp.metric.name} is not finite ({score})"])
+    return round(score, 5)
+
+
+# ---------------------------------------------------------------- medals
+
+
+def _at_least(score: float, cutoff: float, lower_is_better: bool) -> bool:
+    return score <= cutoff if lower_is_better else score >= cutoff
+
+
+def _beats(score: float, other: float, lower_is_better: bool) -> bool:
+    return score < other if lower_is_better else score > other
+
+
+def _medal(score: float, t: MedalThresholds) -> Medal | None:
+    for medal, cutoff in (("gold", t.gold), ("silver", t.silver), ("bronze", t.bronze)):
+        if _at_least(score, cutoff, t.lower_is_better):
+            return medal
+    return None
+
+
+def _percentile(score: float, t: MedalThresholds, board: list[float] | None) -> float | None:
+    if board is not None:
+        beaten = sum(_beats(score, other, t.lower_is_better) for other in board)
+        return round(100 * beaten / len(board), 2)
+    n = t.leaderboard_rows
+    if n is None:
+        return None
+    for cutoff, position in zip((t.gold, t.silver, t.bronze), medal_positions(n)):
+        if _at_least(score, cutoff, t.lower_is_better):
+            return round(100 * (n - position) / n, 2)
+    return 50.0 if _beats(score, t.median, t.lower_is_better) else 0.0
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def grade_submission(
+    competition_dir: Path, submission: Path, leaderboard: Path | None = None
+) -> GradeReport:
+    """Score ``submission`` and place it against the medal cut-offs.
+
+    An invalid submission is a report with ``valid=False`` and its reasons; only a competition
+    that cannot be graded at all (no answers, unknown metric, unreadable files) raises
+    ``InputError``.
+    """
+    comp = _load_competition(Path(competition_dir), Path(leaderboard) if leaderboard else None)
+    report = GradeReport(competition=comp.slug, score=None, metric=comp.metric.name,
+                         direction=comp.direction, valid=False)
+    if comp.thresholds is not None:
+        report.thresholds = {**asdict(comp.thresholds), "source": comp.thresholds_source}
+    try:
+        report.score = _score(Path(submission), comp)
+    except _Invalid as exc:
+        report.errors = exc.reasons
+        log.info("invalid submission for %s: %s", comp.slug, exc)
+        return report
+    report.valid = True
+    if comp.thresholds is not None:
+        report.medal = _medal(report.score, comp.thresholds)
+        report.any_medal = report.medal is not None
+        report.above_median = _beats(report.score, comp.thresholds.median,
+                                     comp.thresholds.lower_is_better)
+        report.percentile = _percentile(report.score, comp.thresholds, comp.board)
+    return report

@@ -1,0 +1,217 @@
+"""The prompts of the three search steps, rendered from the template files in agent/prompts/.
+
+Every prompt carries the competition (description, data profile, metric and direction), the
+solution contract with an example, and a compact memory of the run: the best nodes' plans and
+scores, the changes that did not help, and the failures' one-line causes, so that the model
+builds on what worked and does not repeat itself.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from string import Template
+from types import ModuleType
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from agent.engineers.base import Ask, Brief
+from agent.journal import Journal, Node
+from agent.run_folder import RunFolder
+
+DESCRIPTION_CHARS = 8000
+PROFILE_CHARS = 12000
+LOG_TAIL_LINES = 40
+LOG_TAIL_CHARS = 4000
+PLAN_CHARS = 240
+MEMORY_BEST, MEMORY_WORSE, MEMORY_FAILED = 6, 6, 8
+LIBRARIES = ["numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch"]
+NOTE = re.compile(r"\s*<!--.*-->\s*")
+PLAN_HINTS = {
+    "draft": "the approach in 2 to 5 sentences: features, model, and why it suits this data",
+    "improve": "the ONE change and why it should improve the score, in 1 to 4 sentences",
+    "debug": "the cause of the failure and the fix, in 1 to 3 sentences",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one candidate may use; the prompt states them so the code fits."""
+
+    node_seconds: float
+    n_jobs: int
+    memory_mb: int
+    device: str
+
+
+def render(name: str, **values: object) -> str:
+    """Fill agent/prompts/<name>.md; a missing value is a KeyError, never a silent gap.
+
+    Lines holding only an HTML comment are notes for maintainers and are not sent.
+    """
+    text = resources.files("agent").joinpath("prompts", f"{name}.md").read_text()
+    text = "\n".join(line for line in text.splitlines() if not NOTE.fullmatch(line))
+    return Template(text).substitute({k: str(v) for k, v in values.items()}).strip() + "\n"
+
+
+def build_messages(ask: Ask, brief: Brief, journal: Journal, run: RunFolder, limits: Limits) -> list[BaseMessage]:
+    """The system prompt and the step's prompt for `ask`."""
+    spec = brief.spec
+    common = {
+        "competition": competition_section(brief),
+        "contract": render("contract", metric=spec.metric, node_seconds=f"{limits.node_seconds:.0f}",
+                           n_jobs=limits.n_jobs, device=limits.device, memory_mb=limits.memory_mb,
+                           libraries=installed_libraries(), helpers=helper_signatures()),
+        "memory": memory_section(journal, spec.greater_is_better),
+        "reply_format": render("reply_format", plan_hint=PLAN_HINTS[ask.kind]),
+    }
+    if ask.kind == "draft":
+        user = render("draft", **common)
+    elif ask.kind == "improve":
+        user = render("improve", **common, **_node_values(ask.parent, journal, run), metric=spec.metric,
+                      direction_words=_direction_words(spec.greater_is_better),
+                      node_seconds=f"{limits.node_seconds:.0f}")
+    else:
+        user = render("debug", **common, **_node_values(ask.parent, journal, run), error=ask.parent.error or "unknown",
+                      log_tail=log_tail(run, ask.parent.id))
+    return [SystemMessage(render("system")), HumanMessage(user)]
+
+
+def as_markdown(messages: list[BaseMessage]) -> str:
+    """The prompt as it was sent, for the node folder."""
+    return "\n\n".join(f"<!-- {m.type} -->\n\n{m.content}" for m in messages)
+
+
+# --- sections -----------------------------------------------------------------------------------
+
+def competition_section(brief: Brief) -> str:
+    spec = brief.spec
+    return render(
+        "competition", slug=spec.slug, task=spec.task, modality=spec.modality, metric=spec.metric,
+        direction_words=_direction_words(spec.greater_is_better), targets=", ".join(spec.target_columns),
+        submission_columns=", ".join(spec.submission_columns), submission_kind=spec.submission_kind,
+        description=_clip(spec.description.strip() or "(no description given)", DESCRIPTION_CHARS),
+        profile=_clip(brief.profile_text.strip(), PROFILE_CHARS),
+    )
+
+
+def memory_section(journal: Journal, greater_is_better: bool) -> str:
+    """Best nodes, changes that did not help, and failures: what the model must know to not repeat itself."""
+    nodes = list(journal)
+    if not nodes:
+        return render("memory", counts="Nothing yet: this is the first solution.", entries="")
+    sign = 1 if greater_is_better else -1
+    ok = sorted((n for n in nodes if n.ok), key=lambda n: -sign * n.score)
+    worse = [n for n in nodes if n.ok and isinstance(n.info.get("gain"), (int, float)) and n.info["gain"] <= 0]
+    failed = [n for n in nodes if n.status == "failed"]
+    parts = []
+    if ok:
+        parts.append(f"Best solutions ({_direction_words(greater_is_better)}):\n"
+                     + "\n".join(_memory_line(n) for n in ok[:MEMORY_BEST]))
+    if worse:
+        parts.append("Changes that did not help (score not better than their parent's):\n"
+                     + "\n".join(_memory_line(n) for n in worse[-MEMORY_WORSE:]))
+    if failed:
+        parts.append("Failures and their causes:\n"
+                     + "\n".join(f"- {_origin(n)} \"{n.title}\": {_one_line(n.error or 'failed', 200)}"
+                                 for n in failed[-MEMORY_FAILED:]))
+    counts = f"{len(nodes)} solutions so far: {len(ok)} scored, {len(failed)} failed."
+    return render("memory", counts=counts, entries="\n\n".join(parts))
+
+
+def _memory_line(node: Node) -> str:
+    gain = node.info.get("gain")
+    gain_text = f" ({gain:+.5f} vs parent)" if isinstance(gain, (int, float)) else ""
+    plan = f": {_one_line(node.plan, PLAN_CHARS)}" if node.plan and node.step != "tune" else ""
+    return f"- {_origin(node)} {node.score:.5f}{gain_text} \"{node.title}\"{plan}"
+
+
+def _origin(node: Node) -> str:
+    parent = f" of {node.parent}" if node.parent else ""
+    return f"node {node.id} ({node.step}{parent}, by {node.engineer})"
+
+
+def _node_values(node: Node, journal: Journal, run: RunFolder) -> dict[str, str]:
+    folds = ", ".join(f"{s:.5f}" for s in node.fold_scores) or "-"
+    params_note = ""
+    seconds = node.seconds
+    if node.step == "tune":
+        if node.params:
+            params_note = (f"These PARAMS were found by tuning and are not yet in the code; start from them: "
+                           f"{node.params}\n")
+        if node.parent in journal.nodes:  # a tuning node's time is the study's; one run takes its parent's
+            seconds = journal.get(node.parent).seconds
+    return {"node_id": node.id, "title": node.title, "plan": _one_line(node.plan, 1500) or "(none)",
+            "code": run.code(node.id).strip() or "(no code: the reply held none)",
+            "score": f"{node.score:.5f}" if node.score is not None else "-", "fold_scores": folds,
+            "seconds": f"{seconds:.0f}s" if seconds is not None else "?", "params_note": params_note}
+
+
+def log_tail(run: RunFolder, node_id: str) -> str:
+    path = run.node_dir(node_id) / "log.txt"
+    try:
+        lines = path.read_text(errors="replace").rstrip().splitlines()
+    except OSError:
+        return "(no log)"
+    tail = "\n".join(lines[-LOG_TAIL_LINES:]) or "(empty log)"
+    return tail if len(tail) <= LOG_TAIL_CHARS else "[...]\n" + tail[-LOG_TAIL_CHARS:]
+
+
+# --- facts about this installation --------------------------------------------------------------
+
+@cache
+def installed_libraries() -> str:
+    found = []
+    for name in LIBRARIES:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        found.append(f"{name} {'.'.join(version.split('.')[:2])}")
+    return ", ".join(found)
+
+
+@cache
+def helper_signatures() -> str:
+    """The public functions of pipelines.features and pipelines.models, read from the code itself."""
+    import pipelines.features
+    import pipelines.models
+
+    return "\n".join(_signature_lines(pipelines.features) + _signature_lines(pipelines.models))
+
+
+def _signature_lines(module: ModuleType) -> list[str]:
+    lines = []
+    for name, fn in inspect.getmembers(module, inspect.isfunction):
+        if fn.__module__ != module.__name__ or name.startswith("_"):
+            continue
+        params = []
+        for p in inspect.signature(fn).parameters.values():
+            text = ("**" if p.kind is p.VAR_KEYWORD else "*" if p.kind is p.VAR_POSITIONAL else "") + p.name
+            if p.annotation is not p.empty:
+                text += f": {p.annotation if isinstance(p.annotation, str) else inspect.formatannotation(p.annotation)}"
+            if p.default is not p.empty:
+                text += f" = {p.default!r}"
+            params.append(text)
+        doc = (inspect.getdoc(fn) or "").split("\n")[0]
+        lines.append(f"- `{module.__name__}.{name}({', '.join(params)})`: {doc}")
+    return lines
+
+
+# --- small text helpers ---------------------------------------------------------------------------
+
+def _direction_words(greater_is_better: bool) -> str:
+    return "higher is better" if greater_is_better else "lower is better"
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + f"\n\n[... cut at {limit} characters]"

@@ -1,0 +1,176 @@
+"""The harness: cross-validation with the competition's metric, leak-proof features, tuning, submissions."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agent.understand import build_spec, clean_train, find_files, load_tables, make_folds
+from pipelines.context import Context
+from pipelines.harness import SolutionError, cross_validate, load_solution, tune
+from pipelines.submission import submission_problems, write_submission
+from pipelines.targets import submission_frame
+from tests.conftest import DEMO
+
+RECIPES = Path(__file__).resolve().parent.parent / "agent" / "recipes"
+
+
+def prepared(folder: Path, layers=()):
+    files = find_files(folder)
+    train, test, sample = load_tables(files)
+    spec = build_spec(folder.name, files, train, test, sample, list(layers))
+    train = clean_train(train, spec)
+    return spec, train, test, sample, make_folds(train, spec, 5, seed=0)
+
+
+def module(code: str) -> types.ModuleType:
+    mod = types.ModuleType("solution")
+    exec(code, mod.__dict__)
+    return mod
+
+
+def test_validation_rows_reach_features_without_their_target() -> None:
+    spec, train, test, _, folds = prepared(DEMO)
+    seen = []
+    code = """
+from pipelines.features import tabular
+from pipelines.models import lgbm
+def features(train, test, ctx):
+    seen.append((len(train), len(test), list(test.columns)))
+    assert "Survived" in train.columns
+    return tabular(train, test, ctx.spec)
+def model(params, ctx):
+    return lgbm(ctx, n_estimators=50)
+"""
+    solution = module(code)
+    solution.seen = seen
+    result = cross_validate(solution, train, test, folds, Context(spec=spec))
+    assert len(seen) == 5
+    for n_train, n_rest, columns in seen:
+        assert "Survived" not in columns
+        assert n_train + n_rest == len(train) + len(test)
+    assert 0.7 < result.score < 0.9
+    assert not np.isnan(result.oof).any()
+
+
+def test_an_encoder_fitted_on_all_rows_cannot_leak_the_target() -> None:
+    """A target encoding computed over train + test uses only the fold's training labels."""
+    spec, train, test, _, folds = prepared(DEMO)
+    train = train.assign(Ticket=np.arange(len(train)).astype(str))  # unique per row: a perfect leak if labels leaked
+    code = """
+import pandas as pd
+from pipelines.models import lgbm
+def features(train, test, ctx):
+    both = pd.concat([train, test])
+    means = both.groupby("Ticket")["Survived"].mean() if "Survived" in both else None
+    encode = lambda f: pd.DataFrame({"ticket_mean": f["Ticket"].map(means).astype(float)})
+    return encode(train), encode(test)
+def model(params, ctx):
+    return lgbm(ctx, n_estimators=30, min_child_samples=5)
+"""
+    result = cross_validate(module(code), train, test, folds, Context(spec=spec))
+    assert result.score < 0.7, "validation labels leaked into the features"
+
+
+def test_shapes_are_checked() -> None:
+    spec, train, test, _, folds = prepared(DEMO)
+    code = """
+def features(train, test, ctx):
+    return train[["Pclass"]], test[["Pclass"]].iloc[:5]
+def model(params, ctx):
+    raise AssertionError
+"""
+    with pytest.raises(SolutionError, match="rows for test"):
+        cross_validate(module(code), train, test, folds, Context(spec=spec))
+
+
+def test_solution_without_the_contract_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "solution.py"
+    path.write_text("x = 1\n")
+    with pytest.raises(SolutionError, match="features"):
+        load_solution(path)
+
+
+def test_time_ordered_folds_train_on_the_past_only(make_comp) -> None:
+    folder = make_comp(task="regression", n_train=200)
+    train = pd.read_csv(folder / "train.csv")
+    train["day"] = pd.date_range("2020-01-01", periods=len(train)).astype(str)
+    train.to_csv(folder / "train.csv", index=False)
+    test = pd.read_csv(folder / "test.csv")
+    test["day"] = pd.date_range("2021-01-01", periods=len(test)).astype(str)
+    test.to_csv(folder / "test.csv", index=False)
+    spec, train, test, _, folds = prepared(folder, [("flag", {"time_column": "day"})])
+    seen = []
+    code = """
+import pandas as pd
+def features(train, test, ctx):
+    seen.append((pd.to_datetime(train["day"]).max(), pd.to_datetime(test["day"]).min()))
+    return train[["x1", "x2"]], test[["x1", "x2"]]
+from pipelines.models import linear
+def model(params, ctx):
+    return linear(ctx)
+"""
+    solution = module(code)
+    solution.seen = seen
+    result = cross_validate(solution, train, test, folds, Context(spec=spec))
+    assert (folds == -1).sum() > 0, "the earliest rows are only ever trained on"
+    for last_train_day, first_valid_day in seen:
+        assert last_train_day < first_valid_day
+    assert np.isnan(result.oof[folds == -1]).all()
+    assert np.isfinite(result.score)
+
+
+def test_log_target_for_log_metrics_and_valid_regression_submission(make_comp) -> None:
+    spec, train, test, sample, folds = prepared(make_comp(task="regression"), [("flag", {"metric": "rmsle"})])
+    solution = load_solution(RECIPES / "lightgbm_tabular.py")
+    result = cross_validate(solution, train, test, folds, Context(spec=spec, n_jobs=2), {"n_estimators": 100})
+    assert result.extra["target_transform"] == "log1p"
+    assert result.score < 0.2
+    frame = submission_frame(test[spec.id_column], result.test, spec)
+    assert submission_problems(frame, sample, spec) == []
+
+
+def test_multiclass_probabilities_fill_every_class_column(make_comp, tmp_path: Path) -> None:
+    spec, train, test, sample, folds = prepared(make_comp(task="multiclass", proba_columns=True))
+    solution = load_solution(RECIPES / "lightgbm_tabular.py")
+    result = cross_validate(solution, train, test, folds, Context(spec=spec, n_jobs=2), {"n_estimators": 60})
+    assert result.oof.shape == (len(train), 3)
+    assert np.allclose(result.oof.sum(axis=1), 1)
+    frame = submission_frame(test[spec.id_column], result.test, spec)
+    write_submission(frame, sample, spec, tmp_path / "sub.csv")
+    written = pd.read_csv(tmp_path / "sub.csv")
+    assert list(written.columns) == list(sample.columns)
+    assert (written[spec.id_column] == sample[spec.id_column]).all()
+
+
+def test_tuning_starts_from_the_solution_params_and_never_ends_worse(tmp_path: Path) -> None:
+    spec, train, test, _, folds = prepared(DEMO)
+    solution = load_solution(RECIPES / "lightgbm_tabular.py")
+    solution.PARAMS = {**solution.PARAMS, "n_estimators": 60}
+    solution.search_space = lambda trial: {"n_estimators": trial.suggest_int("n_estimators", 20, 80),
+                                           "num_leaves": trial.suggest_int("num_leaves", 4, 31)}
+    ctx = Context(spec=spec, n_jobs=2)
+    base = cross_validate(solution, train, test, folds, ctx)
+    tuned, study = tune(solution, train, test, folds, ctx, timeout=120, n_trials=5,
+                        storage=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t")
+    assert study.trials[0].params["n_estimators"] == solution.PARAMS["n_estimators"]
+    assert tuned.score >= base.score - 1e-12
+    assert (tmp_path / "optuna.db").exists()
+
+
+def test_submission_problems_are_specific() -> None:
+    spec, train, test, sample, _ = prepared(DEMO)
+    good = sample.copy()
+    assert submission_problems(good, sample, spec) == []
+    assert any("rows" in p for p in submission_problems(good.iloc[:-3], sample, spec))
+    bad = good.copy()
+    bad.loc[0, "Survived"] = np.nan
+    assert any("empty" in p for p in submission_problems(bad, sample, spec))
+    bad = good.copy()
+    bad["Survived"] = 7
+    assert any("labels outside" in p for p in submission_problems(bad, sample, spec))
+    assert any("columns" in p for p in submission_problems(good.rename(columns={"Survived": "s"}), sample, spec))

@@ -1,0 +1,90 @@
+"""The prompts: every step carries the competition, the contract, the metric and a memory of the run."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.engineers.base import Ask
+from agent.journal import Journal
+from agent.llm.prompts import Limits, as_markdown, build_messages, helper_signatures, memory_section, render
+from tests.llm_helpers import small_run
+
+LIMITS = Limits(node_seconds=600, n_jobs=4, memory_mb=8000, device="cpu")
+
+
+@pytest.fixture
+def run(tmp_path):
+    return small_run(tmp_path)
+
+
+def test_memory_lists_best_first_then_what_did_not_help_then_failures(run):
+    _, journal, _ = run
+    text = memory_section(journal, greater_is_better=False)
+    assert "4 solutions so far: 3 scored, 1 failed." in text
+    best = text.index("node 0004 (tune of 0001, by builtin) 0.13000")
+    assert best < text.index("node 0001 (draft, by builtin) 0.14000") < text.index("node 0002 (improve of 0001")
+    did_not_help = text.split("Changes that did not help")[1]
+    assert "\"log area\": Add log of the lot area." in did_not_help
+    assert "node 0003 (draft, by llm) \"ridge\": ValueError: could not convert string to float: 'RL'" in text
+    assert "Nothing yet" in memory_section(Journal(run[0].path / "empty.jsonl"), True)
+
+
+def test_every_step_carries_competition_contract_metric_and_memory(run):
+    folder, journal, brief = run
+    asks = [Ask("draft"), Ask("improve", journal.get("0004")), Ask("debug", journal.get("0003"))]
+    for ask in asks:
+        system, user = build_messages(ask, brief, journal, folder, LIMITS)
+        assert system.type == "system" and "Kaggle grandmaster" in system.content
+        text = user.content
+        assert "Predict the sale price of homes." in text and "| LotArea | numeric |" in text
+        assert "Metric: rmse_log, lower is better" in text
+        assert "def features(train, test, ctx)" in text and "within 600 seconds" in text
+        assert "pipelines.features.tabular(" in text and "pipelines.models.lgbm(" in text
+        assert "What was tried so far" in text and "Title:" in text
+        assert "$" not in text and "<!--" not in text  # no unfilled field, no maintainers' note
+
+
+def test_improve_shows_the_code_and_the_tuned_params(run):
+    folder, journal, brief = run
+    text = build_messages(Ask("improve", journal.get("0004")), brief, journal, folder, LIMITS)[1].content
+    assert "\n# Step: improve a good solution\n" in text
+    assert "# code of node 0004" in text and "Score: 0.13000 (rmse_log, lower is better)" in text
+    assert "found by tuning" in text and "{'num_leaves': 15}" in text
+    # the time of one run of the tuned solution (its parent's), not of the whole study
+    assert "it ran in 20s." in text and "20s of 600 seconds" in text
+    assert "ONE focused change" in text
+
+
+def test_debug_shows_the_error_and_the_log_tail(run):
+    folder, journal, brief = run
+    text = build_messages(Ask("debug", journal.get("0003")), brief, journal, folder, LIMITS)[1].content
+    assert "\n# Step: debug a failed solution\n" in text
+    assert "It failed with: ValueError: could not convert string to float: 'RL'" in text
+    assert "line 99" in text and "line 10\n" not in text  # the tail only
+    assert "# code of node 0003" in text
+
+
+def test_templates_are_files_and_missing_values_fail_loudly():
+    assert "Your reply could not be used: it broke." in render("fix_reply", problem="it broke")
+    with pytest.raises(KeyError):
+        render("fix_reply")
+
+
+def test_helpers_are_read_from_the_code():
+    text = helper_signatures()
+    assert "pipelines.features.tfidf(train_text: pd.Series" in text and "ngram_range" in text
+    assert "_multi_output" not in text
+
+
+def test_steps_share_their_opening_so_prompt_caches_reuse_it(run):
+    folder, journal, brief = run
+    texts = [build_messages(ask, brief, journal, folder, LIMITS)[1].content
+             for ask in (Ask("draft"), Ask("improve", journal.get("0004")), Ask("debug", journal.get("0003")))]
+    shared = texts[0][: texts[0].index("## What was tried so far")]
+    assert len(shared) > 3000 and all(text.startswith(shared) for text in texts)
+
+
+def test_the_saved_prompt_shows_both_messages(run):
+    folder, journal, brief = run
+    saved = as_markdown(build_messages(Ask("draft"), brief, journal, folder, LIMITS))
+    assert saved.startswith("<!-- system -->") and "<!-- human -->" in saved

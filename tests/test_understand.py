@@ -1,0 +1,180 @@
+"""Spec inference from files, and the one-line errors for bad input."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from agent.understand import build_spec, column_kind, find_files, load_tables, make_folds, metric_from_description
+from pipelines.errors import InputError
+from tests.conftest import DEMO, agent_command
+
+
+def spec_of(folder: Path, layers=(), extract_to: Path | None = None):
+    files = find_files(folder, extract_to=extract_to)
+    train, test, sample = load_tables(files)
+    return build_spec(folder.name, files, train, test, sample, list(layers))
+
+
+def test_demo_titanic_spec() -> None:
+    spec = spec_of(DEMO)
+    assert spec.id_column == "PassengerId"
+    assert spec.target_columns == ["Survived"]
+    assert spec.task == "binary" and spec.classes == [0, 1]
+    assert spec.submission_kind == "label"
+    assert spec.metric == "accuracy" and spec.direction == "maximize"
+    assert spec.sources["metric"] == "description"
+    assert "Sex" in spec.categorical_columns and "Age" in spec.numeric_columns
+    assert spec.modality == "tabular"
+
+
+@pytest.mark.parametrize(
+    "task, proba, expected_kind, expected_metric",
+    [
+        ("binary", False, "label", "accuracy"),
+        ("multiclass", True, "proba", "logloss_multiclass"),
+        ("multiclass", False, "label", "accuracy"),
+        ("regression", False, "value", "rmse"),
+    ],
+)
+def test_inferred_task_and_submission_format(make_comp, task, proba, expected_kind, expected_metric) -> None:
+    spec = spec_of(make_comp(task=task, proba_columns=proba))
+    assert spec.task == task
+    assert spec.target_columns == ["label"]
+    assert spec.submission_kind == expected_kind
+    assert spec.metric == expected_metric
+    if task == "multiclass":
+        assert sorted(spec.classes) == ["high", "low", "mid"]
+
+
+def test_layers_override_inference_in_order(make_comp) -> None:
+    folder = make_comp(task="binary")
+    spec = spec_of(folder, layers=[("flag", {"metric": "auc"}), ("yaml", {"metric": "f1", "direction": "maximize"})])
+    assert spec.metric == "auc" and spec.sources["metric"] == "flag"
+    assert spec.submission_kind == "proba", "AUC needs probabilities even when the sample holds labels"
+
+
+def test_text_columns_are_recognised_as_text(tmp_path: Path) -> None:
+    words = ["storm", "flood", "sunny", "happy", "fire", "calm", "wind", "rain"]
+    texts = [" ".join(words[(i + j) % 8] for j in range(8)) + f" number {i}" for i in range(60)]
+    assert column_kind(pd.Series(texts)) == "text"
+    assert column_kind(pd.Series(["a", "b", "c"] * 20)) == "categorical"
+    assert column_kind(pd.Series(["2020-01-0%d" % (i % 9 + 1) for i in range(50)])) == "datetime"
+    assert column_kind(pd.Series([f"img_{i}.jpg" for i in range(50)])) == "file"
+
+
+def test_metric_from_description_reads_evaluation_section() -> None:
+    text = "# Overview\nPredict prices.\n## Evaluation\nSubmissions are scored on the Root Mean Squared Logarithmic Error."
+    assert metric_from_description(text) == "rmsle"
+    assert metric_from_description("Metric: root mean squared error between the log of the prediction") == "rmse_log"
+    assert metric_from_description("Evaluated on area under the ROC curve.") == "auc"
+    assert metric_from_description("nothing here") is None
+
+
+def test_layouts_prepared_public_and_plain_kaggle_zip(tmp_path: Path, make_comp) -> None:
+    plain = make_comp("plain")
+    prepared = tmp_path / "mle" / "prepared" / "public"
+    prepared.parent.mkdir(parents=True)
+    plain.rename(prepared)
+    (tmp_path / "mle" / "prepared" / "private").mkdir()
+    (tmp_path / "mle" / "prepared" / "private" / "answers.csv").write_text("never read")
+    assert find_files(tmp_path / "mle").folder == prepared
+
+    download = tmp_path / "download"
+    download.mkdir()
+    with zipfile.ZipFile(download / "toy.zip", "w") as archive:
+        for name in ("train.csv", "test.csv", "sample_submission.csv"):
+            archive.write(prepared / name, name)
+    spec = spec_of(download, extract_to=tmp_path / "extracted")
+    assert spec.target_columns == ["label"]
+
+
+def test_tables_in_other_formats(tmp_path: Path, make_comp) -> None:
+    folder = make_comp()
+    pd.read_csv(folder / "train.csv").to_parquet(folder / "train.parquet")
+    (folder / "train.csv").unlink()
+    with zipfile.ZipFile(folder / "test.csv.zip", "w") as archive:
+        archive.write(folder / "test.csv", "test.csv")
+    (folder / "test.csv").unlink()
+    pd.read_csv(folder / "sample_submission.csv").to_json(folder / "sample_submission.json", orient="records")
+    (folder / "sample_submission.csv").unlink()
+    spec = spec_of(folder)
+    assert spec.task == "binary" and spec.id_column == "row_id"
+
+
+def test_stratified_folds_cover_every_row(make_comp) -> None:
+    folder = make_comp(task="multiclass")
+    files = find_files(folder)
+    train, test, sample = load_tables(files)
+    spec = build_spec("toy", files, train, test, sample, [])
+    folds = make_folds(train, spec, 5, seed=0)
+    assert sorted(set(folds)) == [0, 1, 2, 3, 4]
+    shares = pd.crosstab(folds, train["label"], normalize="index")
+    assert (shares.max() - shares.min()).max() < 0.05
+
+
+# --- bad input: one line naming the file, exit code 2, no traceback -------------------------
+
+def _break(folder: Path, how: str) -> str:
+    """Damage a competition folder; return the file name the error must mention."""
+    if how == "missing_test":
+        (folder / "test.csv").unlink()
+        return "titanic"
+    if how == "empty_train":
+        (folder / "train.csv").write_text("")
+        return "train.csv"
+    if how == "ids_mismatch":
+        sample = pd.read_csv(folder / "sample_submission.csv")
+        sample.loc[0, "PassengerId"] = 999999
+        sample.to_csv(folder / "sample_submission.csv", index=False)
+        return "sample_submission.csv"
+    if how == "no_target":
+        train = pd.read_csv(folder / "train.csv").rename(columns={"Survived": "Outcome"})
+        train["Weight"] = 1.0  # two train-only columns, neither named like the submission's
+        train.to_csv(folder / "train.csv", index=False)
+        return "train.csv"
+    if how == "not_utf8":
+        (folder / "train.csv").write_bytes((folder / "train.csv").read_bytes().replace(b"Braund", b"Br\xe4und"))
+        return "train.csv"
+    if how == "malformed":
+        (folder / "test.csv").write_text('PassengerId,Pclass\n1,"3\n2,1,5,6\n')
+        return "test.csv"
+    if how == "test_columns_missing":
+        test = pd.read_csv(folder / "test.csv")
+        test[["PassengerId", "Pclass"]].to_csv(folder / "test.csv", index=False)
+        return "test.csv"
+    raise ValueError(how)
+
+
+@pytest.mark.parametrize(
+    "how", ["missing_test", "empty_train", "ids_mismatch", "no_target", "not_utf8", "malformed", "test_columns_missing"]
+)
+def test_bad_input_gives_one_line_error(demo_copy: Path, tmp_path: Path, how: str) -> None:
+    names = _break(demo_copy, how)
+    with pytest.raises(InputError) as caught:
+        spec_of(demo_copy)
+    assert names in str(caught.value)
+
+    result = agent_command("compete", str(demo_copy), "--time-budget", "30", "--no-submit",
+                           "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert names in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_missing_folder_and_bad_flag(tmp_path: Path) -> None:
+    result = agent_command("compete", str(tmp_path / "nowhere" / "x"), "--no-submit")
+    assert result.returncode == 2 and result.stderr.startswith("error:")
+    result = agent_command("compete", str(DEMO), "--no-submit", "--task", "ranking", "--run-dir", str(tmp_path / "r"))
+    assert result.returncode == 2 and "--task" in result.stderr
+
+
+def test_target_flag_that_does_not_exist(tmp_path: Path) -> None:
+    result = agent_command("compete", str(DEMO), "--no-submit", "--target", "Nope", "--run-dir", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert "train.csv" in result.stderr and "Nope" in result.stderr
