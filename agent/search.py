@@ -59,7 +59,7 @@ class Action:
 
 ENSEMBLE_MAX_MEMBERS = 8
 ENSEMBLE_MIN_RESERVE = 8.0  # seconds kept at the end of the budget for the final ensemble
-TUNE_AMONG_BEST = 3  # tuning a weak candidate rarely beats the best one
+TUNE_AMONG_BEST = 3  # recipes; tuning a weak one rarely beats the best
 
 
 def single_candidates(journal: Journal, greater_is_better: bool) -> list[Node]:
@@ -120,10 +120,15 @@ class Policy:
         return drafts[len(drafts) // 2] if drafts else 0.0
 
     def _tune_target(self, journal: Journal, singles: list[Node]) -> Node | None:
-        """The best candidate not tuned yet, among the top few (a tune node counts as tuned, and so does its parent)."""
-        for node in singles[:TUNE_AMONG_BEST]:
-            tuned = node.step == "tune" or any(c.step == "tune" for c in journal.children(node.id))
-            if not tuned and f"tune:{node.id}" not in self.exhausted and node.step != "ensemble":
+        """The best candidate of the best recipe not tuned yet, among the few best recipes (tuning one
+        variant of a recipe tells most of what tuning another would)."""
+        tuned = {n.info.get("recipe", n.title) for n in journal if n.step == "tune"}
+        best_of_recipe: dict[str, Node] = {}
+        for node in singles:
+            best_of_recipe.setdefault(node.info.get("recipe", node.title), node)
+        for recipe, node in list(best_of_recipe.items())[:TUNE_AMONG_BEST]:
+            done = node.step == "tune" or any(c.step == "tune" for c in journal.children(node.id))
+            if not done and recipe not in tuned and f"tune:{node.id}" not in self.exhausted:
                 return node
         return None
 
@@ -233,7 +238,7 @@ class Search:
             return
         proposal = Proposal(title=f"tune {parent.title}"[:40], plan=f"Optuna over the search space of node {parent.id}, "
                             f"starting from its parameters, for {tune_seconds:.0f}s", code=code,
-                            info={k: v for k, v in parent.info.items() if k == "recipe"})
+                            info={"recipe": parent.info.get("recipe", parent.title)})
         self.execute(proposal, "tune", [parent.id], tune_seconds=tune_seconds,
                      timeout=tune_seconds + 1.5 * parent_seconds + 5)
 

@@ -53,8 +53,10 @@ def categories(train: pd.Series, test: pd.Series, min_count: int = 1) -> tuple[p
     """Pandas categoricals with the categories seen in train (at least `min_count` times); others become NaN."""
     train_text, test_text = _as_text(train), _as_text(test)
     counts = train_text.value_counts()
-    dtype = pd.CategoricalDtype(sorted(counts[counts >= min_count].index))
-    return train_text.astype(dtype), test_text.astype(dtype)
+    levels = sorted(counts[counts >= min_count].index)
+    dtype = pd.CategoricalDtype(levels)
+    known = lambda s: s.where(s.isin(levels))  # noqa: E731  (unseen and rare values become missing)
+    return known(train_text).astype(dtype), known(test_text).astype(dtype)
 
 
 def is_high_cardinality(values: pd.Series) -> bool:

@@ -87,6 +87,20 @@ def with_params(code: str, params: dict) -> str:
     return PARAMS_LINE.sub(lambda _: f"PARAMS = {params!r}", code, count=1)
 
 
+def _has_missing(brief: Brief) -> bool:
+    return any(col.get("missing", 0) > 0 or col.get("missing_in_test", 0) > 0 for col in brief.profile.get("columns", []))
+
+
+# When flipping a switch can change anything; a switch not listed always can.
+SWITCH_MATTERS = {
+    "COUNT_ENCODING": lambda b: bool(b.spec.categorical_columns),
+    "TARGET_ENCODING": lambda b: bool(b.spec.categorical_columns),
+    "MISSING_INDICATORS": _has_missing,
+    "ROW_STATISTICS": lambda b: len(b.spec.numeric_columns) >= 2,
+    "GROUP_STATISTICS": lambda b: bool(b.spec.group_column and b.spec.numeric_columns),
+}
+
+
 def _normalised(code: str) -> str:
     return "\n".join(line.rstrip() for line in code.strip().splitlines())
 
@@ -98,7 +112,7 @@ class BuiltinEngineer:
         if ask.kind == "draft":
             return self._draft(brief, journal)
         if ask.kind == "improve" and ask.parent is not None:
-            return self._improve(ask.parent, journal, run)
+            return self._improve(ask.parent, brief, journal, run)
         return None  # recipes do not fail on inputs they apply to; there is nothing to debug by rule
 
     def _draft(self, brief: Brief, journal: Journal) -> Proposal | None:
@@ -110,8 +124,8 @@ class BuiltinEngineer:
                 return Proposal(title=name, plan=recipe_plan(code), code=code, info={"recipe": name})
         return None
 
-    def _improve(self, parent: Node, journal: Journal, run: RunFolder) -> Proposal | None:
-        """The parent with one feature switch flipped, the first such variant not tried yet."""
+    def _improve(self, parent: Node, brief: Brief, journal: Journal, run: RunFolder) -> Proposal | None:
+        """The parent with one feature switch flipped, the first such variant not tried yet that can matter here."""
         code = run.code(parent.id)
         if parent.step == "tune":
             code = with_params(code, parent.params)
@@ -119,6 +133,8 @@ class BuiltinEngineer:
         recipe = parent.info.get("recipe", parent.title)
         # Additions first (a block switched on), then removals: trees rarely lose from a relevant block.
         for switch in sorted(switches(code), key=lambda s: s.value):
+            if not SWITCH_MATTERS.get(switch.name, lambda b: True)(brief):
+                continue
             variant = flip(code, switch.name)
             if _normalised(variant) in seen:
                 continue
