@@ -299,13 +299,12 @@ class Search:
             update.update(status="failed", error=error)
         node = node.model_copy(update=update)
         if node.ok and parents:
-            # Gain over the parent; for an ensemble, over its best member.
+            # Gain over the parent (an ensemble's: over its best member); positive is better.
             sign = 1 if self.spec.greater_is_better else -1
-            reference = [p for p in (self.journal.get(i) for i in parents) if p.ok]
-            if step != "ensemble":
-                reference = reference[:1] if parents[0] in {p.id for p in reference} else []
-            if reference:
-                node.info["gain"] = round(sign * node.score - max(sign * p.score for p in reference), 6)
+            compared = [self.journal.get(i) for i in (parents if step == "ensemble" else parents[:1])]
+            scores = [p.score for p in compared if p.ok]
+            if scores:
+                node.info["gain"] = round(sign * node.score - max(sign * s for s in scores), 6)
         self._write_standalone(node)
         self.journal.record(node)
         if node.ok:

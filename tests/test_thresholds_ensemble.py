@@ -117,3 +117,16 @@ def test_ensemble_node_code_loads_its_members_beside_it(tmp_path: Path) -> None:
     assert oof.shape == (500,) and test.shape == (50,)
     if facts["method"] == "greedy":
         assert set(facts["weights"]) == {"0001", "0002"}
+
+
+def test_multilabel_thresholds_are_fitted_per_label() -> None:
+    rng = np.random.default_rng(5)
+    y = (rng.random((1500, 2)) < [0.1, 0.5]).astype(int)
+    raw = np.column_stack([noisy_probabilities(y[:, 0], 1.5, 1) * 0.4, noisy_probabilities(y[:, 1], 1.5, 2)])
+    spec = make_spec(task="multilabel", target_columns=["p", "q"], classes=["p", "q"], submission_columns=["p", "q"],
+                     metric="f1_micro")
+    metric = get_metric("f1_micro")
+    default = metric(y, as_labels(raw, spec))
+    threshold, honest, _ = decide_threshold(y, raw, folds_for(1500), spec, metric, default)
+    assert threshold is not None and len(threshold) == 2 and threshold[0] < threshold[1]
+    assert honest > default
