@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -82,7 +83,9 @@ def run_one(competition: Path, budget: float, run_dir: Path) -> Outcome:
     start = time.monotonic()
     peak = 0.0
     with open(run_dir.with_suffix(".out"), "w") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        # PYTHONPATH: the agent and every candidate process it starts import this checkout's code.
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         watched = psutil.Process(proc.pid)
         while proc.poll() is None:
             peak = max(peak, tree_rss_mb(watched))
