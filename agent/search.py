@@ -59,7 +59,7 @@ class Action:
 
 ENSEMBLE_MAX_MEMBERS = 8
 ENSEMBLE_MIN_RESERVE = 8.0  # seconds kept at the end of the budget for the final ensemble
-TUNE_AMONG_BEST = 3  # recipes; tuning a weak one rarely beats the best
+TOP_RECIPES = 3  # improved and tuned; work on a weak recipe rarely beats the best
 
 
 def single_candidates(journal: Journal, greater_is_better: bool) -> list[Node]:
@@ -85,7 +85,8 @@ class Policy:
        submission comes early).
     2. An ensemble of the drafts, as soon as there are two.
     3. Improvements of the best single candidate (each one an edit tested by cross-validation),
-       with a chance of debugging a failed leaf instead.
+       with a chance of debugging a failed leaf instead; when its edits run out, tuning, then
+       improvements of the runner-up recipes.
     4. Optuna tuning of the best untuned candidates once the budget is mostly spent (or when
        nothing is left to improve), and an ensemble after each tuning.
     5. A final ensemble in the reserve kept for it at the end, when the candidates changed.
@@ -119,14 +120,30 @@ class Policy:
         drafts = sorted(n.seconds for n in journal if n.step == "draft" and n.seconds)
         return drafts[len(drafts) // 2] if drafts else 0.0
 
+    @staticmethod
+    def _best_of_recipes(singles: list[Node]) -> dict[str, Node]:
+        """The best node of each of the few best recipes, best recipe first."""
+        best: dict[str, Node] = {}
+        for node in singles:
+            best.setdefault(node.info.get("recipe", node.title), node)
+        return dict(list(best.items())[:TOP_RECIPES])
+
+    def _improve_target(self, journal: Journal, singles: list[Node], fits) -> Node | None:
+        """The best node of the best recipe that still has untried improvements (and time for them).
+
+        The best recipe comes first; when its edits run out, the runners-up are improved too, which
+        also makes the ensemble's members stronger.
+        """
+        for node in self._best_of_recipes(singles).values():
+            if f"improve:{node.id}" not in self.exhausted and fits("improve", node):
+                return node
+        return None
+
     def _tune_target(self, journal: Journal, singles: list[Node]) -> Node | None:
-        """The best candidate of the best recipe not tuned yet, among the few best recipes (tuning one
+        """The best node of the best recipe not tuned yet, among the few best recipes (tuning one
         variant of a recipe tells most of what tuning another would)."""
         tuned = {n.info.get("recipe", n.title) for n in journal if n.step == "tune"}
-        best_of_recipe: dict[str, Node] = {}
-        for node in singles:
-            best_of_recipe.setdefault(node.info.get("recipe", node.title), node)
-        for recipe, node in list(best_of_recipe.items())[:TUNE_AMONG_BEST]:
+        for recipe, node in self._best_of_recipes(singles).items():
             done = node.step == "tune" or any(c.step == "tune" for c in journal.children(node.id))
             if not done and recipe not in tuned and f"tune:{node.id}" not in self.exhausted:
                 return node
@@ -158,10 +175,13 @@ class Policy:
         buggy = [n for n in self._debuggable(journal) if fits("debug", n)]
         if buggy and self.rng.random() < self.settings.debug_prob:
             return Action("debug", self.rng.choice(buggy))
-        if best is not None and f"improve:{best.id}" not in self.exhausted and fits("improve", best):
-            return Action("improve", best)
+        improve = self._improve_target(journal, singles, fits)
+        if improve is not None and (improve is best or target is None):
+            return Action("improve", improve)
         if target is not None:
             return Action("tune", target)
+        if improve is not None:
+            return Action("improve", improve)
         if buggy:
             return Action("debug", buggy[0])
         if "draft" not in self.exhausted and fits("draft"):

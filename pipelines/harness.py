@@ -362,9 +362,15 @@ def tune(
         sampler=optuna.samplers.TPESampler(seed=ctx.seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
     )
+    catch = (ValueError, ArithmeticError)
     if not study.trials:
+        # The starting point runs alone: parallel workers would race for the one enqueued trial.
         study.enqueue_trial(base, skip_if_exists=True)
-    study.optimize(objective, timeout=timeout, n_trials=n_trials, n_jobs=ctx.n_jobs, catch=(ValueError, ArithmeticError))
+        study.optimize(objective, n_trials=1, catch=catch)
+    left = deadline - time.monotonic()
+    if left > 0 and (n_trials is None or n_trials > 1):
+        more = None if n_trials is None else n_trials - 1
+        study.optimize(objective, timeout=left, n_trials=more, n_jobs=ctx.n_jobs, catch=catch)
     if "best" not in best:
         raise SolutionError("no tuning trial finished within the time limit")
     result = best["best"]
