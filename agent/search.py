@@ -69,12 +69,15 @@ def single_candidates(journal: Journal, greater_is_better: bool) -> list[Node]:
 
 
 def ensemble_pool(journal: Journal, greater_is_better: bool) -> list[str]:
-    """The best single candidates, one per score (a tune that kept its parent's parameters adds nothing)."""
+    """The best node of every recipe (diversity is what ensembles feed on), then the next best nodes;
+    one node per score (a tune that kept its parent's parameters adds nothing)."""
+    ranked = single_candidates(journal, greater_is_better)
+    leaders = {n.info.get("recipe", n.title): n for n in reversed(ranked)}.values()
     pool: list[Node] = []
-    for node in single_candidates(journal, greater_is_better):
-        if all(abs(node.score - other.score) > 1e-12 for other in pool):
+    for node in [*sorted(leaders, key=ranked.index), *ranked]:
+        if len(pool) < ENSEMBLE_MAX_MEMBERS and all(abs(node.score - other.score) > 1e-12 for other in pool):
             pool.append(node)
-    return sorted(n.id for n in pool[:ENSEMBLE_MAX_MEMBERS])
+    return sorted(n.id for n in pool)
 
 
 @dataclass
