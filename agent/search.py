@@ -1,7 +1,8 @@
 """The search: a policy picks the next step, an engineer writes code, the sandbox judges it.
 
 In the spirit of AIDE: a journal of nodes, drafts first, then debugging failed leaves or
-improving the best, with Optuna tuning of the best candidate once the budget is mostly spent.
+improving the best, with Optuna tuning of the best candidates once the budget is mostly spent,
+and ensembles of the best candidates from their out-of-fold predictions along the way and at the end.
 Every node is on disk before it runs and after it ends, so a killed search resumes cleanly.
 """
 
@@ -24,6 +25,7 @@ from agent.journal import Journal, Node
 from agent.run_folder import RunFolder, write_atomic
 from agent.sandbox import python_argv, run_sandboxed
 from pipelines.device import detect_device
+from pipelines.ensemble import ensemble_code
 from pipelines.rundata import RunData
 from pipelines.submission import submission_problems
 from pipelines.tables import read_table
@@ -51,13 +53,48 @@ class Budget:
 
 @dataclass
 class Action:
-    kind: Literal["draft", "improve", "debug", "tune", "stop"]
+    kind: Literal["draft", "improve", "debug", "tune", "ensemble", "stop"]
     parent: Node | None = None
+
+
+ENSEMBLE_MAX_MEMBERS = 8
+ENSEMBLE_MIN_RESERVE = 8.0  # seconds kept at the end of the budget for the final ensemble
+TOP_RECIPES = 3  # improved and tuned; work on a weak recipe rarely beats the best
+
+
+def single_candidates(journal: Journal, greater_is_better: bool) -> list[Node]:
+    """Good nodes that are not ensembles, best first."""
+    sign = 1 if greater_is_better else -1
+    return sorted((n for n in journal.good() if n.step != "ensemble"), key=lambda n: (-sign * n.score, int(n.id)))
+
+
+def ensemble_pool(journal: Journal, greater_is_better: bool) -> list[str]:
+    """The best node of every recipe (diversity is what ensembles feed on), then the next best nodes;
+    one node per score (a tune that kept its parent's parameters adds nothing)."""
+    ranked = single_candidates(journal, greater_is_better)
+    leaders = {n.info.get("recipe", n.title): n for n in reversed(ranked)}.values()
+    pool: list[Node] = []
+    for node in [*sorted(leaders, key=ranked.index), *ranked]:
+        if len(pool) < ENSEMBLE_MAX_MEMBERS and all(abs(node.score - other.score) > 1e-12 for other in pool):
+            pool.append(node)
+    return sorted(n.id for n in pool)
 
 
 @dataclass
 class Policy:
-    """Drafts first; then, by chance, debug a failed leaf; else improve the best; tune it at the end."""
+    """What to do next with the time left.
+
+    1. Drafts: the engineer's diverse first solutions (fast and strong ones first, so a valid
+       submission comes early).
+    2. An ensemble of the drafts, as soon as there are two.
+    3. Improvements of the best single candidate (each one an edit tested by cross-validation),
+       with a chance of debugging a failed leaf instead; when its edits run out, tuning, then
+       improvements of the runner-up recipes.
+    4. Optuna tuning of the best untuned candidates once the budget is mostly spent (or when
+       nothing is left to improve), and an ensemble after each tuning.
+    5. A final ensemble in the reserve kept for it at the end, when the candidates changed.
+    Nothing is started that is not expected to finish before that reserve.
+    """
 
     settings: Settings
     greater_is_better: bool
@@ -71,27 +108,88 @@ class Policy:
             and journal.depth(n, "debug") < self.settings.max_debug_depth and f"debug:{n.id}" not in self.exhausted
         ]
 
+    def reserve(self, journal: Journal) -> float:
+        """Seconds kept for the final ensemble: twice the slowest ensemble so far, at least ENSEMBLE_MIN_RESERVE."""
+        took = [n.seconds or 0.0 for n in journal if n.step == "ensemble"]
+        return max([ENSEMBLE_MIN_RESERVE] + [2 * t for t in took])
+
+    @staticmethod
+    def expected_seconds(journal: Journal, kind: str, parent: Node | None) -> float:
+        """A guess of how long the next step takes: its parent's time, or the typical draft's."""
+        if parent is not None and parent.step == "tune" and parent.parent:
+            parent = journal.get(parent.parent)  # a tune ran many trials; one run of its code takes its parent's time
+        if parent is not None and parent.seconds:
+            return parent.seconds
+        drafts = sorted(n.seconds for n in journal if n.step == "draft" and n.seconds)
+        return drafts[len(drafts) // 2] if drafts else 0.0
+
+    @staticmethod
+    def _best_of_recipes(singles: list[Node]) -> dict[str, Node]:
+        """The best node of each of the few best recipes, best recipe first."""
+        best: dict[str, Node] = {}
+        for node in singles:
+            best.setdefault(node.info.get("recipe", node.title), node)
+        return dict(list(best.items())[:TOP_RECIPES])
+
+    def _improve_target(self, journal: Journal, singles: list[Node], fits) -> Node | None:
+        """The best node of the best recipe that still has untried improvements (and time for them).
+
+        The best recipe comes first; when its edits run out, the runners-up are improved too, which
+        also makes the ensemble's members stronger.
+        """
+        for node in self._best_of_recipes(singles).values():
+            if f"improve:{node.id}" not in self.exhausted and fits("improve", node):
+                return node
+        return None
+
+    def _tune_target(self, journal: Journal, singles: list[Node]) -> Node | None:
+        """The best node of the best recipe not tuned yet, among the few best recipes (tuning one
+        variant of a recipe tells most of what tuning another would)."""
+        tuned = {n.info.get("recipe", n.title) for n in journal if n.step == "tune"}
+        for recipe, node in self._best_of_recipes(singles).items():
+            done = node.step == "tune" or any(c.step == "tune" for c in journal.children(node.id))
+            if not done and recipe not in tuned and f"tune:{node.id}" not in self.exhausted:
+                return node
+        return None
+
     def next(self, journal: Journal, budget: Budget) -> Action:
+        singles = single_candidates(journal, self.greater_is_better)
+        best = singles[0] if singles else None
+        pool = ensemble_pool(journal, self.greater_is_better)
+        ensembles = [n for n in journal if n.step == "ensemble"]
+        new_pool = len(pool) >= 2 and frozenset(pool) not in {frozenset(n.parents) for n in ensembles} \
+            and "ensemble" not in self.exhausted
+        spare = budget.remaining - self.reserve(journal)
+        # Started only when likely to finish: a node killed at its limit is time lost.
+        fits = lambda kind, parent=None: 1.25 * self.expected_seconds(journal, kind, parent) + 2 < spare  # noqa: E731
+
+        if spare <= MIN_NODE_SECONDS:
+            return Action("ensemble") if new_pool else Action("stop")
         drafts = sum(1 for n in journal if n.step == "draft")
-        if drafts < self.settings.num_drafts and "draft" not in self.exhausted:
+        if drafts < self.settings.num_drafts and "draft" not in self.exhausted and fits("draft"):
             return Action("draft")
-        best = journal.best(self.greater_is_better)
-        tuned = best is not None and (best.step == "tune" or any(c.step == "tune" for c in journal.children(best.id)))
+        last = next(reversed(journal.nodes.values()), None)
+        if new_pool and (not ensembles or (last is not None and last.step == "tune")):
+            return Action("ensemble")
+        target = self._tune_target(journal, singles)
         late = budget.used_share >= 1.0 - self.settings.tune_share
-        if best is not None and not tuned and f"tune:{best.id}" not in self.exhausted and late:
-            return Action("tune", best)
-        buggy = self._debuggable(journal)
+        if target is not None and late:
+            return Action("tune", target)
+        buggy = [n for n in self._debuggable(journal) if fits("debug", n)]
         if buggy and self.rng.random() < self.settings.debug_prob:
             return Action("debug", self.rng.choice(buggy))
-        if best is not None and f"improve:{best.id}" not in self.exhausted:
-            return Action("improve", best)
-        if best is not None and not tuned and f"tune:{best.id}" not in self.exhausted:
-            return Action("tune", best)
+        improve = self._improve_target(journal, singles, fits)
+        if improve is not None and (improve is best or target is None):
+            return Action("improve", improve)
+        if target is not None:
+            return Action("tune", target)
+        if improve is not None:
+            return Action("improve", improve)
         if buggy:
             return Action("debug", buggy[0])
-        if "draft" not in self.exhausted:
+        if "draft" not in self.exhausted and fits("draft"):
             return Action("draft")
-        return Action("stop")
+        return Action("ensemble") if new_pool else Action("stop")
 
 
 STANDALONE_FOOTER = '''
@@ -134,14 +232,22 @@ class Search:
             if action.kind == "tune":
                 self._tune(action.parent)
                 continue
+            if action.kind == "ensemble":
+                self._ensemble()
+                continue
             proposal = self.engineer.propose(Ask(action.kind, action.parent), self.brief, self.journal, self.run)
             if proposal is None:
                 self.policy.exhausted.add(action.kind if action.parent is None else f"{action.kind}:{action.parent.id}")
                 continue
             parents = [action.parent.id] if action.parent else []
-            self.execute(proposal, action.kind, parents)
+            self.execute(proposal, action.kind, parents, timeout=self._node_limit())
         self.run.heartbeat()
         return self.best
+
+    def _node_limit(self) -> float:
+        """Seconds one candidate may run: never into the final ensemble's reserve, never most of a long budget."""
+        spare = self.budget.remaining - self.policy.reserve(self.journal)
+        return max(MIN_NODE_SECONDS, min(self.settings.node_timeout, spare, max(60.0, 0.5 * self.budget.total)))
 
     def _tune(self, parent: Node) -> None:
         self.policy.exhausted.add(f"tune:{parent.id}")
@@ -149,13 +255,29 @@ class Search:
         if "def search_space" not in code:
             return
         parent_seconds = parent.seconds or 30.0
-        tune_seconds = min(self.budget.remaining - 1.5 * parent_seconds - 10, self.settings.tune_share * self.budget.total)
+        spare = self.budget.remaining - self.policy.reserve(self.journal)
+        tune_seconds = min(spare - 1.5 * parent_seconds - 5, self.settings.tune_share * self.budget.total)
         if tune_seconds < 2 * parent_seconds:
             return
         proposal = Proposal(title=f"tune {parent.title}"[:40], plan=f"Optuna over the search space of node {parent.id}, "
-                            f"starting from its parameters, for {tune_seconds:.0f}s", code=code)
+                            f"starting from its parameters, for {tune_seconds:.0f}s", code=code,
+                            info={"recipe": parent.info.get("recipe", parent.title)})
         self.execute(proposal, "tune", [parent.id], tune_seconds=tune_seconds,
-                     timeout=tune_seconds + 1.5 * parent_seconds + 10)
+                     timeout=tune_seconds + 1.5 * parent_seconds + 5)
+
+    def _ensemble(self) -> None:
+        """An ensemble node over the current pool of best single candidates (see pipelines.ensemble)."""
+        members = ensemble_pool(self.journal, self.spec.greater_is_better)
+        if len(members) < 2:
+            self.policy.exhausted.add("ensemble")
+            return
+        proposal = Proposal(
+            title=f"ensemble of {len(members)}", code=ensemble_code(members), engineer="search",
+            plan=f"Greedy selection or a stack over the out-of-fold predictions of nodes {', '.join(members)}, "
+                 "cross-fitted; kept as the best only if its cross-validated score beats every member.")
+        node = self.execute(proposal, "ensemble", members, timeout=max(MIN_NODE_SECONDS, self.budget.remaining))
+        if node.status != "ok":
+            self.policy.exhausted.add("ensemble")  # a broken ensemble will not mend itself by retrying
 
     # --- one node --------------------------------------------------------------------------------
 
@@ -199,11 +321,13 @@ class Search:
             error = result.get("error") or f"exited with code {outcome.returncode}: {self._log_tail(node_dir)}"
             update.update(status="failed", error=error)
         node = node.model_copy(update=update)
-        if node.ok and parents and step != "ensemble":
-            parent = self.journal.get(parents[0])
-            if parent.ok:
-                sign = 1 if self.spec.greater_is_better else -1
-                node.info["gain"] = round(sign * (node.score - parent.score), 6)
+        if node.ok and parents:
+            # Gain over the parent (an ensemble's: over its best member); positive is better.
+            sign = 1 if self.spec.greater_is_better else -1
+            compared = [self.journal.get(i) for i in (parents if step == "ensemble" else parents[:1])]
+            scores = [p.score for p in compared if p.ok]
+            if scores:
+                node.info["gain"] = round(sign * node.score - max(sign * s for s in scores), 6)
         self._write_standalone(node)
         self.journal.record(node)
         if node.ok:

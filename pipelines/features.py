@@ -1,10 +1,15 @@
 """Feature building blocks that solutions import. Each fits on `train` only and transforms both.
 
 Functions take and return DataFrames (or sparse matrices for text), so a solution reads as a
-short list of decisions: which columns, which encoding.
+short list of decisions: which columns, which encoding. Blocks that only count values (counts,
+group sizes, group means) use the inputs of train and test together, as Kagglers do: that uses
+no target, and the harness's `test` holds the validation rows without their target.
 """
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,15 +17,249 @@ import scipy.sparse as sp
 
 from pipelines.spec import CompetitionSpec
 
+# A categorical with more distinct values than this is not given to models as a category:
+# trees overfit and slow down on it; its parts, tokens, counts and target statistics are used instead.
+MAX_CATEGORY_LEVELS = 50
+
+_DELIMITERS = r"[/_|:;]"
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def join_blocks(X: pd.DataFrame, X_test: pd.DataFrame, block: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add a block's columns to both frames (row order is the frames')."""
+    extra, extra_test = block
+    return (pd.concat([X, extra.set_index(X.index)], axis=1),
+            pd.concat([X_test, extra_test.set_index(X_test.index)], axis=1))
+
+
+def _empty(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.DataFrame(index=train.index), pd.DataFrame(index=test.index)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Values as strings with missing kept missing (so 'nan' is never a level)."""
+    return values.astype(object).map(lambda v: None if pd.isna(v) else str(v))
+
+
+# --- numbers and categories ----------------------------------------------------------------------
+
+def numbers(train: pd.DataFrame, test: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Numeric columns as float64 (text that does not parse becomes NaN)."""
+    to_float = lambda f: f[columns].apply(pd.to_numeric, errors="coerce").astype("float64")  # noqa: E731
+    return to_float(train), to_float(test)
+
 
 def categories(train: pd.Series, test: pd.Series, min_count: int = 1) -> tuple[pd.Series, pd.Series]:
     """Pandas categoricals with the categories seen in train (at least `min_count` times); others become NaN."""
-    counts = train.astype(str).where(train.notna()).value_counts()
+    train_text, test_text = _as_text(train), _as_text(test)
+    counts = train_text.value_counts()
     levels = sorted(counts[counts >= min_count].index)
     dtype = pd.CategoricalDtype(levels)
-    as_cat = lambda s: s.astype(str).where(s.notna()).astype(dtype)  # noqa: E731
-    return as_cat(train), as_cat(test)
+    known = lambda s: s.where(s.isin(levels))  # noqa: E731  (unseen and rare values become missing)
+    return known(train_text).astype(dtype), known(test_text).astype(dtype)
 
+
+def is_high_cardinality(values: pd.Series) -> bool:
+    return values.nunique(dropna=True) > MAX_CATEGORY_LEVELS
+
+
+def low_cardinality_categories(train: pd.DataFrame, test: pd.DataFrame, columns: list[str],
+                               min_count: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Native categoricals for the columns with few levels; rare levels become missing."""
+    X, X_test = _empty(train, test)
+    for col in columns:
+        if not is_high_cardinality(train[col]):
+            a, b = categories(train[col], test[col], min_count)
+            if len(a.cat.categories) > 1:
+                X[col], X_test[col] = a, b
+    return X, X_test
+
+
+def count_encoding(train: pd.DataFrame, test: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How often each value occurs in train and test together: group sizes (shared tickets, families)."""
+    X, X_test = _empty(train, test)
+    for col in columns:
+        both = pd.concat([_as_text(train[col]), _as_text(test[col])], ignore_index=True)
+        counts = both.value_counts()
+        X[f"{col}_count"] = _as_text(train[col]).map(counts).astype("float64").to_numpy()
+        X_test[f"{col}_count"] = _as_text(test[col]).map(counts).astype("float64").to_numpy()
+    return X, X_test
+
+
+def missing_indicators(train: pd.DataFrame, test: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """1.0 where a value is missing, for columns with missing values in train; plus missing values per row."""
+    X, X_test = _empty(train, test)
+    for col in columns:
+        if train[col].isna().any():
+            X[f"{col}_missing"] = train[col].isna().astype("float64")
+            X_test[f"{col}_missing"] = test[col].isna().astype("float64")
+    if columns:
+        X["row_missing"] = train[columns].isna().sum(axis=1).astype("float64")
+        X_test["row_missing"] = test[columns].isna().sum(axis=1).astype("float64")
+    return X, X_test
+
+
+def row_statistics(train: pd.DataFrame, test: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sum, mean, spread and zero count across the numeric columns of a row (totals trees cannot add up)."""
+    X, X_test = _empty(train, test)
+    if len(columns) < 2:
+        return X, X_test
+    for out, frame in ((X, train), (X_test, test)):
+        values = frame[columns].apply(pd.to_numeric, errors="coerce")
+        out["row_sum"] = values.sum(axis=1)
+        out["row_mean"] = values.mean(axis=1)
+        out["row_std"] = values.std(axis=1)
+        out["row_zeros"] = (values == 0).sum(axis=1).astype("float64")
+    return X, X_test
+
+
+# --- strings with structure: codes, names, tickets ----------------------------------------------
+
+def _consistent_parts(values: pd.Series) -> int:
+    """The number of delimiter-separated parts most values have, when nearly all have it; else 0."""
+    present = values.dropna().astype(str)
+    if present.empty:
+        return 0
+    n_parts = present.str.split(_DELIMITERS).str.len()
+    typical = int(n_parts.mode().iloc[0])
+    return typical if typical >= 2 and (n_parts == typical).mean() >= 0.95 else 0
+
+
+def string_parts(train: pd.Series, test: pd.Series, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`B/0/P` -> deck, number, side: each part as a number, a category, or a count when it has many levels."""
+    X, X_test = pd.DataFrame(index=train.index), pd.DataFrame(index=test.index)
+    n = _consistent_parts(train)
+    for i in range(n):
+        part = lambda s: _as_text(s).str.split(_DELIMITERS).str[i]  # noqa: E731
+        a, b = part(train), part(test)
+        column = f"{name}_part{i}"
+        as_number = pd.to_numeric(a, errors="coerce")
+        if as_number.notna().sum() >= 0.95 * a.notna().sum():
+            X[column], X_test[column] = as_number.astype("float64"), pd.to_numeric(b, errors="coerce").astype("float64")
+        elif is_high_cardinality(a):
+            counts = pd.concat([a, b]).value_counts()
+            X[column + "_count"], X_test[column + "_count"] = a.map(counts).astype("float64"), b.map(counts).astype("float64")
+        else:
+            X[column], X_test[column] = categories(a, b, min_count=3)
+    return X, X_test
+
+
+def frequent_tokens(train: pd.Series, test: pd.Series, name: str, min_share: float = 0.02,
+                    max_share: float = 0.6, max_tokens: int = 20) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Indicators of the words that recur in a free-form string (titles in names, prefixes of codes)."""
+    tokens_of = lambda s: s.fillna("").astype(str).str.lower().map(lambda t: set(_WORD.findall(t)))  # noqa: E731
+    a, b = tokens_of(train), tokens_of(test)
+    share = pd.Series([t for row in a for t in row]).value_counts() / max(len(a), 1)
+    keep = share[(share >= min_share) & (share <= max_share)].index[:max_tokens]
+    X, X_test = pd.DataFrame(index=train.index), pd.DataFrame(index=test.index)
+    for token in keep:
+        X[f"{name}_has_{token}"] = a.map(lambda row: token in row).astype("float64")
+        X_test[f"{name}_has_{token}"] = b.map(lambda row: token in row).astype("float64")
+    return X, X_test
+
+
+def high_cardinality(train: pd.Series, test: pd.Series, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a model can use of a column with many distinct values.
+
+    Structured codes (`B/0/P`) are split into their parts; free-form strings give their recurring
+    words, the number they contain, their first character when short, and how often their first
+    and last words occur (surnames, ticket prefixes).
+    """
+    if _consistent_parts(train):
+        return string_parts(train, test, name)
+    X, X_test = frequent_tokens(train, test, name)
+    a, b = _as_text(train), _as_text(test)
+    if a.str.contains(r"\d", na=False).mean() >= 0.5:
+        number = lambda s: pd.to_numeric(s.str.extract(r"(\d+)\D*$", expand=False), errors="coerce")  # noqa: E731
+        X[f"{name}_number"], X_test[f"{name}_number"] = number(a).astype("float64"), number(b).astype("float64")
+    words = a.dropna().str.split().str.len()
+    if len(words) and words.mean() <= 1.5:
+        first = lambda s: s.str[:1]  # noqa: E731
+        if 1 < first(a).nunique() <= 30:
+            X[f"{name}_first_char"], X_test[f"{name}_first_char"] = categories(first(a), first(b), min_count=3)
+    elif len(words) and words.mean() >= 2:
+        for which, pick in (("first", 0), ("last", -1)):
+            word = lambda s: s.str.split().str[pick]  # noqa: E731
+            counts = pd.concat([word(a), word(b)]).value_counts()
+            X[f"{name}_{which}_word_count"] = word(a).map(counts).astype("float64")
+            X_test[f"{name}_{which}_word_count"] = word(b).map(counts).astype("float64")
+    return X, X_test
+
+
+def composite_id_group(train: pd.Series, test: pd.Series, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Ids like `0042_01` name a group (a booking, a session): its size and the row's place in it.
+
+    Empty when the id has no repeated leading part.
+    """
+    if _consistent_parts(train) < 2:
+        return pd.DataFrame(index=train.index), pd.DataFrame(index=test.index)
+    lead = lambda s: _as_text(s).str.split(_DELIMITERS).str[0]  # noqa: E731
+    a, b = lead(train), lead(test)
+    counts = pd.concat([a, b]).value_counts()
+    if (counts > 1).sum() < 0.05 * len(counts):
+        return pd.DataFrame(index=train.index), pd.DataFrame(index=test.index)
+    X, X_test = pd.DataFrame(index=train.index), pd.DataFrame(index=test.index)
+    X[f"{name}_group_size"], X_test[f"{name}_group_size"] = a.map(counts).astype("float64"), b.map(counts).astype("float64")
+    tail = lambda s: pd.to_numeric(_as_text(s).str.split(_DELIMITERS).str[-1], errors="coerce")  # noqa: E731
+    X[f"{name}_in_group"], X_test[f"{name}_in_group"] = tail(train).astype("float64"), tail(test).astype("float64")
+    return X, X_test
+
+
+def group_statistics(train: pd.DataFrame, test: pd.DataFrame, key: str,
+                     columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Size of the row's group and the group's mean of each numeric column, over train and test inputs."""
+    both = pd.concat([train[[key] + columns], test[[key] + columns]], ignore_index=True)
+    both[columns] = both[columns].apply(pd.to_numeric, errors="coerce")
+    groups = both.groupby(_as_text(both[key]), dropna=True)
+    stats = groups[columns].mean().add_prefix(f"{key}_mean_")
+    stats[f"{key}_size"] = groups.size()
+    lookup = lambda f: stats.reindex(_as_text(f[key]).to_numpy()).reset_index(drop=True)  # noqa: E731
+    return lookup(train).astype("float64"), lookup(test).astype("float64")
+
+
+def target_encoding(train: pd.DataFrame, test: pd.DataFrame, columns: list[str], y: np.ndarray,
+                    smoothing: float = 10.0, n_splits: int = 5, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Smoothed target mean per value; out-of-fold on train so a row never sees its own target.
+
+    `y` is a vector (binary, regression) or a matrix with one column per class or label; a class
+    vector of a multiclass task should be passed one-hot.
+    """
+    from sklearn.model_selection import KFold
+
+    Y = np.asarray(y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    prior = Y.mean(axis=0)
+    names = [""] if Y.shape[1] == 1 else [f"_{j}" for j in range(Y.shape[1])]
+
+    def encode(keys_fit: pd.Series, Y_fit: np.ndarray, keys: pd.Series) -> np.ndarray:
+        frame = pd.DataFrame(Y_fit, columns=range(Y_fit.shape[1]))
+        frame["key"] = keys_fit.to_numpy()
+        grouped = frame.groupby("key", dropna=True)
+        n = grouped.size().to_numpy()[:, None]
+        smoothed = (grouped.sum().to_numpy() + smoothing * prior) / (n + smoothing)
+        table = pd.DataFrame(smoothed, index=grouped.size().index)
+        return table.reindex(keys.to_numpy()).fillna(dict(enumerate(prior))).to_numpy()
+
+    X, X_test = _empty(train, test)
+    splits = list(KFold(n_splits=min(n_splits, len(train)), shuffle=True, random_state=seed).split(train))
+    for col in columns:
+        keys, keys_test = _as_text(train[col]), _as_text(test[col])
+        inner = np.zeros((len(train), Y.shape[1]))
+        for fit_rows, enc_rows in splits:
+            inner[enc_rows] = encode(keys.iloc[fit_rows], Y[fit_rows], keys.iloc[enc_rows])
+        outer = encode(keys, Y, keys_test)
+        for j, suffix in enumerate(names):
+            X[f"{col}_target{suffix}"] = inner[:, j]
+            X_test[f"{col}_target{suffix}"] = outer[:, j]
+    return X, X_test
+
+
+def one_hot_target(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Class codes as a 0/1 matrix (what target_encoding needs for a multiclass task)."""
+    return np.eye(n_classes)[np.asarray(y, dtype=int)]
+
+
+# --- dates and text --------------------------------------------------------------------------------
 
 def datetime_parts(values: pd.Series, name: str) -> pd.DataFrame:
     """Year, month, day, weekday, hour and a day count: what trees can split on."""
@@ -36,7 +275,7 @@ def datetime_parts(values: pd.Series, name: str) -> pd.DataFrame:
 
 
 def text_stats(values: pd.Series, name: str) -> pd.DataFrame:
-    """Length, word count, and shares of capitals, digits and punctuation."""
+    """Length, word count, and shares of capitals, digits and punctuation; links, mentions and tags."""
     text = values.fillna("").astype(str)
     length = text.str.len().astype(float)
     stats = pd.DataFrame(index=values.index)
@@ -46,23 +285,100 @@ def text_stats(values: pd.Series, name: str) -> pd.DataFrame:
     stats[f"{name}_upper"] = text.str.count(r"[A-Z]") / safe
     stats[f"{name}_digits"] = text.str.count(r"\d") / safe
     stats[f"{name}_punct"] = text.str.count(r"[^\w\s]") / safe
+    stats[f"{name}_links"] = text.str.count(r"https?://").astype(float)
+    stats[f"{name}_mentions"] = text.str.count(r"(?:^|\s)[@#]\w").astype(float)
     return stats
 
 
 def tabular(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every usable column in a form GBDTs take: numbers, categoricals, date parts, text statistics."""
-    X, X_test = pd.DataFrame(index=train.index), pd.DataFrame(index=test.index)
-    for col in spec.numeric_columns:
-        X[col] = pd.to_numeric(train[col], errors="coerce")
-        X_test[col] = pd.to_numeric(test[col], errors="coerce")
+    """Every usable column in a form GBDTs take.
+
+    Numbers as they are, categoricals with few levels natively, columns with many levels through
+    their parts, words, counts; date parts; text statistics; and group sizes read from composite ids.
+    """
+    X, X_test = numbers(train, test, spec.numeric_columns)
+    X, X_test = join_blocks(X, X_test, low_cardinality_categories(train, test, spec.categorical_columns))
     for col in spec.categorical_columns:
-        X[col], X_test[col] = categories(train[col], test[col])
-    blocks = [(datetime_parts, spec.datetime_columns), (text_stats, spec.text_columns)]
-    for make, columns in blocks:
-        for col in columns:
-            X = X.join(make(train[col], col))
-            X_test = X_test.join(make(test[col], col))
+        if is_high_cardinality(train[col]):
+            X, X_test = join_blocks(X, X_test, count_encoding(train, test, [col]))
+            X, X_test = join_blocks(X, X_test, high_cardinality(train[col], test[col], col))
+    for col in spec.datetime_columns:
+        X, X_test = join_blocks(X, X_test, (datetime_parts(train[col], col), datetime_parts(test[col], col)))
+    for col in spec.text_columns:
+        X, X_test = join_blocks(X, X_test, (text_stats(train[col], col), text_stats(test[col], col)))
+    if spec.id_column in train.columns and spec.id_column in test.columns:
+        X, X_test = join_blocks(X, X_test, composite_id_group(train[spec.id_column], test[spec.id_column], spec.id_column))
     return X, X_test
+
+
+def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: bool = False, target: bool = False,
+                 missing: bool = False, row_stats: bool = False, group_stats: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`tabular` plus the optional blocks a GBDT recipe switches on: count and out-of-fold target
+    encodings of the categoricals, missing-value flags, row statistics of the numbers, and group
+    statistics over the competition's group column."""
+    spec = ctx.spec
+    X, X_test = tabular(train, test, spec)
+    if counts:  # columns with many levels are counted by `tabular` already
+        low = [c for c in spec.categorical_columns if f"{c}_count" not in X.columns]
+        X, X_test = join_blocks(X, X_test, count_encoding(train, test, low))
+    if target and spec.categorical_columns:
+        y = ctx.target(train)
+        y = one_hot_target(y, ctx.n_classes) if ctx.task == "multiclass" else y
+        X, X_test = join_blocks(X, X_test, target_encoding(train, test, spec.categorical_columns, y, seed=ctx.seed))
+    if missing:
+        X, X_test = join_blocks(X, X_test, missing_indicators(train, test, spec.feature_columns))
+    if row_stats:
+        X, X_test = join_blocks(X, X_test, row_statistics(train, test, spec.numeric_columns))
+    if group_stats and spec.group_column:
+        X, X_test = join_blocks(X, X_test, group_statistics(train, test, spec.group_column, spec.numeric_columns))
+    return X, X_test
+
+
+def skewed_log(train: pd.DataFrame, test: pd.DataFrame, skew_limit: float = 0.75) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """log1p of non-negative, right-skewed columns, so linear models see them on a sensible scale."""
+    X, X_test = train.copy(), test.copy()
+    for col in train.columns:
+        values = train[col]
+        if values.min() >= 0 and values.skew() > skew_limit:
+            X[col], X_test[col] = np.log1p(values), np.log1p(test[col].clip(lower=0))
+    return X, X_test
+
+
+def numeric_matrix(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec,
+                   log_skewed: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Scaled numbers plus one-hot categoricals, missing values imputed and flagged: for linear and kernel models.
+
+    Columns with many levels contribute their derived numbers (parts, words, counts), as in `tabular`.
+    """
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    X, X_test = tabular(train, test, spec)
+    is_cat = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    num = X.drop(columns=is_cat).astype("float64")
+    num_test = X_test.drop(columns=is_cat).astype("float64")
+    parts_train: list[np.ndarray] = []
+    parts_test: list[np.ndarray] = []
+    if num.shape[1]:
+        usable = num.columns[num.notna().any()]
+        num, num_test = num[usable], num_test[usable]
+        if log_skewed:
+            num, num_test = skewed_log(num, num_test)
+        medians = num.median()
+        missing, missing_test = num.isna().to_numpy(float), num_test.isna().to_numpy(float)
+        a = num.fillna(medians).to_numpy()
+        b = num_test.fillna(medians).to_numpy()
+        scaler = StandardScaler().fit(a)
+        keep = missing.std(axis=0) > 0
+        parts_train += [scaler.transform(a), missing[:, keep]]
+        parts_test += [np.clip(scaler.transform(b), -10, 10), missing_test[:, keep]]
+    if is_cat:
+        enc = OneHotEncoder(handle_unknown="ignore", min_frequency=3, sparse_output=False)
+        as_str = lambda f: f[is_cat].astype(object).where(f[is_cat].notna(), "missing").astype(str)  # noqa: E731
+        parts_train.append(enc.fit_transform(as_str(X)))
+        parts_test.append(enc.transform(as_str(X_test)))
+    if not parts_train:
+        return np.zeros((len(train), 1)), np.zeros((len(test), 1))
+    return np.hstack(parts_train), np.hstack(parts_test)
 
 
 def joined_text(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
@@ -76,38 +392,44 @@ def joined_text(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return out
 
 
+def text_with_fields(frame: pd.DataFrame, spec: CompetitionSpec) -> pd.Series:
+    """The text columns plus every categorical value as a marked token (`keyword=fire`), for bag-of-words models."""
+    text = joined_text(frame, spec.text_columns)
+    for col in spec.categorical_columns:
+        value = frame[col].fillna("").astype(str).str.lower().str.replace(r"\W+", "_", regex=True)
+        text = text + " " + (f"{col}=" + value).where(value != "", "")
+    return text
+
+
+def normalize_text(text: pd.Series) -> pd.Series:
+    """Web text made comparable: HTML entities decoded, links and user names replaced by a marker,
+    hashtags split from their word, letters repeated for emphasis squeezed (`sooooo` -> `soo`)."""
+    import html
+
+    text = text.fillna("").astype(str).map(html.unescape)
+    text = text.str.replace(r"https?://\S+|www\.\S+", " xxurl ", regex=True)
+    text = text.str.replace(r"@\w+", " xxuser ", regex=True)
+    text = text.str.replace(r"#(\w+)", r" xxtag \1 ", regex=True)
+    return text.str.replace(r"(\w)\1{2,}", r"\1\1", regex=True)
+
+
 def tfidf(train_text: pd.Series, test_text: pd.Series, analyzer: str = "word", ngram_range: tuple[int, int] = (1, 2),
           min_df: int = 2, max_features: int | None = 200_000, sublinear_tf: bool = True) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """TF-IDF fitted on the training texts only."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    words = {"token_pattern": r"(?u)\b\w[\w=]+\b"} if analyzer == "word" else {}  # keeps `field=value` tokens whole
     vectorizer = TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range, min_df=min_df,
                                  max_features=max_features, sublinear_tf=sublinear_tf, strip_accents="unicode",
-                                 lowercase=True, dtype=np.float32)
+                                 lowercase=True, dtype=np.float32, **words)
     return vectorizer.fit_transform(train_text), vectorizer.transform(test_text)
 
 
-def numeric_matrix(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Scaled numbers plus one-hot categoricals, missing values imputed: for linear and kernel models."""
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+def word_counts(train_text: pd.Series, test_text: pd.Series, ngram_range: tuple[int, int] = (1, 2),
+                min_df: int = 2) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Binary word n-gram counts (for multinomial naive Bayes), fitted on the training texts only."""
+    from sklearn.feature_extraction.text import CountVectorizer
 
-    num_cols = spec.numeric_columns
-    parts_train, parts_test = [], []
-    if num_cols:
-        a = train[num_cols].apply(pd.to_numeric, errors="coerce")
-        b = test[num_cols].apply(pd.to_numeric, errors="coerce")
-        medians = a.median()
-        missing_a, missing_b = a.isna().to_numpy(float), b.isna().to_numpy(float)
-        a, b = a.fillna(medians).fillna(0), b.fillna(medians).fillna(0)
-        scaler = StandardScaler().fit(a)
-        keep = missing_a.std(axis=0) > 0
-        parts_train += [scaler.transform(a), missing_a[:, keep]]
-        parts_test += [scaler.transform(b), missing_b[:, keep]]
-    if spec.categorical_columns:
-        enc = OneHotEncoder(handle_unknown="ignore", min_frequency=5, sparse_output=False)
-        cat = lambda f: f[spec.categorical_columns].astype(str)  # noqa: E731
-        parts_train.append(enc.fit_transform(cat(train)))
-        parts_test.append(enc.transform(cat(test)))
-    if not parts_train:
-        return np.zeros((len(train), 1)), np.zeros((len(test), 1))
-    return np.hstack(parts_train), np.hstack(parts_test)
+    vectorizer = CountVectorizer(ngram_range=ngram_range, min_df=min_df, binary=True, strip_accents="unicode",
+                                 token_pattern=r"(?u)\b\w[\w=]+\b", dtype=np.float32)
+    return vectorizer.fit_transform(train_text), vectorizer.transform(test_text)

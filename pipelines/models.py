@@ -1,10 +1,29 @@
-"""Estimators configured for the task at hand, so solutions choose a model family, not its plumbing."""
+"""Estimators configured for the task at hand, so solutions choose a model family, not its plumbing.
+
+Gradient-boosted trees come from one class, `GBDT`, which picks the library's GPU options when a
+GPU is present and the data is big enough to gain from it (falling back to the CPU when the GPU
+build refuses), and which early-stops on an inner holdout and refits with the number of trees
+found, so `n_estimators` is a ceiling rather than a guess.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+
 from pipelines.context import Context
+
+log = logging.getLogger(__name__)
+
+# Below this many rows a GPU is slower than two CPU cores for trees (transfer and kernel start-up dominate).
+GPU_MIN_ROWS = 20_000
+# Early stopping needs a holdout big enough to be more signal than noise.
+EARLY_STOPPING_MIN_ROWS = 300
 
 
 def _multi_output(estimator: Any, ctx: Context) -> Any:
@@ -18,17 +37,185 @@ def _multi_output(estimator: Any, ctx: Context) -> Any:
     return estimator
 
 
+# --- gradient-boosted trees ------------------------------------------------------------------------
+
+def device_options(library: str, device: str, n_rows: int) -> dict[str, Any]:
+    """The library's GPU parameters when a GPU is present and worth it for `n_rows`; else CPU ones.
+
+    LightGBM's PyPI wheel has an OpenCL build (`device_type="gpu"`); XGBoost and CatBoost ship CUDA.
+    """
+    gpu = device == "cuda" and n_rows >= GPU_MIN_ROWS
+    if library == "lightgbm":
+        return {"device_type": "gpu"} if gpu else {}
+    if library == "xgboost":
+        return {"device": "cuda"} if gpu else {"device": "cpu"}
+    if library == "catboost":
+        return {"task_type": "GPU"} if gpu else {"task_type": "CPU"}
+    raise ValueError(f"unknown library {library!r}")
+
+
+def _category_columns(X: Any) -> list[str]:
+    if not isinstance(X, pd.DataFrame):
+        return []
+    return [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+
+
+def _for_catboost(X: Any, cat_columns: list[str]) -> Any:
+    """CatBoost wants categories as strings without missing values."""
+    if not cat_columns:
+        return X
+    X = X.copy()
+    for col in cat_columns:
+        X[col] = X[col].astype(object).where(X[col].notna(), "missing").astype(str)
+    return X
+
+
+def _make(library: str, classifier: bool, params: dict[str, Any]) -> Any:
+    if library == "lightgbm":
+        import lightgbm as lgb
+
+        return (lgb.LGBMClassifier if classifier else lgb.LGBMRegressor)(**params)
+    if library == "xgboost":
+        import xgboost as xgb
+
+        return (xgb.XGBClassifier if classifier else xgb.XGBRegressor)(**params)
+    import catboost as cb
+
+    return (cb.CatBoostClassifier if classifier else cb.CatBoostRegressor)(**params)
+
+
+_DEFAULTS = {
+    "lightgbm": {"learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20, "subsample": 0.8,
+                 "subsample_freq": 1, "colsample_bytree": 0.8, "verbose": -1},
+    "xgboost": {"learning_rate": 0.05, "max_depth": 6, "subsample": 0.8, "colsample_bytree": 0.8,
+                "tree_method": "hist", "enable_categorical": True, "max_cat_to_onehot": 8, "verbosity": 0},
+    "catboost": {"learning_rate": 0.08, "depth": 6, "verbose": 0, "allow_writing_files": False},
+}
+
+
+class GBDT(BaseEstimator):
+    """LightGBM, XGBoost or CatBoost with the task's objective, device choice and early stopping.
+
+    With `early_stopping_rounds`, a stratified 15% holdout of the training rows finds the number of
+    trees, then the model is refitted on all rows with that many trees (scaled up for the extra data).
+    """
+
+    def __init__(self, library: str = "lightgbm", classifier: bool = True, params: dict[str, Any] | None = None,
+                 n_estimators: int = 1000, early_stopping_rounds: int | None = 100, device: str = "cpu",
+                 n_jobs: int = 1, seed: int = 0) -> None:
+        self.library = library
+        self.classifier = classifier
+        self.params = params
+        self.n_estimators = n_estimators
+        self.early_stopping_rounds = early_stopping_rounds
+        self.device = device
+        self.n_jobs = n_jobs
+        self.seed = seed
+
+    def _settings(self, n_rows: int, n_estimators: int) -> dict[str, Any]:
+        settings = {**_DEFAULTS[self.library], **(self.params or {})}
+        settings.update(device_options(self.library, self.device, n_rows))
+        if self.library == "catboost":
+            settings.update(iterations=n_estimators, random_seed=self.seed, thread_count=self.n_jobs)
+        else:
+            settings.update(n_estimators=n_estimators, random_state=self.seed, n_jobs=self.n_jobs)
+        return settings
+
+    def _fit_one(self, X: Any, y: np.ndarray, n_estimators: int, eval_set: tuple | None = None) -> Any:
+        settings = self._settings(len(y), n_estimators)
+        try:
+            return self._fit_with(settings, X, y, eval_set)
+        except Exception as exc:  # a GPU build that cannot start (no driver, no OpenCL) must not fail the node
+            cpu = {**settings, **device_options(self.library, "cpu", 0)}
+            if self.library == "lightgbm":
+                cpu.pop("device_type", None)
+            if cpu == settings:
+                raise
+            log.warning("%s on the GPU failed (%s); fitting on the CPU", self.library, exc)
+            return self._fit_with(cpu, X, y, eval_set)
+
+    def _fit_with(self, settings: dict[str, Any], X: Any, y: np.ndarray, eval_set: tuple | None) -> Any:
+        cats = _category_columns(X)
+        if self.library == "catboost":
+            settings = {**settings, "cat_features": cats or None}
+            X = _for_catboost(X, cats)
+            if eval_set is not None:
+                eval_set = (_for_catboost(eval_set[0], cats), eval_set[1])
+        if self.library == "xgboost" and eval_set is not None:
+            settings = {**settings, "early_stopping_rounds": self.early_stopping_rounds}
+        model = _make(self.library, self.classifier, settings)
+        if eval_set is None:
+            return model.fit(X, y)
+        if self.library == "lightgbm":
+            import lightgbm as lgb
+
+            return model.fit(X, y, eval_X=(eval_set[0],), eval_y=(eval_set[1],),
+                             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)])
+        if self.library == "xgboost":
+            return model.fit(X, y, eval_set=[eval_set], verbose=False)
+        return model.fit(X, y, eval_set=eval_set, early_stopping_rounds=self.early_stopping_rounds)
+
+    def _best_iteration(self, model: Any) -> int | None:
+        if self.library == "lightgbm":
+            return model.best_iteration_ or None
+        if self.library == "xgboost":
+            return getattr(model, "best_iteration", None)
+        return model.get_best_iteration()
+
+    def fit(self, X: Any, y: np.ndarray) -> GBDT:
+        y = np.asarray(y)
+        if self.classifier:  # codes 0..k-1 of the classes present (XGBoost insists on them)
+            self.classes_, y = np.unique(y, return_inverse=True)
+        if not self.early_stopping_rounds or len(y) < EARLY_STOPPING_MIN_ROWS:
+            self.model_ = self._fit_one(X, y, self.n_estimators)
+            self.n_trees_ = self.n_estimators
+            return self
+        from sklearn.model_selection import train_test_split
+
+        rows = np.arange(len(y))
+        stratify = y if self.classifier and np.bincount(y).min() >= 2 else None
+        fit_rows, stop_rows = train_test_split(rows, test_size=0.15, random_state=self.seed, stratify=stratify)
+        take = lambda A, r: A.iloc[r] if isinstance(A, pd.DataFrame) else A[r]  # noqa: E731
+        probe = self._fit_one(take(X, fit_rows), y[fit_rows], self.n_estimators, (take(X, stop_rows), y[stop_rows]))
+        best = self._best_iteration(probe) or self.n_estimators
+        self.n_trees_ = max(10, min(self.n_estimators, int(round((best + 1) / 0.85))))
+        self.model_ = self._fit_one(X, y, self.n_trees_)
+        return self
+
+    def _input(self, X: Any) -> Any:
+        return _for_catboost(X, _category_columns(X)) if self.library == "catboost" else X
+
+    def predict(self, X: Any) -> np.ndarray:
+        if self.classifier:
+            return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        return np.asarray(self.model_.predict(self._input(X)))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return np.asarray(self.model_.predict_proba(self._input(X)))
+
+
+def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100, **params: Any) -> Any:
+    """A GBDT of `library` ("lightgbm", "xgboost", "catboost") for the task; `n_estimators` caps the trees."""
+    n_estimators = params.pop("n_estimators", 1000)
+    model = GBDT(library=library, classifier=ctx.is_classification, params=params, n_estimators=n_estimators,
+                 early_stopping_rounds=early_stopping_rounds, device=ctx.device, n_jobs=ctx.n_jobs, seed=ctx.seed)
+    return _multi_output(model, ctx)
+
+
 def lgbm(ctx: Context, **params: Any) -> Any:
     """LightGBM for the task: binary, multiclass, multilabel or (multi-target) regression."""
-    import lightgbm as lgb
+    return gbdt("lightgbm", ctx, **params)
 
-    settings = {"n_estimators": 400, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
-                "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "verbose": -1,
-                "random_state": ctx.seed, "n_jobs": ctx.n_jobs, **params}
-    if ctx.task == "regression":
-        return _multi_output(lgb.LGBMRegressor(**settings), ctx)
-    return _multi_output(lgb.LGBMClassifier(**settings), ctx)
 
+def xgboost(ctx: Context, **params: Any) -> Any:
+    return gbdt("xgboost", ctx, **params)
+
+
+def catboost(ctx: Context, **params: Any) -> Any:
+    return gbdt("catboost", ctx, **params)
+
+
+# --- linear, kernel and neighbour models ---------------------------------------------------------
 
 def linear(ctx: Context, **params: Any) -> Any:
     """Logistic regression for classification, ridge for regression."""
@@ -36,5 +223,65 @@ def linear(ctx: Context, **params: Any) -> Any:
 
     if ctx.task == "regression":
         return _multi_output(Ridge(**{"alpha": 1.0, **params}), ctx)
-    settings = {"C": 1.0, "max_iter": 2000, **params}
+    settings = {"C": 1.0, "max_iter": 3000, **params}
     return _multi_output(LogisticRegression(**settings), ctx)
+
+
+def svm(ctx: Context, **params: Any) -> Any:
+    """An RBF support-vector machine (probabilities by Platt scaling) or support-vector regression."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC, SVR
+
+    if ctx.task == "regression":
+        return _multi_output(SVR(**{"C": 1.0, **params}), ctx)
+    return _multi_output(CalibratedClassifierCV(SVC(**{"C": 1.0, **params}), method="sigmoid", cv=3, ensemble=False), ctx)
+
+
+class NBLogisticRegression(ClassifierMixin, BaseEstimator):
+    """Logistic regression on features scaled by their naive-Bayes log-count ratio (NB-SVM, Wang & Manning 2012).
+
+    One binary model per class (one-vs-rest) for more than two classes, each with its own ratio;
+    probabilities are renormalised across classes.
+    """
+
+    def __init__(self, C: float = 4.0, alpha: float = 1.0, max_iter: int = 3000) -> None:
+        self.C = C
+        self.alpha = alpha
+        self.max_iter = max_iter
+
+    def _ratio(self, X: Any, positive: np.ndarray) -> np.ndarray:
+        p = np.asarray(X[positive].sum(axis=0)).ravel() + self.alpha
+        q = np.asarray(X[~positive].sum(axis=0)).ravel() + self.alpha
+        return np.log((p / p.sum()) / (q / q.sum()))
+
+    def fit(self, X: Any, y: np.ndarray) -> NBLogisticRegression:
+        from sklearn.linear_model import LogisticRegression
+
+        X = sp.csr_matrix(X)
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        self.models_ = []
+        for c in targets:
+            positive = y == c
+            r = self._ratio(X, positive)
+            model = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(X.multiply(r).tocsr(), positive.astype(int))
+            self.models_.append((r, model))
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        X = sp.csr_matrix(X)
+        scores = np.column_stack([m.predict_proba(X.multiply(r).tocsr())[:, 1] for r, m in self.models_])
+        if len(self.classes_) == 2:
+            return np.column_stack([1 - scores[:, 0], scores[:, 0]])
+        return scores / scores.sum(axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def nb_linear(ctx: Context, **params: Any) -> Any:
+    """NB-weighted logistic regression for classification on counts or TF-IDF; ridge for regression."""
+    if ctx.task == "regression":
+        return linear(ctx, alpha=1.0 / params.get("C", 1.0))
+    return _multi_output(NBLogisticRegression(**params), ctx)

@@ -44,28 +44,33 @@ def encode_target(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
     return values[:, 0] if values.shape[1] == 1 else values
 
 
-def as_labels(raw: np.ndarray, spec: CompetitionSpec, threshold: float | None = None) -> np.ndarray:
-    """Class codes from raw probabilities (or rounded values for an ordinal regression)."""
+def as_labels(raw: np.ndarray, spec: CompetitionSpec, threshold: Any = None) -> np.ndarray:
+    """Class codes from raw probabilities (or rounded values for an ordinal regression).
+
+    `threshold`: the positive-class cut (binary), one cut per label (multilabel), or one weight per
+    class that the probabilities are multiplied by before the argmax (multiclass).
+    """
     if spec.task == "binary":
         return (np.asarray(raw) >= (0.5 if threshold is None else threshold)).astype(np.int64)
     if spec.task == "multiclass":
-        return np.asarray(raw).argmax(axis=1)
+        raw = np.asarray(raw)
+        return (raw if threshold is None else raw * np.asarray(threshold, dtype=np.float64)).argmax(axis=1)
     if spec.task == "multilabel":
         return (np.asarray(raw) >= (0.5 if threshold is None else threshold)).astype(np.int64)
     return np.rint(raw)
 
 
-def metric_input(raw: np.ndarray, spec: CompetitionSpec, metric: Metric, threshold: float | None = None) -> np.ndarray:
+def metric_input(raw: np.ndarray, spec: CompetitionSpec, metric: Metric, threshold: Any = None) -> np.ndarray:
     """What `metric` must be fed for these raw predictions."""
     return as_labels(raw, spec, threshold) if metric.needs == "label" else np.asarray(raw)
 
 
-def score(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric, threshold: float | None = None) -> float:
+def score(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric, threshold: Any = None) -> float:
     return float(metric(y, metric_input(raw, spec, metric, threshold)))
 
 
 def submission_frame(
-    ids: pd.Series, raw: np.ndarray, spec: CompetitionSpec, threshold: float | None = None
+    ids: pd.Series, raw: np.ndarray, spec: CompetitionSpec, threshold: Any = None
 ) -> pd.DataFrame:
     """The submission table for raw test predictions, in the sample submission's column order."""
     raw = np.asarray(raw)

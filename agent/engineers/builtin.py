@@ -2,43 +2,146 @@
 
 Recipes are ordinary solutions (agent/recipes/*.py) that read their columns from `ctx.spec`,
 so each is readable and rerunnable on its own and works for any competition it applies to.
+
+Drafts are the recipes that fit the data, most promising (and fastest) first. An improvement is
+a one-line edit of the parent's code: it flips one of the named feature switches at the top of
+the recipe (`TARGET_ENCODING = False` -> `True`), so cross-validation, not a guess, decides
+whether a feature block helps; the search records the gain over the parent. When the parent was
+tuned, its tuned parameters become the new PARAMS, so improvements build on tuning.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from importlib import resources
 
 from agent.engineers.base import Ask, Brief, Proposal
-from agent.journal import Journal
+from agent.journal import Journal, Node
 from agent.run_folder import RunFolder
 from pipelines.spec import CompetitionSpec
+
+SWITCH = re.compile(r"^([A-Z][A-Z0-9_]*) = (True|False)\b", re.M)
+PARAMS_LINE = re.compile(r"^PARAMS = \{[^{}]*\}", re.M)  # PARAMS dicts are flat, possibly over several lines
+
+SMALL_ROWS = 3_000        # kernel SVMs: Platt scaling and O(n^2) kernels stay cheap below this
+FEW_ROWS_PER_CLASS = 100  # when trees have too few rows per class, linear/discriminant/neighbour blends shine
 
 
 def recipe_code(name: str) -> str:
     return resources.files("agent.recipes").joinpath(f"{name}.py").read_text()
 
 
-def applicable_recipes(spec: CompetitionSpec) -> list[str]:
-    """Recipes worth drafting for this data, most promising first."""
-    recipes = []
-    if spec.text_columns:
-        recipes.append("tfidf_linear")
-    if spec.numeric_columns or spec.categorical_columns or spec.datetime_columns or spec.text_columns:
-        recipes.append("lightgbm_tabular")
-    if spec.modality != "text" and "tfidf_linear" in recipes:
-        recipes.reverse()
-    return recipes
+def recipe_plan(code: str) -> str:
+    """The recipe's docstring: what it does and why."""
+    return code.split('"""')[1].strip()
+
+
+def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
+    """Recipes worth drafting for this data, most promising first (fast and strong before slow and diverse)."""
+    tabular = bool(spec.numeric_columns or spec.categorical_columns or spec.datetime_columns)
+    text = bool(spec.text_columns)
+    recipes: list[str] = []
+    if spec.file_columns:
+        recipes.append("file_stats_lightgbm")
+    if text and spec.modality == "text":
+        recipes += ["tfidf_linear", "nbsvm_text", "text_stack", "lightgbm_tabular"]
+    elif tabular or text:
+        recipes += ["lightgbm_tabular", "linear_tabular"]
+        if text:
+            recipes += ["tfidf_linear", "text_stack"]
+        recipes.append("catboost_tabular")
+        if spec.task == "multiclass" and n_rows <= FEW_ROWS_PER_CLASS * spec.n_classes:
+            recipes.insert(1, "small_multiclass_blend")
+        if n_rows <= SMALL_ROWS:
+            recipes.append("svm_tabular")
+        recipes.append("xgboost_tabular")
+    if spec.task == "multilabel" or (spec.task == "regression" and len(spec.target_columns) > 1):
+        recipes = [r for r in recipes if r not in ("small_multiclass_blend", "svm_tabular", "nbsvm_text")]
+    if spec.task not in ("binary", "multiclass"):
+        recipes = [r for r in recipes if r != "small_multiclass_blend"]
+    return list(dict.fromkeys(recipes))
+
+
+@dataclass
+class Switch:
+    name: str
+    value: bool
+
+
+def switches(code: str) -> list[Switch]:
+    """The named feature switches at the top level of a solution (`NAME = True|False`)."""
+    return [Switch(m.group(1), m.group(2) == "True") for m in SWITCH.finditer(code)]
+
+
+def flip(code: str, name: str) -> str:
+    """The code with switch `name` flipped (only its defining line changes)."""
+    pattern = re.compile(rf"^{name} = (True|False)\b", re.M)
+    return pattern.sub(lambda m: f"{name} = {'False' if m.group(1) == 'True' else 'True'}", code, count=1)
+
+
+def with_params(code: str, params: dict) -> str:
+    """The code with its one-line PARAMS replaced by `params` (e.g. a tuned parent's best trial)."""
+    if not params or not PARAMS_LINE.search(code):
+        return code
+    return PARAMS_LINE.sub(lambda _: f"PARAMS = {params!r}", code, count=1)
+
+
+def _has_missing(brief: Brief) -> bool:
+    return any(col.get("missing", 0) > 0 or col.get("missing_in_test", 0) > 0 for col in brief.profile.get("columns", []))
+
+
+# When flipping a switch can change anything; a switch not listed always can.
+SWITCH_MATTERS = {
+    "COUNT_ENCODING": lambda b: bool(b.spec.categorical_columns),
+    "TARGET_ENCODING": lambda b: bool(b.spec.categorical_columns),
+    "MISSING_INDICATORS": _has_missing,
+    "ROW_STATISTICS": lambda b: len(b.spec.numeric_columns) >= 2,
+    "GROUP_STATISTICS": lambda b: bool(b.spec.group_column and b.spec.numeric_columns),
+}
+
+
+def _normalised(code: str) -> str:
+    return "\n".join(line.rstrip() for line in code.strip().splitlines())
 
 
 class BuiltinEngineer:
     name = "builtin"
 
     def propose(self, ask: Ask, brief: Brief, journal: Journal, run: RunFolder) -> Proposal | None:
-        if ask.kind != "draft":
-            return None
-        tried = {n.title for n in journal if n.step == "draft"}
-        for name in applicable_recipes(brief.spec):
+        if ask.kind == "draft":
+            return self._draft(brief, journal)
+        if ask.kind == "improve" and ask.parent is not None:
+            return self._improve(ask.parent, brief, journal, run)
+        return None  # recipes do not fail on inputs they apply to; there is nothing to debug by rule
+
+    def _draft(self, brief: Brief, journal: Journal) -> Proposal | None:
+        tried = {n.info.get("recipe", n.title) for n in journal if n.step == "draft"}
+        n_rows = int(brief.profile.get("rows", {}).get("train", 0))
+        for name in applicable_recipes(brief.spec, n_rows):
             if name not in tried:
                 code = recipe_code(name)
-                return Proposal(title=name, plan=code.split('"""')[1].strip(), code=code)
+                return Proposal(title=name, plan=recipe_plan(code), code=code, info={"recipe": name})
+        return None
+
+    def _improve(self, parent: Node, brief: Brief, journal: Journal, run: RunFolder) -> Proposal | None:
+        """The parent with one feature switch flipped, the first such variant not tried yet that can matter here."""
+        code = run.code(parent.id)
+        if parent.step == "tune":
+            code = with_params(code, parent.params)
+        seen = {_normalised(run.code(n.id)) for n in journal if run.node_dir(n.id).joinpath("solution.py").exists()}
+        recipe = parent.info.get("recipe", parent.title)
+        # Additions first (a block switched on), then removals: trees rarely lose from a relevant block.
+        for switch in sorted(switches(code), key=lambda s: s.value):
+            if not SWITCH_MATTERS.get(switch.name, lambda b: True)(brief):
+                continue
+            variant = flip(code, switch.name)
+            if _normalised(variant) in seen:
+                continue
+            sign = "-" if switch.value else "+"
+            title = f"{recipe} {sign}{switch.name.lower()}"
+            plan = (f"Node {parent.id} ({parent.title}) with {switch.name} switched "
+                    f"{'off' if switch.value else 'on'}; cross-validation decides whether it stays.")
+            return Proposal(title=title[:60], plan=plan, code=variant,
+                            info={"recipe": recipe, "switch": switch.name, "switch_on": not switch.value})
         return None

@@ -1,14 +1,26 @@
-"""TF-IDF word 1-2 grams of the text columns with a linear model."""
+"""TF-IDF of word 1-2 grams (categorical fields as tokens) with a linear model: the fast, strong text baseline."""
 
-from pipelines.features import joined_text, tfidf
+import scipy.sparse as sp
+
+from pipelines.features import normalize_text, text_with_fields, tfidf
 from pipelines.models import linear
 
-PARAMS = {"C": 4.0}
+# Feature blocks; the improve step flips one at a time and keeps what CV says helps.
+NORMALIZE_TEXT = True   # decode HTML, mark links and user names, split hashtags
+CHAR_NGRAMS = False     # add character 2-5 grams (robust to spelling, slower)
+
+PARAMS = {"C": 2.0}
 
 
 def features(train, test, ctx):
-    text = ctx.spec.text_columns
-    return tfidf(joined_text(train, text), joined_text(test, text), analyzer="word", ngram_range=(1, 2))
+    text, text_test = text_with_fields(train, ctx.spec), text_with_fields(test, ctx.spec)
+    if NORMALIZE_TEXT:
+        text, text_test = normalize_text(text), normalize_text(text_test)
+    X, X_test = tfidf(text, text_test, analyzer="word", ngram_range=(1, 2))
+    if CHAR_NGRAMS:
+        C, C_test = tfidf(text, text_test, analyzer="char_wb", ngram_range=(2, 5), max_features=100_000)
+        X, X_test = sp.hstack([X, C]).tocsr(), sp.hstack([X_test, C_test]).tocsr()
+    return X, X_test
 
 
 def search_space(trial):

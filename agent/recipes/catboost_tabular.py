@@ -1,0 +1,32 @@
+"""CatBoost with its ordered target statistics on the categoricals: a different view of the same columns as LightGBM."""
+
+from pipelines.features import tabular_plus
+from pipelines.models import catboost
+
+# Feature blocks beyond the basics; the improve step flips one at a time and keeps what CV says helps.
+COUNT_ENCODING = False      # how often each categorical value occurs
+TARGET_ENCODING = False     # out-of-fold smoothed target mean of each categorical value
+MISSING_INDICATORS = False  # a flag per column with missing values, and missing values per row
+ROW_STATISTICS = False      # sum, mean, spread and zeros across the numeric columns
+GROUP_STATISTICS = False    # size and numeric means of the row's group (when the competition has a group column)
+
+PARAMS = {"n_estimators": 1500, "learning_rate": 0.06, "depth": 6, "l2_leaf_reg": 3.0, "random_strength": 1.0,
+          "max_ctr_complexity": 1, "one_hot_max_size": 10}
+
+
+def features(train, test, ctx):
+    return tabular_plus(train, test, ctx, counts=COUNT_ENCODING, target=TARGET_ENCODING, missing=MISSING_INDICATORS,
+                        row_stats=ROW_STATISTICS, group_stats=GROUP_STATISTICS)
+
+
+def search_space(trial):
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.2, log=True),
+        "depth": trial.suggest_int("depth", 3, 8),
+        "l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 0.5, 30.0, log=True),
+        "random_strength": trial.suggest_float("random_strength", 0.1, 10.0, log=True),
+    }
+
+
+def model(params, ctx):
+    return catboost(ctx, **params)

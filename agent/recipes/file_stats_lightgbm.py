@@ -1,0 +1,31 @@
+"""LightGBM on the table plus cheap statistics of the files its rows reference (size; image size, brightness, colour)."""
+
+from pipelines.features import join_blocks, tabular_plus
+from pipelines.files import file_statistics
+from pipelines.models import lgbm
+
+COUNT_ENCODING = False
+MISSING_INDICATORS = False
+
+PARAMS = {"n_estimators": 2000, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 20, "colsample_bytree": 0.5}
+
+
+def features(train, test, ctx):
+    X, X_test = tabular_plus(train, test, ctx, counts=COUNT_ENCODING, missing=MISSING_INDICATORS)
+    for col in ctx.spec.file_columns:
+        stats = (file_statistics(train[col], ctx.spec.data_dir, col), file_statistics(test[col], ctx.spec.data_dir, col))
+        X, X_test = join_blocks(X, X_test, stats)
+    return X, X_test
+
+
+def search_space(trial):
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+        "num_leaves": trial.suggest_int("num_leaves", 4, 128, log=True),
+        "min_child_samples": trial.suggest_int("min_child_samples", 3, 100, log=True),
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.2, 1.0),
+    }
+
+
+def model(params, ctx):
+    return lgbm(ctx, **params)

@@ -1,0 +1,93 @@
+"""Decision thresholds for metrics on labels (F1, accuracy, MCC, kappa), fitted on out-of-fold predictions.
+
+A threshold fitted on the same predictions it is scored on flatters itself, so every decision is
+checked by cross-fitting: for each fold, the threshold is fitted on the other folds' rows and
+applied to this fold's. It is kept only when that honest score beats the default rule (0.5, or
+the most probable class), and the honest score is the one reported.
+
+A "threshold" is a float for a binary task, one float per label for a multilabel task, and one
+weight per class for a multiclass task (the label is the argmax of probabilities times weights).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pipelines.metrics import Metric
+from pipelines.spec import CompetitionSpec
+from pipelines.targets import as_labels, score
+
+BINARY_GRID = np.round(np.linspace(0.05, 0.95, 91), 3)
+CLASS_WEIGHT_GRID = np.geomspace(0.5, 2.0, 11)
+MAX_CLASSES = 30
+
+
+def applies(spec: CompetitionSpec, metric: Metric) -> bool:
+    """Whether the metric scores labels made from probabilities (so a threshold matters)."""
+    if metric.needs != "label" or spec.task not in ("binary", "multiclass", "multilabel"):
+        return False
+    return spec.task != "multiclass" or spec.n_classes <= MAX_CLASSES
+
+
+def _fit_binary(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric) -> float:
+    sign = 1.0 if metric.greater_is_better else -1.0
+    scores = [sign * score(y, raw, spec, metric, t) for t in BINARY_GRID]
+    best = np.flatnonzero(np.isclose(scores, max(scores)))
+    return float(BINARY_GRID[best[len(best) // 2]])  # the middle of a plateau generalises best
+
+
+def _coordinate_ascent(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric,
+                       start: np.ndarray, grid: np.ndarray, passes: int = 2) -> np.ndarray:
+    sign = 1.0 if metric.greater_is_better else -1.0
+    current = start.astype(np.float64).copy()
+    best = sign * score(y, raw, spec, metric, current)
+    for _ in range(passes):
+        for j in range(len(current)):
+            for value in grid:
+                trial = current.copy()
+                trial[j] = value
+                candidate = sign * score(y, raw, spec, metric, trial)
+                if candidate > best + 1e-12:
+                    best, current = candidate, trial
+    return current
+
+
+def fit_threshold(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric) -> Any:
+    """The threshold (or per-label thresholds, or class weights) that maximises the metric on these rows."""
+    if spec.task == "binary":
+        return _fit_binary(y, raw, spec, metric)
+    if spec.task == "multilabel":
+        return _coordinate_ascent(y, raw, spec, metric, np.full(raw.shape[1], 0.5), BINARY_GRID[::5]).tolist()
+    return _coordinate_ascent(y, raw, spec, metric, np.ones(raw.shape[1]), CLASS_WEIGHT_GRID).tolist()
+
+
+def cross_fitted_labels_score(y: np.ndarray, raw: np.ndarray, folds: np.ndarray, spec: CompetitionSpec,
+                              metric: Metric) -> tuple[float, list[float]]:
+    """Overall and per-fold scores when each fold's threshold is fitted on the other folds only."""
+    fold_ids = sorted(set(folds[folds >= 0].tolist()))
+    pieces_y, pieces_raw, pieces_t, fold_scores = [], [], [], []
+    for k in fold_ids:
+        fit_rows, rows = (folds >= 0) & (folds != k), folds == k
+        threshold = fit_threshold(y[fit_rows], raw[fit_rows], spec, metric)
+        fold_scores.append(score(y[rows], raw[rows], spec, metric, threshold))
+        pieces_y.append(y[rows])
+        pieces_raw.append(raw[rows])
+        pieces_t.append(threshold)
+    # Labels per fold, then the metric on all rows at once (as the plain OOF score is computed).
+    labels = np.concatenate([as_labels(r, spec, t) for r, t in zip(pieces_raw, pieces_t)])
+    return float(metric(np.concatenate(pieces_y), labels)), fold_scores
+
+
+def decide_threshold(y: np.ndarray, oof: np.ndarray, folds: np.ndarray, spec: CompetitionSpec, metric: Metric,
+                     default_score: float) -> tuple[Any | None, float, list[float] | None]:
+    """(threshold, honest score, honest fold scores) when a fitted threshold beats the default; else (None, default, None)."""
+    if not applies(spec, metric) or len(set(folds[folds >= 0].tolist())) < 2:
+        return None, default_score, None
+    honest, fold_scores = cross_fitted_labels_score(y, oof, folds, spec, metric)
+    better = honest > default_score if metric.greater_is_better else honest < default_score
+    if not better:
+        return None, default_score, None
+    mask = folds >= 0
+    return fit_threshold(y[mask], oof[mask], spec, metric), honest, fold_scores

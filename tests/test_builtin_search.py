@@ -1,0 +1,141 @@
+"""The built-in engineer and the search policy: which recipes, which edits, which step next; one real run."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from agent.compete import compete
+from agent.config import Settings
+from agent.engineers.base import Ask, Brief
+from agent.engineers.builtin import BuiltinEngineer, applicable_recipes, flip, recipe_code, switches, with_params
+from agent.journal import Journal, Node
+from agent.run_folder import RunFolder
+from agent.search import Budget, Policy, ensemble_pool
+from pipelines.rundata import RunData
+from pipelines.submission import submission_problems
+from tests.test_features import make_spec
+
+
+def test_recipes_follow_the_data() -> None:
+    tabular = make_spec(numeric_columns=["a"], categorical_columns=["b"])
+    assert applicable_recipes(tabular, 700)[:2] == ["lightgbm_tabular", "linear_tabular"]
+    assert "svm_tabular" in applicable_recipes(tabular, 700) and "svm_tabular" not in applicable_recipes(tabular, 50_000)
+    text = make_spec(modality="text", text_columns=["t"], categorical_columns=["kw"])
+    assert applicable_recipes(text, 6000)[:3] == ["tfidf_linear", "nbsvm_text", "text_stack"]
+    few_rows = make_spec(task="multiclass", classes=list(range(20)), numeric_columns=["a"])
+    assert applicable_recipes(few_rows, 900)[1] == "small_multiclass_blend"
+    files = make_spec(modality="image", file_columns=["path"], numeric_columns=["a"])
+    assert applicable_recipes(files, 900)[0] == "file_stats_lightgbm"
+    multilabel = make_spec(task="multilabel", target_columns=["p", "q"], classes=["p", "q"], numeric_columns=["a"])
+    assert not {"svm_tabular", "small_multiclass_blend"} & set(applicable_recipes(multilabel, 900))
+    for name in {r for spec in (tabular, text, few_rows, files) for r in applicable_recipes(spec, 900)}:
+        compile(recipe_code(name), name, "exec")
+
+
+def test_switch_edits_are_one_line() -> None:
+    code = recipe_code("lightgbm_tabular")
+    names = [s.name for s in switches(code)]
+    assert names[:2] == ["COUNT_ENCODING", "TARGET_ENCODING"] and not any(s.value for s in switches(code))
+    flipped = flip(code, "TARGET_ENCODING")
+    changed = [(a, b) for a, b in zip(code.splitlines(), flipped.splitlines()) if a != b]
+    assert len(changed) == 1 and changed[0][1].startswith("TARGET_ENCODING = True")
+    tuned = with_params(code, {"learning_rate": 0.1, "num_leaves": 7})
+    assert "PARAMS = {'learning_rate': 0.1, 'num_leaves': 7}" in tuned and "0.03" not in tuned.split("def ")[0]
+    compile(tuned, "tuned", "exec")
+
+
+def record(journal: Journal, run: RunFolder, node: Node, code: str = "") -> Node:
+    run.node_dir(node.id).mkdir(parents=True, exist_ok=True)
+    (run.node_dir(node.id) / "solution.py").write_text(code)
+    journal.record(node)
+    return node
+
+
+def test_improvements_flip_untried_switches_that_can_matter(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path / "run")
+    journal = Journal(run.journal_path)
+    spec = make_spec(numeric_columns=["a", "b"], categorical_columns=["c"])
+    brief = Brief(spec=spec, profile={"rows": {"train": 500}, "columns": [{"name": "a", "missing": 0.0}]}, profile_text="")
+    engineer = BuiltinEngineer()
+    code = recipe_code("lightgbm_tabular")
+    draft = record(journal, run, Node(id="0001", step="draft", title="lightgbm_tabular", status="ok", score=0.8,
+                                      seconds=3, info={"recipe": "lightgbm_tabular"}), code)
+    titles = []
+    while (proposal := engineer.propose(Ask("improve", draft), brief, journal, run)) is not None:
+        titles.append(proposal.title)
+        record(journal, run, Node(id=journal.new_id(), parents=["0001"], step="improve", title=proposal.title,
+                                  info=proposal.info), proposal.code)
+    # No missing values and no group column: those switches cannot change anything and are not tried.
+    assert titles == ["lightgbm_tabular +count_encoding", "lightgbm_tabular +target_encoding",
+                      "lightgbm_tabular +row_statistics"]
+    tuned = record(journal, run, Node(id=journal.new_id(), parents=["0001"], step="tune", title="tune", status="ok",
+                                      score=0.81, params={"learning_rate": 0.2}, info={"recipe": "lightgbm_tabular"}), code)
+    proposal = engineer.propose(Ask("improve", tuned), brief, journal, run)
+    assert "PARAMS = {'learning_rate': 0.2}" in proposal.code and proposal.info["switch"] == "COUNT_ENCODING"
+    assert engineer.propose(Ask("debug", draft), brief, journal, run) is None
+
+
+def test_policy_drafts_ensembles_improves_tunes_and_ends_with_an_ensemble(tmp_path: Path) -> None:
+    settings = Settings(num_drafts=2, tune_share=0.25, debug_prob=0.0)
+    policy = Policy(settings, greater_is_better=True, rng=random.Random(0))
+    journal = Journal(tmp_path / "journal.jsonl")
+    budget = Budget(100.0)
+
+    def add(step: str, score: float | None, parents: list[str] = (), recipe: str = "r") -> Node:
+        node = Node(id=journal.new_id(), step=step, parents=list(parents), status="ok" if score else "failed",
+                    score=score, seconds=2.0, info={"recipe": recipe})
+        journal.record(node)
+        return node
+
+    assert policy.next(journal, budget).kind == "draft"
+    add("draft", 0.80, recipe="a")
+    assert policy.next(journal, budget).kind == "draft"
+    add("draft", 0.82, recipe="b")
+    assert policy.next(journal, budget).kind == "ensemble"
+    add("ensemble", 0.83, ["0001", "0002"])
+    action = policy.next(journal, budget)
+    assert action.kind == "improve" and action.parent.id == "0002"  # the best single node, not the ensemble
+    add("improve", 0.84, ["0002"], recipe="b")
+    budget.deadline = time.monotonic() + 20  # late: the last quarter of the budget
+    action = policy.next(journal, budget)
+    assert action.kind == "tune" and action.parent.id == "0004"
+    add("tune", 0.845, ["0004"], recipe="b")
+    assert policy.next(journal, budget).kind == "ensemble"  # tuning changed the pool
+    add("ensemble", 0.85, ensemble_pool(journal, True))
+    action = policy.next(journal, budget)
+    assert action.kind == "tune" and action.parent.id == "0001"  # recipe b is tuned; a is the next best recipe
+    budget.deadline = time.monotonic() + 9  # inside the reserve kept for the final ensemble
+    add("improve", 0.81, ["0001"], recipe="a")
+    assert policy.next(journal, budget).kind == "ensemble"
+    add("ensemble", 0.85, ensemble_pool(journal, True))
+    assert policy.next(journal, budget).kind == "stop"
+
+
+@pytest.mark.slow
+def test_a_short_run_drafts_ensembles_and_improves_with_recorded_gains(make_comp, tmp_path: Path) -> None:
+    folder = make_comp(task="multiclass", n_train=300, n_test=80)
+    settings = Settings(time_budget=60, num_drafts=3, n_jobs=2, runs_root=tmp_path / "runs",
+                        competitions_root=tmp_path / "comps")
+    start = time.monotonic()
+    outcome = compete(folder, settings, run_dir=tmp_path / "run", console=Console(quiet=True))
+    assert time.monotonic() - start < 60 * 1.1 + 5
+    journal = Journal(outcome.run.journal_path)
+    steps = [n.step for n in journal]
+    assert steps[:4] == ["draft", "draft", "draft", "ensemble"] and "improve" in steps, \
+        [(n.step, n.title, n.seconds) for n in journal]
+    assert [n.info["recipe"] for n in journal if n.step == "draft"][:3] == ["lightgbm_tabular", "small_multiclass_blend",
+                                                                         "linear_tabular"]
+    assert all(n.ok for n in journal), [n.error for n in journal if not n.ok]
+    assert all("gain" in n.info for n in journal if n.step in ("improve", "ensemble"))
+    ensemble = next(n for n in journal if n.step == "ensemble")
+    assert len(ensemble.parents) == 3 and ensemble.info["method"] in ("greedy", "stack")
+    best = journal.best(greater_is_better=True)
+    assert best.score > 0.8
+    data = RunData.load(outcome.run.path)
+    assert submission_problems(pd.read_csv(outcome.run.submission_path), data.sample, data.spec) == []

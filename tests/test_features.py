@@ -1,0 +1,134 @@
+"""Feature blocks on small generated tables: what each derives, and that nothing sees a validation target."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.context import Context
+from pipelines.features import (
+    composite_id_group,
+    count_encoding,
+    frequent_tokens,
+    high_cardinality,
+    normalize_text,
+    numeric_matrix,
+    tabular,
+    tabular_plus,
+    target_encoding,
+    text_with_fields,
+)
+from pipelines.spec import CompetitionSpec
+
+
+def make_spec(**columns) -> CompetitionSpec:
+    base = dict(slug="t", data_dir=".", train_file="train.csv", test_file="test.csv", sample_submission_file="s.csv",
+                id_column="id", target_columns=["y"], task="binary", classes=[0, 1], submission_columns=["y"],
+                submission_kind="label", metric="accuracy", direction="maximize")
+    return CompetitionSpec(**{**base, **columns})
+
+
+@pytest.fixture()
+def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(0)
+    n = 300
+    decks, sides = np.array(list("ABCDEFG")), np.array(["P", "S"])
+    def table(rows: int, offset: int) -> pd.DataFrame:
+        return pd.DataFrame({
+            "id": [f"{(i + offset) // 3:04d}_{(i + offset) % 3 + 1:02d}" for i in range(rows)],
+            "cabin": [f"{rng.choice(decks)}/{rng.integers(0, 2000)}/{rng.choice(sides)}" for _ in range(rows)],
+            "name": [f"{rng.choice(['Mr.', 'Mrs.', 'Miss.'])} {rng.choice(['Ann', 'Bob', 'Cy'])} Family{rng.integers(0, 60)}"
+                     for _ in range(rows)],
+            "colour": rng.choice(["red", "green", None], size=rows),
+            "size": rng.normal(size=rows),
+            "spend": rng.exponential(100, size=rows),
+            "y": rng.integers(0, 2, size=rows),
+        })
+    return table(n, 0), table(100, n).drop(columns="y")
+
+
+def test_structured_codes_split_into_parts(frames) -> None:
+    train, test = frames
+    X, X_test = high_cardinality(train["cabin"], test["cabin"], "cabin")
+    assert list(X.columns) == ["cabin_part0", "cabin_part1", "cabin_part2"]
+    assert isinstance(X["cabin_part0"].dtype, pd.CategoricalDtype)
+    assert X["cabin_part1"].dtype == "float64" and X_test["cabin_part1"].notna().all()
+    assert set(X["cabin_part2"].cat.categories) == {"P", "S"}
+
+
+def test_free_text_gives_recurring_words_and_word_counts(frames) -> None:
+    train, test = frames
+    X, _ = high_cardinality(train["name"], test["name"], "name")
+    assert {"name_has_mr", "name_has_mrs", "name_has_miss"} <= set(X.columns)
+    assert {"name_first_word_count", "name_last_word_count"} <= set(X.columns)
+    family = train["name"].str.split().str[-1]
+    expected = pd.concat([family, test["name"].str.split().str[-1]]).value_counts()
+    assert np.array_equal(X["name_last_word_count"].to_numpy(), family.map(expected).to_numpy(dtype=float))
+
+
+def test_counts_use_train_and_test_inputs_together() -> None:
+    train = pd.DataFrame({"c": ["a", "a", "b", None]})
+    test = pd.DataFrame({"c": ["a", "c"]})
+    X, X_test = count_encoding(train, test, ["c"])
+    assert X["c_count"].tolist()[:3] == [3.0, 3.0, 1.0] and np.isnan(X["c_count"].iloc[3])
+    assert X_test["c_count"].tolist() == [3.0, 1.0]
+
+
+def test_composite_ids_give_group_size_and_position(frames) -> None:
+    train, test = frames
+    X, X_test = composite_id_group(train["id"], test["id"], "id")
+    assert set(X["id_group_size"].unique()) == {3.0}
+    assert X["id_in_group"].tolist()[:4] == [1.0, 2.0, 3.0, 1.0]
+    plain = pd.Series([str(i) for i in range(50)])
+    assert composite_id_group(plain, plain, "id")[0].empty
+
+
+def test_target_encoding_never_uses_a_rows_own_target() -> None:
+    # Every key is unique, so an in-sample encoding would reproduce the target exactly.
+    train = pd.DataFrame({"k": [f"k{i}" for i in range(200)]})
+    y = np.random.default_rng(1).integers(0, 2, 200)
+    X, X_test = target_encoding(train, pd.DataFrame({"k": ["k0", "new"]}), ["k"], y, smoothing=1.0)
+    assert np.allclose(X["k_target"], y.mean(), atol=0.05)
+    assert X_test["k_target"].iloc[0] == pytest.approx((y[0] + y.mean()) / 2)
+    assert X_test["k_target"].iloc[1] == pytest.approx(y.mean())
+
+
+def test_multiclass_target_encoding_has_a_column_per_class(frames) -> None:
+    train, test = frames
+    spec = make_spec(task="multiclass", classes=[0, 1, 2], categorical_columns=["colour"], numeric_columns=["size"])
+    train = train.assign(y=np.arange(len(train)) % 3)
+    X, X_test = tabular_plus(train, test, Context(spec=spec), target=True, counts=True, missing=True)
+    assert {"colour_target_0", "colour_target_1", "colour_target_2", "colour_count", "colour_missing"} <= set(X.columns)
+    assert list(X.columns) == list(X_test.columns) and not X.columns.duplicated().any()
+
+
+def test_tabular_and_numeric_matrix_agree_on_rows_and_have_no_gaps(frames) -> None:
+    train, test = frames
+    spec = make_spec(categorical_columns=["cabin", "name", "colour"], numeric_columns=["size", "spend"])
+    X, X_test = tabular(train, test, spec)
+    assert len(X) == len(train) and list(X.columns) == list(X_test.columns)
+    assert "id_group_size" in X.columns  # the id is read for its structure, never used as a number
+    A, B = numeric_matrix(train, test, spec)
+    assert A.shape[1] == B.shape[1] and np.isfinite(A).all() and np.isfinite(B).all()
+    assert abs(A[:, : X.shape[1]].mean()) < 1.0  # scaled
+
+
+def test_rare_and_unseen_levels_become_missing_not_new_categories() -> None:
+    spec = make_spec(categorical_columns=["c"])
+    train = pd.DataFrame({"c": ["a"] * 5 + ["b"] * 5 + ["rare"]})
+    X, X_test = tabular(train, pd.DataFrame({"c": ["a", "unseen"]}), spec)
+    assert list(X["c"].cat.categories) == ["a", "b"]
+    assert X["c"].isna().sum() == 1 and X_test["c"].isna().tolist() == [False, True]
+
+
+def test_text_helpers() -> None:
+    text = pd.Series(["Fire!!! at http://t.co/x &amp; @bob #wildfire soooo bad", None])
+    cleaned = normalize_text(text)
+    assert "xxurl" in cleaned[0] and "xxuser" in cleaned[0] and "wildfire" in cleaned[0] and "&" in cleaned[0]
+    assert "soo " in cleaned[0] and cleaned[1] == ""
+    spec = make_spec(text_columns=["t"], categorical_columns=["kw"])
+    joined = text_with_fields(pd.DataFrame({"t": ["hello"], "kw": ["Forest Fire"]}), spec)
+    assert joined[0] == "hello kw=forest_fire"
+    tokens, _ = frequent_tokens(pd.Series(["Mr. A", "Mr. B", "Mrs. C", "Dr. D"]), pd.Series(["Mr. E"]), "n", min_share=0.4)
+    assert list(tokens.columns) == ["n_has_mr"]

@@ -1,0 +1,91 @@
+"""Model wrappers with the real libraries on small generated data: tasks, early stopping, GPU choice and fallback."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from pipelines import models
+from pipelines.context import Context
+from pipelines.models import GBDT, NBLogisticRegression, device_options, gbdt, nb_linear
+from tests.test_features import make_spec
+
+
+def table(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "c": pd.Categorical(rng.choice(["x", "y", "z"], size=n))})
+    logit = 2 * X["a"] - X["b"] + (X["c"] == "x") * 1.5
+    return X, (logit + rng.normal(scale=0.5, size=n) > 0).astype(int).to_numpy()
+
+
+@pytest.mark.parametrize("library", ["lightgbm", "xgboost", "catboost"])
+def test_each_library_learns_with_native_categoricals_and_stops_early(library: str) -> None:
+    X, y = table()
+    model = GBDT(library, classifier=True, n_estimators=2000, early_stopping_rounds=30, params={"learning_rate": 0.1})
+    model.fit(X.iloc[:500], y[:500])
+    proba = model.predict_proba(X.iloc[500:])
+    assert proba.shape == (100, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert ((proba[:, 1] > 0.5) == y[500:]).mean() > 0.8
+    assert 10 <= model.n_trees_ < 2000  # early stopping found a count well below the ceiling
+
+
+def test_regression_and_missing_classes_in_a_fold() -> None:
+    X, y = table()
+    reg = GBDT("lightgbm", classifier=False, n_estimators=50, early_stopping_rounds=None).fit(X, y * 3.0)
+    assert reg.predict(X).shape == (len(X),)
+    # A fold that lacks class 1 of three: XGBoost needs contiguous labels, probabilities keep the classes seen.
+    labels = np.where(y == 1, 2, 0)
+    clf = GBDT("xgboost", classifier=True, n_estimators=20, early_stopping_rounds=None).fit(X, labels)
+    assert list(clf.classes_) == [0, 2] and clf.predict_proba(X).shape == (len(X), 2)
+
+
+def test_device_options_choose_the_gpu_only_when_present_and_worth_it() -> None:
+    big = models.GPU_MIN_ROWS
+    assert device_options("lightgbm", "cuda", big) == {"device_type": "gpu"}
+    assert device_options("xgboost", "cuda", big) == {"device": "cuda"}
+    assert device_options("catboost", "cuda", big) == {"task_type": "GPU"}
+    assert device_options("xgboost", "cuda", big - 1) == {"device": "cpu"}
+    assert device_options("lightgbm", "cpu", 10**9) == {}
+    assert device_options("catboost", "cpu", 10**9) == {"task_type": "CPU"}
+    with pytest.raises(ValueError):
+        device_options("sklearn", "cpu", 1)
+
+
+@pytest.mark.parametrize("library", ["lightgbm", "catboost"])
+def test_a_gpu_that_cannot_start_falls_back_to_the_cpu(library: str, monkeypatch, caplog) -> None:
+    # This machine has no GPU: asking for one makes the library raise, and the wrapper refits on the CPU.
+    monkeypatch.setattr(models, "GPU_MIN_ROWS", 0)
+    X, y = table(300)
+    with caplog.at_level(logging.WARNING, logger="pipelines.models"):
+        model = GBDT(library, classifier=True, n_estimators=30, early_stopping_rounds=None, device="cuda").fit(X, y)
+    assert model.predict_proba(X).shape == (300, 2)
+    assert "fitting on the CPU" in caplog.text
+
+
+def test_gbdt_factory_wraps_multilabel_tasks() -> None:
+    X, y = table()
+    spec = make_spec(task="multilabel", target_columns=["p", "q"], classes=["p", "q"], submission_columns=["p", "q"])
+    model = gbdt("lightgbm", Context(spec=spec), n_estimators=20, early_stopping_rounds=None)
+    model.fit(X, np.column_stack([y, 1 - y]))
+    assert len(model.predict_proba(X)) == 2
+
+
+def test_nb_logistic_regression_binary_and_multiclass() -> None:
+    rng = np.random.default_rng(0)
+    n, vocab = 400, 50
+    y = rng.integers(0, 3, n)
+    counts = rng.poisson(0.3, size=(n, vocab)).astype(float)
+    counts[np.arange(n), y * 5] += 3  # each class has its own marker words
+    X = sp.csr_matrix(counts)
+    multi = NBLogisticRegression(C=1.0).fit(X, y)
+    proba = multi.predict_proba(X)
+    assert proba.shape == (n, 3) and np.allclose(proba.sum(axis=1), 1)
+    assert (multi.predict(X) == y).mean() > 0.9
+    binary = nb_linear(Context(spec=make_spec()), C=1.0).fit(X, (y == 0).astype(int))
+    assert binary.predict_proba(X).shape == (n, 2)
+    assert ((binary.predict_proba(X)[:, 1] > 0.5) == (y == 0)).mean() > 0.9
