@@ -102,13 +102,14 @@ def test_agent_compete_with_an_llm_end_to_end(tmp_path, monkeypatch):
     assert len(server.requests) == 3
 
     summary = json.loads((run_dir / "summary.json").read_text())
-    steps = [(c["engineer"], c["step"], c["status"]) for c in summary["candidates"] if c["step"] != "ensemble"]
+    singles = [c for c in summary["candidates"] if c["step"] != "ensemble"]  # the search's own blends aside
+    steps = [(c["engineer"], c["step"], c["status"]) for c in singles]
     assert steps[:3] == [("builtin", "draft", "ok"), ("llm", "draft", "ok"), ("llm", "improve", "ok")]
     assert summary["llm"]["calls"] == 2 and summary["llm"]["stopped"].startswith("LLM call limit reached")
     expected = MINI.cost(2000, 400) + MINI.cost(3000, 500)
     assert summary["cost_usd"] == pytest.approx(expected, abs=1e-4)
     assert summary["llm"]["cost_usd"] == pytest.approx(expected)
-    improve = summary["candidates"][2]
+    improve = singles[2]
     node_dir = run_dir / "nodes" / improve["id"]
     assert "# Step: improve a good solution" in (node_dir / "prompt.md").read_text()
     assert "logistic on x1 and x2" in (node_dir / "reply.md").read_text()
