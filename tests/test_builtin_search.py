@@ -120,7 +120,7 @@ def test_policy_drafts_ensembles_improves_tunes_and_ends_with_an_ensemble(tmp_pa
 @pytest.mark.slow
 def test_a_short_run_drafts_ensembles_and_improves_with_recorded_gains(make_comp, tmp_path: Path) -> None:
     folder = make_comp(task="multiclass", n_train=300, n_test=80)
-    settings = Settings(time_budget=60, num_drafts=3, n_jobs=2, runs_root=tmp_path / "runs",
+    settings = Settings(time_budget=40, num_drafts=3, n_jobs=2, runs_root=tmp_path / "runs",
                         competitions_root=tmp_path / "comps")
     start = time.monotonic()
     outcome = compete(folder, settings, run_dir=tmp_path / "run", console=Console(quiet=True))

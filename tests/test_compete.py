@@ -30,11 +30,11 @@ def assert_valid_submission(run: Path) -> None:
 def test_compete_on_the_demo_writes_a_valid_submission_and_prints_its_path(tmp_path: Path) -> None:
     run = tmp_path / "run"
     start = time.monotonic()
-    result = agent_command("compete", str(DEMO), "--time-budget", "40", "--no-submit", "--run-dir", str(run))
+    result = agent_command("compete", str(DEMO), "--time-budget", "25", "--no-submit", "--run-dir", str(run))
     took = time.monotonic() - start
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(run / "submission.csv")
-    assert took < 40 * 1.1 + 10, "the budget is honoured (plus interpreter start-up)"
+    assert took < 25 * 1.1 + 10, "the budget is honoured (plus interpreter start-up)"
     assert_valid_submission(run)
 
     journal = Journal(run / "journal.jsonl")
@@ -65,7 +65,7 @@ def test_compete_on_the_demo_writes_a_valid_submission_and_prints_its_path(tmp_p
 
 def test_resume_after_kill_9_keeps_finished_nodes(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    argv = [sys.executable, "-m", "agent.cli", "compete", str(DEMO), "--time-budget", "60", "--no-submit",
+    argv = [sys.executable, "-m", "agent.cli", "compete", str(DEMO), "--time-budget", "30", "--no-submit",
             "--run-dir", str(run)]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -83,7 +83,7 @@ def test_resume_after_kill_9_keeps_finished_nodes(tmp_path: Path) -> None:
     assert finished, "a node finished before the kill"
 
     result = agent_command("compete", str(DEMO), "--resume", "--run-dir", str(run), "--no-submit",
-                           "--time-budget", "60")
+                           "--time-budget", "30")
     assert result.returncode == 0, result.stderr
     after = Journal(journal_path).nodes
     for node_id, node in finished.items():

@@ -141,7 +141,7 @@ def test_mixed_run_starts_with_builtin_and_falls_back_when_the_llm_budget_is_spe
         "improve": [solution_reply("logistic on x1 and x2", "Use both signals.", logistic_on("x1", "x2"))],
     }
     model = ScriptedChatModel(script=script)
-    settings = settings_for(tmp_path, llm_max_calls=2)
+    settings = settings_for(tmp_path, llm_max_calls=2, time_budget=30)
     engineer = MixedEngineer(llm_engineer(model, settings), BuiltinEngineer(), builtin_drafts=1)
     outcome = compete(competition, settings, flags={"metric": "auc"}, run_dir=tmp_path / "run",
                       engineer=engineer, console=Console(quiet=True))

@@ -98,7 +98,7 @@ CRASH = "def features(train, test, ctx):\n    return 1 / 0\ndef model(params, ct
 def test_bad_candidates_become_failed_nodes_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("KAGGLE_KEY", "secret-kaggle-key")
     engineer = ScriptedEngineer([("sleeper", SLEEPER), ("hog", HOG), ("thief", THIEF), ("crash", CRASH), ("good", GOOD)])
-    settings = Settings(time_budget=150, node_timeout=25, memory_mb=1500, num_drafts=5, tune_share=0.0,
+    settings = Settings(time_budget=120, node_timeout=15, memory_mb=1500, num_drafts=5, tune_share=0.0,
                         runs_root=tmp_path / "runs")
     outcome = compete(DEMO, settings, run_dir=tmp_path / "run", engineer=engineer, console=Console(quiet=True))
     nodes = {n.title: n for n in Journal(outcome.run.journal_path)}
