@@ -115,13 +115,3 @@ class Journal:
             depth += 1
             node = self.nodes[node.parent]
         return depth
-
-    def close_interrupted(self) -> list[Node]:
-        """Mark nodes left 'running' by a killed process as failed, so a resumed run moves on."""
-        closed = []
-        for node in list(self):
-            if node.status == "running":
-                node = node.model_copy(update={"status": "failed", "error": "interrupted (the run was stopped)"})
-                self.record(node)
-                closed.append(node)
-        return closed

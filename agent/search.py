@@ -222,8 +222,7 @@ class Search:
     # --- the loop ------------------------------------------------------------------------------
 
     def run_loop(self) -> Node | None:
-        for node in self.journal.close_interrupted():
-            log.info("node %s was interrupted by the previous session", node.id)
+        self._rerun_interrupted()
         while self.budget.remaining > MIN_NODE_SECONDS:
             action = self.policy.next(self.journal, self.budget)
             log.info("next step: %s%s", action.kind, f" of node {action.parent.id}" if action.parent else "")
@@ -301,8 +300,36 @@ class Search:
         self.journal.record(node)
         self.display.update(node, self.best)
         self.run.heartbeat()
+        return self._run_node(node, min(timeout or self.settings.node_timeout, self.budget.remaining))
 
-        limit = min(timeout or self.settings.node_timeout, self.budget.remaining)
+    def _rerun_interrupted(self) -> None:
+        """Run again the nodes a killed session left running, under the same ids and with the same code.
+
+        A tuning node continues its Optuna study (the trials stored before the kill count) for the
+        time that still fits; a node with no time left to finish is closed as interrupted.
+        """
+        for node in [n for n in self.journal if n.status == "running"]:
+            node_dir = self.run.node_dir(node.id)
+            job = json.loads((node_dir / "job.json").read_text())
+            parent = self.journal.get(node.parent) if node.parent else None
+            parent_seconds = (parent.seconds if parent else None) or 30.0
+            limit = self._node_limit()
+            if job.get("mode") == "tune":
+                job["tune_seconds"] = min(job["tune_seconds"], limit - 1.5 * parent_seconds - 5)
+                if job["tune_seconds"] < 2 * parent_seconds:
+                    limit = 0.0
+                (node_dir / "job.json").write_text(json.dumps(job, indent=2))
+            if limit <= MIN_NODE_SECONDS:
+                self.journal.record(node.model_copy(update={"status": "failed", "error": "interrupted (the run was stopped)"}))
+                continue
+            log.info("node %s was interrupted by the previous session: running it again", node.id)
+            (node_dir / "result.json").unlink(missing_ok=True)
+            self._run_node(node, limit)
+
+    def _run_node(self, node: Node, limit: float) -> Node:
+        """Run a recorded node's job in the sandbox, then record and maybe promote what it gave."""
+        node_dir = self.run.node_dir(node.id)
+        parents, step = node.parents, node.step
         outcome = run_sandboxed(
             python_argv("pipelines.run", str(node_dir)), cwd=node_dir, log_path=node_dir / "log.txt",
             timeout=limit, memory_mb=self.settings.memory_mb, n_jobs=self.settings.n_jobs,

@@ -363,10 +363,12 @@ def tune(
         pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
     )
     catch = (ValueError, ArithmeticError)
-    if not study.trials:
-        # The starting point runs alone: parallel workers would race for the one enqueued trial.
-        study.enqueue_trial(base, skip_if_exists=True)
-        study.optimize(objective, n_trials=1, catch=catch)
+    # The starting point runs alone (parallel workers would race for the one enqueued trial): the
+    # solution's PARAMS, or for a study resumed after a kill its best trial, whose predictions
+    # died with the killed process.
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    study.enqueue_trial(study.best_params if done else base)
+    study.optimize(objective, n_trials=1, catch=catch)
     left = deadline - time.monotonic()
     if left > 0 and (n_trials is None or n_trials > 1):
         more = None if n_trials is None else n_trials - 1

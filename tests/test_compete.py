@@ -89,7 +89,7 @@ def test_resume_after_kill_9_keeps_finished_nodes(tmp_path: Path) -> None:
     for node_id, node in finished.items():
         assert after[node_id].score == node.score and after[node_id].status == "ok"
     interrupted = [n for i, n in after.items() if i in before and before[i].status == "running"]
-    assert all(n.status == "failed" and "interrupted" in n.error for n in interrupted)
+    assert interrupted and all(n.ok for n in interrupted), "a node cut off by the kill runs again, under its id"
     assert len(after) >= len(before)
     assert_valid_submission(run)
     assert len(json.loads((run / "state.json").read_text())["sessions"]) == 2

@@ -174,3 +174,19 @@ def test_submission_problems_are_specific() -> None:
     bad["Survived"] = 7
     assert any("labels outside" in p for p in submission_problems(bad, sample, spec))
     assert any("columns" in p for p in submission_problems(good.rename(columns={"Survived": "s"}), sample, spec))
+
+
+def test_a_resumed_study_reevaluates_its_best_trial_first(tmp_path: Path) -> None:
+    """After a kill the best trial's predictions are gone; the resumed study runs it again before exploring."""
+    spec, train, test, _, folds = prepared(DEMO)
+    solution = load_solution(RECIPES / "lightgbm_tabular.py")
+    solution.PARAMS = {**solution.PARAMS, "n_estimators": 40}
+    solution.search_space = lambda trial: {"num_leaves": trial.suggest_int("num_leaves", 4, 31)}
+    ctx = Context(spec=spec, n_jobs=1)
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    first, study = tune(solution, train, test, folds, ctx, timeout=60, n_trials=3, storage=storage, study_name="s")
+    best_params, trials_before = study.best_params, len(study.trials)
+    again, resumed = tune(solution, train, test, folds, ctx, timeout=60, n_trials=1, storage=storage, study_name="s")
+    assert len(resumed.trials) == trials_before + 1
+    assert resumed.trials[-1].params == best_params
+    assert again.params["num_leaves"] == best_params["num_leaves"]
