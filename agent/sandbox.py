@@ -72,7 +72,8 @@ def _child_setup(memory_mb: int, limit_address_space: bool) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def _tree_rss_mb(proc: psutil.Process) -> float:
+def tree_rss_mb(proc: psutil.Process) -> float:
+    """Resident memory of a process and all its descendants, in MB."""
     try:
         procs = [proc, *proc.children(recursive=True)]
     except psutil.Error:
@@ -132,7 +133,7 @@ def run_sandboxed(
                 returncode = os.waitstatus_to_exitcode(status)
                 peak = max(peak, usage.ru_maxrss / 1024)
                 break
-            peak = max(peak, _tree_rss_mb(watched))
+            peak = max(peak, tree_rss_mb(watched))
             if peak > memory_mb:
                 out_of_memory = True
             elif time.monotonic() - start > timeout:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import psutil
 
+from agent.sandbox import tree_rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIRS = [ROOT.parent / "shared" / "competitions", Path("/work/shared/competitions")]
 
@@ -44,20 +46,6 @@ class Outcome:
     nodes: int
     best: str
     command: str
-
-
-def tree_rss_mb(proc: psutil.Process) -> float:
-    total = 0
-    try:
-        family = [proc, *proc.children(recursive=True)]
-    except psutil.Error:
-        return 0.0
-    for p in family:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total / 2**20
 
 
 def first_submission_seconds(run: Path, launched: float) -> float | None:
