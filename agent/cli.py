@@ -44,10 +44,14 @@ def one_line_errors(command):
 
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every decision to the terminal.")) -> None:
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "agent_terminal", False)]:
+        root.removeHandler(old)  # one terminal handler, however many commands run in this process
     handler = logging.StreamHandler(sys.stderr)
+    handler.agent_terminal = True
     handler.setLevel(logging.INFO if verbose else logging.WARNING)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
+    root.addHandler(handler)
 
 
 @app.command()
