@@ -145,12 +145,13 @@ class EmbeddingCache:
         self._batches.append((keys, vectors))
         self._index = self._vectors = None
 
-    def _table(self) -> tuple[pd.Index, np.ndarray | None]:
-        if self._index is None and self._batches:
-            keys = pd.Index(np.concatenate([k for k, _ in self._batches]))
+    def _table(self) -> tuple[pd.Index, np.ndarray]:
+        if self._index is None:
+            keys = pd.Index(np.concatenate([k for k, _ in self._batches] or [np.zeros(0, np.uint64)]))
+            vectors = np.vstack([v for _, v in self._batches] or [np.zeros((0, 0), np.float32)])
             first = ~keys.duplicated()  # two processes may have encoded the same text: keep one vector
-            self._index, self._vectors = keys[first], np.vstack([v for _, v in self._batches])[first]
-        return (self._index if self._index is not None else pd.Index([], dtype=np.uint64)), self._vectors
+            self._index, self._vectors = keys[first], vectors[first]
+        return self._index, self._vectors
 
     def rows(self, keys: np.ndarray) -> np.ndarray:
         """Row of each key in `vectors()`, -1 where it is not cached."""
