@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agent.engineers import builtin
+from agent.engineers.builtin import applicable_recipes
 from pipelines import embeddings
 from pipelines.context import Context
 from pipelines.embeddings import (EmbeddingCache, embeddings_available, embeddings_fit, encoding_seconds,
@@ -104,6 +106,18 @@ def test_the_recipe_fails_at_once_when_encoding_cannot_fit(tmp_path: Path, fake_
     with pytest.raises(RuntimeError, match="encoding the texts would take about"):
         cross_validate(load_solution(RECIPES / "text_embeddings.py"), train, test, folds, ctx)
     assert time.monotonic() - start < 5 and fake_encoder == []
+
+
+def test_the_embedding_recipe_is_drafted_after_the_text_stack_only_with_the_text_extra(monkeypatch) -> None:
+    text = make_spec(modality="text", text_columns=["t"], categorical_columns=["kw"])
+    mixed = make_spec(modality="mixed", text_columns=["t"], numeric_columns=["a"])
+    monkeypatch.setattr(builtin, "embeddings_available", lambda: False)
+    assert "text_embeddings" not in applicable_recipes(text, 6000) + applicable_recipes(mixed, 6000)
+    monkeypatch.setattr(builtin, "embeddings_available", lambda: True)
+    for spec in (text, mixed):
+        recipes = applicable_recipes(spec, 6000)
+        assert recipes.index("text_embeddings") == recipes.index("text_stack") + 1
+    compile(builtin.recipe_code("text_embeddings"), "text_embeddings", "exec")
 
 
 # --- a tiny text competition ---------------------------------------------------------------------------
