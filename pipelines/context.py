@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,10 @@ class Context:
     """Read-only facts a solution needs; solutions never read files or pick seeds themselves.
 
     `device` is "cuda" when a GPU is usable, else "cpu"; `n_jobs` is the number of cores the
-    candidate may use; `workdir` is the candidate's own folder for scratch files.
+    candidate may use; `workdir` is the candidate's own folder for scratch files; `cache_dir` is
+    a folder the run's candidates share for row-wise transforms worth computing once (embeddings),
+    by default under `workdir`; `deadline` is the `time.monotonic()` by which the candidate is
+    killed (None: no limit), so a solution can leave out an optional slow block that would not fit.
     """
 
     spec: CompetitionSpec
@@ -25,6 +29,16 @@ class Context:
     device: str = "cpu"
     n_jobs: int = 1
     workdir: Path = field(default_factory=Path.cwd)
+    cache_dir: Path | None = None
+    deadline: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.cache_dir is None:
+            self.cache_dir = Path(self.workdir) / "cache"
+
+    def seconds_left(self) -> float | None:
+        """Seconds until the candidate is killed; None when it runs without a limit."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
         """The encoded target of `frame` (class codes, 0/1 matrix, or floats)."""

@@ -11,11 +11,13 @@ import json
 import os
 import resource
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
 from pipelines.context import Context
 from pipelines.harness import CVResult, cross_validate, load_solution, tune
@@ -50,12 +52,20 @@ def save_result(node_dir: Path, data: RunData, result: CVResult) -> dict[str, An
     }
 
 
+def _deadline(time_limit: float | None) -> float | None:
+    """The monotonic time at which the sandbox kills this process, counted from the process's start."""
+    if time_limit is None:
+        return None
+    return time.monotonic() + time_limit - (time.time() - psutil.Process().create_time())
+
+
 def run_job(node_dir: Path) -> dict[str, Any]:
     job = json.loads((node_dir / "job.json").read_text())
     data = RunData.load(Path(job["run_dir"]))
     ctx = Context(
         spec=data.spec, seed=job.get("seed", 0), device=job.get("device", "cpu"),
-        n_jobs=job.get("n_jobs", 1), workdir=node_dir,
+        n_jobs=job.get("n_jobs", 1), workdir=node_dir, cache_dir=Path(job["run_dir"]) / "cache",
+        deadline=_deadline(job.get("time_limit")),
     )
     solution = load_solution(node_dir / "solution.py")
     if job.get("mode") == "tune":

@@ -17,7 +17,8 @@ def reproduce(solution_file: str, run_dir: str, params: dict[str, Any], seed: in
               out: str = "submission.csv") -> float:
     """Cross-validate the solution on the run's data and folds, write the submission, return the CV score."""
     data = RunData.load(Path(run_dir))
-    ctx = Context(spec=data.spec, seed=seed, device=detect_device(), n_jobs=2, workdir=Path.cwd())
+    ctx = Context(spec=data.spec, seed=seed, device=detect_device(), n_jobs=2, workdir=Path.cwd(),
+                  cache_dir=Path(run_dir) / "cache")
     result = cross_validate(load_solution(Path(solution_file)), data.train, data.test, data.folds, ctx, params)
     frame = submission_frame(data.test[data.spec.id_column], result.test, data.spec, result.extra.get("threshold"))
     write_submission(frame, data.sample, data.spec, Path(out))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from pathlib import Path
@@ -139,3 +140,5 @@ def test_a_short_run_drafts_ensembles_and_improves_with_recorded_gains(make_comp
     assert best.score > 0.8
     data = RunData.load(outcome.run.path)
     assert submission_problems(pd.read_csv(outcome.run.submission_path), data.sample, data.spec) == []
+    job = json.loads((outcome.run.node_dir("0001") / "job.json").read_text())
+    assert 0 < job["time_limit"] <= 40  # each candidate is told how long it may run

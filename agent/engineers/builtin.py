@@ -19,6 +19,7 @@ from importlib import resources
 from agent.engineers.base import Ask, Brief, Proposal
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder
+from pipelines.embeddings import embeddings_available
 from pipelines.spec import CompetitionSpec
 
 SWITCH = re.compile(r"^([A-Z][A-Z0-9_]*) = (True|False)\b", re.M)
@@ -41,15 +42,16 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
     """Recipes worth drafting for this data, most promising first (fast and strong before slow and diverse)."""
     tabular = bool(spec.numeric_columns or spec.categorical_columns or spec.datetime_columns)
     text = bool(spec.text_columns)
+    embeddings = ["text_embeddings"] if embeddings_available() else []
     recipes: list[str] = []
     if spec.file_columns:
         recipes.append("file_stats_lightgbm")
     if text and spec.modality == "text":
-        recipes += ["tfidf_linear", "nbsvm_text", "text_stack", "lightgbm_tabular"]
+        recipes += ["tfidf_linear", "nbsvm_text", "text_stack", *embeddings, "lightgbm_tabular"]
     elif tabular or text:
         recipes += ["lightgbm_tabular", "linear_tabular"]
         if text:
-            recipes += ["tfidf_linear", "text_stack"]
+            recipes += ["tfidf_linear", "text_stack", *embeddings]
         recipes.append("catboost_tabular")
         if spec.task == "multiclass" and n_rows <= FEW_ROWS_PER_CLASS * spec.n_classes:
             recipes.insert(1, "small_multiclass_blend")
@@ -98,6 +100,7 @@ SWITCH_MATTERS = {
     "MISSING_INDICATORS": _has_missing,
     "ROW_STATISTICS": lambda b: len(b.spec.numeric_columns) >= 2,
     "GROUP_STATISTICS": lambda b: bool(b.spec.group_column and b.spec.numeric_columns),
+    "EMBEDDINGS": lambda b: embeddings_available(),
 }
 
 

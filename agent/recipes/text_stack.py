@@ -1,23 +1,28 @@
 """Several diverse text models stacked through their out-of-fold probabilities with a small meta-model.
 
 Logistic regression on word and on character n-grams, NB-weighted logistic regression on word
-n-grams, and multinomial naive Bayes on word counts, each cross-validated on the run's folds;
-their out-of-fold predictions are combined by a logistic-regression stack (or a greedy blend when
-that scores better), fitted on the other folds for each fold so the reported score stays honest.
+n-grams, multinomial naive Bayes on word counts, and logistic regression on pretrained sentence
+embeddings (when the `text` extra is installed and encoding fits the time left), each
+cross-validated on the run's folds; their out-of-fold predictions are combined by a
+logistic-regression stack (or a greedy blend when that scores better), fitted on the other folds
+for each fold so the reported score stays honest.
 """
 
 from types import SimpleNamespace
 
+import pandas as pd
 from sklearn.naive_bayes import MultinomialNB
 
+from pipelines.embeddings import embeddings_available, embeddings_fit, encoding_seconds, text_embeddings
 from pipelines.ensemble import combine
-from pipelines.features import normalize_text, text_with_fields, tfidf, word_counts
+from pipelines.features import joined_text, normalize_text, text_with_fields, tfidf, word_counts
 from pipelines.harness import cross_validate
 from pipelines.metrics import get_metric
 from pipelines.models import linear, nb_linear
 
 NORMALIZE_TEXT = True
 CHAR_MODELS = True      # the character n-gram model: slowest member, often the most different
+EMBEDDINGS = True       # the sentence-embedding model: meaning beyond the words, the most different
 
 
 def _texts(train, test, ctx):
@@ -41,7 +46,13 @@ def _counts(train, test, ctx):
     return word_counts(*_texts(train, test, ctx))
 
 
-def base_models(ctx):
+def _embeddings(train, test, ctx):
+    # The raw text: the model was trained on ordinary sentences, markers like `xxurl` are noise to it.
+    return (text_embeddings(joined_text(train, ctx.spec.text_columns), ctx),
+            text_embeddings(joined_text(test, ctx.spec.text_columns), ctx))
+
+
+def base_models(ctx, embeddings=False):
     """(features, model) pairs under the ordinary solution contract, so the harness cross-validates each."""
     classify = ctx.task != "regression"
     models = {
@@ -52,13 +63,23 @@ def base_models(ctx):
         models["mnb_counts"] = (_counts, lambda p, c: MultinomialNB(alpha=1.0))
     if CHAR_MODELS:
         models["lr_chars"] = (_chars, lambda p, c: linear(c, C=2.0) if classify else linear(c, alpha=0.5))
+    if embeddings:
+        models["lr_embeddings"] = (_embeddings, lambda p, c: linear(c, C=1.0) if classify else linear(c, alpha=1.0))
     return models
 
 
 def fit_predict(train, test, folds, ctx):
+    facts = {}
+    embeddings = EMBEDDINGS and embeddings_available()
+    if embeddings:
+        texts = pd.concat([joined_text(train, ctx.spec.text_columns), joined_text(test, ctx.spec.text_columns)])
+        embeddings = embeddings_fit(texts, ctx)
+        if not embeddings:
+            facts["embeddings_left_out"] = (f"encoding would take about {encoding_seconds(texts, ctx):.0f}s "
+                                            f"of the {ctx.seconds_left():.0f}s left")
     results = {name: cross_validate(SimpleNamespace(features=f, model=m, PARAMS={}), train, test, folds, ctx)
-               for name, (f, m) in base_models(ctx).items()}
-    oof, test_pred, facts = combine([r.oof for r in results.values()], [r.test for r in results.values()],
-                                    ctx.target(train), folds, ctx.spec, get_metric(ctx.spec.metric))
-    facts["members"] = {name: round(r.score, 5) for name, r in results.items()}
+               for name, (f, m) in base_models(ctx, embeddings).items()}
+    oof, test_pred, combined = combine([r.oof for r in results.values()], [r.test for r in results.values()],
+                                       ctx.target(train), folds, ctx.spec, get_metric(ctx.spec.metric))
+    facts.update(combined, members={name: round(r.score, 5) for name, r in results.items()})
     return oof, test_pred, facts
