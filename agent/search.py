@@ -292,15 +292,16 @@ class Search:
             (node_dir / name).write_text(text)
         if proposal.error is not None:
             return self._record_unrunnable(node, proposal.error)
+        limit = min(timeout or self.settings.node_timeout, self.budget.remaining)
         job = {"run_dir": str(self.run.path), "mode": "tune" if tune_seconds else "cv", "seed": self.settings.seed,
-               "device": self.device, "n_jobs": self.settings.n_jobs}
+               "device": self.device, "n_jobs": self.settings.n_jobs, "time_limit": round(limit, 1)}
         if tune_seconds:
             job.update(tune_seconds=tune_seconds, storage=self.run.optuna_storage, study_name=f"node-{node.id}")
         (node_dir / "job.json").write_text(json.dumps(job, indent=2))
         self.journal.record(node)
         self.display.update(node, self.best)
         self.run.heartbeat()
-        return self._run_node(node, min(timeout or self.settings.node_timeout, self.budget.remaining))
+        return self._run_node(node, limit)
 
     def _rerun_interrupted(self) -> None:
         """Run again the nodes a killed session left running, under the same ids and with the same code.
@@ -318,7 +319,8 @@ class Search:
                 job["tune_seconds"] = min(job["tune_seconds"], limit - 1.5 * parent_seconds - 5)
                 if job["tune_seconds"] < 2 * parent_seconds:
                     limit = 0.0
-                (node_dir / "job.json").write_text(json.dumps(job, indent=2))
+            job["time_limit"] = round(limit, 1)
+            (node_dir / "job.json").write_text(json.dumps(job, indent=2))
             if limit <= MIN_NODE_SECONDS:
                 self.journal.record(node.model_copy(update={"status": "failed", "error": "interrupted (the run was stopped)"}))
                 continue

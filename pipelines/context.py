@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +19,9 @@ class Context:
     """Read-only facts a solution needs; solutions never read files or pick seeds themselves.
 
     `device` is "cuda" when a GPU is usable, else "cpu"; `n_jobs` is the number of cores the
-    candidate may use; `workdir` is the candidate's own folder for scratch files.
+    candidate may use; `workdir` is the candidate's own folder for scratch files; `time_limit` is
+    the seconds the candidate's process may run (None: no limit), for solutions that can trade
+    time for quality (epochs of a network), counted from `started`.
     """
 
     spec: CompetitionSpec
@@ -25,6 +29,14 @@ class Context:
     device: str = "cpu"
     n_jobs: int = 1
     workdir: Path = field(default_factory=Path.cwd)
+    time_limit: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def seconds_left(self) -> float:
+        """Seconds until the candidate is stopped (infinite without a limit)."""
+        if self.time_limit is None:
+            return math.inf
+        return self.time_limit - (time.monotonic() - self.started)
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
         """The encoded target of `frame` (class codes, 0/1 matrix, or floats)."""

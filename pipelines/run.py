@@ -11,6 +11,7 @@ import json
 import os
 import resource
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -50,12 +51,12 @@ def save_result(node_dir: Path, data: RunData, result: CVResult) -> dict[str, An
     }
 
 
-def run_job(node_dir: Path) -> dict[str, Any]:
+def run_job(node_dir: Path, started: float) -> dict[str, Any]:
     job = json.loads((node_dir / "job.json").read_text())
     data = RunData.load(Path(job["run_dir"]))
     ctx = Context(
         spec=data.spec, seed=job.get("seed", 0), device=job.get("device", "cpu"),
-        n_jobs=job.get("n_jobs", 1), workdir=node_dir,
+        n_jobs=job.get("n_jobs", 1), workdir=node_dir, time_limit=job.get("time_limit"), started=started,
     )
     solution = load_solution(node_dir / "solution.py")
     if job.get("mode") == "tune":
@@ -69,10 +70,11 @@ def run_job(node_dir: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
     node_dir = Path((argv if argv is not None else sys.argv[1:])[0]).resolve()
     os.chdir(node_dir)
     try:
-        outcome = run_job(node_dir)
+        outcome = run_job(node_dir, started)
         code = 0
     except BaseException as exc:  # the candidate is untrusted: every failure becomes a failed node
         traceback.print_exc()
