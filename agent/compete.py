@@ -23,6 +23,7 @@ from agent.search import Budget, Search
 from agent.understand import build_spec, clean_train, find_files, load_tables, make_folds
 from competitions.registry import get_competition, load_spec_overrides
 from pipelines.errors import InputError
+from pipelines.files import FileCatalog, attach_file_paths
 from pipelines.metrics import get_metric
 from pipelines.rundata import RunData
 
@@ -53,8 +54,10 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     files = find_files(source, extract_to=settings.competitions_root / slug / "extracted")
     train, test, sample = load_tables(files)
     layers = [("flag", flags), ("yaml", load_spec_overrides(slug)), *extra_layers, ("registry", registry_layer(slug))]
-    spec = build_spec(slug, files, train, test, sample, layers)
+    catalog = FileCatalog(files.folder)
+    spec = build_spec(slug, files, train, test, sample, layers, catalog)
     train = clean_train(train, spec)
+    train, test = attach_file_paths(train, test, spec.file_columns, catalog, run.path / "files")
     data = RunData(spec=spec, train=train, test=test, sample=sample,
                    folds=make_folds(train, spec, settings.folds, settings.seed))
     run.create()

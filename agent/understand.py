@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import InputError
+from pipelines.files import FileCatalog
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
 from pipelines.tables import is_table, read_table, table_stem
@@ -84,14 +85,26 @@ def _pick(tables: list[Path], folder: Path, role: str, patterns: list[str]) -> P
 
 
 def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
+    """The tables of a competition folder.
+
+    Image competitions often ship no test table (the sample submission lists the test ids, the
+    images are in `test/`) and call the train table `labels.csv`: then the sample submission's
+    ids are the test rows (`test` is the sample submission's path, see `load_tables`).
+    """
     folder = locate_public_dir(path)
     if extract_to is not None:
         folder = _extract_archives(folder, extract_to)
     tables = [p for p in folder.iterdir() if p.is_file() and is_table(p)]
     sample = _pick(tables, folder, "sample submission", [r"sample_?submission.*", r".*sample.*", r".*submission.*"])
     rest = [p for p in tables if p != sample]
-    train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train"])
-    test = _pick([p for p in rest if p != train], folder, "test", [r"test", r"test.*", r".*test"])
+    train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train", r".*labels?"])
+    others = [p for p in rest if p != train]
+    test_patterns = [r"test", r"test.*", r".*test"]
+    if any(re.fullmatch(p, table_stem(t), re.I) for p in test_patterns for t in others):
+        test = _pick(others, folder, "test", test_patterns)
+    else:
+        log.info("%s: no test table; the sample submission's ids are the test rows", folder)
+        test = sample
     description = next(
         (p for name in ("description.md", "description.txt", "overview.md") if (p := folder / name).exists()), None
     )
@@ -275,9 +288,15 @@ def build_spec(
     test: pd.DataFrame,
     sample: pd.DataFrame,
     layers: list[tuple[str, dict[str, Any]]],
+    catalog: FileCatalog | None = None,
 ) -> CompetitionSpec:
-    """Decide every field of the spec; raise InputError naming the file when the data can't fit."""
+    """Decide every field of the spec; raise InputError naming the file when the data can't fit.
+
+    `catalog` lists the files beside the tables (default: those below `files.folder`); it decides
+    which columns name files when their values have no file suffix.
+    """
     given, sources = _merge_overrides(layers)
+    catalog = catalog or FileCatalog(files.folder)
     description = files.description.read_text(errors="replace") if files.description else ""
 
     id_column = given.get("id_column") or sample.columns[0]
@@ -341,6 +360,8 @@ def build_spec(
     for column in feature_cols:
         if column not in absent:
             kinds[column_kind(train[column])].append(column)
+    kinds["file"] = _file_columns(train, id_column, kinds, catalog)
+    image_columns = [c for c in kinds["file"] if catalog.image_share(train[c]) > 0.5]
     for key in ("group_column", "time_column"):
         if given.get(key) and given[key] not in train.columns:
             raise InputError(f"{key.replace('_', ' ')} {given[key]!r} is not a column", files.train)
@@ -372,14 +393,29 @@ def build_spec(
         numeric_columns=kinds["numeric"],
         datetime_columns=kinds["datetime"],
         file_columns=kinds["file"],
+        image_columns=image_columns,
         group_column=given.get("group_column"),
         time_column=given.get("time_column"),
         sources=sources,
     )
 
 
+def _file_columns(train: pd.DataFrame, id_column: str, kinds: dict[str, list[str]], catalog: FileCatalog) -> list[str]:
+    """Columns with file suffixes, plus the id column and categorical columns whose values name files
+    without one (`abc` for `train/abc.jpg`); those are taken out of the categorical columns.
+
+    The id column stays the id (the submission's key) and becomes an input too: in many image
+    competitions the id is the image's name and the only input.
+    """
+    named = [c for c in [id_column, *kinds["categorical"]] if c in train.columns and catalog.share_found(train[c]) >= 0.9]
+    kinds["categorical"] = [c for c in kinds["categorical"] if c not in named]
+    return list(dict.fromkeys([*named, *kinds["file"]]))
+
+
 def load_tables(files: CompetitionFiles) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    train, test, sample = (read_table(p) for p in (files.train, files.test, files.sample_submission))
+    train, sample = read_table(files.train), read_table(files.sample_submission)
+    # Without a test table the test rows are the sample submission's ids (its first column).
+    test = sample.iloc[:, :1].copy() if files.test == files.sample_submission else read_table(files.test)
     for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):
         if frame.empty:
             raise InputError("table has a header but no rows", path)

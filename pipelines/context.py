@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,8 @@ class Context:
     candidate may use; `workdir` is the candidate's own folder for scratch files; `cache_dir` is
     a folder the run's candidates share for row-wise transforms worth computing once (embeddings),
     by default under `workdir`; `deadline` is the `time.monotonic()` by which the candidate is
-    killed (None: no limit), so a solution can leave out an optional slow block that would not fit.
+    killed (None: no limit), so a solution can size its work (a network's epochs) or leave out an
+    optional slow block that would not fit.
     """
 
     spec: CompetitionSpec
@@ -36,9 +38,9 @@ class Context:
         if self.cache_dir is None:
             self.cache_dir = Path(self.workdir) / "cache"
 
-    def seconds_left(self) -> float | None:
-        """Seconds until the candidate is killed; None when it runs without a limit."""
-        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+    def seconds_left(self) -> float:
+        """Seconds until the candidate is killed; infinite when it runs without a limit."""
+        return math.inf if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
         """The encoded target of `frame` (class codes, 0/1 matrix, or floats)."""

@@ -196,8 +196,7 @@ def encoding_seconds(texts: Iterable[str] | pd.Series, ctx: Any, model: str | No
 
 def embeddings_fit(texts: Iterable[str] | pd.Series, ctx: Any, share: float = 0.5, model: str | None = None) -> bool:
     """Whether encoding the uncached `texts` is expected to take at most `share` of the candidate's time left."""
-    left = ctx.seconds_left()
-    return left is None or encoding_seconds(texts, ctx, model) <= share * left
+    return encoding_seconds(texts, ctx, model) <= share * ctx.seconds_left()
 
 
 def text_embeddings(texts: Iterable[str] | pd.Series, ctx: Any, model: str | None = None) -> np.ndarray:

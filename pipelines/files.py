@@ -1,42 +1,212 @@
-"""Cheap statistics of the files a table's rows point to (images, audio, documents), as extra columns.
+"""The files a table's rows point to (images, audio, documents): finding them, and cheap statistics of them.
 
-A first model on a competition whose rows reference files should not wait for a deep network:
-file size, image size and shape, brightness and colour often carry signal, cost milliseconds per
-file, and give trees something to split on.
+Competitions name files in many ways: a relative path (`train/abc.jpg`), a file name (`abc.jpg`)
+or a bare id (`abc` for `train_images/abc.png`, or `17` for `images/17.jpg`), with the files in
+folders or in zip archives beside the tables. The run resolves every such cell once, when it
+prepares the data (`attach_file_paths`): archives holding referenced files are extracted into the
+run folder, never into the user's data folder, and each file column `c` gets a companion column
+`c__path` with the file's absolute path ("" when it is missing). Candidates read `file_paths(...)`
+and never search for files themselves.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from functools import lru_cache
-from pathlib import Path
+import re
+import zipfile
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from pipelines.errors import InputError
+from pipelines.tables import is_table
+
+log = logging.getLogger(__name__)
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 STAT_NAMES = ["exists", "bytes", "width", "height", "aspect", "channels", "mean", "std", "red", "green", "blue"]
+PATH_SUFFIX = "__path"
+SPLIT_WORDS = {"train": {"train", "training", "trn"}, "test": {"test", "testing", "tst"}}
+EXTRACTED_MARKER = ".complete"
 
 
-@lru_cache(maxsize=8)
-def _index(data_dir: str) -> dict[str, str]:
-    """Every file under the competition folder by its name, for values that give a bare file name."""
-    found: dict[str, str] = {}
-    for root, _, names in os.walk(data_dir):
-        for name in names:
-            found.setdefault(name, os.path.join(root, name))
-    return found
+def path_column(column: str) -> str:
+    """The companion column holding the resolved paths of file column `column`."""
+    return f"{column}{PATH_SUFFIX}"
 
 
-def resolve(value: str, data_dir: Path) -> Path | None:
-    """The file a cell names: a path relative to the competition folder, or a file name found anywhere below it."""
-    if not isinstance(value, str) or not value:
+def _key(value: Any) -> str | None:
+    """A cell as a lookup key: forward slashes, no leading './', lower case; integral floats as integers."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return None
-    direct = Path(data_dir) / value
-    if direct.is_file():
-        return direct
-    found = _index(str(data_dir)).get(Path(value).name)
-    return Path(found) if found else None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    text = str(value).strip().replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    return text.lower() or None
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a file is: a plain file (`archive` None, `member` relative to the folder) or a zip member."""
+
+    archive: str | None
+    member: str
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.member).suffix.lower()
+
+    def words(self) -> set[str]:
+        """The lower-case words of the folders (and archive) the file sits in, e.g. {'train', 'images'}."""
+        folders = [*(PurePosixPath(self.archive).with_suffix("").parts if self.archive else ()),
+                   *PurePosixPath(self.member).parts[:-1]]
+        return {w for part in folders for w in re.split(r"[^a-z0-9]+", part.lower()) if w}
+
+
+class FileCatalog:
+    """Every file below a competition folder, the members of its zip archives included, by path, name and stem.
+
+    Built lazily: a tabular competition pays for one walk of a small folder. Looking up a value
+    tries, in order, the path relative to the folder (or inside an archive), the file name, and
+    the file name without its suffix; when several files match, the one in a folder named like
+    the rows' split (train/test) wins, then plain files over archive members.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    @cached_property
+    def entries(self) -> list[Located]:
+        found: list[Located] = []
+        for root, dirs, names in os.walk(self.folder):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(names):
+                if name.startswith("."):
+                    continue
+                path = Path(root) / name
+                relative = path.relative_to(self.folder).as_posix()
+                if is_table(path):  # rows never name the competition's own tables
+                    continue
+                if path.suffix.lower() == ".zip":
+                    found.extend(Located(relative, member) for member in _zip_members(path))
+                else:
+                    found.append(Located(None, relative))
+        return found
+
+    @cached_property
+    def _index(self) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list[int]]]:
+        by_path: dict[str, list[int]] = {}
+        by_name: dict[str, list[int]] = {}
+        by_stem: dict[str, list[int]] = {}
+        for i, entry in enumerate(self.entries):
+            member = PurePosixPath(entry.member.lower())
+            by_path.setdefault(str(member), []).append(i)
+            by_name.setdefault(member.name, []).append(i)
+            by_stem.setdefault(member.stem, []).append(i)
+        return by_path, by_name, by_stem
+
+    def find(self, value: Any, split: str | None = None) -> Located | None:
+        """The file a cell names, or None."""
+        key = _key(value)
+        if key is None:
+            return None
+        by_path, by_name, by_stem = self._index
+        name = PurePosixPath(key).name
+        hits = by_path.get(key) or by_name.get(name) or by_stem.get(name)
+        if not hits:
+            return None
+        candidates = [self.entries[i] for i in hits]
+        if len(candidates) > 1 and split in SPLIT_WORDS:
+            in_split = [c for c in candidates if c.words() & SPLIT_WORDS[split]]
+            candidates = in_split or candidates
+        return min(candidates, key=lambda c: (c.archive is not None, c.member))
+
+    def share_found(self, values: pd.Series, sample: int = 200) -> float:
+        """Share of a sample of the non-empty cells that name a file here."""
+        present = values.dropna()
+        if present.empty:
+            return 0.0
+        present = present.sample(min(sample, len(present)), random_state=0)
+        return sum(self.find(v) is not None for v in present) / len(present)
+
+    def image_share(self, values: pd.Series, sample: int = 200) -> float:
+        """Share of a sample of the found files that are images."""
+        present = values.dropna()
+        present = present.sample(min(sample, len(present)), random_state=0) if len(present) else present
+        found = [f for v in present if (f := self.find(v)) is not None]
+        return sum(f.suffix in IMAGE_SUFFIXES for f in found) / len(found) if found else 0.0
+
+
+def _zip_members(path: Path) -> list[str]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return [n for n in archive.namelist() if not n.endswith("/") and not n.startswith("__MACOSX/")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        log.warning("%s: cannot read the archive (%s); its files are not searched", path, exc)
+        return []
+
+
+def extract_archive(archive: Path, target: Path) -> Path:
+    """Unpack `archive` into `target` once (a marker file records a complete extraction)."""
+    if not (target / EXTRACTED_MARKER).exists():
+        target.mkdir(parents=True, exist_ok=True)
+        log.info("extracting %s into %s", archive, target)
+        try:
+            with zipfile.ZipFile(archive) as opened:
+                opened.extractall(target)  # zipfile drops absolute paths and '..' from member names
+        except zipfile.BadZipFile as exc:
+            raise InputError(f"not a valid zip archive ({exc})", archive) from None
+        (target / EXTRACTED_MARKER).touch()
+    return target
+
+
+def resolve_column(values: pd.Series, catalog: FileCatalog, cache_dir: Path, split: str) -> pd.Series:
+    """Absolute paths of the files the cells name ("" when not found), extracting archives into `cache_dir`."""
+    located = [catalog.find(v, split) for v in values]
+    roots = {None: catalog.folder.resolve()}
+    for archive in sorted({loc.archive for loc in located if loc is not None and loc.archive is not None}):
+        target = Path(cache_dir).resolve() / Path(archive).with_suffix("")
+        roots[archive] = extract_archive(catalog.folder / archive, target)
+    paths = [str(roots[loc.archive] / loc.member) if loc is not None else "" for loc in located]
+    return pd.Series(paths, index=values.index, dtype=object)
+
+
+def attach_file_paths(train: pd.DataFrame, test: pd.DataFrame, file_columns: list[str], catalog: FileCatalog,
+                      cache_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and test with a `<column>__path` column per file column; an InputError when a column's files are absent."""
+    train, test = train.copy(), test.copy()
+    for column in file_columns:
+        for frame, split in ((train, "train"), (test, "test")):
+            paths = resolve_column(frame[column], catalog, cache_dir, split)
+            named = frame[column].notna()
+            missing = named & (paths == "")
+            if named.any() and missing.all():
+                examples = ", ".join(repr(str(v)) for v in frame.loc[named, column].head(3))
+                archives = sorted({e.archive for e in catalog.entries if e.archive})
+                raise InputError(
+                    f"column {column!r} names files ({examples}, ...) but none of the {split} rows' files is below "
+                    f"this folder or in its zip archives ({', '.join(archives) or 'none'})", catalog.folder)
+            if missing.any():
+                log.warning("%s: %d of %d %s files named by column %r are missing", catalog.folder, int(missing.sum()),
+                            int(named.sum()), split, column)
+            frame[path_column(column)] = paths
+    return train, test
+
+
+def file_paths(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The absolute path of the file each row's `column` names ("" when missing), as the run resolved it."""
+    name = path_column(column)
+    if name not in frame.columns:
+        raise KeyError(f"{name!r} is missing: file columns are resolved when the run prepares its data "
+                       "(pipelines.files.attach_file_paths)")
+    return frame[name].fillna("").astype(str)
 
 
 @lru_cache(maxsize=200_000)
@@ -60,10 +230,10 @@ def _stats(path: str) -> tuple[float, ...]:
     return (1.0, size, float(width), float(height), aspect, channels, mean, std, red, green, blue)
 
 
-def file_statistics(values: pd.Series, data_dir: Path, name: str) -> pd.DataFrame:
-    """One row of statistics per cell: whether the file exists, its size, and image facts for images."""
+def file_statistics(paths: pd.Series, name: str) -> pd.DataFrame:
+    """One row of statistics per path: whether the file exists, its size, and image facts for images."""
     rows = []
-    for value in values:
-        path = resolve(value, data_dir)
-        rows.append(_stats(str(path)) if path is not None else (0.0,) + (np.nan,) * (len(STAT_NAMES) - 1))
-    return pd.DataFrame(rows, columns=[f"{name}_{s}" for s in STAT_NAMES], index=values.index, dtype="float64")
+    for path in paths:
+        found = isinstance(path, str) and path and os.path.isfile(path)
+        rows.append(_stats(path) if found else (0.0,) + (np.nan,) * (len(STAT_NAMES) - 1))
+    return pd.DataFrame(rows, columns=[f"{name}_{s}" for s in STAT_NAMES], index=paths.index, dtype="float64")

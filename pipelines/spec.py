@@ -43,7 +43,10 @@ class CompetitionSpec(BaseModel):
     categorical_columns: list[str] = Field(default_factory=list)
     numeric_columns: list[str] = Field(default_factory=list)
     datetime_columns: list[str] = Field(default_factory=list)
-    file_columns: list[str] = Field(default_factory=list)
+    file_columns: list[str] = Field(
+        default_factory=list, description="columns naming files (the id column too when ids name files); "
+                                          "their resolved paths are in `<column>__path` (pipelines.files)")
+    image_columns: list[str] = Field(default_factory=list, description="the file columns whose files are images")
     group_column: str | None = None
     time_column: str | None = None
 
@@ -53,7 +56,7 @@ class CompetitionSpec(BaseModel):
 
     @property
     def feature_columns(self) -> list[str]:
-        """Columns a solution may use as inputs (everything but id and targets)."""
+        """Columns a solution may use as inputs: everything but the targets, and the id unless it names files."""
         return self.text_columns + self.categorical_columns + self.numeric_columns + self.datetime_columns + self.file_columns
 
     @property

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from pipelines.files import file_statistics, resolve
+from pipelines.files import FileCatalog, file_statistics, resolve_column
 
 
 def test_image_statistics_and_missing_files(tmp_path: Path) -> None:
@@ -17,8 +17,10 @@ def test_image_statistics_and_missing_files(tmp_path: Path) -> None:
     Image.fromarray(np.zeros((10, 10), dtype=np.uint8)).save(tmp_path / "dark.jpg")
     (tmp_path / "notes.txt").write_text("hello")
     cells = pd.Series(["red.png", "dark.jpg", "notes.txt", "gone.png", None], index=[5, 6, 7, 8, 9])
-    assert resolve("red.png", tmp_path) == tmp_path / "train_images" / "red.png"  # bare names are found below
-    stats = file_statistics(cells, tmp_path, "img")
+    paths = resolve_column(cells, FileCatalog(tmp_path), tmp_path / "cache", "train")
+    assert paths[5] == str((tmp_path / "train_images" / "red.png").resolve())  # bare names are found below
+    assert paths[8] == paths[9] == ""
+    stats = file_statistics(paths, "img")
     assert list(stats.index) == [5, 6, 7, 8, 9] and stats.shape[1] == 11
     red, dark, text, gone = (stats.loc[i] for i in (5, 6, 7, 8))
     assert red["img_width"] == 40 and red["img_height"] == 20 and red["img_aspect"] == 2.0

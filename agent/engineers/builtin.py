@@ -12,6 +12,7 @@ tuned, its tuned parameters become the new PARAMS, so improvements build on tuni
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -45,7 +46,9 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
     embeddings = ["text_embeddings"] if embeddings_available() else []
     recipes: list[str] = []
     if spec.file_columns:
-        recipes.append("file_stats_lightgbm")
+        recipes.append("file_stats_lightgbm")  # seconds: a valid submission before any network trains
+    if spec.image_columns and importlib.util.find_spec("torch") is not None:
+        recipes.append("image_cnn")
     if text and spec.modality == "text":
         recipes += ["tfidf_linear", "nbsvm_text", "text_stack", *embeddings, "lightgbm_tabular"]
     elif tabular or text:

@@ -1,7 +1,7 @@
 """LightGBM on the table plus cheap statistics of the files its rows reference (size; image size, brightness, colour)."""
 
 from pipelines.features import join_blocks, tabular_plus
-from pipelines.files import file_statistics
+from pipelines.files import file_paths, file_statistics
 from pipelines.models import lgbm
 
 COUNT_ENCODING = False
@@ -13,7 +13,7 @@ PARAMS = {"n_estimators": 2000, "learning_rate": 0.03, "num_leaves": 15, "min_ch
 def features(train, test, ctx):
     X, X_test = tabular_plus(train, test, ctx, counts=COUNT_ENCODING, missing=MISSING_INDICATORS)
     for col in ctx.spec.file_columns:
-        stats = (file_statistics(train[col], ctx.spec.data_dir, col), file_statistics(test[col], ctx.spec.data_dir, col))
+        stats = (file_statistics(file_paths(train, col), col), file_statistics(file_paths(test, col), col))
         X, X_test = join_blocks(X, X_test, stats)
     return X, X_test
 
