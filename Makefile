@@ -12,7 +12,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# dev: tests, LLM providers, ray; text: torch (CPU) and sentence embeddings, for text and image recipes
+	$(BIN)/python -m pip install --quiet -e '.[dev,text]'
 	touch $@
 
 demo: install
