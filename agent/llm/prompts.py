@@ -29,7 +29,8 @@ LOG_TAIL_LINES = 40
 LOG_TAIL_CHARS = 4000
 PLAN_CHARS = 240
 MEMORY_BEST, MEMORY_WORSE, MEMORY_FAILED = 6, 6, 8
-LIBRARIES = ["numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch"]
+LIBRARIES = ["numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch",
+             "sentence-transformers"]
 NOTE = re.compile(r"\s*<!--.*-->\s*")
 PLAN_HINTS = {
     "draft": "the approach in 2 to 5 sentences: features, model, and why it suits this data",
