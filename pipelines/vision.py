@@ -6,9 +6,9 @@ Why this shape:
   the data (16-128 px), so epochs cost only the network; on a GPU the array usually lives on
   the device and batches never cross the bus. Augmentation (flips, shifts, zoom, optionally
   rotations) is one affine resampling of the batch on the device.
-- Epochs are derived from a timed probe of training steps and the time left (`ctx.seconds_left()`),
-  re-planned after every fold, with a hard stop per fold, so the node ends before its limit with
-  out-of-fold and test predictions for every row.
+- Training steps are planned from a timed probe and the time left (`ctx.seconds_left()`): the
+  same number for every fold (fewer only when a fold runs late), with a hard stop per fold, so
+  the node ends before its limit with out-of-fold and test predictions for every row.
 - Pretrained weights cannot be downloaded here; when `AGENT_IMAGE_BACKBONE` names a TorchScript file
   (e.g. a timm or torchvision model scripted and saved while online), it replaces the from-scratch
   network as the feature extractor under a new head.
@@ -92,13 +92,6 @@ def plan_training(n_images: int, short_side: float, channels: int, requested_dev
 def batch_size_for(plan_batch: int, n_train: int) -> int:
     """The plan's batch, smaller for small data so an epoch has at least ~8 steps."""
     return int(max(8, min(plan_batch, 2 ** math.floor(math.log2(max(n_train // 8, 1))))))
-
-
-def epochs_for(seconds: float, seconds_per_epoch: float, max_epochs: int) -> int:
-    """Whole epochs that fit `seconds`, at least one, at most `max_epochs`."""
-    if not math.isfinite(seconds):
-        return max_epochs
-    return int(min(max_epochs, max(1, math.floor(seconds / max(seconds_per_epoch, 1e-6)))))
 
 
 # --- images --------------------------------------------------------------------------------------
@@ -481,24 +474,28 @@ def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: n
     oof = np.full(head.raw_shape(n_train), np.nan)
     test_pred = np.zeros(head.raw_shape(len(test_rows)))
     fitted: list[FitStats] = []
+    steps = math.inf
     for i, (k, rows) in enumerate(zip(fold_ids, fit_rows)):
         valid_rows = np.flatnonzero(folds == k)
         steps_per_epoch = max(1, len(rows) // batch)
         views = 3 if rotations else 2
         predict_seconds = (len(valid_rows) + len(test_rows)) * views / (2 * batch) * seconds_per_step
         share = (safety * ctx.seconds_left() - 5.0) / (len(fold_ids) - i) - predict_seconds
-        epochs = epochs_for(share, steps_per_epoch * seconds_per_step, max_epochs)
-        model, stats = trainer.fit(rows, batch, epochs, time.monotonic() + max(share, 1.0) * 1.1)
+        # Steps, not whole epochs, so a short budget is not rounded down to one epoch; and every fold
+        # trains as long as the first (less only when running late), so the out-of-fold score
+        # measures one model rather than a mix of short and long ones.
+        steps = min(steps, max(2, int(min(share / seconds_per_step, max_epochs * steps_per_epoch))))
+        model, stats = trainer.fit(rows, batch, max_epochs, time.monotonic() + max(share, 1.0) * 1.1, max_steps=steps)
         seconds_per_step = stats.seconds_per_step  # the next fold is planned with this fold's pace
         oof[valid_rows] = trainer.predict(model, valid_rows, 2 * batch)
         test_pred += trainer.predict(model, test_rows, 2 * batch) / len(fold_ids)
         fitted.append(stats)
-        log.info("fold %s: %d of %d epochs in %.1fs (%.3fs per step)", k, stats.epochs, epochs, stats.seconds,
+        log.info("fold %s: %d of %d steps in %.1fs (%.3fs per step)", k, stats.steps, steps, stats.seconds,
                  stats.seconds_per_step)
         del model
 
     facts = {**asdict(plan), "threads": threads, "backbone": os.path.basename(backbone_path) if backbone_path else None,
-             "batch": batch, "epochs": [s.epochs for s in fitted],
+             "batch": batch, "epochs": [s.epochs for s in fitted], "steps": [s.steps for s in fitted],
              "seconds_per_epoch": round(float(np.mean([s.seconds / max(s.epochs, 1) for s in fitted])), 3),
              "load_seconds": round(load_seconds, 2), "unreadable_images": unreadable,
              "seconds": round(time.monotonic() - started, 1)}
