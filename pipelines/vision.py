@@ -480,7 +480,8 @@ def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: n
         steps_per_epoch = max(1, len(rows) // batch)
         views = 3 if rotations else 2
         predict_seconds = (len(valid_rows) + len(test_rows)) * views / (2 * batch) * seconds_per_step
-        share = (safety * ctx.seconds_left() - 5.0) / (len(fold_ids) - i) - predict_seconds
+        left = ctx.seconds_left()  # less a reserve for writing the results: 5 s, less for a short node
+        share = (safety * left - min(5.0, 0.1 * left)) / (len(fold_ids) - i) - predict_seconds
         # Steps, not whole epochs, so a short budget is not rounded down to one epoch; and every fold
         # trains as long as the first (less only when running late), so the out-of-fold score
         # measures one model rather than a mix of short and long ones.
