@@ -403,6 +403,7 @@ def probe_threads(trainer: Trainer, rows: np.ndarray, batch: int, n_jobs: int) -
     """Seconds per training step from a few timed steps, which plan the first fold; on a CPU with several
     cores also the faster of one thread and `n_jobs` threads (small steps lose to thread synchronisation,
     the more so on a busy machine). Returns the threads kept (0 on a GPU) and the seconds per step."""
+    trainer.fit(rows, batch, 1, math.inf, max_steps=3)  # untimed: first calls load kernels and lazy modules
     timings = {}
     for threads in dict.fromkeys([n_jobs, 1] if n_jobs > 1 else [n_jobs]):
         if threads:

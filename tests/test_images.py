@@ -245,7 +245,9 @@ def test_cnn_stops_within_its_time_limit(tmp_path: Path) -> None:
     start = time.monotonic()
     result = run_recipe(spec, train, test, folds, tmp_path, time_limit=15.0, **{'"max_epochs": 30': '"max_epochs": 5000',
                                                                                  "ROTATIONS = False": "ROTATIONS = True"})
-    assert 0.5 * 15 < time.monotonic() - start < 15  # the time was used, and the limit kept
+    # The time was used (a 15 s node keeps 15% and a reserve for itself; a pessimistic probe of the
+    # step time on a busy machine costs more), and the limit was kept.
+    assert 0.4 * 15 < time.monotonic() - start < 15, result.extra
     steps = result.extra["steps"]
     assert 2 <= min(steps) and max(result.extra["epochs"]) < 5000
     assert steps == sorted(steps, reverse=True)  # no fold trains longer than the first
