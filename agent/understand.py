@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import InputError
-from pipelines.files import FileCatalog
+from pipelines.files import FileCatalog, extract_archive
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
 from pipelines.tables import is_table, read_table, table_stem
@@ -63,16 +62,7 @@ def _extract_archives(folder: Path, extract_to: Path) -> Path:
     tables = [p for p in folder.iterdir() if p.is_file() and is_table(p)]
     if tables or len(archives) != 1:
         return folder
-    marker = extract_to / ".extracted"
-    if not marker.exists():
-        extract_to.mkdir(parents=True, exist_ok=True)
-        try:
-            with zipfile.ZipFile(archives[0]) as archive:
-                archive.extractall(extract_to)
-        except zipfile.BadZipFile as exc:
-            raise InputError(f"not a valid zip archive ({exc})", archives[0]) from None
-        marker.touch()
-    return extract_to
+    return extract_archive(archives[0], extract_to)
 
 
 def _pick(tables: list[Path], folder: Path, role: str, patterns: list[str]) -> Path:
