@@ -51,13 +51,14 @@ def registry_layer(slug: str) -> dict[str, Any]:
 def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, flags: dict[str, Any],
                 extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunData:
     """Read the public files, decide the spec, fix the folds, and write it all into the run folder."""
-    files = find_files(source, extract_to=settings.competitions_root / slug / "extracted")
+    cache = settings.competitions_root / slug  # archives are unpacked once per competition, for all its runs
+    files = find_files(source, extract_to=cache / "extracted")
     train, test, sample = load_tables(files)
     layers = [("flag", flags), ("yaml", load_spec_overrides(slug)), *extra_layers, ("registry", registry_layer(slug))]
     catalog = FileCatalog(files.folder)
     spec = build_spec(slug, files, train, test, sample, layers, catalog)
     train = clean_train(train, spec)
-    train, test = attach_file_paths(train, test, spec.file_columns, catalog, run.path / "files")
+    train, test = attach_file_paths(train, test, spec.file_columns, catalog, cache / "files")
     data = RunData(spec=spec, train=train, test=test, sample=sample,
                    folds=make_folds(train, spec, settings.folds, settings.seed))
     run.create()

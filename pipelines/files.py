@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -154,16 +155,31 @@ def _zip_members(path: Path) -> list[str]:
 
 
 def extract_archive(archive: Path, target: Path) -> Path:
-    """Unpack `archive` into `target` once (a marker file records a complete extraction)."""
-    if not (target / EXTRACTED_MARKER).exists():
-        target.mkdir(parents=True, exist_ok=True)
-        log.info("extracting %s into %s", archive, target)
-        try:
-            with zipfile.ZipFile(archive) as opened:
-                opened.extractall(target)  # zipfile drops absolute paths and '..' from member names
-        except zipfile.BadZipFile as exc:
-            raise InputError(f"not a valid zip archive ({exc})", archive) from None
-        (target / EXTRACTED_MARKER).touch()
+    """Unpack `archive` into `target` once.
+
+    The files go into a private folder that is renamed into place when complete, so runs sharing
+    `target` (a bench's seeds in parallel) never read a half-written file, and an interrupted
+    extraction leaves nothing that looks finished.
+    """
+    if (target / EXTRACTED_MARKER).exists():
+        return target
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    log.info("extracting %s into %s", archive, target)
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            opened.extractall(partial)  # zipfile drops absolute paths and '..' from member names
+    except zipfile.BadZipFile as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise InputError(f"not a valid zip archive ({exc})", archive) from None
+    (partial / EXTRACTED_MARKER).touch()
+    if target.exists() and not (target / EXTRACTED_MARKER).exists():  # left unfinished by an older version
+        shutil.rmtree(target, ignore_errors=True)
+    try:
+        partial.rename(target)
+    except OSError:  # another process finished first: use its copy
+        shutil.rmtree(partial, ignore_errors=True)
     return target
 
 

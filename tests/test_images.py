@@ -17,7 +17,7 @@ from PIL import Image
 from agent.engineers.builtin import applicable_recipes
 from agent.understand import build_spec, find_files, load_tables
 from pipelines.errors import InputError
-from pipelines.files import FileCatalog, attach_file_paths, file_paths, path_column
+from pipelines.files import FileCatalog, attach_file_paths, extract_archive, file_paths, path_column
 from tests.test_features import make_spec
 
 SIDE = 16
@@ -173,6 +173,22 @@ def test_archives_are_extracted_once(tmp_path: Path) -> None:
     attach_file_paths(train, test, spec.file_columns, catalog, cache)
     assert marker.stat().st_mtime_ns == first and not (cache / "train" / "train" / "im0039.png").exists()
 
+
+
+def test_an_unfinished_extraction_is_redone_and_nothing_half_written_is_left(tmp_path: Path) -> None:
+    archive = tmp_path / "images.zip"
+    with zipfile.ZipFile(archive, "w") as opened:
+        opened.writestr("images/a.png", b"png bytes")
+    target = tmp_path / "cache" / "images"
+    (target / "images").mkdir(parents=True)
+    (target / "images" / "a.png").write_bytes(b"pn")  # cut short by a kill, no marker
+    assert extract_archive(archive, target) == target
+    assert (target / "images" / "a.png").read_bytes() == b"png bytes" and (target / ".complete").exists()
+    assert [p.name for p in target.parent.iterdir()] == ["images"]  # no private partial folder left
+    with pytest.raises(InputError, match="not a valid zip archive"):
+        (tmp_path / "broken.zip").write_bytes(b"not a zip")
+        extract_archive(tmp_path / "broken.zip", tmp_path / "cache" / "broken")
+    assert [p.name for p in target.parent.iterdir()] == ["images"]
 
 # --- planning without a GPU ------------------------------------------------------------------------
 
