@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 Finished = tuple[Task, dict[str, Any]]
 WAIT_SECONDS = 0.5
-RAY_CANCEL_SECONDS = 30.0
+RAY_STOP_SECONDS = 30.0
 
 
 def gpu_slots(workers: int, gpus_per_task: float, available: int | None = None) -> list[list[str] | None]:
@@ -89,10 +89,45 @@ def run_local(tasks: list[Task], workers: int, cpus: int, gpus_per_task: float,
             thread.join()
 
 
-def _ray_task(task: Task, cpus: int) -> dict[str, Any]:
+class StopFlag:
+    """Set by the bench when it stops, watched by its Ray tasks, which then kill their runs.
+    It stands in for ``ray.cancel``, which can abort the driver when the cancel races with a task
+    that is finishing at that moment ("Tried to complete task that was not pending", ray#54846)."""
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+
+def _ray_task(task: Task, cpus: int, flag: Any) -> dict[str, Any] | None:
     """Runs on a Ray worker; Ray has set CUDA_VISIBLE_DEVICES to the task's GPUs.
-    A cancelled task gets KeyboardInterrupt, on which run_task kills its child tree."""
-    return run_task(task, cpus)
+    Returns None when the bench stopped it (or went away) and the run was killed."""
+    import ray
+
+    stop, done = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not done.wait(WAIT_SECONDS):
+            try:
+                stopped = ray.get(flag.is_set.remote())
+            except ray.exceptions.RayError:  # the flag died with the bench that owns it
+                stopped = True
+            if stopped:
+                stop.set()
+                return
+
+    threading.Thread(target=watch, name="bench-stop-watch", daemon=True).start()
+    try:
+        return run_task(task, cpus, None, stop)
+    except TaskInterrupted:
+        return None
+    finally:
+        done.set()
 
 
 def run_on_ray(tasks: list[Task], workers: int, cpus: int, gpus_per_task: float, address: str,
@@ -111,6 +146,7 @@ def run_on_ray(tasks: list[Task], workers: int, cpus: int, gpus_per_task: float,
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, ours)  # ray.init installs its own, which exits at once
     remote = ray.remote(_ray_task).options(num_cpus=cpus, num_gpus=gpus_per_task, max_retries=0)
+    flag = ray.remote(StopFlag).options(num_cpus=0).remote()
     waiting = list(tasks)
     running: dict[Any, Task] = {}
     try:
@@ -118,7 +154,7 @@ def run_on_ray(tasks: list[Task], workers: int, cpus: int, gpus_per_task: float,
             while waiting and len(running) < workers:
                 task = waiting.pop(0)
                 on_start(task)
-                running[remote.remote(task, cpus)] = task
+                running[remote.remote(task, cpus, flag)] = task
             ready, _ = ray.wait(list(running), num_returns=1, timeout=WAIT_SECONDS)
             for ref in ready:
                 task = running.pop(ref)
@@ -126,11 +162,12 @@ def run_on_ray(tasks: list[Task], workers: int, cpus: int, gpus_per_task: float,
                     record = ray.get(ref)
                 except ray.exceptions.RayError as exc:  # the worker died, or the node went away
                     record = failed_record(task, f"ray task failed: {str(exc).splitlines()[0]}")
+                if record is None:  # its stop flag's node went away, so it stopped itself
+                    record = failed_record(task, "ray task stopped: the bench's stop flag is gone")
                 yield task, record
     finally:
-        for ref in running:
-            ray.cancel(ref)
         if running:
-            ray.wait(list(running), num_returns=len(running), timeout=RAY_CANCEL_SECONDS)
+            flag.set.remote()
+            ray.wait(list(running), num_returns=len(running), timeout=RAY_STOP_SECONDS)
         if started_here:
             ray.shutdown()

@@ -99,7 +99,7 @@ def _kill_tree(root: psutil.Process, seen: set[psutil.Process]) -> None:
 def run_child(argv: list[str], env: dict[str, str], log_path: Path, cwd: Path | None, limit: float,
               stop: threading.Event | None = None) -> ChildOutcome:
     """Run ``argv`` with output appended to ``log_path``; kill its whole tree at ``limit`` seconds,
-    and when ``stop`` is set or anything interrupts the wait (Ctrl-C, a cancelled Ray task),
+    and when ``stop`` is set or anything interrupts the wait (Ctrl-C),
     then raise TaskInterrupted with what the run had used."""
     start = time.monotonic()
     with open(log_path, "ab") as out:
