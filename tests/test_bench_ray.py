@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -83,3 +84,18 @@ def test_stopping_a_ray_bench_cancels_its_runs(tmp_path, ray_cluster):
     assert not (out / "tasks" / "spaceship-titanic-seed0.json").exists()
     sessions = (out / "logs" / "spaceship-titanic-seed0.sessions.jsonl").read_text()
     assert '"ended": "interrupted"' in sessions
+
+
+def test_an_unreachable_ray_address_is_a_one_line_error(tmp_path):
+    """ray.init retries a dead address for minutes; the bench says so at once and runs nothing."""
+    data = tmp_path / "data"
+    make_bench_competition(data, "broken", broken=True)
+    with socket.socket() as probe:  # a port that nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    start = time.monotonic()
+    result = agent_command("bench", "--data-dir", str(data), "--competitions", "broken", "--ray-address",
+                           f"127.0.0.1:{port}", "--out", str(tmp_path / "bench"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and time.monotonic() - start < 30
+    assert result.stderr.strip().startswith("error:") and f"cannot reach Ray at 127.0.0.1:{port}" in result.stderr
+    assert not (tmp_path / "bench" / "runs").exists()

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -130,6 +132,18 @@ def _ray_task(task: Task, cpus: int, flag: Any) -> dict[str, Any] | None:
         done.set()
 
 
+def check_ray_address(address: str, timeout: float = 5.0) -> None:
+    """Fail at once on a host:port (or ray://host:port) where nothing listens; ray.init would retry
+    for as long as it is left to. Other forms ('auto', 'local') are ray.init's to resolve."""
+    match = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", address)
+    if not match:
+        return
+    try:
+        socket.create_connection((match[1], int(match[2])), timeout=timeout).close()
+    except OSError as exc:
+        raise InputError(f"cannot reach Ray at {address}: {exc.strerror or exc}", "--ray-address") from None
+
+
 def run_on_ray(tasks: list[Task], workers: int, cpus: int, gpus_per_task: float, address: str,
                on_start: Callable[[Task], None]) -> Iterator[Finished]:
     try:
@@ -138,6 +152,7 @@ def run_on_ray(tasks: list[Task], workers: int, cpus: int, gpus_per_task: float,
         raise InputError("Ray is not installed: pip install 'agent[ray]'", "--ray-address") from None
     started_here = not ray.is_initialized()
     if started_here:
+        check_ray_address(address)
         ours = signal.getsignal(signal.SIGTERM)
         try:
             ray.init(address=address, log_to_driver=False)
