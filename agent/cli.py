@@ -74,6 +74,8 @@ def compete(
     time_column: Optional[str] = typer.Option(None, help="Validate on later rows only (time-ordered folds)."),
     folds: Optional[int] = typer.Option(None, help="Cross-validation folds."),
     seed: Optional[int] = typer.Option(None, help="Random seed."),
+    refit: Optional[bool] = typer.Option(None, "--refit/--fold-average", help="Test predictions from one model "
+                                         "refitted on all training rows, or the fold models' average (default)."),
     node_timeout: Optional[float] = typer.Option(None, help="Seconds one candidate may run."),
     memory_mb: Optional[int] = typer.Option(None, help="Memory one candidate may use (MB)."),
     llm: Optional[str] = typer.Option(None, help="Let an LLM write solutions: provider:model for langchain, e.g. "
@@ -92,7 +94,7 @@ def compete(
     from agent.compete import compete as run_compete
     from agent.config import Settings
 
-    chosen = {"time_budget": time_budget, "folds": folds, "seed": seed, "node_timeout": node_timeout,
+    chosen = {"time_budget": time_budget, "folds": folds, "seed": seed, "refit": refit, "node_timeout": node_timeout,
               "memory_mb": memory_mb, "llm": llm, "llm_base_url": llm_base_url,
               "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}
     try:

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # validation
     folds: int = Field(5, ge=2)
     seed: int = 0
+    refit: bool = Field(False, description="predict the test rows with one model fitted on every training row "
+                        "(one more fit per candidate), not the average of the fold models")
 
     kaggle_poll_seconds: float = Field(10.0, gt=0, description="how often to ask Kaggle for a new submission's score")
 

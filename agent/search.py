@@ -199,7 +199,7 @@ if __name__ == "__main__":
     # Writes submission.csv into the current folder and prints the cross-validation score.
     from pipelines.standalone import reproduce
 
-    reproduce(__file__, run_dir={run_dir!r}, params={params!r}, seed={seed!r})
+    reproduce(__file__, run_dir={run_dir!r}, params={params!r}, seed={seed!r}, refit={refit!r})
 '''
 
 
@@ -294,7 +294,8 @@ class Search:
             return self._record_unrunnable(node, proposal.error)
         limit = min(timeout or self.settings.node_timeout, self.budget.remaining)
         job = {"run_dir": str(self.run.path), "mode": "tune" if tune_seconds else "cv", "seed": self.settings.seed,
-               "device": self.device, "n_jobs": self.settings.n_jobs, "time_limit": round(limit, 1)}
+               "device": self.device, "n_jobs": self.settings.n_jobs, "time_limit": round(limit, 1),
+               "refit": self.settings.refit}
         if tune_seconds:
             job.update(tune_seconds=tune_seconds, storage=self.run.optuna_storage, study_name=f"node-{node.id}")
         (node_dir / "job.json").write_text(json.dumps(job, indent=2))
@@ -393,7 +394,7 @@ class Search:
     def _write_standalone(self, node: Node) -> None:
         node_dir = self.run.node_dir(node.id)
         footer = STANDALONE_FOOTER.format(node_id=node.id, run_dir=str(self.run.path), params=node.params,
-                                          seed=self.settings.seed)
+                                          seed=self.settings.seed, refit=self.settings.refit)
         (node_dir / "standalone.py").write_text((node_dir / "solution.py").read_text() + footer)
 
     def _is_better(self, node: Node) -> bool:

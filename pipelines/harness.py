@@ -186,17 +186,24 @@ def oof_score(y: np.ndarray, oof: np.ndarray, folds: np.ndarray, ctx: Context, m
     return score(y[mask], oof[mask], ctx.spec, metric)
 
 
+def _fit(solution: ModuleType, X: Any, y: np.ndarray, params: dict[str, Any], ctx: Context,
+         transform: str | None) -> Any:
+    """model(params) fitted on X and y (a regression target on the transformed scale)."""
+    estimator = solution.model(dict(params), ctx)
+    estimator.fit(X, _forward(y, transform) if ctx.spec.task == "regression" else y)
+    return estimator
+
+
+def _predict(estimator: Any, X: Any, ctx: Context, transform: str | None) -> np.ndarray:
+    pred = predict_raw(estimator, X, ctx)
+    return _inverse(pred, transform) if ctx.spec.task == "regression" else pred
+
+
 def _fit_fold(solution: ModuleType, fd: FoldData, y: np.ndarray, params: dict[str, Any], ctx: Context,
               transform: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Validation and test predictions of model(params) fitted on one fold's training rows."""
-    estimator = solution.model(dict(params), ctx)
-    y_fit = _forward(y[fd.train_rows], transform) if ctx.spec.task == "regression" else y[fd.train_rows]
-    estimator.fit(fd.X_train, y_fit)
-    pred_valid = predict_raw(estimator, fd.X_valid, ctx)
-    pred_test = predict_raw(estimator, fd.X_test, ctx)
-    if ctx.spec.task == "regression":
-        pred_valid, pred_test = _inverse(pred_valid, transform), _inverse(pred_test, transform)
-    return pred_valid, pred_test
+    estimator = _fit(solution, fd.X_train, y[fd.train_rows], params, ctx, transform)
+    return _predict(estimator, fd.X_valid, ctx, transform), _predict(estimator, fd.X_test, ctx, transform)
 
 
 def run_folds(
@@ -253,6 +260,20 @@ def run_folds(
     )
 
 
+def refit_test(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, params: dict[str, Any], ctx: Context,
+               transform: str | None) -> np.ndarray:
+    """Test predictions of model(params) fitted once on every training row, its features too.
+
+    The fold models each saw (k-1)/k of the rows; one model on all of them is what many Kagglers
+    submit. It costs one more fit, and its score is the folds' estimate (it has no validation rows).
+    """
+    test_inputs = test.drop(columns=[c for c in ctx.spec.target_columns if c in test.columns])
+    X_train, X_test = solution.features(train.reset_index(drop=True), test_inputs, ctx)
+    _check_features(X_train, X_test, len(train), len(test))
+    estimator = _fit(solution, X_train, encode_target(train, ctx.spec), params, ctx, transform)
+    return _predict(estimator, X_test, ctx, transform)
+
+
 def _check_predictions(name: str, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     if values.ndim == 2 and len(shape) == 1 and values.shape[1] == 2:
@@ -269,8 +290,11 @@ def cross_validate(
     folds: np.ndarray,
     ctx: Context,
     params: dict[str, Any] | None = None,
+    refit: bool = False,
 ) -> CVResult:
-    """Score a solution under the run's folds with the competition's metric."""
+    """Score a solution under the run's folds with the competition's metric. Its test prediction is the
+    fold models' average, or with `refit` one model's fitted on every row (`fit_predict` solutions
+    make their own)."""
     metric = get_metric(ctx.spec.metric)
     y = encode_target(train, ctx.spec)
     if callable(getattr(solution, "fit_predict", None)):
@@ -289,6 +313,9 @@ def cross_validate(
     fold_data = fold_features(solution, train, test, folds, ctx)
     result = run_folds(solution, fold_data, y, len(test), params, ctx, metric, transform, workers=ctx.n_jobs)
     result.extra["target_transform"] = transform
+    if refit:
+        result.test = refit_test(solution, train, test, params, ctx, transform)
+        result.extra["test_prediction"] = "refit"
     return with_threshold(result, y, folds, ctx, metric)
 
 
@@ -316,11 +343,12 @@ def tune(
     storage: str | None = None,
     study_name: str = "tune",
     n_trials: int | None = None,
+    refit: bool = False,
 ) -> tuple[CVResult, optuna.Study]:
     """Optuna over the solution's search_space, starting from its PARAMS, pruning weak trials fold by fold.
 
     Features are computed once per fold and shared by all trials; the best trial's predictions are
-    kept, so no final re-fit is needed. Trials run in `ctx.n_jobs` parallel threads with one-thread
+    kept, so no final re-fit is needed (with `refit`, one on every row makes the test prediction). Trials run in `ctx.n_jobs` parallel threads with one-thread
     models (the folds of a trial run in order, so it can be pruned after each).
     """
     if not callable(getattr(solution, "search_space", None)):
@@ -377,4 +405,7 @@ def tune(
         raise SolutionError("no tuning trial finished within the time limit")
     result = best["best"]
     result.extra.update(target_transform=transform, trials=len(study.trials))
+    if refit:
+        result.test = refit_test(solution, train, test, result.params, ctx, transform)
+        result.extra["test_prediction"] = "refit"
     return with_threshold(result, y, folds, ctx, metric), study

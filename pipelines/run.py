@@ -72,9 +72,11 @@ def run_job(node_dir: Path) -> dict[str, Any]:
         result, _ = tune(
             solution, data.train, data.test, data.folds, ctx,
             timeout=job["tune_seconds"], storage=job.get("storage"), study_name=job.get("study_name", "tune"),
+            refit=job.get("refit", False),
         )
     else:
-        result = cross_validate(solution, data.train, data.test, data.folds, ctx, job.get("params"))
+        result = cross_validate(solution, data.train, data.test, data.folds, ctx, job.get("params"),
+                                refit=job.get("refit", False))
     return save_result(node_dir, data, result)
 
 

@@ -63,6 +63,23 @@ def test_compete_on_the_demo_writes_a_valid_submission_and_prints_its_path(tmp_p
     assert (out / "submission.csv").read_text() == (node_dir / "submission.csv").read_text()
 
 
+def test_refit_runs_write_refitted_test_predictions_that_standalone_reproduces(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    result = agent_command("compete", str(DEMO), "--time-budget", "15", "--no-submit", "--refit", "--run-dir", str(run))
+    assert result.returncode == 0, result.stderr
+    refitted = [d for d in sorted((run / "nodes").iterdir()) if (d / "result.json").exists()
+                and json.loads((d / "result.json").read_text()).get("extra", {}).get("test_prediction") == "refit"]
+    assert refitted, "no candidate was refitted"
+    node_dir = refitted[0]
+    assert json.loads((node_dir / "job.json").read_text())["refit"] is True
+    out = tmp_path / "by-hand"
+    out.mkdir()
+    rerun = subprocess.run([sys.executable, str(node_dir / "standalone.py")], cwd=out, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert (out / "submission.csv").read_text() == (node_dir / "submission.csv").read_text()
+
+
 def test_resume_after_kill_9_keeps_finished_nodes(tmp_path: Path) -> None:
     run = tmp_path / "run"
     argv = [sys.executable, "-m", "agent.cli", "compete", str(DEMO), "--time-budget", "30", "--no-submit",

@@ -134,6 +134,36 @@ def test_log_target_for_log_metrics_and_valid_regression_submission(make_comp) -
     assert submission_problems(frame, sample, spec) == []
 
 
+def test_refit_predicts_the_test_rows_with_one_model_on_every_row(make_comp, tmp_path: Path) -> None:
+    spec, train, test, _, folds = prepared(make_comp(task="regression"), [("flag", {"metric": "rmsle"})])
+    code = """
+from sklearn.linear_model import Ridge
+from pipelines.features import numeric_matrix
+def features(train, test, ctx):
+    return numeric_matrix(train, test, ctx.spec)
+def model(params, ctx):
+    return Ridge(alpha=params["alpha"])
+def search_space(trial):
+    return {"alpha": trial.suggest_float("alpha", 0.1, 10.0, log=True)}
+PARAMS = {"alpha": 1.0}
+"""
+    solution, ctx = module(code), Context(spec=spec, n_jobs=2)
+    averaged = cross_validate(solution, train, test, folds, ctx)
+    refitted = cross_validate(solution, train, test, folds, ctx, refit=True)
+    # The same folds and scores; only the test prediction changes, to one Ridge on all rows (log scale).
+    assert refitted.score == averaged.score and np.array_equal(refitted.oof, averaged.oof)
+    X, X_test = solution.features(train, test.drop(columns=spec.target_columns, errors="ignore"), ctx)
+    y = train[spec.target_columns[0]].to_numpy(dtype=float)
+    expected = np.expm1(solution.model({"alpha": 1.0}, ctx).fit(X, np.log1p(y)).predict(X_test))
+    assert np.allclose(refitted.test, expected) and not np.allclose(averaged.test, expected)
+    assert refitted.extra["test_prediction"] == "refit" and "test_prediction" not in averaged.extra
+    tuned, _ = tune(solution, train, test, folds, ctx, timeout=60, n_trials=3, refit=True,
+                    storage=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t")
+    alpha = tuned.params["alpha"]
+    expected = np.expm1(solution.model({"alpha": alpha}, ctx).fit(X, np.log1p(y)).predict(X_test))
+    assert np.allclose(tuned.test, expected)
+
+
 def test_multiclass_probabilities_fill_every_class_column(make_comp, tmp_path: Path) -> None:
     spec, train, test, sample, folds = prepared(make_comp(task="multiclass", proba_columns=True))
     solution = load_solution(RECIPES / "lightgbm_tabular.py")
