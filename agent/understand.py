@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import InputError
-from pipelines.files import FileCatalog, extract_archive
+from pipelines.files import FileCatalog, extract_archive, labelled_files
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
 from pipelines.tables import is_table, read_table, table_stem
@@ -79,7 +79,9 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
 
     Image competitions often ship no test table (the sample submission lists the test ids, the
     images are in `test/`) and call the train table `labels.csv`: then the sample submission's
-    ids are the test rows (`test` is the sample submission's path, see `load_tables`).
+    ids are the test rows (`test` is the sample submission's path, see `load_tables`). Some ship no
+    train table at all, the labels being the class folders or the names of the training files:
+    then `train` is the folder itself and `load_tables` builds the table from the files.
     """
     folder = locate_public_dir(path)
     if extract_to is not None:
@@ -87,7 +89,13 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     tables = [p for p in folder.iterdir() if p.is_file() and is_table(p)]
     sample = _pick(tables, folder, "sample submission", [r"sample_?submission.*", r".*sample.*", r".*submission.*"])
     rest = [p for p in tables if p != sample]
-    train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train", r".*labels?"])
+    try:
+        train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train", r".*labels?"])
+    except InputError:
+        if labelled_files(FileCatalog(folder)) is None:
+            raise
+        log.info("%s: no train table; the training files' folders or names are their labels", folder)
+        train = folder
     others = [p for p in rest if p != train]
     test_patterns = [r"test", r"test.*", r".*test"]
     if any(re.fullmatch(p, table_stem(t), re.I) for p in test_patterns for t in others):
@@ -402,8 +410,20 @@ def _file_columns(train: pd.DataFrame, id_column: str, kinds: dict[str, list[str
     return list(dict.fromkeys([*named, *kinds["file"]]))
 
 
+def train_from_files(folder: Path, sample: pd.DataFrame) -> pd.DataFrame:
+    """The train table of a competition whose training files carry their labels: the file's path in
+    the sample submission's id column, its label in the submission's one label column (or `label`
+    when the submission has a column per class)."""
+    labels = labelled_files(FileCatalog(folder))
+    if labels is None:
+        raise InputError("no train table, and the training files' folders or names are not labels", folder)
+    target = sample.columns[1] if len(sample.columns) == 2 else "label"
+    return pd.DataFrame({sample.columns[0]: labels.index, target: labels.to_numpy()})
+
+
 def load_tables(files: CompetitionFiles) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    train, sample = read_table(files.train), read_table(files.sample_submission)
+    sample = read_table(files.sample_submission)
+    train = train_from_files(files.folder, sample) if files.train.is_dir() else read_table(files.train)
     # Without a test table the test rows are the sample submission's ids (its first column).
     test = sample.iloc[:, :1].copy() if files.test == files.sample_submission else read_table(files.test)
     for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):

@@ -145,6 +145,27 @@ class FileCatalog:
         return sum(f.suffix in IMAGE_SUFFIXES for f in found) / len(found) if found else 0.0
 
 
+def labelled_files(catalog: FileCatalog) -> pd.Series | None:
+    """Labels of the training files of a competition that ships no train table, indexed by each
+    file's path: the class folder a file sits in (`train/<class>/x.png`), else the word its name
+    starts with (`train/cat.12.jpg`). None when the training files follow neither pattern."""
+    members: dict[str, Located] = {}
+    for entry in catalog.entries:  # a folder and its zipped copy hold the same files: keep one
+        if entry.words() & SPLIT_WORDS["train"]:
+            members.setdefault(entry.member, entry)
+    if len(members) < 4:
+        return None
+    paths = [PurePosixPath(m) for m in sorted(members)]
+    folders = pd.Series([p.parent.name for p in paths], index=[str(p) for p in paths])
+    in_class_folders = ~folders.str.lower().isin(SPLIT_WORDS["train"]) & (folders != "")
+    if in_class_folders.mean() >= 0.9 and 2 <= folders[in_class_folders].nunique() <= len(paths) / 2:
+        return folders[in_class_folders]
+    words = pd.Series([p.name for p in paths], index=folders.index).str.extract(r"^([A-Za-z]+)[._ -]", expand=False)
+    if words.notna().all() and 2 <= words.nunique() <= min(100, len(paths) / 5):
+        return words
+    return None
+
+
 def _zip_members(path: Path) -> list[str]:
     try:
         with zipfile.ZipFile(path) as archive:

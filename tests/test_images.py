@@ -306,3 +306,49 @@ def test_compete_on_a_zipped_image_competition_beats_file_statistics(tmp_path: P
     assert cnn.info["device"] == "cpu" and sum(cnn.info["epochs"]) >= 3
     data = RunData.load(outcome.run.path)
     assert submission_problems(pd.read_csv(outcome.run.submission_path), data.sample, data.spec) == []
+
+
+def unlabelled_competition(folder: Path, layout: str, n: int = 60) -> Path:
+    """An image competition with no train table: the labels are class folders (`train/<class>/x.png`,
+    submission `file,species`) or the first word of zipped file names (`train/cat.7.png`,
+    submission `id,label` with a probability)."""
+    rng = np.random.default_rng(1)
+    folder.mkdir(parents=True)
+    names = {0: "horizontal", 1: "vertical"} if layout == "folders" else {0: "cat", 1: "dog"}
+    train = {(f"train/{names[i % 2]}/{i}.png" if layout == "folders" else f"train/{names[i % 2]}.{i}.png"):
+             png_bytes(shape_image(i % 2, rng)) for i in range(n)}
+    test = {f"test/{i}.png": png_bytes(shape_image(i % 2, rng)) for i in range(10)}
+    if layout == "folders":
+        for member, data in {**train, **test}.items():
+            (folder / member).parent.mkdir(parents=True, exist_ok=True)
+            (folder / member).write_bytes(data)
+        pd.DataFrame({"file": [f"{i}.png" for i in range(10)], "species": "vertical"}).to_csv(
+            folder / "sample_submission.csv", index=False)
+    else:
+        for split, members in (("train", train), ("test", test)):
+            with zipfile.ZipFile(folder / f"{split}.zip", "w") as archive:
+                for member, data in members.items():
+                    archive.writestr(member, data)
+        pd.DataFrame({"id": range(10), "label": 0.5}).to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("layout", ["folders", "names"])
+def test_labels_from_class_folders_or_file_names_when_there_is_no_train_table(tmp_path: Path, layout: str) -> None:
+    folder = unlabelled_competition(tmp_path / layout, layout)
+    spec, train, test, _ = spec_and_tables(folder, tmp_path / "cache")
+    assert spec.train_file == folder and len(train) == 60 and spec.modality == "image" and spec.task == "binary"
+    id_column, target = ("file", "species") if layout == "folders" else ("id", "label")
+    assert spec.id_column == id_column and spec.target_columns == [target] and spec.image_columns == [id_column]
+    assert sorted(train[target].unique()) == (["horizontal", "vertical"] if layout == "folders" else ["cat", "dog"])
+    assert spec.submission_kind == ("label" if layout == "folders" else "proba")
+    paths = file_paths(train, id_column)
+    assert all(Path(p).is_file() and f"{label}" in Path(p).as_posix() for p, label in zip(paths, train[target]))
+    assert all(Path(p).parent.name == "test" for p in file_paths(test, id_column))
+
+
+def test_no_train_table_and_no_labelled_files_is_a_one_line_error(tmp_path: Path) -> None:
+    folder = image_competition(tmp_path / "flat", n=40)
+    (folder / "train.csv").unlink()
+    with pytest.raises(InputError, match="no train table found"):
+        find_files(folder)
