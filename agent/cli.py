@@ -73,6 +73,8 @@ def compete(
     group_column: Optional[str] = typer.Option(None, help="Keep rows of a group in one fold."),
     time_column: Optional[str] = typer.Option(None, help="Validate on later rows only (time-ordered folds)."),
     folds: Optional[int] = typer.Option(None, help="Cross-validation folds."),
+    max_train_rows: Optional[int] = typer.Option(None, help="Train on a uniform sample of at most this many rows "
+                                                 "(default 500000; 0: all)."),
     seed: Optional[int] = typer.Option(None, help="Random seed."),
     refit: Optional[bool] = typer.Option(None, "--refit/--fold-average", help="Test predictions from one model "
                                          "refitted on all training rows, or the fold models' average (default)."),
@@ -94,9 +96,9 @@ def compete(
     from agent.compete import compete as run_compete
     from agent.config import Settings
 
-    chosen = {"time_budget": time_budget, "folds": folds, "seed": seed, "refit": refit, "node_timeout": node_timeout,
-              "memory_mb": memory_mb, "llm": llm, "llm_base_url": llm_base_url,
-              "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}
+    chosen = {"time_budget": time_budget, "folds": folds, "max_train_rows": max_train_rows, "seed": seed,
+              "refit": refit, "node_timeout": node_timeout, "memory_mb": memory_mb, "llm": llm,
+              "llm_base_url": llm_base_url, "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}
     try:
         settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
     except ValidationError as exc:

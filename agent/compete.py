@@ -53,7 +53,8 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     """Read the public files, decide the spec, fix the folds, and write it all into the run folder."""
     cache = settings.competitions_root / slug  # archives are unpacked once per competition, for all its runs
     files = find_files(source, extract_to=cache / "extracted")
-    train, test, sample = load_tables(files)
+    train, test, sample = load_tables(files, settings.max_train_rows, settings.seed)
+    rows_in_file = train.attrs.get("rows_in_file")
     layers = [("flag", flags), ("yaml", load_spec_overrides(slug)), *extra_layers, ("registry", registry_layer(slug))]
     catalog = FileCatalog(files.folder)
     spec = build_spec(slug, files, train, test, sample, layers, catalog)
@@ -64,6 +65,8 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     run.create()
     data.save(run.path)
     facts = profile(spec, train, test)
+    if rows_in_file:
+        facts["rows"]["train_in_file"] = rows_in_file
     write_atomic(run.path / "profile.json", json.dumps(facts, indent=2, default=str))
     write_atomic(run.path / "profile.md", profile_markdown(facts))
     return data

@@ -69,7 +69,9 @@ def profile_markdown(facts: dict[str, Any]) -> str:
     """The profile as a short text an engineer (human or LLM) reads in seconds."""
     lines = [
         f"# {facts['slug']}: {facts['task']} ({facts['modality']}), metric {facts['metric']} ({facts['direction']})",
-        f"train {facts['rows']['train']} rows, test {facts['rows']['test']} rows; id `{facts['id_column']}`; "
+        f"train {facts['rows']['train']} rows"
+        + (f" (a sample of the file's {facts['rows']['train_in_file']})" if "train_in_file" in facts["rows"] else "")
+        + f", test {facts['rows']['test']} rows; id `{facts['id_column']}`; "
         f"target {facts['target']}",
         f"submission columns {facts['submission']['columns']} as {facts['submission']['kind']}",
         "",

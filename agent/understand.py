@@ -20,7 +20,7 @@ from pipelines.errors import InputError
 from pipelines.files import FileCatalog, extract_archive, labelled_files
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
-from pipelines.tables import is_table, read_table, table_stem
+from pipelines.tables import is_table, read_table, read_table_sample, table_stem
 from pipelines.targets import label_key
 
 log = logging.getLogger(__name__)
@@ -421,9 +421,21 @@ def train_from_files(folder: Path, sample: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({sample.columns[0]: labels.index, target: labels.to_numpy()})
 
 
-def load_tables(files: CompetitionFiles) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
+                seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Train, test and sample submission. With `max_train_rows`, a larger train table is sampled
+    uniformly (and streamed, not loaded whole); `train.attrs["rows_in_file"]` then says how many it had."""
     sample = read_table(files.sample_submission)
-    train = train_from_files(files.folder, sample) if files.train.is_dir() else read_table(files.train)
+    if files.train.is_dir():
+        train = train_from_files(files.folder, sample)
+    elif max_train_rows:
+        train, rows = read_table_sample(files.train, max_train_rows, seed)
+        if rows > len(train):
+            log.warning("%s: %d rows; the run trains on a uniform sample of %d (max_train_rows)",
+                        files.train, rows, len(train))
+            train.attrs["rows_in_file"] = rows
+    else:
+        train = read_table(files.train)
     # Without a test table the test rows are the sample submission's ids (its first column).
     test = sample.iloc[:, :1].copy() if files.test == files.sample_submission else read_table(files.test)
     for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):

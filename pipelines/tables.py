@@ -11,10 +11,13 @@ import io
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipelines.errors import InputError
 
+STREAM_BYTES = 64 * 2**20  # CSVs larger than this are sampled in chunks, never held whole in memory
+STREAM_CHUNK_ROWS = 200_000
 TABLE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".pq")
 COMPRESSED_SUFFIXES = (".zip", ".gz", ".bz2", ".xz")
 
@@ -122,6 +125,48 @@ def read_table(path: Path, **read_kwargs) -> pd.DataFrame:
         dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
         raise InputError(f"duplicated column names {dupes}", path)
     return frame
+
+
+def sample_rows(frame: pd.DataFrame, max_rows: int, seed: int = 0) -> pd.DataFrame:
+    """At most `max_rows` rows drawn uniformly, in their original order."""
+    if len(frame) <= max_rows:
+        return frame
+    keep = np.sort(np.random.default_rng(seed).choice(len(frame), max_rows, replace=False))
+    return frame.iloc[keep].reset_index(drop=True)
+
+
+def read_table_sample(path: Path, max_rows: int, seed: int = 0) -> tuple[pd.DataFrame, int]:
+    """A uniform sample of at most `max_rows` rows of a table, and the table's row count.
+
+    A large CSV/TSV (plain or compressed) streams in chunks, each row given a random key and the
+    `max_rows` smallest kept, so memory stays at the sample plus one chunk however big the file
+    is; a whole 5 GB file read at once needs several times that. Other tables are read whole.
+    """
+    path = Path(path)
+    fmt = _table_format(path) if path.is_file() else "csv"
+    if fmt not in ("csv", "tsv") or path.stat().st_size < STREAM_BYTES:
+        frame = read_table(path)
+        return sample_rows(frame, max_rows, seed), len(frame)
+    rng = np.random.default_rng(seed)
+    kept: pd.DataFrame | None = None
+    keys = np.zeros(0)
+    seen = 0
+    try:
+        chunks = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", chunksize=STREAM_CHUNK_ROWS,
+                             encoding="utf-8-sig", low_memory=False)
+        for chunk in chunks:
+            chunk.index = np.arange(seen, seen + len(chunk))
+            seen += len(chunk)
+            kept = chunk if kept is None else pd.concat([kept, chunk])
+            keys = np.concatenate([keys, rng.random(len(chunk))])
+            if len(kept) > max_rows:
+                best = np.argpartition(keys, max_rows)[:max_rows]
+                kept, keys = kept.iloc[best], keys[best]
+    except (pd.errors.ParserError, csv.Error, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise InputError(f"cannot read as {fmt}: {_first_line(exc)}", path) from None
+    if kept is None:
+        raise InputError("file has no rows", path)
+    return kept.sort_index().reset_index(drop=True), seen
 
 
 def _decompressed(path: Path) -> bytes:

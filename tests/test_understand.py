@@ -178,3 +178,45 @@ def test_target_flag_that_does_not_exist(tmp_path: Path) -> None:
     result = agent_command("compete", str(DEMO), "--no-submit", "--target", "Nope", "--run-dir", str(tmp_path / "r"))
     assert result.returncode == 2
     assert "train.csv" in result.stderr and "Nope" in result.stderr
+
+
+def test_a_large_table_is_streamed_into_a_uniform_sample(tmp_path: Path, monkeypatch) -> None:
+    import gzip
+
+    import numpy as np
+
+    from pipelines import tables
+
+    monkeypatch.setattr(tables, "STREAM_BYTES", 0)  # stream even this small file, in many chunks
+    monkeypatch.setattr(tables, "STREAM_CHUNK_ROWS", 700)
+    path = tmp_path / "train.csv.gz"
+    with gzip.open(path, "wt") as out:
+        pd.DataFrame({"row": range(10_000), "word": ["a", "b"] * 5_000}).to_csv(out, index=False)
+    sample, rows = tables.read_table_sample(path, 2_000, seed=3)
+    assert rows == 10_000 and len(sample) == 2_000 and list(sample.columns) == ["row", "word"]
+    assert sample["row"].is_unique and sample["row"].is_monotonic_increasing  # distinct rows, file order
+    assert abs(sample["row"].mean() - 5_000) < 300 and (sample["row"] < 2_000).sum() > 300  # not the head
+    again, _ = tables.read_table_sample(path, 2_000, seed=3)
+    assert again.equals(sample)
+    whole, rows = tables.read_table_sample(path, 20_000)
+    assert rows == 10_000 and np.array_equal(whole["row"], np.arange(10_000))
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"a,b\n1,\xff\n")
+    with pytest.raises(InputError, match="bad.csv"):
+        tables.read_table_sample(bad, 10)
+
+
+def test_a_run_trains_on_at_most_max_train_rows(tmp_path: Path) -> None:
+    import json
+
+    from agent.compete import prepare_run
+    from agent.config import Settings
+    from agent.run_folder import RunFolder
+
+    settings = Settings(max_train_rows=300, competitions_root=tmp_path / "comps")
+    data = prepare_run(DEMO, "titanic", RunFolder(tmp_path / "run"), settings, {})
+    total = len(pd.read_csv(DEMO / "train.csv"))
+    assert len(data.train) == 300 < total and len(data.test) == len(pd.read_csv(DEMO / "test.csv"))
+    facts = json.loads((tmp_path / "run" / "profile.json").read_text())
+    assert facts["rows"] == {"train": 300, "test": len(data.test), "train_in_file": total}
+    assert f"a sample of the file's {total}" in (tmp_path / "run" / "profile.md").read_text()
