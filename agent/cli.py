@@ -117,6 +117,9 @@ def compete(
     if outcome.best is None:
         err_console.print("[red]error:[/] no candidate produced a valid submission; see `agent review "
                           f"{outcome.run.path}`")
+        if outcome.run.submission_path.exists():  # the prior the run wrote first: still worth grading
+            err_console.print("the submission holds the training target's prior (a constant prediction)")
+            console.print(str(outcome.run.submission_path), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(f"best: node {outcome.best.id} {outcome.best.title} {outcome.best.score:.5f}")
     if submit if submit is not None else from_kaggle:

@@ -45,6 +45,7 @@ class RunFolder:
 
     def create(self) -> None:
         (self.path / "nodes").mkdir(parents=True, exist_ok=True)
+        self.journal_path.touch()  # a run with no node yet is still a run to review
 
     @property
     def journal_path(self) -> Path:

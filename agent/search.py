@@ -222,6 +222,8 @@ class Search:
     # --- the loop ------------------------------------------------------------------------------
 
     def run_loop(self) -> Node | None:
+        if not self.run.submission_path.exists():
+            self._write_prior_submission()
         self._rerun_interrupted()
         while self.budget.remaining > MIN_NODE_SECONDS:
             action = self.policy.next(self.journal, self.budget)
@@ -242,6 +244,21 @@ class Search:
             self.execute(proposal, action.kind, parents, timeout=self._node_limit())
         self.run.heartbeat()
         return self.best
+
+    def _write_prior_submission(self) -> None:
+        """A valid submission from the start: the training target's prior (a constant), which the
+        first candidate to finish replaces. A run whose candidates all fail or run out of time
+        (data too large for the budget, an unforeseen layout) still leaves a file to grade."""
+        from pipelines.harness import prior_prediction
+        from pipelines.metrics import get_metric
+        from pipelines.submission import write_submission
+        from pipelines.targets import encode_target, submission_frame
+
+        y = encode_target(self.data.train, self.spec)
+        raw = prior_prediction(y, self.spec, get_metric(self.spec.metric), len(self.data.test))
+        frame = submission_frame(self.data.test[self.spec.id_column], raw, self.spec)
+        write_submission(frame, self.data.sample, self.spec, self.run.submission_path)
+        log.info("wrote the prior submission %s; the first candidate to finish replaces it", self.run.submission_path)
 
     def _node_limit(self) -> float:
         """Seconds one candidate may run: never into the final ensemble's reserve, never most of a long budget."""

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from pipelines.context import Context
 from pipelines.metrics import Metric, get_metric
+from pipelines.spec import CompetitionSpec
 from pipelines.targets import encode_target, score
 from pipelines.thresholds import decide_threshold
 
@@ -66,6 +67,23 @@ def _forward(y: np.ndarray, transform: str | None) -> np.ndarray:
 
 def _inverse(y: np.ndarray, transform: str | None) -> np.ndarray:
     return {"log1p": np.expm1, "log": np.exp, None: lambda v: v}[transform](y)
+
+
+def prior_prediction(y: np.ndarray, spec: CompetitionSpec, metric: Metric, n_rows: int) -> np.ndarray:
+    """Raw predictions that know only the training target: its class shares, else its mean (its
+    median for MAE; on the log scale for log metrics). What a run submits before any candidate has run."""
+    if spec.task == "binary":
+        value: Any = float(np.mean(y))
+    elif spec.task == "multiclass":
+        value = np.bincount(y, minlength=len(spec.classes)) / len(y)
+    elif spec.task == "multilabel":
+        value = np.mean(y, axis=0)
+    elif metric.name == "mae":
+        value = np.nanmedian(y, axis=0)
+    else:
+        transform = target_transform(metric, y)
+        value = _inverse(np.nanmean(_forward(y, transform), axis=0), transform)
+    return np.repeat(np.asarray(value, dtype=np.float64)[None, ...], n_rows, axis=0)
 
 
 # --- features ----------------------------------------------------------------------------------

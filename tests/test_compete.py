@@ -80,6 +80,22 @@ def test_refit_runs_write_refitted_test_predictions_that_standalone_reproduces(t
     assert (out / "submission.csv").read_text() == (node_dir / "submission.csv").read_text()
 
 
+def test_a_run_without_any_finished_candidate_still_leaves_the_prior_submission(tmp_path: Path) -> None:
+    """Candidates limited to 60 MB all die; the run fails (exit 1) but its submission is valid and graded."""
+    run = tmp_path / "run"
+    result = agent_command("compete", str(DEMO), "--time-budget", "20", "--memory-mb", "60", "--no-submit",
+                           "--run-dir", str(run))
+    assert result.returncode == 1 and "no candidate produced a valid submission" in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(run / "submission.csv")
+    assert_valid_submission(run)
+    survived = pd.read_csv(run / "submission.csv")["Survived"]
+    assert survived.nunique() == 1 and survived.iloc[0] == 0  # most passengers died: the prior's label
+    journal = Journal(run / "journal.jsonl")
+    assert len(journal) >= 1 and all("out of memory" in n.error for n in journal)
+    assert journal.best(greater_is_better=True) is None
+    assert agent_command("review", str(run)).returncode == 0
+
+
 def test_resume_after_kill_9_keeps_finished_nodes(tmp_path: Path) -> None:
     run = tmp_path / "run"
     argv = [sys.executable, "-m", "agent.cli", "compete", str(DEMO), "--time-budget", "30", "--no-submit",

@@ -11,7 +11,7 @@ import pytest
 
 from agent.understand import build_spec, clean_train, find_files, load_tables, make_folds
 from pipelines.context import Context
-from pipelines.harness import SolutionError, cross_validate, load_solution, tune
+from pipelines.harness import SolutionError, cross_validate, load_solution, prior_prediction, tune
 from pipelines.submission import submission_problems, write_submission
 from pipelines.targets import submission_frame
 from tests.conftest import DEMO
@@ -220,3 +220,19 @@ def test_a_resumed_study_reevaluates_its_best_trial_first(tmp_path: Path) -> Non
     assert len(resumed.trials) == trials_before + 1
     assert resumed.trials[-1].params == best_params
     assert again.params["num_leaves"] == best_params["num_leaves"]
+
+
+def test_the_prior_prediction_knows_only_the_training_target() -> None:
+    from pipelines.metrics import get_metric
+    from tests.test_features import make_spec
+
+    binary = make_spec(task="binary", classes=[0, 1])
+    assert np.allclose(prior_prediction(np.array([0, 1, 1, 1]), binary, get_metric("auc"), 3), [0.75] * 3)
+    three = make_spec(task="multiclass", classes=["a", "b", "c"])
+    shares = prior_prediction(np.array([0, 2, 2, 2]), three, get_metric("logloss_multiclass"), 2)
+    assert shares.shape == (2, 3) and np.allclose(shares[0], [0.25, 0, 0.75])
+    values = np.array([1.0, 2.0, 3.0, 100.0])
+    regression = make_spec(task="regression")
+    assert np.allclose(prior_prediction(values, regression, get_metric("rmse"), 2), 26.5)
+    assert np.allclose(prior_prediction(values, regression, get_metric("mae"), 2), 2.5)
+    assert np.allclose(prior_prediction(values, regression, get_metric("rmsle"), 2), np.expm1(np.log1p(values).mean()))
