@@ -74,7 +74,7 @@ def compete(
     time_column: Optional[str] = typer.Option(None, help="Validate on later rows only (time-ordered folds)."),
     folds: Optional[int] = typer.Option(None, help="Cross-validation folds."),
     max_train_rows: Optional[int] = typer.Option(None, help="Train on a uniform sample of at most this many rows "
-                                                 "(default 500000; 0: all)."),
+                                                 "(0: all; default: what the budget allows)."),
     seed: Optional[int] = typer.Option(None, help="Random seed."),
     refit: Optional[bool] = typer.Option(None, "--refit/--fold-average", help="Test predictions from one model "
                                          "refitted on all training rows, or the fold models' average (default)."),

@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     # validation
     folds: int = Field(5, ge=2)
     seed: int = 0
-    max_train_rows: int = Field(500_000, ge=0, description="train on a uniform sample of at most this many rows of "
-                                "a larger train table (0: all rows); the test rows are always all predicted")
+    max_train_rows: int | None = Field(None, ge=0, description="train on a uniform sample of at most this many rows "
+                                       "(0: all rows; unset: as many as the time budget and the table's width allow); "
+                                       "the test rows are always all predicted")
     refit: bool = Field(False, description="predict the test rows with one model fitted on every training row "
                         "(one more fit per candidate), not the average of the fold models")
 

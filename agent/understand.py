@@ -424,16 +424,13 @@ def train_from_files(folder: Path, sample: pd.DataFrame) -> pd.DataFrame:
 def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
                 seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Train, test and sample submission. With `max_train_rows`, a larger train table is sampled
-    uniformly (and streamed, not loaded whole); `train.attrs["rows_in_file"]` then says how many it had."""
+    uniformly (and streamed, not loaded whole); `train.attrs["rows_in_file"]` says how many it had."""
     sample = read_table(files.sample_submission)
     if files.train.is_dir():
         train = train_from_files(files.folder, sample)
     elif max_train_rows:
         train, rows = read_table_sample(files.train, max_train_rows, seed)
-        if rows > len(train):
-            log.warning("%s: %d rows; the run trains on a uniform sample of %d (max_train_rows)",
-                        files.train, rows, len(train))
-            train.attrs["rows_in_file"] = rows
+        train.attrs["rows_in_file"] = rows
     else:
         train = read_table(files.train)
     # Without a test table the test rows are the sample submission's ids (its first column).

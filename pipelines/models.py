@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 GPU_MIN_ROWS = 20_000
 # Early stopping needs a holdout big enough to be more signal than noise.
 EARLY_STOPPING_MIN_ROWS = 300
+REFIT_MAX_ROWS = 50_000  # above this the 15% holdout costs little accuracy, and a refit would double the time
 
 
 def _multi_output(estimator: Any, ctx: Context) -> Any:
@@ -97,7 +98,8 @@ class GBDT(BaseEstimator):
     """LightGBM, XGBoost or CatBoost with the task's objective, device choice and early stopping.
 
     With `early_stopping_rounds`, a stratified 15% holdout of the training rows finds the number of
-    trees, then the model is refitted on all rows with that many trees (scaled up for the extra data).
+    trees, then the model is refitted on all rows with that many trees (scaled up for the extra data);
+    above REFIT_MAX_ROWS rows the early-stopped model itself is kept.
     """
 
     def __init__(self, library: str = "lightgbm", classifier: bool = True, params: dict[str, Any] | None = None,
@@ -178,6 +180,9 @@ class GBDT(BaseEstimator):
         take = lambda A, r: A.iloc[r] if isinstance(A, pd.DataFrame) else A[r]  # noqa: E731
         probe = self._fit_one(take(X, fit_rows), y[fit_rows], self.n_estimators, (take(X, stop_rows), y[stop_rows]))
         best = self._best_iteration(probe) or self.n_estimators
+        if len(y) > REFIT_MAX_ROWS:  # predictions stop at the best iteration in all three libraries
+            self.model_, self.n_trees_ = probe, best
+            return self
         self.n_trees_ = max(10, min(self.n_estimators, int(round((best + 1) / 0.85))))
         self.model_ = self._fit_one(X, y, self.n_trees_)
         return self

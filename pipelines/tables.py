@@ -128,8 +128,8 @@ def read_table(path: Path, **read_kwargs) -> pd.DataFrame:
 
 
 def sample_rows(frame: pd.DataFrame, max_rows: int, seed: int = 0) -> pd.DataFrame:
-    """At most `max_rows` rows drawn uniformly, in their original order."""
-    if len(frame) <= max_rows:
+    """At most `max_rows` rows drawn uniformly, in their original order (0: all rows)."""
+    if not max_rows or len(frame) <= max_rows:
         return frame
     keep = np.sort(np.random.default_rng(seed).choice(len(frame), max_rows, replace=False))
     return frame.iloc[keep].reset_index(drop=True)

@@ -34,6 +34,19 @@ def test_each_library_learns_with_native_categoricals_and_stops_early(library: s
     assert 10 <= model.n_trees_ < 2000  # early stopping found a count well below the ceiling
 
 
+@pytest.mark.parametrize("library", ["lightgbm", "xgboost", "catboost"])
+def test_above_refit_max_rows_the_early_stopped_model_is_kept(library: str, monkeypatch) -> None:
+    X, y = table()
+    monkeypatch.setattr(models, "REFIT_MAX_ROWS", 100)
+    fits = []
+    original = GBDT._fit_one
+    monkeypatch.setattr(GBDT, "_fit_one", lambda self, *a, **k: fits.append(1) or original(self, *a, **k))
+    model = GBDT(library, classifier=True, n_estimators=2000, early_stopping_rounds=30, params={"learning_rate": 0.1})
+    model.fit(X.iloc[:500], y[:500])
+    assert len(fits) == 1 and 1 <= model.n_trees_ < 2000  # one fit, stopped early, no refit
+    assert ((model.predict_proba(X.iloc[500:])[:, 1] > 0.5) == y[500:]).mean() > 0.8
+
+
 def test_regression_and_missing_classes_in_a_fold() -> None:
     X, y = table()
     reg = GBDT("lightgbm", classifier=False, n_estimators=50, early_stopping_rounds=None).fit(X, y * 3.0)

@@ -220,3 +220,14 @@ def test_a_run_trains_on_at_most_max_train_rows(tmp_path: Path) -> None:
     facts = json.loads((tmp_path / "run" / "profile.json").read_text())
     assert facts["rows"] == {"train": 300, "test": len(data.test), "train_in_file": total}
     assert f"a sample of the file's {total}" in (tmp_path / "run" / "profile.md").read_text()
+
+
+def test_the_automatic_row_cap_follows_the_budget_the_width_and_the_cores() -> None:
+    from agent.compete import train_row_cap
+    from agent.config import Settings
+
+    assert train_row_cap(Settings(time_budget=300, n_jobs=2)) == 90_000
+    assert train_row_cap(Settings(time_budget=300, n_jobs=2), n_columns=40) == 22_500
+    assert train_row_cap(Settings(time_budget=300, n_jobs=4)) == 180_000
+    assert train_row_cap(Settings(time_budget=10, n_jobs=2)) == 20_000  # never below the floor
+    assert train_row_cap(Settings(time_budget=300, max_train_rows=0)) == 0  # 0 keeps every row
