@@ -353,8 +353,9 @@ def test_interrupted_bench_finishes_only_what_was_left(tmp_path):
     command = [sys.executable, "-m", "agent.cli", "bench", "--data-dir", str(data), "--competitions", "broken,toy",
                "--time-budget", "30", "--workers", "1", "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Ctrl-C's default action, even when this test runs as a background job (which inherits SIGINT ignored).
     bench = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True)
+                             text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     node = out / "runs" / "toy" / "seed0" / "nodes" / "0001" / "job.json"
     deadline = time.monotonic() + 90
     while not node.exists() and time.monotonic() < deadline and bench.poll() is None:
