@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ROWS_PER_BUDGET_SECOND = 300
 MIN_SAMPLED_ROWS = 20_000
+LARGE_DATA_ROWS = 50_000
 
 
 def slug_of(folder: Path) -> str:
@@ -64,6 +65,12 @@ def train_row_cap(settings: Settings, n_columns: int | None = None) -> int:
     return max(MIN_SAMPLED_ROWS, int(ROWS_PER_BUDGET_SECOND * scale))
 
 
+def default_folds(n_rows: int) -> int:
+    """5 folds; 3 above LARGE_DATA_ROWS rows, where each fold's model and test prediction is costly
+    and a third of the rows already gives a close estimate."""
+    return 3 if n_rows > LARGE_DATA_ROWS else 5
+
+
 def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, flags: dict[str, Any],
                 extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunData:
     """Read the public files, decide the spec, fix the folds, and write it all into the run folder."""
@@ -81,7 +88,7 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     train = clean_train(train, spec)
     train, test = attach_file_paths(train, test, spec.file_columns, catalog, cache / "files")
     data = RunData(spec=spec, train=train, test=test, sample=sample,
-                   folds=make_folds(train, spec, settings.folds, settings.seed))
+                   folds=make_folds(train, spec, settings.folds or default_folds(len(train)), settings.seed))
     run.create()
     data.save(run.path)
     facts = profile(spec, train, test)

@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     n_jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
 
     # validation
-    folds: int = Field(5, ge=2)
+    folds: int | None = Field(None, ge=2, description="cross-validation folds; unset: 5, or 3 for more than "
+                              "50,000 training rows, where every fold's prediction of the test rows is costly "
+                              "and three folds already estimate the score closely")
     seed: int = 0
     max_train_rows: int | None = Field(None, ge=0, description="train on a uniform sample of at most this many rows "
                                        "(0: all rows; unset: as many as the time budget and the table's width allow); "

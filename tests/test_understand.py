@@ -231,3 +231,26 @@ def test_the_automatic_row_cap_follows_the_budget_the_width_and_the_cores() -> N
     assert train_row_cap(Settings(time_budget=300, n_jobs=4)) == 180_000
     assert train_row_cap(Settings(time_budget=10, n_jobs=2)) == 20_000  # never below the floor
     assert train_row_cap(Settings(time_budget=300, max_train_rows=0)) == 0  # 0 keeps every row
+
+
+def test_large_training_sets_get_three_folds_unless_asked(tmp_path: Path) -> None:
+    import numpy as np
+
+    from agent.compete import prepare_run
+    from agent.config import Settings
+    from agent.run_folder import RunFolder
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "big"
+    folder.mkdir()
+    n = 60_000
+    pd.DataFrame({"id": range(n), "x": rng.normal(size=n), "y": rng.normal(size=n)}).to_csv(folder / "train.csv",
+                                                                                          index=False)
+    pd.DataFrame({"id": range(n, n + 100), "x": rng.normal(size=100)}).to_csv(folder / "test.csv", index=False)
+    pd.DataFrame({"id": range(n, n + 100), "y": 0.0}).to_csv(folder / "sample_submission.csv", index=False)
+    for folds, expected in ((None, 3), (5, 5)):
+        settings = Settings(folds=folds, time_budget=600, competitions_root=tmp_path / "comps")
+        data = prepare_run(folder, "big", RunFolder(tmp_path / f"run-{folds}"), settings, {})
+        assert len(data.train) == n and sorted(set(data.folds)) == list(range(expected))
+    demo = prepare_run(DEMO, "titanic", RunFolder(tmp_path / "demo"), Settings(competitions_root=tmp_path / "c"), {})
+    assert sorted(set(demo.folds)) == list(range(5))
