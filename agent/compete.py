@@ -76,6 +76,7 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     """Read the public files, decide the spec, fix the folds, and write it all into the run folder."""
     cache = settings.competitions_root / slug  # archives are unpacked once per competition, for all its runs
     files = find_files(source, extract_to=cache / "extracted")
+    # Sampled while read at the cap for a narrow table, then to the cap for this table's width.
     train, test, sample = load_tables(files, train_row_cap(settings), settings.seed)
     rows_in_file = train.attrs.get("rows_in_file", len(train))
     train = sample_rows(train, train_row_cap(settings, train.shape[1]), settings.seed)

@@ -54,6 +54,7 @@ class CompetitionFiles:
     test: Path
     sample_submission: Path
     description: Path | None
+    labels: pd.Series | None = None  # without a train table: each training file's label, by its path
 
 
 def _extract_archives(folder: Path, extract_to: Path) -> Path:
@@ -81,7 +82,7 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     images are in `test/`) and call the train table `labels.csv`: then the sample submission's
     ids are the test rows (`test` is the sample submission's path, see `load_tables`). Some ship no
     train table at all, the labels being the class folders or the names of the training files:
-    then `train` is the folder itself and `load_tables` builds the table from the files.
+    then `train` is the folder itself, `labels` holds them, and `load_tables` makes the table.
     """
     folder = locate_public_dir(path)
     if extract_to is not None:
@@ -89,10 +90,12 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     tables = [p for p in folder.iterdir() if p.is_file() and is_table(p)]
     sample = _pick(tables, folder, "sample submission", [r"sample_?submission.*", r".*sample.*", r".*submission.*"])
     rest = [p for p in tables if p != sample]
+    labels = None
     try:
         train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train", r".*labels?"])
     except InputError:
-        if labelled_files(FileCatalog(folder)) is None:
+        labels = labelled_files(FileCatalog(folder))
+        if labels is None:
             raise
         log.info("%s: no train table; the training files' folders or names are their labels", folder)
         train = folder
@@ -106,7 +109,7 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     description = next(
         (p for name in ("description.md", "description.txt", "overview.md") if (p := folder / name).exists()), None
     )
-    return CompetitionFiles(folder, train, test, sample, description)
+    return CompetitionFiles(folder, train, test, sample, description, labels)
 
 
 # --- column typing -----------------------------------------------------------------------------
@@ -410,13 +413,10 @@ def _file_columns(train: pd.DataFrame, id_column: str, kinds: dict[str, list[str
     return list(dict.fromkeys([*named, *kinds["file"]]))
 
 
-def train_from_files(folder: Path, sample: pd.DataFrame) -> pd.DataFrame:
+def train_from_files(labels: pd.Series, sample: pd.DataFrame) -> pd.DataFrame:
     """The train table of a competition whose training files carry their labels: the file's path in
     the sample submission's id column, its label in the submission's one label column (or `label`
     when the submission has a column per class)."""
-    labels = labelled_files(FileCatalog(folder))
-    if labels is None:
-        raise InputError("no train table, and the training files' folders or names are not labels", folder)
     target = sample.columns[1] if len(sample.columns) == 2 else "label"
     return pd.DataFrame({sample.columns[0]: labels.index, target: labels.to_numpy()})
 
@@ -426,8 +426,8 @@ def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
     """Train, test and sample submission. With `max_train_rows`, a larger train table is sampled
     uniformly (and streamed, not loaded whole); `train.attrs["rows_in_file"]` says how many it had."""
     sample = read_table(files.sample_submission)
-    if files.train.is_dir():
-        train = train_from_files(files.folder, sample)
+    if files.labels is not None:
+        train = train_from_files(files.labels, sample)
     elif max_train_rows:
         train, rows = read_table_sample(files.train, max_train_rows, seed)
         train.attrs["rows_in_file"] = rows

@@ -125,12 +125,17 @@ def _check_features(X_train: Any, X_rest: Any, n_train: int, n_rest: int) -> Non
         raise SolutionError(f"features() returned {X_train.shape[1]} columns for train and {X_rest.shape[1]} for test")
 
 
+def _inputs(test: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """The test rows as features() sees them: without any target column."""
+    return test.drop(columns=[c for c in ctx.spec.target_columns if c in test.columns])
+
+
 def fold_features(
     solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, folds: np.ndarray, ctx: Context
 ) -> list[FoldData]:
     """Run the solution's features() once per fold, never showing it a validation label."""
     targets = ctx.spec.target_columns
-    test_inputs = test.drop(columns=[c for c in targets if c in test.columns])
+    test_inputs = _inputs(test, ctx)
     out = []
     for k in sorted(set(folds[folds >= 0].tolist())):
         # Time-ordered folds train on the past only; the others on every other fold.
@@ -278,18 +283,20 @@ def run_folds(
     )
 
 
-def refit_test(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, params: dict[str, Any], ctx: Context,
-               transform: str | None) -> np.ndarray:
-    """Test predictions of model(params) fitted once on every training row, its features too.
+def refit_test(result: CVResult, solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, ctx: Context,
+               transform: str | None) -> CVResult:
+    """`result` with its test predictions replaced by those of model(result.params) fitted once on
+    every training row, its features too.
 
     The fold models each saw (k-1)/k of the rows; one model on all of them is what many Kagglers
     submit. It costs one more fit, and its score is the folds' estimate (it has no validation rows).
     """
-    test_inputs = test.drop(columns=[c for c in ctx.spec.target_columns if c in test.columns])
-    X_train, X_test = solution.features(train.reset_index(drop=True), test_inputs, ctx)
+    X_train, X_test = solution.features(train.reset_index(drop=True), _inputs(test, ctx), ctx)
     _check_features(X_train, X_test, len(train), len(test))
-    estimator = _fit(solution, X_train, encode_target(train, ctx.spec), params, ctx, transform)
-    return _predict(estimator, X_test, ctx, transform)
+    estimator = _fit(solution, X_train, encode_target(train, ctx.spec), result.params, ctx, transform)
+    result.test = _predict(estimator, X_test, ctx, transform)
+    result.extra["test_prediction"] = "refit"
+    return result
 
 
 def _check_predictions(name: str, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -332,8 +339,7 @@ def cross_validate(
     result = run_folds(solution, fold_data, y, len(test), params, ctx, metric, transform, workers=ctx.n_jobs)
     result.extra["target_transform"] = transform
     if refit:
-        result.test = refit_test(solution, train, test, params, ctx, transform)
-        result.extra["test_prediction"] = "refit"
+        result = refit_test(result, solution, train, test, ctx, transform)
     return with_threshold(result, y, folds, ctx, metric)
 
 
@@ -366,8 +372,9 @@ def tune(
     """Optuna over the solution's search_space, starting from its PARAMS, pruning weak trials fold by fold.
 
     Features are computed once per fold and shared by all trials; the best trial's predictions are
-    kept, so no final re-fit is needed (with `refit`, one on every row makes the test prediction). Trials run in `ctx.n_jobs` parallel threads with one-thread
-    models (the folds of a trial run in order, so it can be pruned after each).
+    kept, so no final re-fit is needed (with `refit`, one on every row makes the test prediction).
+    Trials run in `ctx.n_jobs` parallel threads with one-thread models (the folds of a trial run
+    in order, so it can be pruned after each).
     """
     if not callable(getattr(solution, "search_space", None)):
         raise SolutionError("tuning needs a search_space(trial) function in the solution")
@@ -424,6 +431,5 @@ def tune(
     result = best["best"]
     result.extra.update(target_transform=transform, trials=len(study.trials))
     if refit:
-        result.test = refit_test(solution, train, test, result.params, ctx, transform)
-        result.extra["test_prediction"] = "refit"
+        result = refit_test(result, solution, train, test, ctx, transform)
     return with_threshold(result, y, folds, ctx, metric), study
