@@ -87,7 +87,7 @@ def test_a_long_encoding_is_cached_in_batches_as_it_goes(tmp_path: Path, fake_en
 
 
 def test_encoding_is_left_out_when_it_would_eat_most_of_the_time_left(tmp_path: Path, fake_encoder) -> None:
-    texts = pd.Series([f"tweet number {i} about a fire in the hills" for i in range(20_000)])
+    texts = pd.Series([f"tweet number {i} about a fire in the hills" for i in range(50_000)])
     ctx = Context(spec=make_spec(), n_jobs=2, cache_dir=tmp_path / "cache")
     assert embeddings_fit(texts, ctx)  # no time limit
     ctx.deadline = time.monotonic() + 60
@@ -97,6 +97,42 @@ def test_encoding_is_left_out_when_it_would_eat_most_of_the_time_left(tmp_path: 
     assert embeddings_fit(texts, gpu)
     text_embeddings(texts, ctx)
     assert encoding_seconds(texts, ctx) == 0.0 and embeddings_fit(texts, ctx)  # cached: free
+
+
+def test_encoding_gives_up_when_its_pace_says_it_cannot_finish_and_keeps_what_it_did(tmp_path: Path, fake_encoder,
+                                                                                     monkeypatch) -> None:
+    monkeypatch.setattr(embeddings, "CACHE_BATCH", 3)
+    fast = embeddings.encode
+    monkeypatch.setattr(embeddings, "encode", lambda texts, *a, **k: (time.sleep(0.05 * len(texts)), fast(texts, *a, **k))[1])
+    ctx = Context(spec=make_spec(), cache_dir=tmp_path / "cache")
+    texts = [f"text {i}" for i in range(12)]
+    with pytest.raises(embeddings.EncodingTooSlow, match="encoding 12 texts would take about"):
+        text_embeddings(texts, ctx, seconds=0.4)  # 0.15 s a batch: 0.6 s in all
+    assert [len(call) for call in fake_encoder] == [3, 3]  # the first batch loads the model; the pace is the second's
+    assert text_embeddings(texts, ctx, seconds=5).shape == (12, 8)
+    assert [len(call) for call in fake_encoder] == [3, 3, 3, 3]  # the two batches done were kept
+
+
+def test_the_text_stack_goes_on_without_embeddings_that_cannot_finish(tmp_path: Path, fake_encoder, monkeypatch) -> None:
+    monkeypatch.setattr(embeddings, "CACHE_BATCH", 10)
+    fast = embeddings.encode
+    monkeypatch.setattr(embeddings, "encode", lambda texts, *a, **k: (time.sleep(0.2 * len(texts)), fast(texts, *a, **k))[1])
+    spec, train, test, folds = text_competition()  # about 150 distinct texts: 30 s to encode
+    ctx = Context(spec=spec, cache_dir=tmp_path / "cache", deadline=time.monotonic() + 20)
+    assert embeddings_fit(pd.concat([train["text"], test["text"]]), ctx, share=1.0)  # the estimate says it may fit
+    result = cross_validate(load_solution(RECIPES / "text_stack.py"), train, test, folds, ctx)
+    assert "would take about" in result.extra["embeddings_left_out"] and "lr_embeddings" not in result.extra["members"]
+    assert result.score > 0.9 and len(fake_encoder) == 2
+
+
+def test_bfloat16_is_used_only_where_the_cpu_computes_it(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    for flags, precision in (("fpu avx2 avx512f avx512_bf16", "bfloat16"), ("fpu avx2 amx_bf16 amx_tile", "bfloat16"),
+                             ("fpu avx2 avx512f avx512_vnni", "float32")):
+        cpuinfo.write_text(f"processor : 0\nflags : {flags}\n")
+        embeddings.cpu_precision.cache_clear()
+        assert embeddings.cpu_precision(cpuinfo) == precision
+    assert embeddings.cpu_precision(tmp_path / "absent") == "float32"
 
 
 def test_the_recipe_fails_at_once_when_encoding_cannot_fit(tmp_path: Path, fake_encoder) -> None:

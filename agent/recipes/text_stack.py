@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import pandas as pd
 from sklearn.naive_bayes import MultinomialNB
 
-from pipelines.embeddings import embeddings_available, embeddings_fit, encoding_seconds, text_embeddings
+from pipelines.embeddings import (EncodingTooSlow, embeddings_available, embeddings_fit, encoding_seconds,
+                                  text_embeddings)
 from pipelines.ensemble import combine
 from pipelines.features import joined_text, normalize_text, text_with_fields, tfidf, word_counts
 from pipelines.harness import cross_validate
@@ -52,7 +53,7 @@ def _embeddings(train, test, ctx):
             text_embeddings(joined_text(test, ctx.spec.text_columns), ctx))
 
 
-def base_models(ctx, embeddings=False):
+def base_models(ctx):
     """(features, model) pairs under the ordinary solution contract, so the harness cross-validates each."""
     classify = ctx.task != "regression"
     models = {
@@ -63,22 +64,26 @@ def base_models(ctx, embeddings=False):
         models["mnb_counts"] = (_counts, lambda p, c: MultinomialNB(alpha=1.0))
     if CHAR_MODELS:
         models["lr_chars"] = (_chars, lambda p, c: linear(c, C=2.0) if classify else linear(c, alpha=0.5))
-    if embeddings:
-        models["lr_embeddings"] = (_embeddings, lambda p, c: linear(c, C=1.0) if classify else linear(c, alpha=1.0))
     return models
 
 
 def fit_predict(train, test, folds, ctx):
+    run = lambda f, m: cross_validate(SimpleNamespace(features=f, model=m, PARAMS={}), train, test, folds, ctx)  # noqa: E731
+    results = {name: run(f, m) for name, (f, m) in base_models(ctx).items()}
     facts = {}
-    embeddings = EMBEDDINGS and embeddings_available()
-    if embeddings:
+    if EMBEDDINGS and embeddings_available():
+        # Decided last, on the time the other members really left: encoding is the slow part.
         texts = pd.concat([joined_text(train, ctx.spec.text_columns), joined_text(test, ctx.spec.text_columns)])
-        embeddings = embeddings_fit(texts, ctx)
-        if not embeddings:
-            facts["embeddings_left_out"] = (f"encoding would take about {encoding_seconds(texts, ctx):.0f}s "
-                                            f"of the {ctx.seconds_left():.0f}s left")
-    results = {name: cross_validate(SimpleNamespace(features=f, model=m, PARAMS={}), train, test, folds, ctx)
-               for name, (f, m) in base_models(ctx, embeddings).items()}
+        try:
+            # Started when the estimate says it may fit; the pace of the first batches has the last word.
+            if not embeddings_fit(texts, ctx, share=1.0):
+                raise EncodingTooSlow(f"encoding would take about {encoding_seconds(texts, ctx):.0f}s "
+                                      f"of the {ctx.seconds_left():.0f}s left")
+            text_embeddings(texts, ctx, seconds=0.8 * ctx.seconds_left())  # into the run's cache, for the folds
+            classify = ctx.task != "regression"
+            results["lr_embeddings"] = run(_embeddings, lambda p, c: linear(c, C=1.0) if classify else linear(c, alpha=1.0))
+        except EncodingTooSlow as slow:
+            facts["embeddings_left_out"] = str(slow)
     oof, test_pred, combined = combine([r.oof for r in results.values()], [r.test for r in results.values()],
                                        ctx.target(train), folds, ctx.spec, get_metric(ctx.spec.metric))
     facts.update(combined, members={name: round(r.score, 5) for name, r in results.items()})
