@@ -201,6 +201,7 @@ class CVResult:
     seconds: float
     n_features: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    models: list[Any] = field(default_factory=list)  # the fold models, while their test predictions wait
 
 
 def oof_score(y: np.ndarray, oof: np.ndarray, folds: np.ndarray, ctx: Context, metric: Metric) -> float:
@@ -223,10 +224,12 @@ def _predict(estimator: Any, X: Any, ctx: Context, transform: str | None) -> np.
 
 
 def _fit_fold(solution: ModuleType, fd: FoldData, y: np.ndarray, params: dict[str, Any], ctx: Context,
-              transform: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Validation and test predictions of model(params) fitted on one fold's training rows."""
+              transform: str | None, predict_test: bool = True) -> tuple[np.ndarray, Any]:
+    """Validation predictions of model(params) fitted on one fold's training rows, and its test
+    predictions (or, without `predict_test`, the fitted model, to predict the test rows later)."""
     estimator = _fit(solution, fd.X_train, y[fd.train_rows], params, ctx, transform)
-    return _predict(estimator, fd.X_valid, ctx, transform), _predict(estimator, fd.X_test, ctx, transform)
+    valid = _predict(estimator, fd.X_valid, ctx, transform)
+    return valid, (_predict(estimator, fd.X_test, ctx, transform) if predict_test else estimator)
 
 
 def run_folds(
@@ -240,8 +243,10 @@ def run_folds(
     transform: str | None,
     on_fold: Any = None,
     workers: int = 1,
+    predict_test: bool = True,
 ) -> CVResult:
-    """Fit model(params) on each fold; average the folds' test predictions.
+    """Fit model(params) on each fold; average the folds' test predictions (or, without
+    `predict_test`, keep the fold models in `models` and leave `test` at zero).
 
     With `workers` > 1 the folds are fitted in parallel threads (the tree and linear libraries
     release the GIL while fitting), each model with `ctx.n_jobs // workers` threads. On the small
@@ -256,15 +261,19 @@ def run_folds(
     fold_scores = []
     workers = 1 if on_fold is not None else max(1, min(workers, len(fold_data)))
     model_ctx = replace(ctx, n_jobs=max(1, ctx.n_jobs // workers))
-    fit = lambda fd: _fit_fold(solution, fd, y, params, model_ctx, transform)  # noqa: E731
+    fit = lambda fd: _fit_fold(solution, fd, y, params, model_ctx, transform, predict_test)  # noqa: E731
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             predictions = pool.map(fit, fold_data)
     else:
         predictions = map(fit, fold_data)
+    models = []
     for i, (fd, (pred_valid, pred_test)) in enumerate(zip(fold_data, predictions)):
         oof[fd.valid_rows] = pred_valid.reshape(oof[fd.valid_rows].shape)
-        test += pred_test.reshape(test.shape) / len(fold_data)
+        if predict_test:
+            test += pred_test.reshape(test.shape) / len(fold_data)
+        else:
+            models.append(pred_test)
         fold_scores.append(score(y[fd.valid_rows], pred_valid, ctx.spec, metric))
         if on_fold is not None:
             on_fold(i, fold_scores)
@@ -280,7 +289,18 @@ def run_folds(
         params=dict(params),
         seconds=time.perf_counter() - start,
         n_features=n_features,
+        models=models,
     )
+
+
+def predict_test_later(result: CVResult, fold_data: list[FoldData], ctx: Context, transform: str | None) -> CVResult:
+    """`result` with the test predictions of the fold models it kept: their average, as `run_folds` makes it."""
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.n_jobs, len(fold_data)))) as pool:
+        predictions = list(pool.map(lambda pair: _predict(pair[0], pair[1].X_test, ctx, transform),
+                                    zip(result.models, fold_data)))
+    result.test = np.mean([p.reshape(result.test.shape) for p in predictions], axis=0)
+    result.models = []
+    return result
 
 
 def refit_test(result: CVResult, solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, ctx: Context,
@@ -371,8 +391,9 @@ def tune(
 ) -> tuple[CVResult, optuna.Study]:
     """Optuna over the solution's search_space, starting from its PARAMS, pruning weak trials fold by fold.
 
-    Features are computed once per fold and shared by all trials; the best trial's predictions are
-    kept, so no final re-fit is needed (with `refit`, one on every row makes the test prediction).
+    Features are computed once per fold and shared by all trials; the best trial's fold models are
+    kept, so no final re-fit is needed (with `refit`, one on every row makes the test prediction),
+    and only they predict the test rows, which on a large test table is most of a trial's time.
     Trials run in `ctx.n_jobs` parallel threads with one-thread models (the folds of a trial run
     in order, so it can be pruned after each).
     """
@@ -398,7 +419,9 @@ def tune(
             if trial.should_prune() or time.monotonic() > deadline:
                 raise optuna.TrialPruned()
 
-        result = run_folds(solution, fold_data, y, len(test), params, trial_ctx, metric, transform, on_fold=report)
+        # The test rows wait: only the best trial's models predict them, once tuning ends.
+        result = run_folds(solution, fold_data, y, len(test), params, trial_ctx, metric, transform, on_fold=report,
+                           predict_test=False)
         if not math.isfinite(result.score):
             raise SolutionError(f"trial produced a non-finite score {result.score}")
         with best_lock:
@@ -428,7 +451,7 @@ def tune(
         study.optimize(objective, timeout=left, n_trials=more, n_jobs=ctx.n_jobs, catch=catch)
     if "best" not in best:
         raise SolutionError("no tuning trial finished within the time limit")
-    result = best["best"]
+    result = predict_test_later(best["best"], fold_data, ctx, transform)
     result.extra.update(target_transform=transform, trials=len(study.trials))
     if refit:
         result = refit_test(result, solution, train, test, ctx, transform)

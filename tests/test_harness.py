@@ -192,6 +192,35 @@ def test_tuning_starts_from_the_solution_params_and_never_ends_worse(tmp_path: P
     assert (tmp_path / "optuna.db").exists()
 
 
+def test_only_the_best_trial_predicts_the_test_rows(make_comp, tmp_path: Path) -> None:
+    spec, train, test, _, folds = prepared(make_comp(task="regression"))
+    code = """
+from sklearn.linear_model import Ridge
+from pipelines.features import numeric_matrix
+PREDICTED = []  # rows of each predict() call
+class Counted(Ridge):
+    def predict(self, X):
+        PREDICTED.append(X.shape[0])
+        return super().predict(X)
+def features(train, test, ctx):
+    return numeric_matrix(train, test, ctx.spec)
+def model(params, ctx):
+    return Counted(alpha=params["alpha"])
+def search_space(trial):
+    return {"alpha": trial.suggest_float("alpha", 0.01, 100.0, log=True)}
+PARAMS = {"alpha": 1.0}
+"""
+    solution, ctx = module(code), Context(spec=spec, n_jobs=2)
+    tuned, study = tune(solution, train, test, folds, ctx, timeout=60, n_trials=6,
+                        storage=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t")
+    n_folds = len(set(folds.tolist()))
+    assert len(study.trials) == 6 and solution.PREDICTED.count(len(test)) == n_folds
+    solution.PREDICTED.clear()
+    plain = cross_validate(solution, train, test, folds, ctx, tuned.params)
+    assert np.allclose(tuned.test, plain.test) and tuned.score == pytest.approx(plain.score)
+    assert solution.PREDICTED.count(len(test)) == n_folds and tuned.models == []
+
+
 def test_submission_problems_are_specific() -> None:
     spec, train, test, sample, _ = prepared(DEMO)
     good = sample.copy()
