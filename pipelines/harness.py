@@ -268,12 +268,12 @@ def run_folds(
     else:
         predictions = map(fit, fold_data)
     models = []
-    for i, (fd, (pred_valid, pred_test)) in enumerate(zip(fold_data, predictions)):
+    for i, (fd, (pred_valid, test_or_model)) in enumerate(zip(fold_data, predictions)):
         oof[fd.valid_rows] = pred_valid.reshape(oof[fd.valid_rows].shape)
         if predict_test:
-            test += pred_test.reshape(test.shape) / len(fold_data)
+            test += test_or_model.reshape(test.shape) / len(fold_data)
         else:
-            models.append(pred_test)
+            models.append(test_or_model)
         fold_scores.append(score(y[fd.valid_rows], pred_valid, ctx.spec, metric))
         if on_fold is not None:
             on_fold(i, fold_scores)
@@ -451,8 +451,11 @@ def tune(
         study.optimize(objective, timeout=left, n_trials=more, n_jobs=ctx.n_jobs, catch=catch)
     if "best" not in best:
         raise SolutionError("no tuning trial finished within the time limit")
-    result = predict_test_later(best["best"], fold_data, ctx, transform)
+    result = best["best"]
     result.extra.update(target_transform=transform, trials=len(study.trials))
-    if refit:
+    if refit:  # one model on every row predicts the test rows instead of the fold models
+        result.models = []
         result = refit_test(result, solution, train, test, ctx, transform)
+    else:
+        result = predict_test_later(result, fold_data, ctx, transform)
     return with_threshold(result, y, folds, ctx, metric), study
