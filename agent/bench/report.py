@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -206,11 +207,13 @@ def summary_markdown(records: list[Record], bench: dict[str, Any], title: str) -
 def print_table(console: Console, records: list[Record]) -> None:
     """The per-competition table, narrowed to fit a terminal (summary.md has every column)."""
     table = Table(title="bench results", caption="any medal ± SE over seeds; g/s/b: medals; pct: median "
-                  "leaderboard percentile; min/run: wall minutes per run", header_style="bold")
+                  "leaderboard percentile; min/run: wall minutes per run", header_style="bold",
+                  box=box.SIMPLE_HEAD, collapse_padding=True)
     rows = competition_rows(records)
-    table.add_column("competition", no_wrap=True)
+    # The numbers keep their width; a long competition name gives way (cut short with "…").
+    table.add_column("competition", overflow="ellipsis", max_width=32)
     for column in ("runs", "valid", "any medal", "g/s/b", "pct", "score", "min/run", "cost"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=True)
     for row, style in [(r, None) for r in rows] + [(overall_row(records), "bold")]:
         table.add_row(row.name, str(row.runs), _pct(row.valid_rate), _medal_text(row).replace(" (no cut-offs)", ""),
                       f"{row.gold}/{row.silver}/{row.bronze}", _num(row.median_percentile, 4),
