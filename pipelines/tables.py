@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -124,6 +125,25 @@ def read_table(path: Path, **read_kwargs) -> pd.DataFrame:
     if frame.columns.duplicated().any():
         dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
         raise InputError(f"duplicated column names {dupes}", path)
+    return flatten_nested(frame) if fmt in ("json", "jsonl", "parquet") else frame
+
+
+def _flat(value: object) -> object:
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return " ".join(str(v) for v in value)
+    return value
+
+
+def flatten_nested(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells holding lists or records (nested JSON, parquet list columns) as strings: a list's items
+    joined by spaces, which reads as a bag of tokens (tags, subreddits), a record as its JSON.
+    Every later step can then hash, count and compare them like any other value."""
+    for column in frame.columns[frame.dtypes == object]:
+        nested = frame[column].map(lambda v: isinstance(v, (dict, list, tuple, np.ndarray)))
+        if nested.any():
+            frame[column] = frame[column].map(_flat)
     return frame
 
 

@@ -9,7 +9,10 @@ import pandas as pd
 import pytest
 
 from agent.understand import build_spec, column_kind, find_files, load_tables, make_folds, metric_from_description
+from agent.profile import profile
 from pipelines.errors import InputError
+from pipelines.features import tabular
+from pipelines.tables import read_table
 from tests.conftest import DEMO, agent_command
 
 
@@ -103,6 +106,27 @@ def test_tables_in_other_formats(tmp_path: Path, make_comp) -> None:
     (folder / "sample_submission.csv").unlink()
     spec = spec_of(folder)
     assert spec.task == "binary" and spec.id_column == "row_id"
+
+
+def test_nested_json_cells_become_strings_every_step_can_use(tmp_path: Path, make_comp) -> None:
+    """Reddit-style records: a list of subreddits and a nested record per row (random-acts-of-pizza)."""
+    folder = make_comp()
+    for name in ("train", "test"):
+        frame = pd.read_csv(folder / f"{name}.csv")
+        frame["tags"] = [["fire", "help"] if i % 2 else ["cake"] for i in range(len(frame))]
+        frame["meta"] = [{"votes": i % 3, "kind": "post"} for i in range(len(frame))]
+        frame.to_json(folder / f"{name}.json", orient="records")
+        (folder / f"{name}.csv").unlink()
+    train = read_table(folder / "train.json")
+    assert train["tags"].tolist()[:2] == ["cake", "fire help"]
+    assert train["meta"][0] == '{"kind": "post", "votes": 0}'
+    files = find_files(folder)
+    train, test, sample = load_tables(files)
+    spec = build_spec(folder.name, files, train, test, sample, [])
+    assert "tags" in spec.feature_columns and "meta" in spec.feature_columns
+    assert profile(spec, train, test)["rows"]["train"] == len(train)  # counting values used to fail on lists
+    X, X_test = tabular(train, test, spec)
+    assert len(X) == len(train) and list(X.columns) == list(X_test.columns)
 
 
 def test_stratified_folds_cover_every_row(make_comp) -> None:
