@@ -335,7 +335,8 @@ def build_spec(
     submission_columns = [c for c in sample.columns if c != id_column]
     if task == "regression":
         kind = "value"
-    elif per_class or (task == "binary" and _is_probability_column(sample[submission_columns[0]])):
+    elif per_class or (task in ("binary", "multilabel")
+                       and any(_is_probability_column(sample[c]) for c in submission_columns)):
         kind = "proba"
     elif metric is not None and get_metric(metric).needs == "proba":
         kind = "proba"
@@ -366,6 +367,9 @@ def build_spec(
     for key in ("group_column", "time_column"):
         if given.get(key) and given[key] not in train.columns:
             raise InputError(f"{key.replace('_', ' ')} {given[key]!r} is not a column", files.train)
+    time_column = given.get("time_column")
+    if time_column is None and (time_column := _forecast_time_column(train, test, kinds["datetime"])):
+        sources["time_column"] = "inferred: every test row comes after every train row"
 
     has_text, has_files = bool(kinds["text"]), bool(kinds["file"])
     has_tabular = bool(kinds["numeric"] or kinds["categorical"] or kinds["datetime"])
@@ -396,9 +400,22 @@ def build_spec(
         file_columns=kinds["file"],
         image_columns=image_columns,
         group_column=given.get("group_column"),
-        time_column=given.get("time_column"),
+        time_column=time_column,
         sources=sources,
     )
+
+
+def _forecast_time_column(train: pd.DataFrame, test: pd.DataFrame, datetime_columns: list[str]) -> str | None:
+    """The date column, when the test rows all come after the train rows: a forecast, which only
+    time-ordered folds (train on the past, validate on what follows) validate honestly."""
+    for column in datetime_columns:
+        if column not in test.columns:
+            continue
+        past = pd.to_datetime(train[column], errors="coerce", format="mixed")
+        future = pd.to_datetime(test[column], errors="coerce", format="mixed")
+        if past.nunique() >= 10 and future.notna().any() and future.min() >= past.max():
+            return column
+    return None
 
 
 def _file_columns(train: pd.DataFrame, id_column: str, kinds: dict[str, list[str]], catalog: FileCatalog) -> list[str]:

@@ -164,6 +164,25 @@ class GBDT(BaseEstimator):
             return getattr(model, "best_iteration", None)
         return model.get_best_iteration()
 
+    def _holdout(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows to fit on and the 15% to early-stop on, stratified where every class allows.
+
+        One row of each class always stays on the fitting side: CatBoost and XGBoost refuse an
+        early-stopping set with a class the model never saw (a class with one row in a fold).
+        """
+        from sklearn.model_selection import train_test_split
+
+        rows = np.arange(len(y))
+        if not self.classifier:
+            return train_test_split(rows, test_size=0.15, random_state=self.seed)
+        kept = np.unique(y, return_index=True)[1]
+        rest = np.setdiff1d(rows, kept)
+        n_stop = int(round(0.15 * len(y)))
+        counts = np.bincount(y[rest], minlength=len(kept))
+        stratify = y[rest] if counts[counts > 0].min(initial=0) >= 2 and n_stop >= (counts > 0).sum() else None
+        fit_rows, stop_rows = train_test_split(rest, test_size=n_stop, random_state=self.seed, stratify=stratify)
+        return np.sort(np.concatenate([kept, fit_rows])), stop_rows
+
     def fit(self, X: Any, y: np.ndarray) -> GBDT:
         y = np.asarray(y)
         if self.classifier:  # codes 0..k-1 of the classes present (XGBoost insists on them)
@@ -172,11 +191,7 @@ class GBDT(BaseEstimator):
             self.model_ = self._fit_one(X, y, self.n_estimators)
             self.n_trees_ = self.n_estimators
             return self
-        from sklearn.model_selection import train_test_split
-
-        rows = np.arange(len(y))
-        stratify = y if self.classifier and np.bincount(y).min() >= 2 else None
-        fit_rows, stop_rows = train_test_split(rows, test_size=0.15, random_state=self.seed, stratify=stratify)
+        fit_rows, stop_rows = self._holdout(y)
         take = lambda A, r: A.iloc[r] if isinstance(A, pd.DataFrame) else A[r]  # noqa: E731
         probe = self._fit_one(take(X, fit_rows), y[fit_rows], self.n_estimators, (take(X, stop_rows), y[stop_rows]))
         best = self._best_iteration(probe) or self.n_estimators

@@ -57,6 +57,20 @@ def test_regression_and_missing_classes_in_a_fold() -> None:
     assert list(clf.classes_) == [0, 2] and clf.predict_proba(X).shape == (len(X), 2)
 
 
+@pytest.mark.parametrize("library", ["lightgbm", "xgboost", "catboost"])
+def test_classes_with_one_row_never_land_only_in_the_early_stopping_rows(library: str) -> None:
+    X, y = table()
+    labels = y.copy()
+    labels[[7, 100, 101]] = [2, 3, 3]  # a class with one row, one with two
+    for seed in range(4):  # several holdout draws: the singleton must stay on the fitting side each time
+        model = GBDT(library, classifier=True, n_estimators=200, early_stopping_rounds=20, seed=seed,
+                     params={"learning_rate": 0.1})
+        fit_rows, stop_rows = model._holdout(np.unique(labels, return_inverse=True)[1])
+        assert 7 in fit_rows and len(np.intersect1d(fit_rows, stop_rows)) == 0
+        assert len(fit_rows) + len(stop_rows) == len(labels)
+        assert model.fit(X, labels).predict_proba(X).shape == (len(X), 4)
+
+
 def test_device_options_choose_the_gpu_only_when_present_and_worth_it() -> None:
     big = models.GPU_MIN_ROWS
     assert device_options("lightgbm", "cuda", big) == {"device_type": "gpu"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -51,6 +52,40 @@ def test_inferred_task_and_submission_format(make_comp, task, proba, expected_ki
     assert spec.metric == expected_metric
     if task == "multiclass":
         assert sorted(spec.classes) == ["high", "low", "mid"]
+
+
+@pytest.mark.parametrize("sample_value, expected_kind, expected_metric",
+                         [(0.5, "proba", "auc_mean_columnwise"), (0, "label", "f1_micro")])
+def test_multilabel_submissions_of_probabilities_or_labels(tmp_path: Path, sample_value, expected_kind,
+                                                           expected_metric) -> None:
+    """Jigsaw-style: one 0/1 column per label in train; the sample submission says probabilities or labels."""
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"id": range(200), "text": ["some words here"] * 200,
+                          "toxic": rng.integers(0, 2, 200), "threat": rng.integers(0, 2, 200)})
+    train.to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"id": range(200, 250), "text": ["more words"] * 50}).to_csv(tmp_path / "test.csv", index=False)
+    pd.DataFrame({"id": range(200, 250), "toxic": sample_value, "threat": sample_value}).to_csv(
+        tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path)
+    assert spec.task == "multilabel" and spec.submission_kind == expected_kind and spec.metric == expected_metric
+
+
+def test_a_forecast_gets_time_ordered_folds_and_a_shuffled_date_does_not(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2020-01-01", periods=400).strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"date": days, "shop": rng.integers(1, 4, 400), "sales": rng.normal(20, 3, 400)})
+    for name, test_rows in (("forecast", frame.index >= 300), ("shuffled", frame.index % 4 == 0)):
+        folder = tmp_path / name
+        folder.mkdir()
+        frame[~test_rows].to_csv(folder / "train.csv", index=False)
+        test = frame[test_rows].drop(columns="sales").reset_index(drop=True)
+        test.insert(0, "id", range(len(test)))
+        test.to_csv(folder / "test.csv", index=False)
+        pd.DataFrame({"id": test["id"], "sales": 0.0}).to_csv(folder / "sample_submission.csv", index=False)
+    forecast, shuffled = spec_of(tmp_path / "forecast"), spec_of(tmp_path / "shuffled")
+    assert forecast.time_column == "date" and forecast.sources["time_column"].startswith("inferred")
+    assert shuffled.time_column is None
+    assert spec_of(tmp_path / "forecast", [("flag", {"time_column": "shop"})]).time_column == "shop"
 
 
 def test_layers_override_inference_in_order(make_comp) -> None:
