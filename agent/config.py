@@ -38,7 +38,8 @@ class Settings(BaseSettings):
                                        "(0: all rows; unset: as many as the time budget and the table's width allow); "
                                        "the test rows are always all predicted")
     refit: bool = Field(False, description="predict the test rows with one model fitted on every training row "
-                        "(one more fit per candidate), not the average of the fold models")
+                        "(one more fit per candidate), not the average of the fold models; always on for "
+                        "time-ordered folds")
 
     kaggle_poll_seconds: float = Field(10.0, gt=0, description="how often to ask Kaggle for a new submission's score")
 

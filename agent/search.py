@@ -218,6 +218,9 @@ class Search:
         self.device = detect_device()
         self.policy = Policy(settings, self.spec.greater_is_better, random.Random(settings.seed + len(self.journal)))
         self.best = self.journal.best(self.spec.greater_is_better)
+        # Time-ordered folds train their early models on a short past; a forecast is made by one
+        # model on every row instead.
+        self.refit = settings.refit or self.spec.time_column is not None
 
     # --- the loop ------------------------------------------------------------------------------
 
@@ -312,7 +315,7 @@ class Search:
         limit = min(timeout or self.settings.node_timeout, self.budget.remaining)
         job = {"run_dir": str(self.run.path), "mode": "tune" if tune_seconds else "cv", "seed": self.settings.seed,
                "device": self.device, "n_jobs": self.settings.n_jobs, "time_limit": round(limit, 1),
-               "refit": self.settings.refit}
+               "refit": self.refit}
         if tune_seconds:
             job.update(tune_seconds=tune_seconds, storage=self.run.optuna_storage, study_name=f"node-{node.id}")
         (node_dir / "job.json").write_text(json.dumps(job, indent=2))
@@ -411,7 +414,7 @@ class Search:
     def _write_standalone(self, node: Node) -> None:
         node_dir = self.run.node_dir(node.id)
         footer = STANDALONE_FOOTER.format(node_id=node.id, run_dir=str(self.run.path), params=node.params,
-                                          seed=self.settings.seed, refit=self.settings.refit)
+                                          seed=self.settings.seed, refit=self.refit)
         (node_dir / "standalone.py").write_text((node_dir / "solution.py").read_text() + footer)
 
     def _is_better(self, node: Node) -> bool:

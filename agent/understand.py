@@ -474,10 +474,12 @@ def make_folds(train: pd.DataFrame, spec: CompetitionSpec, n_folds: int, seed: i
     n_folds = max(2, min(n_folds, n // 2))
     folds = np.full(n, -1)
     if spec.time_column:
-        order = np.argsort(pd.to_datetime(train[spec.time_column], errors="coerce").to_numpy(), kind="stable")
-        chunks = np.array_split(order, n_folds + 1)
-        for k, rows in enumerate(chunks[1:]):
-            folds[rows] = k
+        # Chunks of whole time points, oldest first, so rows of one date never straddle a fold's
+        # training and validation; the oldest chunk only ever trains (as do rows without a date).
+        when = pd.to_datetime(train[spec.time_column], errors="coerce", format="mixed")
+        codes = pd.factorize(when, sort=True)[0]
+        for k, points in enumerate(np.array_split(np.unique(codes[codes >= 0]), n_folds + 1)[1:]):
+            folds[np.isin(codes, points)] = k
         return folds
     if spec.group_column:
         splitter = GroupKFold(n_splits=n_folds)

@@ -80,6 +80,33 @@ def test_refit_runs_write_refitted_test_predictions_that_standalone_reproduces(t
     assert (out / "submission.csv").read_text() == (node_dir / "submission.csv").read_text()
 
 
+def test_a_forecast_is_validated_on_later_rows_and_refitted_on_all(tmp_path: Path) -> None:
+    """Daily sales of three shops; the test days follow the train days, so the folds follow time."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2021-01-01", periods=240)
+    frame = pd.DataFrame([(d, shop) for d in days for shop in (1, 2, 3)], columns=["date", "shop"])
+    frame["sales"] = 10 * frame["shop"] + 5 * (frame["date"].dt.dayofweek >= 5) + rng.normal(0, 1, len(frame))
+    comp = tmp_path / "forecast"
+    comp.mkdir()
+    train, test = frame[frame["date"] < "2021-08-01"], frame[frame["date"] >= "2021-08-01"].drop(columns="sales")
+    train.to_csv(comp / "train.csv", index=False)
+    test.insert(0, "id", range(len(test)))
+    test.to_csv(comp / "test.csv", index=False)
+    pd.DataFrame({"id": test["id"], "sales": 0.0}).to_csv(comp / "sample_submission.csv", index=False)
+    run = tmp_path / "run"
+    result = agent_command("compete", str(comp), "--time-budget", "20", "--no-submit", "--run-dir", str(run))
+    assert result.returncode == 0, result.stderr
+    data = RunData.load(run)
+    assert data.spec.time_column == "date"
+    dates = pd.to_datetime(data.train["date"])
+    assert (data.folds == -1).sum() > 0 and dates[data.folds == -1].max() < dates[data.folds == 0].min()
+    jobs = [json.loads(p.read_text()) for p in sorted((run / "nodes").glob("*/job.json"))]
+    assert jobs and all(job["refit"] for job in jobs)
+    assert_valid_submission(run)
+
+
 def test_a_run_without_any_finished_candidate_still_leaves_the_prior_submission(tmp_path: Path) -> None:
     """Candidates limited to 60 MB all die; the run fails (exit 1) but its submission is valid and graded."""
     run = tmp_path / "run"
