@@ -351,7 +351,9 @@ def build_spec(
     direction = given.get("direction") or ("maximize" if get_metric(metric).greater_is_better else "minimize")
     sources.setdefault("direction", "metric")
 
-    feature_cols = [c for c in train.columns if c not in targets and c != id_column]
+    # Identifiers of train rows that test lacks (quora's `id`, `qid1`, `qid2` beside `test_id`) are no inputs.
+    feature_cols = [c for c in train.columns if c not in targets and c != id_column
+                    and not (c not in test.columns and _is_identifier(train[c]))]
     absent = [c for c in feature_cols if c not in test.columns]
     if absent and len(absent) * 2 >= len(feature_cols):
         raise InputError(f"test table lacks {len(absent)} of train's {len(feature_cols)} input columns: {absent[:8]}",
@@ -405,6 +407,12 @@ def build_spec(
     )
 
 
+def _is_identifier(values: pd.Series) -> bool:
+    """A column named like an id (`id`, `row_id`, `qid1`), or whose values nearly all differ."""
+    named = re.search(r"(^|_)q?id\d*$", str(values.name).lower()) is not None
+    return named or values.nunique() >= 0.95 * len(values)
+
+
 def _forecast_time_column(train: pd.DataFrame, test: pd.DataFrame, datetime_columns: list[str]) -> str | None:
     """The date column, when the test rows all come after the train rows: a forecast, which only
     time-ordered folds (train on the past, validate on what follows) validate honestly."""
@@ -455,7 +463,19 @@ def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
     for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):
         if frame.empty:
             raise InputError("table has a header but no rows", path)
-    return train, test, sample
+    return train, _with_row_number_ids(test, sample, files.test), sample
+
+
+def _with_row_number_ids(test: pd.DataFrame, sample: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The test table with the sample submission's ids when they are only its row numbers
+    (digit-recognizer: `ImageId` 1..N, absent from test.csv); else the test table as it is."""
+    id_column = sample.columns[0]
+    ids = pd.to_numeric(sample[id_column], errors="coerce")
+    if id_column in test.columns or len(test) != len(sample) or ids.isna().any() or not (ids.diff().iloc[1:] == 1).all():
+        return test
+    log.info("%s: no %r column; the sample submission's ids %s..%s are its row numbers", path, id_column,
+             sample[id_column].iloc[0], sample[id_column].iloc[-1])
+    return test.assign(**{id_column: sample[id_column].to_numpy()})[[id_column, *test.columns]]
 
 
 def clean_train(train: pd.DataFrame, spec: CompetitionSpec) -> pd.DataFrame:

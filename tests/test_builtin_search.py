@@ -30,7 +30,9 @@ def test_recipes_follow_the_data() -> None:
     text = make_spec(modality="text", text_columns=["t"], categorical_columns=["kw"])
     assert applicable_recipes(text, 6000)[:3] == ["tfidf_linear", "nbsvm_text", "text_stack"]
     few_rows = make_spec(task="multiclass", classes=list(range(20)), numeric_columns=["a"])
-    assert applicable_recipes(few_rows, 900)[1] == "small_multiclass_blend"
+    assert applicable_recipes(few_rows, 900)[:3] == ["linear_tabular", "lightgbm_tabular", "small_multiclass_blend"]
+    three_classes = make_spec(task="multiclass", classes=[0, 1, 2], numeric_columns=["a"])
+    assert applicable_recipes(three_classes, 900)[:2] == ["lightgbm_tabular", "linear_tabular"]
     files = make_spec(modality="image", file_columns=["path"], numeric_columns=["a"])
     assert applicable_recipes(files, 900)[0] == "file_stats_lightgbm"
     multilabel = make_spec(task="multilabel", target_columns=["p", "q"], classes=["p", "q"], numeric_columns=["a"])

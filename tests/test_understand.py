@@ -70,6 +70,38 @@ def test_multilabel_submissions_of_probabilities_or_labels(tmp_path: Path, sampl
     assert spec.task == "multilabel" and spec.submission_kind == expected_kind and spec.metric == expected_metric
 
 
+def test_a_test_table_without_ids_takes_the_sample_submissions_row_numbers(tmp_path: Path) -> None:
+    """digit-recognizer: test.csv holds only pixels; the sample submission numbers its rows 1..N."""
+    rng = np.random.default_rng(0)
+    pixels = pd.DataFrame(rng.integers(0, 16, (260, 4)), columns=[f"pixel{i}" for i in range(4)])
+    pixels.iloc[:200].assign(label=rng.integers(0, 3, 200))[["label", *pixels.columns]].to_csv(
+        tmp_path / "train.csv", index=False)
+    pixels.iloc[200:].to_csv(tmp_path / "test.csv", index=False)
+    pd.DataFrame({"ImageId": range(1, 61), "Label": 0}).to_csv(tmp_path / "sample_submission.csv", index=False)
+    files = find_files(tmp_path)
+    train, test, sample = load_tables(files)
+    assert list(test.columns) == ["ImageId", *pixels.columns] and test["ImageId"].tolist() == list(range(1, 61))
+    spec = build_spec(tmp_path.name, files, train, test, sample, [])
+    assert spec.id_column == "ImageId" and spec.target_columns == ["label"] and spec.submission_columns == ["Label"]
+    pd.DataFrame({"ImageId": range(5, 65), "Label": 0}).sample(frac=1, random_state=0).to_csv(
+        tmp_path / "sample_submission.csv", index=False)  # not row numbers: the missing id stays an error
+    with pytest.raises(InputError, match="id column 'ImageId' is missing"):
+        spec_of(tmp_path)
+
+
+def test_train_only_identifiers_are_not_counted_as_missing_inputs(tmp_path: Path) -> None:
+    """quora-question-pairs: train has id, qid1, qid2; test has test_id and the two questions."""
+    train = pd.DataFrame({"id": range(100), "qid1": range(0, 200, 2), "qid2": range(1, 200, 2),
+                          "question1": ["how do I cook rice"] * 100, "question2": ["what is rice"] * 100,
+                          "is_duplicate": [0, 1] * 50})
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test = pd.DataFrame({"test_id": range(40), "question1": ["why"] * 40, "question2": ["how"] * 40})
+    test.to_csv(tmp_path / "test.csv", index=False)
+    pd.DataFrame({"test_id": range(40), "is_duplicate": 0.5}).to_csv(tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path)
+    assert spec.feature_columns == ["question1", "question2"] and spec.submission_kind == "proba"
+
+
 def test_a_forecast_gets_time_ordered_folds_and_a_shuffled_date_does_not(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     days = pd.date_range("2020-01-01", periods=400).strftime("%Y-%m-%d")
