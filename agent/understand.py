@@ -421,8 +421,11 @@ def _forecast_time_column(train: pd.DataFrame, test: pd.DataFrame, datetime_colu
             continue
         past = pd.to_datetime(train[column], errors="coerce", format="mixed")
         future = pd.to_datetime(test[column], errors="coerce", format="mixed")
-        if past.nunique() >= 10 and future.notna().any() and future.min() >= past.max():
-            return column
+        try:
+            if past.nunique() >= 10 and future.notna().any() and future.min() >= past.max():
+                return column
+        except TypeError:  # dates with and without time zones cannot be ordered: no forecast to see
+            continue
     return None
 
 

@@ -165,9 +165,9 @@ class GBDT(BaseEstimator):
         return model.get_best_iteration()
 
     def _holdout(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rows to fit on and the 15% to early-stop on, stratified where every class allows.
+        """Rows to fit on and the 15% to early-stop on, stratified when every class has two rows.
 
-        One row of each class always stays on the fitting side: CatBoost and XGBoost refuse an
+        Otherwise one row of each class stays on the fitting side: CatBoost and XGBoost refuse an
         early-stopping set with a class the model never saw (a class with one row in a fold).
         """
         from sklearn.model_selection import train_test_split
@@ -175,23 +175,26 @@ class GBDT(BaseEstimator):
         rows = np.arange(len(y))
         if not self.classifier:
             return train_test_split(rows, test_size=0.15, random_state=self.seed)
+        counts = np.bincount(y)
+        if counts.min() >= 2 and 0.15 * len(y) >= len(counts):
+            return train_test_split(rows, test_size=0.15, random_state=self.seed, stratify=y)
         kept = np.unique(y, return_index=True)[1]
         rest = np.setdiff1d(rows, kept)
-        n_stop = int(round(0.15 * len(y)))
-        counts = np.bincount(y[rest], minlength=len(kept))
-        stratify = y[rest] if counts[counts > 0].min(initial=0) >= 2 and n_stop >= (counts > 0).sum() else None
-        fit_rows, stop_rows = train_test_split(rest, test_size=n_stop, random_state=self.seed, stratify=stratify)
+        n_stop = min(int(round(0.15 * len(y))), len(rest) // 2)
+        if n_stop == 0:  # about one row per class: nothing to stop on
+            return rows, rows[:0]
+        fit_rows, stop_rows = train_test_split(rest, test_size=n_stop, random_state=self.seed)
         return np.sort(np.concatenate([kept, fit_rows])), stop_rows
 
     def fit(self, X: Any, y: np.ndarray) -> GBDT:
         y = np.asarray(y)
         if self.classifier:  # codes 0..k-1 of the classes present (XGBoost insists on them)
             self.classes_, y = np.unique(y, return_inverse=True)
-        if not self.early_stopping_rounds or len(y) < EARLY_STOPPING_MIN_ROWS:
-            self.model_ = self._fit_one(X, y, self.n_estimators)
-            self.n_trees_ = self.n_estimators
+        early = bool(self.early_stopping_rounds) and len(y) >= EARLY_STOPPING_MIN_ROWS
+        fit_rows, stop_rows = self._holdout(y) if early else (None, [])
+        if not len(stop_rows):
+            self.model_, self.n_trees_ = self._fit_one(X, y, self.n_estimators), self.n_estimators
             return self
-        fit_rows, stop_rows = self._holdout(y)
         take = lambda A, r: A.iloc[r] if isinstance(A, pd.DataFrame) else A[r]  # noqa: E731
         probe = self._fit_one(take(X, fit_rows), y[fit_rows], self.n_estimators, (take(X, stop_rows), y[stop_rows]))
         best = self._best_iteration(probe) or self.n_estimators

@@ -69,6 +69,8 @@ def test_classes_with_one_row_never_land_only_in_the_early_stopping_rows(library
         assert 7 in fit_rows and len(np.intersect1d(fit_rows, stop_rows)) == 0
         assert len(fit_rows) + len(stop_rows) == len(labels)
         assert model.fit(X, labels).predict_proba(X).shape == (len(X), 4)
+    fit_rows, stop_rows = GBDT("catboost")._holdout(np.arange(30))  # one row per class: no early stopping
+    assert len(fit_rows) == 30 and len(stop_rows) == 0
 
 
 def test_device_options_choose_the_gpu_only_when_present_and_worth_it() -> None:
