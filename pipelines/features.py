@@ -406,7 +406,9 @@ def normalize_text(text: pd.Series) -> pd.Series:
     hashtags split from their word, letters repeated for emphasis squeezed (`sooooo` -> `soo`)."""
     import html
 
-    text = text.fillna("").astype(str).map(html.unescape)
+    # As Python strings: pandas' pyarrow-backed strings use RE2, which has no backreferences (pandas
+    # 3.0 raises on the last pattern) and whose \w matches ASCII letters only.
+    text = text.fillna("").astype(str).map(html.unescape).astype(object)
     text = text.str.replace(r"https?://\S+|www\.\S+", " xxurl ", regex=True)
     text = text.str.replace(r"@\w+", " xxuser ", regex=True)
     text = text.str.replace(r"#(\w+)", r" xxtag \1 ", regex=True)

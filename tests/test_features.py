@@ -127,6 +127,7 @@ def test_text_helpers() -> None:
     cleaned = normalize_text(text)
     assert "xxurl" in cleaned[0] and "xxuser" in cleaned[0] and "wildfire" in cleaned[0] and "&" in cleaned[0]
     assert "soo " in cleaned[0] and cleaned[1] == ""
+    assert normalize_text(pd.Series(["@José ÉÉÉ"]))[0] == " xxuser  ÉÉ"  # letters beyond ASCII, as Python's re sees them
     spec = make_spec(text_columns=["t"], categorical_columns=["kw"])
     joined = text_with_fields(pd.DataFrame({"t": ["hello"], "kw": ["Forest Fire"]}), spec)
     assert joined[0] == "hello kw=forest_fire"
