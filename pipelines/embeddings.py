@@ -38,8 +38,8 @@ CACHE_BATCH = 1024  # texts encoded between two writes to the cache (and two loo
 # For deciding whether encoding fits a candidate's time: texts per second of all-MiniLM-L6-v2 for
 # tweet-length texts (~100 characters, ~33 tokens) per CPU core, in float32 and in bfloat16 on CPUs
 # that compute it natively (measured 124 and 284 per core on a 2-core Xeon with avx512_bf16; the
-# figures leave room for a busy machine), on a GPU, and the seconds to import torch and load the
-# weights (5 measured).
+# figures leave room for a busy machine), on a GPU (measured 5,000-7,100 in float32 on an H200; the
+# figure leaves room for smaller GPUs), and the seconds to import torch and load the weights (5 measured).
 CPU_TEXTS_PER_CORE_SECOND = {"float32": 100.0, "bfloat16": 220.0}
 GPU_TEXTS_PER_SECOND = 3000.0
 START_SECONDS = 7.0

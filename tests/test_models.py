@@ -75,7 +75,7 @@ def test_classes_with_one_row_never_land_only_in_the_early_stopping_rows(library
 
 def test_device_options_choose_the_gpu_only_when_present_and_worth_it() -> None:
     big = models.GPU_MIN_ROWS
-    assert device_options("lightgbm", "cuda", big) == {"device_type": "gpu"}
+    assert device_options("lightgbm", "cuda", big) == {}  # its OpenCL build is never asked for
     assert device_options("xgboost", "cuda", big) == {"device": "cuda"}
     assert device_options("catboost", "cuda", big) == {"task_type": "GPU"}
     assert device_options("xgboost", "cuda", big - 1) == {"device": "cpu"}
@@ -85,15 +85,19 @@ def test_device_options_choose_the_gpu_only_when_present_and_worth_it() -> None:
         device_options("sklearn", "cpu", 1)
 
 
-@pytest.mark.parametrize("library", ["lightgbm", "catboost"])
-def test_a_gpu_that_cannot_start_falls_back_to_the_cpu(library: str, monkeypatch, caplog) -> None:
-    # This machine has no GPU: asking for one makes the library raise, and the wrapper refits on the CPU.
+def test_a_gpu_that_cannot_start_falls_back_to_the_cpu_once(monkeypatch, caplog) -> None:
+    # This machine has no GPU: CatBoost asked for one raises, and the wrapper refits on the CPU; the
+    # next fit in the process goes to the CPU straight away.
     monkeypatch.setattr(models, "GPU_MIN_ROWS", 0)
+    monkeypatch.setattr(models, "_GPU_FAILED", set())
     X, y = table(300)
     with caplog.at_level(logging.WARNING, logger="pipelines.models"):
-        model = GBDT(library, classifier=True, n_estimators=30, early_stopping_rounds=None, device="cuda").fit(X, y)
+        model = GBDT("catboost", classifier=True, n_estimators=30, early_stopping_rounds=None, device="cuda").fit(X, y)
+        again = GBDT("catboost", classifier=True, n_estimators=30, early_stopping_rounds=None, device="cuda").fit(X, y)
     assert model.predict_proba(X).shape == (300, 2)
-    assert "fitting on the CPU" in caplog.text
+    assert caplog.text.count("catboost on the GPU failed") == 1
+    assert again.model_.get_params()["task_type"] == "CPU"
+    assert device_options("catboost", "cuda", 10**9) == {"task_type": "CPU"}
 
 
 def test_gbdt_factory_wraps_multilabel_tasks() -> None:
