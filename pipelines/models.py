@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # From this many rows one tree model fits about twice as fast on a GPU as on 16 cores (measured on an
 # H200 at 200,000 rows: XGBoost 4.8 s against 9.3, CatBoost 8.5 against 16.0). Below it, folds fitted
-# in parallel on the CPU beat folds taking turns on the GPU (XGBoost on 120,000-row folds: 14.5 s on
+# in parallel on the CPU beat folds sharing the GPU (XGBoost on 100,000-row folds: 14.5 s on
 # the GPU, 9.0 on the CPU).
 GPU_MIN_ROWS = 200_000
 # One fit on the GPU at a time: folds fitted in parallel threads take turns (CatBoost refuses a
