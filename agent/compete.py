@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from pipelines.errors import InputError
 from pipelines.files import FileCatalog, attach_file_paths
 from pipelines.metrics import get_metric
 from pipelines.rundata import RunData
-from pipelines.tables import sample_rows
+from pipelines.tables import read_table, sample_rows
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,28 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     write_atomic(run.path / "profile.json", json.dumps(facts, indent=2, default=str))
     write_atomic(run.path / "profile.md", profile_markdown(facts))
     return data
+
+
+def write_sample_fallback(source: Path, run: RunFolder, settings: Settings) -> Path | None:
+    """The competition's sample submission copied to the run's submission, for a competition whose
+    files the agent cannot make sense of; None when the sample itself cannot be found or read.
+
+    It is the organisers' own valid file, so it scores something (for some competitions, such as
+    text normalisation, where it repeats the input, a lot), and a benchmark counts it as valid.
+    """
+    try:
+        sample_path = find_files(source, extract_to=settings.competitions_root / slug_of(source) / "extracted").sample_submission
+        sample = read_table(sample_path)
+    except (InputError, OSError):
+        return None
+    if sample.empty:
+        return None
+    run.path.mkdir(parents=True, exist_ok=True)
+    if sample_path.suffix.lower() == ".csv":
+        shutil.copyfile(sample_path, run.submission_path)  # byte for byte: ids like "007" stay as they are
+    else:
+        sample.to_csv(run.submission_path, index=False)
+    return run.submission_path
 
 
 @dataclass
@@ -175,7 +198,13 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
         if RunData.exists(run.path):
             raise InputError("run folder already holds a run; use --resume to continue it", run.path)
         engineer = engineer or make_engineer(settings)  # a wrong --llm fails before any work
-        data = prepare_run(source, slug, run, settings, flags or {}, extra_layers)
+        try:
+            data = prepare_run(source, slug, run, settings, flags or {}, extra_layers)
+        except InputError:
+            if (fallback := write_sample_fallback(source, run, settings)) is not None:
+                console.print(f"the competition's files could not be read; its sample submission is copied to "
+                              f"{fallback} as a fallback", highlight=False, soft_wrap=True)
+            raise
         run.save_config({"source": str(Path(source).resolve()), "slug": slug,
                          "settings": settings.model_dump(mode="json"), "flags": flags or {}})
         console.print(f"run folder {run.path}")

@@ -256,6 +256,9 @@ def test_bad_input_gives_one_line_error(demo_copy: Path, tmp_path: Path, how: st
     assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
     assert names in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
+    # Nothing to show for the run but the organisers' sample, copied as it is: still a valid file to grade.
+    assert (tmp_path / "run" / "submission.csv").read_bytes() == (demo_copy / "sample_submission.csv").read_bytes()
+    assert "as a fallback" in result.stdout
 
 
 def test_missing_folder_and_bad_flag(tmp_path: Path) -> None:
