@@ -20,7 +20,7 @@ from pipelines.errors import InputError
 from pipelines.files import FileCatalog, extract_archive, labelled_files
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
-from pipelines.tables import is_table, read_table, read_table_sample, table_stem
+from pipelines.tables import is_table, read_table, read_table_sample, table_columns, table_stem
 from pipelines.targets import label_key
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class CompetitionFiles:
     sample_submission: Path
     description: Path | None
     labels: pd.Series | None = None  # without a train table: each training file's label, by its path
+    targets: Path | None = None  # a table of the train rows' targets, apart from the train table
 
 
 def _extract_archives(folder: Path, extract_to: Path) -> Path:
@@ -109,7 +110,30 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     description = next(
         (p for name in ("description.md", "description.txt", "overview.md") if (p := folder / name).exists()), None
     )
-    return CompetitionFiles(folder, train, test, sample, description, labels)
+    targets = None if labels is not None else _target_table([p for p in others if p != test], train, sample)
+    return CompetitionFiles(folder, train, test, sample, description, labels, targets)
+
+
+def _target_table(candidates: list[Path], train: Path, sample: Path) -> Path | None:
+    """The table holding the targets when the train table has only the inputs (lish-moa's
+    train_targets_scored.csv beside train_features.csv): it has the sample submission's id column and
+    every one of its other columns, which the train table lacks. Only headers are read."""
+    try:
+        id_column, *targets = table_columns(sample)
+        train_columns = set(table_columns(train))
+    except InputError:  # reported when the tables are read
+        return None
+    if not targets or set(targets) <= train_columns or id_column not in train_columns:
+        return None
+    for path in sorted(candidates):
+        try:
+            columns = set(table_columns(path))
+        except InputError:  # an unreadable side table is not this run's concern
+            continue
+        if id_column in columns and set(targets) <= columns:
+            log.info("%s: the targets are in %s, joined on %r", train, path.name, id_column)
+            return path
+    return None
 
 
 # --- column typing -----------------------------------------------------------------------------
@@ -461,12 +485,29 @@ def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
         train.attrs["rows_in_file"] = rows
     else:
         train = read_table(files.train)
+    if files.targets is not None:
+        train = _join_targets(train, files.targets, sample)
     # Without a test table the test rows are the sample submission's ids (its first column).
     test = sample.iloc[:, :1].copy() if files.test == files.sample_submission else read_table(files.test)
     for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):
         if frame.empty:
             raise InputError("table has a header but no rows", path)
     return train, _with_row_number_ids(test, sample, files.test), sample
+
+
+def _join_targets(train: pd.DataFrame, path: Path, sample: pd.DataFrame) -> pd.DataFrame:
+    """The train rows with the sample submission's columns from the target table, matched by id
+    (a train row without targets keeps missing values, and `clean_train` drops it)."""
+    id_column = sample.columns[0]
+    targets = read_table(path)[[id_column, *sample.columns[1:]]]
+    try:
+        joined = train.merge(targets, on=id_column, how="left", validate="many_to_one")
+    except pd.errors.MergeError:
+        raise InputError(f"ids repeat in column {id_column!r}, so the targets cannot be matched to train rows", path) from None
+    except ValueError as exc:  # ids of different types in the two tables
+        raise InputError(f"cannot match its {id_column!r} to the train table's: {exc}", path) from None
+    joined.attrs = train.attrs
+    return joined
 
 
 def _with_row_number_ids(test: pd.DataFrame, sample: pd.DataFrame, path: Path) -> pd.DataFrame:

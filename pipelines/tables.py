@@ -128,6 +128,22 @@ def read_table(path: Path, **read_kwargs) -> pd.DataFrame:
     return flatten_nested(frame) if fmt in ("json", "jsonl", "parquet") else frame
 
 
+def table_columns(path: Path) -> list[str]:
+    """A table's column names; a CSV, TSV or parquet file is read no further than its header."""
+    path = Path(path)
+    fmt = _table_format(path)
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        if fmt in ("csv", "tsv"):
+            return list(pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", nrows=0, encoding="utf-8-sig").columns)
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError):
+        pass  # read_table names the problem
+    return list(read_table(path).columns)
+
+
 def _flat(value: object) -> object:
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True, default=str)

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agent.understand import build_spec, column_kind, find_files, load_tables, make_folds, metric_from_description
+from agent.understand import build_spec, clean_train, column_kind, find_files, load_tables, make_folds, metric_from_description
 from agent.profile import profile
 from pipelines.errors import InputError
 from pipelines.features import tabular
-from pipelines.tables import read_table
+from pipelines.tables import read_table, table_columns
 from tests.conftest import DEMO, agent_command
 
 
@@ -102,6 +102,33 @@ def test_train_only_identifiers_are_not_counted_as_missing_inputs(tmp_path: Path
     assert spec.feature_columns == ["question1", "question2"] and spec.submission_kind == "proba"
 
 
+def test_targets_in_their_own_table_are_joined_to_the_train_rows_by_id(tmp_path: Path) -> None:
+    """lish-moa: train_features.csv has the inputs, train_targets_scored.csv the targets by sig_id
+    (in another order, one train row without targets); a table of other targets is left alone."""
+    rng = np.random.default_rng(0)
+    ids = [f"id_{i:04d}" for i in range(120)]
+    features = pd.DataFrame({"sig_id": ids, "cp_dose": rng.choice(["D1", "D2"], 120), "g-0": rng.normal(size=120)})
+    features.to_csv(tmp_path / "train_features.csv", index=False)
+    targets = pd.DataFrame({"sig_id": ids, "a": (features["g-0"] > 0).astype(int), "b": rng.integers(0, 2, 120)})
+    targets.iloc[1:][::-1].to_csv(tmp_path / "train_targets_scored.csv", index=False)
+    targets.rename(columns={"a": "c"}).to_csv(tmp_path / "train_targets_nonscored.csv", index=False)
+    features.head(30).assign(sig_id=[f"t_{i}" for i in range(30)]).to_csv(tmp_path / "test_features.csv", index=False)
+    pd.DataFrame({"sig_id": [f"t_{i}" for i in range(30)], "a": 0.5, "b": 0.5}).to_csv(tmp_path / "sample_submission.csv", index=False)
+
+    files = find_files(tmp_path)
+    assert files.train.name == "train_features.csv" and files.targets.name == "train_targets_scored.csv"
+    train, test, sample = load_tables(files)
+    spec = build_spec(tmp_path.name, files, train, test, sample, [])
+    assert spec.task == "multilabel" and spec.target_columns == ["a", "b"]
+    assert spec.feature_columns == ["cp_dose", "g-0"]
+    cleaned = clean_train(train, spec)
+    assert len(cleaned) == 119 and (cleaned["a"] == (cleaned["g-0"] > 0)).all()
+
+    targets.iloc[[1, 1, 2]].to_csv(tmp_path / "train_targets_scored.csv", index=False)
+    with pytest.raises(InputError, match="train_targets_scored.csv.*ids repeat"):
+        load_tables(find_files(tmp_path))
+
+
 def test_a_forecast_gets_time_ordered_folds_and_a_shuffled_date_does_not(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     days = pd.date_range("2020-01-01", periods=400).strftime("%Y-%m-%d")
@@ -173,6 +200,8 @@ def test_tables_in_other_formats(tmp_path: Path, make_comp) -> None:
     (folder / "sample_submission.csv").unlink()
     spec = spec_of(folder)
     assert spec.task == "binary" and spec.id_column == "row_id"
+    for name in ("train.parquet", "test.csv.zip", "sample_submission.json"):  # headers, as read_table reads them
+        assert table_columns(folder / name) == list(read_table(folder / name).columns)
 
 
 def test_nested_json_cells_become_strings_every_step_can_use(tmp_path: Path, make_comp) -> None:
