@@ -311,20 +311,39 @@ def tabular(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec) -> t
     return X, X_test
 
 
+def integer_codes(train: pd.DataFrame, columns: list[str], min_levels: int = 20) -> list[str]:
+    """The numeric columns that look like codes (of a manager, a resource, a postcode): whole numbers
+    with at least `min_levels` values, most of them repeated. A tree splits them by their order, which
+    means nothing; how often each occurs and its target mean are what carry information."""
+    codes = []
+    for col in columns:
+        values = pd.to_numeric(train[col], errors="coerce").dropna()
+        levels = values.nunique()
+        if min_levels <= levels <= len(values) / 2 and (values == np.round(values)).all():
+            codes.append(col)
+    return codes
+
+
 def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: bool = False, target: bool = False,
-                 missing: bool = False, row_stats: bool = False, group_stats: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 missing: bool = False, row_stats: bool = False, group_stats: bool = False,
+                 codes: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`tabular` plus the optional blocks a GBDT recipe switches on: count and out-of-fold target
-    encodings of the categoricals, missing-value flags, row statistics of the numbers, and group
-    statistics over the competition's group column."""
+    encodings of the categoricals (and, with `codes`, of the whole-number columns that look like
+    codes), missing-value flags, row statistics of the numbers, and group statistics over the
+    competition's group column."""
     spec = ctx.spec
     X, X_test = tabular(train, test, spec)
     if counts:  # columns with many levels are counted by `tabular` already
         low = [c for c in spec.categorical_columns if f"{c}_count" not in X.columns]
         X, X_test = join_blocks(X, X_test, count_encoding(train, test, low))
-    if target and spec.categorical_columns:
+    code_columns = integer_codes(train, spec.numeric_columns) if codes else []
+    if code_columns:
+        X, X_test = join_blocks(X, X_test, count_encoding(train, test, code_columns))
+    encoded = (spec.categorical_columns if target else []) + code_columns
+    if encoded:
         y = ctx.target(train)
         y = one_hot_target(y, ctx.n_classes) if ctx.task == "multiclass" else y
-        X, X_test = join_blocks(X, X_test, target_encoding(train, test, spec.categorical_columns, y, seed=ctx.seed))
+        X, X_test = join_blocks(X, X_test, target_encoding(train, test, encoded, y, seed=ctx.seed))
     if missing:
         X, X_test = join_blocks(X, X_test, missing_indicators(train, test, spec.feature_columns))
     if row_stats:

@@ -64,7 +64,9 @@ def test_improvements_flip_untried_switches_that_can_matter(tmp_path: Path) -> N
     run = RunFolder(tmp_path / "run")
     journal = Journal(run.journal_path)
     spec = make_spec(numeric_columns=["a", "b"], categorical_columns=["c"])
-    brief = Brief(spec=spec, profile={"rows": {"train": 500}, "columns": [{"name": "a", "missing": 0.0}]}, profile_text="")
+    columns = [{"name": "a", "missing": 0.0, "kind": "numeric", "dtype": "int64", "unique": 40},  # a code
+               {"name": "b", "missing": 0.0, "kind": "numeric", "dtype": "float64", "unique": 500}]
+    brief = Brief(spec=spec, profile={"rows": {"train": 500}, "columns": columns}, profile_text="")
     engineer = BuiltinEngineer()
     code = recipe_code("lightgbm_tabular")
     draft = record(journal, run, Node(id="0001", step="draft", title="lightgbm_tabular", status="ok", score=0.8,
@@ -76,7 +78,7 @@ def test_improvements_flip_untried_switches_that_can_matter(tmp_path: Path) -> N
                                   info=proposal.info), proposal.code)
     # No missing values and no group column: those switches cannot change anything and are not tried.
     assert titles == ["lightgbm_tabular +count_encoding", "lightgbm_tabular +target_encoding",
-                      "lightgbm_tabular +row_statistics"]
+                      "lightgbm_tabular +row_statistics", "lightgbm_tabular +integer_codes"]
     tuned = record(journal, run, Node(id=journal.new_id(), parents=["0001"], step="tune", title="tune", status="ok",
                                       score=0.81, params={"learning_rate": 0.2}, info={"recipe": "lightgbm_tabular"}), code)
     proposal = engineer.propose(Ask("improve", tuned), brief, journal, run)

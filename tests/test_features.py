@@ -12,6 +12,7 @@ from pipelines.features import (
     count_encoding,
     frequent_tokens,
     high_cardinality,
+    integer_codes,
     normalize_text,
     numeric_matrix,
     tabular,
@@ -101,6 +102,22 @@ def test_multiclass_target_encoding_has_a_column_per_class(frames) -> None:
     X, X_test = tabular_plus(train, test, Context(spec=spec), target=True, counts=True, missing=True)
     assert {"colour_target_0", "colour_target_1", "colour_target_2", "colour_count", "colour_missing"} <= set(X.columns)
     assert list(X.columns) == list(X_test.columns) and not X.columns.duplicated().any()
+
+
+def test_whole_number_codes_get_counts_and_target_means() -> None:
+    rng = np.random.default_rng(0)
+    n = 400
+    manager = rng.integers(0, 40, n) * 37 + 1000  # a code: 40 repeated levels whose order means nothing
+    train = pd.DataFrame({"manager": manager, "age": rng.integers(18, 25, n), "spend": rng.normal(size=n),
+                          "serial": np.arange(n), "y": (manager % 3 == 0).astype(int)})
+    test = train.head(50).drop(columns="y")
+    numbers = ["manager", "age", "spend", "serial"]
+    assert integer_codes(train, numbers) == ["manager"]  # too few levels, not whole, every value unique
+    spec = make_spec(numeric_columns=numbers)
+    X, X_test = tabular_plus(train, test, Context(spec=spec), codes=True)
+    assert {"manager_count", "manager_target"} <= set(X.columns) and "age_count" not in X.columns
+    assert list(X.columns) == list(X_test.columns)
+    assert np.corrcoef(X["manager_target"], train["y"])[0, 1] > 0.9  # out of fold, yet the code's target is found
 
 
 def test_tabular_and_numeric_matrix_agree_on_rows_and_have_no_gaps(frames) -> None:

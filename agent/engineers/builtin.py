@@ -101,6 +101,14 @@ def _has_missing(brief: Brief) -> bool:
     return any(col.get("missing", 0) > 0 or col.get("missing_in_test", 0) > 0 for col in brief.profile.get("columns", []))
 
 
+def _has_integer_codes(brief: Brief) -> bool:
+    """Whether some integer column looks like a code (`pipelines.features.integer_codes`), as far as
+    the profile tells: at least 20 values, most of them repeated."""
+    rows = int(brief.profile.get("rows", {}).get("train", 0))
+    return any(col.get("kind") == "numeric" and str(col.get("dtype", "")).startswith(("int", "Int"))
+               and 20 <= col.get("unique", 0) <= rows / 2 for col in brief.profile.get("columns", []))
+
+
 # When flipping a switch can change anything; a switch not listed always can.
 SWITCH_MATTERS = {
     "COUNT_ENCODING": lambda b: bool(b.spec.categorical_columns),
@@ -108,6 +116,7 @@ SWITCH_MATTERS = {
     "MISSING_INDICATORS": _has_missing,
     "ROW_STATISTICS": lambda b: len(b.spec.numeric_columns) >= 2,
     "GROUP_STATISTICS": lambda b: bool(b.spec.group_column and b.spec.numeric_columns),
+    "INTEGER_CODES": _has_integer_codes,
     "EMBEDDINGS": lambda b: embeddings_available(),
 }
 
