@@ -105,7 +105,7 @@ def _has_integer_codes(brief: Brief) -> bool:
     """Whether some integer column looks like a code (`pipelines.features.integer_codes`), as far as
     the profile tells: at least 20 values, most of them repeated."""
     rows = int(brief.profile.get("rows", {}).get("train", 0))
-    return any(col.get("kind") == "numeric" and str(col.get("dtype", "")).startswith(("int", "Int"))
+    return any(col.get("name") in brief.spec.numeric_columns and str(col.get("dtype", "")).startswith(("int", "Int"))
                and 20 <= col.get("unique", 0) <= rows / 2 for col in brief.profile.get("columns", []))
 
 
