@@ -388,6 +388,8 @@ def build_spec(
     for column in feature_cols:
         if column not in absent:
             kinds[column_kind(train[column])].append(column)
+    if id_column in train.columns and id_column in test.columns and column_kind(train[id_column]) == "datetime":
+        kinds["datetime"].append(id_column)  # a timestamp that names the row is also an input (bike-sharing-demand)
     kinds["file"] = _file_columns(train, id_column, kinds, catalog)
     image_columns = [c for c in kinds["file"] if catalog.image_share(train[c]) > 0.5]
     for key in ("group_column", "time_column"):

@@ -268,7 +268,7 @@ def datetime_parts(values: pd.Series, name: str) -> pd.DataFrame:
     parts[f"{name}_year"] = when.dt.year
     parts[f"{name}_month"] = when.dt.month
     parts[f"{name}_day"] = when.dt.day
-    parts[f"{name}_weekday"] = when.dt.weekday
+    parts[f"{name}_weekday"] = when.dt.day_of_week
     parts[f"{name}_hour"] = when.dt.hour
     parts[f"{name}_days"] = (when - pd.Timestamp("2000-01-01")).dt.days
     return parts.astype("float64")

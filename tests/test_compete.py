@@ -87,7 +87,7 @@ def test_a_forecast_is_validated_on_later_rows_and_refitted_on_all(tmp_path: Pat
     rng = np.random.default_rng(0)
     days = pd.date_range("2021-01-01", periods=240)
     frame = pd.DataFrame([(d, shop) for d in days for shop in (1, 2, 3)], columns=["date", "shop"])
-    frame["sales"] = 10 * frame["shop"] + 5 * (frame["date"].dt.dayofweek >= 5) + rng.normal(0, 1, len(frame))
+    frame["sales"] = 10 * frame["shop"] + 5 * (frame["date"].dt.day_of_week >= 5) + rng.normal(0, 1, len(frame))
     comp = tmp_path / "forecast"
     comp.mkdir()
     train, test = frame[frame["date"] < "2021-08-01"], frame[frame["date"] >= "2021-08-01"].drop(columns="sales")

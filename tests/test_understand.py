@@ -129,6 +129,22 @@ def test_targets_in_their_own_table_are_joined_to_the_train_rows_by_id(tmp_path:
         load_tables(find_files(tmp_path))
 
 
+def test_a_timestamp_id_is_also_an_input(tmp_path: Path) -> None:
+    """bike-sharing-demand: rows are named by their hour, and the hour is what predicts the count."""
+    hours = pd.date_range("2011-01-01", periods=960, freq="h")
+    frame = pd.DataFrame({"datetime": hours.strftime("%Y-%m-%d %H:%M:%S"), "temp": np.arange(960) % 30,
+                          "count": 10 + 50 * (hours.hour == 8)})
+    in_test = hours.day > 19  # interleaved with the train days: no forecast
+    frame[~in_test].to_csv(tmp_path / "train.csv", index=False)
+    frame.loc[in_test, ["datetime", "temp"]].to_csv(tmp_path / "test.csv", index=False)
+    frame.loc[in_test, ["datetime"]].assign(count=0).to_csv(tmp_path / "sampleSubmission.csv", index=False)
+    spec = spec_of(tmp_path)
+    assert spec.id_column == "datetime" and spec.datetime_columns == ["datetime"] and spec.time_column is None
+    train = read_table(tmp_path / "train.csv")
+    X, _ = tabular(train, read_table(tmp_path / "test.csv"), spec)
+    assert (X["datetime_hour"].to_numpy() == pd.to_datetime(train["datetime"]).dt.hour.to_numpy()).all()
+
+
 def test_a_forecast_gets_time_ordered_folds_and_a_shuffled_date_does_not(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     days = pd.date_range("2020-01-01", periods=400).strftime("%Y-%m-%d")
