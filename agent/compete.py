@@ -75,8 +75,7 @@ def default_folds(n_rows: int) -> int:
 def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, flags: dict[str, Any],
                 extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunData:
     """Read the public files, decide the spec, fix the folds, and write it all into the run folder."""
-    cache = settings.competitions_root / slug  # archives are unpacked once per competition, for all its runs
-    files = find_files(source, extract_to=cache / "extracted")
+    files = find_files(source, extract_to=unpacked_folder(settings, slug))
     # Sampled while read at the cap for a narrow table, then to the cap for this table's width.
     train, test, sample = load_tables(files, train_row_cap(settings), settings.seed)
     rows_in_file = train.attrs.get("rows_in_file", len(train))
@@ -88,7 +87,7 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     catalog = FileCatalog(files.folder)
     spec = build_spec(slug, files, train, test, sample, layers, catalog)
     train = clean_train(train, spec)
-    train, test = attach_file_paths(train, test, spec.file_columns, catalog, cache / "files")
+    train, test = attach_file_paths(train, test, spec.file_columns, catalog, settings.competitions_root / slug / "files")
     data = RunData(spec=spec, train=train, test=test, sample=sample,
                    folds=make_folds(train, spec, settings.folds or default_folds(len(train)), settings.seed))
     run.create()
@@ -101,7 +100,12 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     return data
 
 
-def write_sample_fallback(source: Path, run: RunFolder, settings: Settings) -> Path | None:
+def unpacked_folder(settings: Settings, slug: str) -> Path:
+    """Where a competition's archives are unpacked: once per competition, for all its runs."""
+    return settings.competitions_root / slug / "extracted"
+
+
+def write_sample_fallback(source: Path, slug: str, run: RunFolder, settings: Settings) -> Path | None:
     """The competition's sample submission copied to the run's submission, for a competition whose
     files the agent cannot make sense of; None when the sample itself cannot be found or read.
 
@@ -109,7 +113,7 @@ def write_sample_fallback(source: Path, run: RunFolder, settings: Settings) -> P
     text normalisation, where it repeats the input, a lot), and a benchmark counts it as valid.
     """
     try:
-        sample_path = find_files(source, extract_to=settings.competitions_root / slug_of(source) / "extracted").sample_submission
+        sample_path = find_files(source, extract_to=unpacked_folder(settings, slug)).sample_submission
         sample = read_table(sample_path)
     except (InputError, OSError):
         return None
@@ -201,7 +205,7 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
         try:
             data = prepare_run(source, slug, run, settings, flags or {}, extra_layers)
         except InputError:
-            if (fallback := write_sample_fallback(source, run, settings)) is not None:
+            if (fallback := write_sample_fallback(source, slug, run, settings)) is not None:
                 console.print(f"the competition's files could not be read; its sample submission is copied to "
                               f"{fallback} as a fallback", highlight=False, soft_wrap=True)
             raise

@@ -311,15 +311,20 @@ def tabular(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec) -> t
     return X, X_test
 
 
-def integer_codes(train: pd.DataFrame, columns: list[str], min_levels: int = 20) -> list[str]:
+def has_code_levels(levels: int, rows: int) -> bool:
+    """Whether a column of whole numbers with `levels` distinct values over `rows` rows looks like a
+    code: at least 20 values, most of them repeated."""
+    return 20 <= levels <= rows / 2
+
+
+def integer_codes(train: pd.DataFrame, columns: list[str]) -> list[str]:
     """The numeric columns that look like codes (of a manager, a resource, a postcode): whole numbers
-    with at least `min_levels` values, most of them repeated. A tree splits them by their order, which
-    means nothing; how often each occurs and its target mean are what carry information."""
+    whose levels `has_code_levels`. A tree splits them by their order, which means nothing; how often
+    each occurs and its target mean are what carry information."""
     codes = []
     for col in columns:
         values = pd.to_numeric(train[col], errors="coerce").dropna()
-        levels = values.nunique()
-        if min_levels <= levels <= len(values) / 2 and (values == np.round(values)).all():
+        if has_code_levels(values.nunique(), len(values)) and (values == np.round(values)).all():
             codes.append(col)
     return codes
 

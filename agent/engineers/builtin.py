@@ -21,6 +21,7 @@ from agent.engineers.base import Ask, Brief, Proposal
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder
 from pipelines.embeddings import embeddings_available
+from pipelines.features import has_code_levels
 from pipelines.spec import CompetitionSpec
 
 SWITCH = re.compile(r"^([A-Z][A-Z0-9_]*) = (True|False)\b", re.M)
@@ -102,11 +103,11 @@ def _has_missing(brief: Brief) -> bool:
 
 
 def _has_integer_codes(brief: Brief) -> bool:
-    """Whether some integer column looks like a code (`pipelines.features.integer_codes`), as far as
-    the profile tells: at least 20 values, most of them repeated."""
+    """Whether some integer input looks like a code (`pipelines.features.integer_codes`), as far as
+    the profile tells."""
     rows = int(brief.profile.get("rows", {}).get("train", 0))
     return any(col.get("name") in brief.spec.numeric_columns and str(col.get("dtype", "")).startswith(("int", "Int"))
-               and 20 <= col.get("unique", 0) <= rows / 2 for col in brief.profile.get("columns", []))
+               and has_code_levels(col.get("unique", 0), rows) for col in brief.profile.get("columns", []))
 
 
 # When flipping a switch can change anything; a switch not listed always can.
