@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.spec import CompetitionSpec
+from pipelines.targets import class_labels
 
 
 def _column_facts(name: str, train: pd.Series, test: pd.Series | None, kind: str) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def profile(spec: CompetitionSpec, train: pd.DataFrame, test: pd.DataFrame) -> d
         ("datetime", spec.datetime_columns), ("file", spec.file_columns)) for c in cols}
     target: dict[str, Any] = {"columns": spec.target_columns, "task": spec.task}
     if spec.task in ("binary", "multiclass"):
-        shares = train[spec.target_columns[0]].map(str).value_counts(normalize=True)
+        shares = class_labels(train, spec).map(str).value_counts(normalize=True)
         target["class_shares"] = {k: round(float(v), 4) for k, v in shares.head(30).items()}
     elif spec.task == "multilabel":
         target["positive_rate"] = {c: round(float(train[c].mean()), 4) for c in spec.target_columns}

@@ -21,7 +21,7 @@ from pipelines.files import FileCatalog, extract_archive, labelled_files
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
 from pipelines.tables import is_table, read_table, read_table_sample, table_columns, table_stem
-from pipelines.targets import label_key
+from pipelines.targets import class_labels, is_one_hot, label_key
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +294,8 @@ def _infer_task(train: pd.DataFrame, targets: list[str], metric: str | None) -> 
         return "regression"
     values = train[targets]
     if len(targets) > 1:
+        if is_one_hot(values):
+            return "multiclass"
         binary = values.apply(lambda c: set(pd.unique(c.dropna())) <= {0, 1, True, False}).all()
         return "multilabel" if binary else "regression"
     y = values.iloc[:, 0].dropna()
@@ -348,7 +350,10 @@ def build_spec(
     sources.setdefault("task", "inferred")
 
     classes: list[Any] = []
-    if task in ("binary", "multiclass"):
+    one_hot = task in ("binary", "multiclass") and len(targets) > 1
+    if one_hot:
+        classes = list(targets)
+    elif task in ("binary", "multiclass"):
         classes = _sorted_classes(train[targets[0]])
         if per_class:
             known = {label_key(c) for c in classes}
@@ -359,7 +364,7 @@ def build_spec(
     submission_columns = [c for c in sample.columns if c != id_column]
     if task == "regression":
         kind = "value"
-    elif per_class or (task in ("binary", "multilabel")
+    elif per_class or ((task in ("binary", "multilabel") or one_hot)
                        and any(_is_probability_column(sample[c]) for c in submission_columns)):
         kind = "proba"
     elif metric is not None and get_metric(metric).needs == "proba":
@@ -552,7 +557,7 @@ def make_folds(train: pd.DataFrame, spec: CompetitionSpec, n_folds: int, seed: i
         groups = train[spec.group_column].astype(str).to_numpy()
         splits = splitter.split(np.zeros(n), groups=groups)
     elif spec.task in ("binary", "multiclass"):
-        y = train[spec.target_columns[0]].map(label_key)
+        y = class_labels(train, spec).map(label_key)
         smallest = y.value_counts().min()
         if smallest >= n_folds:
             splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n), y)

@@ -17,7 +17,8 @@ class CompetitionSpec(BaseModel):
 
     `classes` are the target's original values in a fixed order (sorted); predictions for
     binary and multiclass tasks are indexed by position in this list, and the positive class of
-    a binary task is `classes[1]`. For multilabel tasks `classes` are the label columns.
+    a binary task is `classes[1]`. For multilabel tasks `classes` are the label columns, and so they are
+    for a multiclass target given as one 0/1 column per class (several target columns).
     """
 
     slug: str

@@ -28,15 +28,32 @@ def label_key(value: Any) -> str:
     return str(value).strip().lower()
 
 
+def is_one_hot(values: pd.DataFrame) -> bool:
+    """Whether 0/1 columns mark exactly one of them per row: one class per row, given as a column per class
+    (lmsys-chatbot-arena's winner_model_a / winner_model_b / winner_tie)."""
+    numbers = values.apply(pd.to_numeric, errors="coerce")
+    return values.shape[1] > 1 and bool(numbers.isin([0, 1]).all().all()) and bool((numbers.sum(axis=1) == 1).all())
+
+
+def class_labels(frame: pd.DataFrame, spec: CompetitionSpec) -> pd.Series:
+    """The class of each row of a binary or multiclass task, also when the target is one column per class."""
+    if len(spec.target_columns) == 1:
+        return frame[spec.target_columns[0]]
+    values = frame[spec.target_columns]
+    if not is_one_hot(values):
+        raise InputError(f"target columns {spec.target_columns} do not mark exactly one class per row")
+    return values.apply(pd.to_numeric).idxmax(axis=1)
+
+
 def encode_target(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
     """Target columns of `frame` as model-ready numbers (codes, 0/1 matrix or floats)."""
     if spec.task in ("binary", "multiclass"):
-        column = frame[spec.target_columns[0]]
+        column = class_labels(frame, spec)
         lookup = {label_key(c): i for i, c in enumerate(spec.classes)}
         codes = column.map(lambda v: lookup.get(label_key(v), -1)).to_numpy(dtype=np.int64)
         if (codes < 0).any():
             unknown = sorted({str(v) for v, c in zip(column, codes) if c < 0})[:5]
-            raise InputError(f"target {spec.target_columns[0]!r} has values outside {spec.classes}: {unknown}")
+            raise InputError(f"target {', '.join(spec.target_columns)} has values outside {spec.classes}: {unknown}")
         return codes
     values = frame[spec.target_columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     if spec.task == "multilabel":
@@ -84,6 +101,11 @@ def submission_frame(
             labels = as_labels(raw, spec, threshold)
             for j, col in enumerate(spec.submission_columns):
                 out[col] = labels[:, j]
+        elif len(spec.target_columns) > 1:  # one 0/1 column per class
+            codes = as_labels(raw, spec, threshold)
+            by_class = {label_key(c): j for j, c in enumerate(spec.classes)}
+            for col in spec.submission_columns:
+                out[col] = (codes == by_class[label_key(col)]).astype(np.int64)
         else:
             codes = as_labels(raw, spec, threshold)
             out[spec.submission_columns[0]] = [spec.classes[c] for c in codes]

@@ -14,6 +14,7 @@ from agent.profile import profile
 from pipelines.errors import InputError
 from pipelines.features import tabular
 from pipelines.tables import read_table, table_columns
+from pipelines.targets import encode_target, submission_frame
 from tests.conftest import DEMO, agent_command
 
 
@@ -68,6 +69,38 @@ def test_multilabel_submissions_of_probabilities_or_labels(tmp_path: Path, sampl
         tmp_path / "sample_submission.csv", index=False)
     spec = spec_of(tmp_path)
     assert spec.task == "multilabel" and spec.submission_kind == expected_kind and spec.metric == expected_metric
+
+
+@pytest.mark.parametrize("sample_value, expected_kind, expected_metric",
+                         [(1 / 3, "proba", "logloss_multiclass"), (0, "label", "accuracy")])
+def test_one_column_per_class_is_a_multiclass_target(tmp_path: Path, sample_value, expected_kind,
+                                                     expected_metric) -> None:
+    """lmsys-style: winner_a / winner_b / tie, exactly one 1 per row: one class per row, not three labels."""
+    rng = np.random.default_rng(0)
+    winner = rng.integers(0, 3, 300)
+    train = pd.DataFrame({"id": range(300), "x": rng.normal(size=300)})
+    for j, name in enumerate(["winner_a", "winner_b", "tie"]):
+        train[name] = (winner == j).astype(int)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"id": range(300, 350), "x": 0.0}).to_csv(tmp_path / "test.csv", index=False)
+    pd.DataFrame({"id": range(300, 350), "winner_a": sample_value, "winner_b": sample_value,
+                  "tie": sample_value}).to_csv(tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path)
+    assert spec.task == "multiclass" and spec.classes == ["winner_a", "winner_b", "tie"]
+    assert spec.submission_kind == expected_kind and spec.metric == expected_metric
+    np.testing.assert_array_equal(encode_target(train, spec), winner)
+    folds = make_folds(train, spec, 5, seed=0)
+    assert all(np.bincount(winner[folds == k], minlength=3).min() >= 15 for k in range(5))  # stratified by class
+    assert profile(spec, train, train.drop(columns=spec.target_columns))["target"]["class_shares"]["tie"] > 0.2
+    raw = np.tile([0.2, 0.5, 0.3], (2, 1))
+    out = submission_frame(pd.Series([300, 301]), raw, spec)
+    if expected_kind == "proba":
+        np.testing.assert_allclose(out[["winner_a", "winner_b", "tie"]].to_numpy(), raw)
+    else:
+        assert out[["winner_a", "winner_b", "tie"]].to_numpy().tolist() == [[0, 1, 0], [0, 1, 0]]
+    train.loc[int(np.flatnonzero(winner != 2)[0]), "tie"] = 1  # two classes in one row
+    with pytest.raises(InputError, match="exactly one class per row"):
+        encode_target(train, spec)
 
 
 def test_a_test_table_without_ids_takes_the_sample_submissions_row_numbers(tmp_path: Path) -> None:
