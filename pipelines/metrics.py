@@ -55,6 +55,7 @@ class Metric:
     greater_is_better: bool
     needs: Literal["label", "proba", "value"]
     fn: Callable[[np.ndarray, np.ndarray], float]
+    ordinal: bool = False  # labels are ordered: a prediction one class off costs less than one far off
 
     def __call__(self, y_true, y_pred) -> float:
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -235,7 +236,7 @@ _METRICS: dict[str, Metric] = {
                lambda t, p: float(f1_score(t, p, average="macro", zero_division=0))),
         Metric("f1_micro", True, "label",
                lambda t, p: float(f1_score(t, p, average="micro", zero_division=0))),
-        Metric("qwk", True, "label", _qwk),
+        Metric("qwk", True, "label", _qwk, ordinal=True),
         Metric("mcc", True, "label", lambda t, p: float(matthews_corrcoef(t, p))),
         Metric("auc", True, "proba", _auc),
         Metric("auc_mean_columnwise", True, "proba", _auc_mean_columnwise),

@@ -64,17 +64,26 @@ def encode_target(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
 def as_labels(raw: np.ndarray, spec: CompetitionSpec, threshold: Any = None) -> np.ndarray:
     """Class codes from raw probabilities (or rounded values for an ordinal regression).
 
-    `threshold`: the positive-class cut (binary), one cut per label (multilabel), or one weight per
-    class that the probabilities are multiplied by before the argmax (multiclass).
+    `threshold`: the positive-class cut (binary), one cut per label (multilabel), or for a multiclass
+    task either one weight per class that the probabilities are multiplied by before the argmax, or
+    `{"cuts": [...]}`: increasing cut points on the expected class position (ordered classes).
     """
     if spec.task == "binary":
         return (np.asarray(raw) >= (0.5 if threshold is None else threshold)).astype(np.int64)
     if spec.task == "multiclass":
         raw = np.asarray(raw)
+        if isinstance(threshold, dict):
+            return np.searchsorted(np.asarray(threshold["cuts"]), expected_position(raw)).astype(np.int64)
         return (raw if threshold is None else raw * np.asarray(threshold, dtype=np.float64)).argmax(axis=1)
     if spec.task == "multilabel":
         return (np.asarray(raw) >= (0.5 if threshold is None else threshold)).astype(np.int64)
     return np.rint(raw)
+
+
+def expected_position(proba: np.ndarray) -> np.ndarray:
+    """The probability-weighted mean of the class positions 0..k-1: one number per row that keeps the
+    classes' order, what cut points on an ordinal metric (quadratic kappa) are placed on."""
+    return np.asarray(proba, dtype=np.float64) @ np.arange(proba.shape[1])
 
 
 def metric_input(raw: np.ndarray, spec: CompetitionSpec, metric: Metric, threshold: Any = None) -> np.ndarray:

@@ -60,6 +60,27 @@ def test_multiclass_class_weights_move_the_argmax() -> None:
     assert frame["y"].tolist() == [1, 2]
 
 
+def test_kappa_cuts_on_the_expected_class_beat_the_argmax() -> None:
+    """Scores 1..6 from a latent quality; the model's probabilities are spread over neighbouring
+    classes, so the argmax mostly predicts the common middle classes and quadratic kappa pays for it."""
+    rng = np.random.default_rng(0)
+    quality = rng.normal(size=3000)
+    y = np.clip(np.round(2.5 + 1.2 * quality + rng.normal(0, 0.4, 3000)), 0, 5).astype(int)
+    centres = np.arange(6)
+    estimate = 2.5 + 0.8 * quality + rng.normal(0, 0.5, 3000)  # shrunk towards the middle, as models are
+    raw = np.exp(-((centres[None, :] - estimate[:, None]) ** 2) / 2.0)
+    raw /= raw.sum(axis=1, keepdims=True)
+    spec, kappa = make_spec(task="multiclass", classes=list(range(1, 7)), metric="qwk"), get_metric("qwk")
+    default = kappa(y, raw.argmax(axis=1))
+    threshold, honest, _ = decide_threshold(y, raw, folds_for(len(y)), spec, kappa, default)
+    assert set(threshold) == {"cuts"} and np.all(np.diff(threshold["cuts"]) > 0) and len(threshold["cuts"]) == 5
+    assert honest > default + 0.01
+    labels = as_labels(raw, spec, threshold)
+    assert kappa(y, labels) >= honest - 0.01
+    frame = submission_frame(pd.Series(range(3)), raw[:3], spec, threshold)
+    assert frame["y"].tolist() == [spec.classes[c] for c in labels[:3]]
+
+
 def test_greedy_selection_weights_the_better_and_complementary_members() -> None:
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 3000)
