@@ -403,6 +403,10 @@ def build_spec(
     time_column = given.get("time_column")
     if time_column is None and (time_column := _forecast_time_column(train, test, kinds["datetime"])):
         sources["time_column"] = "inferred: every test row comes after every train row"
+    group_column = given.get("group_column")
+    if group_column is None and time_column is None and (
+            group_column := _unseen_group_column(train, test, kinds["numeric"] + kinds["categorical"])):
+        sources["group_column"] = "inferred: its values repeat over train rows and none occurs in test"
 
     has_text, has_files = bool(kinds["text"]), bool(kinds["file"])
     has_tabular = bool(kinds["numeric"] or kinds["categorical"] or kinds["datetime"])
@@ -432,7 +436,7 @@ def build_spec(
         datetime_columns=kinds["datetime"],
         file_columns=kinds["file"],
         image_columns=image_columns,
-        group_column=given.get("group_column"),
+        group_column=group_column,
         time_column=time_column,
         sources=sources,
     )
@@ -457,6 +461,22 @@ def _forecast_time_column(train: pd.DataFrame, test: pd.DataFrame, datetime_colu
                 return column
         except TypeError:  # dates with and without time zones cannot be ordered: no forecast to see
             continue
+    return None
+
+
+def _unseen_group_column(train: pd.DataFrame, test: pd.DataFrame, columns: list[str]) -> str | None:
+    """A column of whole numbers or strings whose values each cover several train rows, none of them
+    in test: the rows come in groups (a breath, a patient, a session) and test holds new groups. Folds
+    that split a group validate on groups the model has seen; only group folds validate as test is scored."""
+    for column in columns:
+        values = train[column].dropna()
+        if pd.api.types.is_float_dtype(values) and not (values == np.round(values)).all():
+            continue
+        groups = values.nunique()
+        if not 20 <= groups <= len(values) / 2 or test[column].isna().all():
+            continue
+        if not test[column].dropna().map(label_key).isin(set(values.map(label_key))).any():
+            return column
     return None
 
 

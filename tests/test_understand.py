@@ -196,6 +196,28 @@ def test_a_forecast_gets_time_ordered_folds_and_a_shuffled_date_does_not(tmp_pat
     assert spec_of(tmp_path / "forecast", [("flag", {"time_column": "shop"})]).time_column == "shop"
 
 
+def test_groups_that_test_never_shares_get_group_folds(tmp_path: Path) -> None:
+    """ventilator-style: 40 rows per breath, test holds other breaths. Folds that split a breath would
+    validate on breaths the model has seen; a column test shares values with is no such group."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": range(2400), "breath_id": np.repeat(np.arange(60), 40),
+                          "R": rng.choice([5, 20, 50], 2400), "u_in": rng.normal(size=2400)})
+    frame["pressure"] = frame.groupby("breath_id")["u_in"].cumsum()
+    in_test = frame["breath_id"] >= 50
+    frame[~in_test].to_csv(tmp_path / "train.csv", index=False)
+    frame.loc[in_test].drop(columns="pressure").to_csv(tmp_path / "test.csv", index=False)
+    frame.loc[in_test, ["id"]].assign(pressure=0.0).to_csv(tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path)
+    assert spec.group_column == "breath_id" and spec.sources["group_column"].startswith("inferred")
+    train = read_table(tmp_path / "train.csv")
+    folds = make_folds(train, spec, 5, seed=0)
+    assert all(len(set(folds[train["breath_id"] == b])) == 1 for b in range(50))  # a breath stays in one fold
+
+    frame.loc[in_test, "breath_id"] = frame.loc[in_test, "breath_id"] - 50  # test now shares breaths with train
+    frame.loc[in_test].drop(columns="pressure").to_csv(tmp_path / "test.csv", index=False)
+    assert spec_of(tmp_path).group_column is None
+
+
 def test_layers_override_inference_in_order(make_comp) -> None:
     folder = make_comp(task="binary")
     spec = spec_of(folder, layers=[("flag", {"metric": "auc"}), ("yaml", {"metric": "f1", "direction": "maximize"})])
