@@ -217,6 +217,35 @@ def group_statistics(train: pd.DataFrame, test: pd.DataFrame, key: str,
     return lookup(train).astype("float64"), lookup(test).astype("float64")
 
 
+def _adjacent_groups(keys: pd.Series) -> bool:
+    """Whether each group's rows sit together, as the steps of a sequence do (a breath, a session)."""
+    return keys.ne(keys.shift()).sum() == keys.nunique(dropna=False)
+
+
+def group_sequence(train: pd.DataFrame, test: pd.DataFrame, key: str,
+                   columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where each row stands in its group's sequence, in file order: its position from the start and the
+    end, and per numeric column the running sum and the change from the previous row and to the next.
+    A pressure that integrates a flow is a running sum, which no tree can add up from single rows.
+
+    Empty when a group's rows are not adjacent in the files, so they are no sequence.
+    """
+    keys_train, keys_test = _as_text(train[key]), _as_text(test[key])
+    if not (_adjacent_groups(keys_train) and _adjacent_groups(keys_test)):
+        return _empty(train, test)
+    keys = pd.concat([keys_train, keys_test], ignore_index=True)
+    values = pd.concat([train[columns], test[columns]], ignore_index=True).apply(pd.to_numeric, errors="coerce")
+    steps = values.groupby(keys, sort=False)
+    out = pd.DataFrame({f"{key}_position": keys.groupby(keys, sort=False).cumcount(),
+                        f"{key}_position_from_end": keys.groupby(keys, sort=False).cumcount(ascending=False)})
+    for col in columns:
+        out[f"{col}_running_sum"] = steps[col].cumsum()
+        out[f"{col}_change"] = values[col] - steps[col].shift(1)
+        out[f"{col}_next_change"] = steps[col].shift(-1) - values[col]
+    out = out.astype("float64")
+    return out.iloc[: len(train)].set_axis(train.index), out.iloc[len(train):].set_axis(test.index)
+
+
 def target_encoding(train: pd.DataFrame, test: pd.DataFrame, columns: list[str], y: np.ndarray,
                     smoothing: float = 10.0, n_splits: int = 5, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Smoothed target mean per value; out-of-fold on train so a row never sees its own target.
@@ -331,11 +360,11 @@ def integer_codes(train: pd.DataFrame, columns: list[str]) -> list[str]:
 
 def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: bool = False, target: bool = False,
                  missing: bool = False, row_stats: bool = False, group_stats: bool = False,
-                 codes: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 sequence: bool = False, codes: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`tabular` plus the optional blocks a GBDT recipe switches on: count and out-of-fold target
     encodings of the categoricals (and, with `codes`, of the whole-number columns that look like
-    codes), missing-value flags, row statistics of the numbers, and group statistics over the
-    competition's group column."""
+    codes), missing-value flags, row statistics of the numbers, and statistics of the row's group
+    (with `sequence`, also its place in the group's sequence) over the competition's group column."""
     spec = ctx.spec
     X, X_test = tabular(train, test, spec)
     if counts:  # columns with many levels are counted by `tabular` already
@@ -353,8 +382,11 @@ def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: b
         X, X_test = join_blocks(X, X_test, missing_indicators(train, test, spec.feature_columns))
     if row_stats:
         X, X_test = join_blocks(X, X_test, row_statistics(train, test, spec.numeric_columns))
+    group_inputs = [c for c in spec.numeric_columns if c != spec.group_column]
     if group_stats and spec.group_column:
-        X, X_test = join_blocks(X, X_test, group_statistics(train, test, spec.group_column, spec.numeric_columns))
+        X, X_test = join_blocks(X, X_test, group_statistics(train, test, spec.group_column, group_inputs))
+    if sequence and spec.group_column:
+        X, X_test = join_blocks(X, X_test, group_sequence(train, test, spec.group_column, group_inputs))
     return X, X_test
 
 

@@ -11,6 +11,7 @@ from pipelines.features import (
     composite_id_group,
     count_encoding,
     frequent_tokens,
+    group_sequence,
     high_cardinality,
     integer_codes,
     normalize_text,
@@ -83,6 +84,18 @@ def test_composite_ids_give_group_size_and_position(frames) -> None:
     assert X["id_in_group"].tolist()[:4] == [1.0, 2.0, 3.0, 1.0]
     plain = pd.Series([str(i) for i in range(50)])
     assert composite_id_group(plain, plain, "id")[0].empty
+
+
+def test_group_sequences_give_positions_running_sums_and_changes() -> None:
+    train = pd.DataFrame({"breath": [1, 1, 1, 2, 2], "u_in": [1.0, 2.0, 4.0, 5.0, 3.0]})
+    test = pd.DataFrame({"breath": [7, 7], "u_in": [2.0, 2.0]})
+    X, X_test = group_sequence(train, test, "breath", ["u_in"])
+    assert X["breath_position"].tolist() == [0, 1, 2, 0, 1] and X["breath_position_from_end"].tolist() == [2, 1, 0, 1, 0]
+    assert X["u_in_running_sum"].tolist() == [1, 3, 7, 5, 8] and X_test["u_in_running_sum"].tolist() == [2, 4]
+    assert X["u_in_change"].fillna(-1).tolist() == [-1, 1, 2, -1, -2]
+    assert X["u_in_next_change"].fillna(-1).tolist() == [1, 2, -1, -2, -1]
+    shuffled = train.iloc[[0, 3, 1, 4, 2]]  # a group's rows apart: no sequence to read
+    assert group_sequence(shuffled, test, "breath", ["u_in"])[0].empty
 
 
 def test_target_encoding_never_uses_a_rows_own_target() -> None:

@@ -117,6 +117,7 @@ SWITCH_MATTERS = {
     "MISSING_INDICATORS": _has_missing,
     "ROW_STATISTICS": lambda b: len(b.spec.numeric_columns) >= 2,
     "GROUP_STATISTICS": lambda b: bool(b.spec.group_column and b.spec.numeric_columns),
+    "GROUP_SEQUENCE": lambda b: bool(b.spec.group_column and b.spec.numeric_columns),
     "INTEGER_CODES": _has_integer_codes,
     "EMBEDDINGS": lambda b: embeddings_available(),
 }

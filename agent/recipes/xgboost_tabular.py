@@ -4,11 +4,12 @@ from pipelines.features import tabular_plus
 from pipelines.models import xgboost
 
 # Feature blocks beyond the basics; the improve step flips one at a time and keeps what CV says helps.
+GROUP_STATISTICS = False    # size and numeric means of the row's group (when the competition has a group column)
+GROUP_SEQUENCE = False      # the row's place in its group's sequence: position, running sums, changes
 COUNT_ENCODING = False      # how often each categorical value occurs
 TARGET_ENCODING = False     # out-of-fold smoothed target mean of each categorical value
 MISSING_INDICATORS = False  # a flag per column with missing values, and missing values per row
 ROW_STATISTICS = False      # sum, mean, spread and zeros across the numeric columns
-GROUP_STATISTICS = False    # size and numeric means of the row's group (when the competition has a group column)
 INTEGER_CODES = False       # counts and out-of-fold target means of whole-number columns that look like codes
 
 PARAMS = {"n_estimators": 2000, "learning_rate": 0.03, "max_depth": 5, "min_child_weight": 2.0, "colsample_bytree": 0.5,
@@ -17,7 +18,8 @@ PARAMS = {"n_estimators": 2000, "learning_rate": 0.03, "max_depth": 5, "min_chil
 
 def features(train, test, ctx):
     return tabular_plus(train, test, ctx, counts=COUNT_ENCODING, target=TARGET_ENCODING, missing=MISSING_INDICATORS,
-                        row_stats=ROW_STATISTICS, group_stats=GROUP_STATISTICS, codes=INTEGER_CODES)
+                        row_stats=ROW_STATISTICS, group_stats=GROUP_STATISTICS, sequence=GROUP_SEQUENCE,
+                        codes=INTEGER_CODES)
 
 
 def search_space(trial):
