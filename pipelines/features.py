@@ -144,6 +144,32 @@ def string_parts(train: pd.Series, test: pd.Series, name: str) -> tuple[pd.DataF
     return X, X_test
 
 
+def _code_length(values: pd.Series, longest: int = 20, alphabet: int = 40) -> int:
+    """The length nearly all values share when they are codes of letters and digits from a small
+    alphabet (`ABBCADEBAA`, a gene, a seat code); else 0."""
+    present = values.dropna().astype(str)
+    if present.empty or present.str.contains(r"\s", regex=True).any():
+        return 0
+    lengths = present.str.len()
+    typical = int(lengths.mode().iloc[0])
+    if not 2 <= typical <= longest or (lengths == typical).mean() < 0.95:
+        return 0
+    return typical if len(set("".join(present.head(5000)))) <= alphabet else 0
+
+
+def code_characters(train: pd.Series, test: pd.Series, name: str, length: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A fixed-length code read character by character: each position as a category, and how many
+    distinct characters the code uses. What a code means is in its letters, not in the whole string,
+    which is nearly always unique."""
+    a, b = _as_text(train), _as_text(test)
+    X, X_test = pd.DataFrame(index=train.index), pd.DataFrame(index=test.index)
+    for i in range(length):
+        X[f"{name}_char{i}"], X_test[f"{name}_char{i}"] = categories(a.str[i], b.str[i], min_count=3)
+    distinct = lambda s: s.map(lambda v: float(len(set(v))) if isinstance(v, str) else np.nan)  # noqa: E731
+    X[f"{name}_distinct_chars"], X_test[f"{name}_distinct_chars"] = distinct(a), distinct(b)
+    return X, X_test
+
+
 def frequent_tokens(train: pd.Series, test: pd.Series, name: str, min_share: float = 0.02,
                     max_share: float = 0.6, max_tokens: int = 20) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Indicators of the words that recur in a free-form string (titles in names, prefixes of codes)."""
@@ -161,12 +187,15 @@ def frequent_tokens(train: pd.Series, test: pd.Series, name: str, min_share: flo
 def high_cardinality(train: pd.Series, test: pd.Series, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What a model can use of a column with many distinct values.
 
-    Structured codes (`B/0/P`) are split into their parts; free-form strings give their recurring
-    words, the number they contain, their first character when short, and how often their first
-    and last words occur (surnames, ticket prefixes).
+    Structured codes (`B/0/P`) are split into their parts, fixed-length codes (`ABBCADEBAA`) into
+    their characters; free-form strings give their recurring words, the number they contain, their
+    first character when short, and how often their first and last words occur (surnames, ticket
+    prefixes).
     """
     if _consistent_parts(train):
         return string_parts(train, test, name)
+    if length := _code_length(train):
+        return code_characters(train, test, name, length)
     X, X_test = frequent_tokens(train, test, name)
     a, b = _as_text(train), _as_text(test)
     if a.str.contains(r"\d", na=False).mean() >= 0.5:

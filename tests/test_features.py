@@ -59,6 +59,20 @@ def test_structured_codes_split_into_parts(frames) -> None:
     assert set(X["cabin_part2"].cat.categories) == {"P", "S"}
 
 
+def test_fixed_length_codes_are_read_character_by_character() -> None:
+    """tabular-playground-may-2022's f_27: ten letters, nearly every code unique; the letters carry the signal."""
+    rng = np.random.default_rng(0)
+    letters = rng.choice(list("ABCDEFGH"), size=(400, 10))
+    train = pd.Series(["".join(row) for row in letters[:300]])
+    test = pd.Series(["".join(row) for row in letters[300:]])
+    X, X_test = high_cardinality(train, test, "f_27")
+    assert list(X.columns) == [f"f_27_char{i}" for i in range(10)] + ["f_27_distinct_chars"]
+    assert X["f_27_char3"].astype(str).tolist() == list(letters[:300, 3])
+    assert X_test["f_27_distinct_chars"].tolist() == [float(len(set(row))) for row in letters[300:]]
+    words = pd.Series([f"word{i} other" for i in range(300)])  # spaces: free text, not a code
+    assert "words_char0" not in high_cardinality(words, words, "words")[0].columns
+
+
 def test_free_text_gives_recurring_words_and_word_counts(frames) -> None:
     train, test = frames
     X, _ = high_cardinality(train["name"], test["name"], "name")
