@@ -20,7 +20,7 @@ from pipelines.errors import InputError
 from pipelines.files import FileCatalog, extract_archive, labelled_files
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
-from pipelines.tables import is_table, read_table, read_table_sample, table_columns, table_stem
+from pipelines.tables import is_table, parse_datetimes, read_table, read_table_sample, table_columns, table_stem
 from pipelines.targets import class_labels, is_one_hot, label_key
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ def column_kind(values: pd.Series) -> str:
     if pd.to_numeric(sample, errors="coerce").notna().mean() > 0.98:
         return "numeric"
     if sample.str.contains(r"\d[-/:]\d|\d{4}-\d\d", regex=True).mean() > 0.9:
-        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+        parsed = parse_datetimes(sample)
         if parsed.notna().mean() > 0.95:
             return "datetime"
     words = sample.str.split().str.len().mean()
@@ -454,13 +454,9 @@ def _forecast_time_column(train: pd.DataFrame, test: pd.DataFrame, datetime_colu
     for column in datetime_columns:
         if column not in test.columns:
             continue
-        past = pd.to_datetime(train[column], errors="coerce", format="mixed")
-        future = pd.to_datetime(test[column], errors="coerce", format="mixed")
-        try:
-            if past.nunique() >= 10 and future.notna().any() and future.min() >= past.max():
-                return column
-        except TypeError:  # dates with and without time zones cannot be ordered: no forecast to see
-            continue
+        past, future = parse_datetimes(train[column]), parse_datetimes(test[column])
+        if past.nunique() >= 10 and future.notna().any() and future.min() >= past.max():
+            return column
     return None
 
 
@@ -567,7 +563,7 @@ def make_folds(train: pd.DataFrame, spec: CompetitionSpec, n_folds: int, seed: i
     if spec.time_column:
         # Chunks of whole time points, oldest first, so rows of one date never straddle a fold's
         # training and validation; the oldest chunk only ever trains (as do rows without a date).
-        when = pd.to_datetime(train[spec.time_column], errors="coerce", format="mixed")
+        when = parse_datetimes(train[spec.time_column])
         codes = pd.factorize(when, sort=True)[0]
         for k, points in enumerate(np.array_split(np.unique(codes[codes >= 0]), n_folds + 1)[1:]):
             folds[np.isin(codes, points)] = k

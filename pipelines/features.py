@@ -16,6 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from pipelines.spec import CompetitionSpec
+from pipelines.tables import parse_datetimes
 
 # A categorical with more distinct values than this is not given to models as a category:
 # trees overfit and slow down on it; its parts, tokens, counts and target statistics are used instead.
@@ -321,7 +322,7 @@ def one_hot_target(y: np.ndarray, n_classes: int) -> np.ndarray:
 
 def datetime_parts(values: pd.Series, name: str) -> pd.DataFrame:
     """Year, month, day, weekday, hour and a day count: what trees can split on."""
-    when = pd.to_datetime(values, errors="coerce", format="mixed")
+    when = parse_datetimes(values)
     parts = pd.DataFrame(index=values.index)
     parts[f"{name}_year"] = when.dt.year
     parts[f"{name}_month"] = when.dt.month

@@ -10,6 +10,7 @@ from pipelines.context import Context
 from pipelines.features import (
     composite_id_group,
     count_encoding,
+    datetime_parts,
     frequent_tokens,
     group_sequence,
     high_cardinality,
@@ -110,6 +111,14 @@ def test_group_sequences_give_positions_running_sums_and_changes() -> None:
     assert X["u_in_next_change"].fillna(-1).tolist() == [1, 2, -1, -2, -1]
     shuffled = train.iloc[[0, 3, 1, 4, 2]]  # a group's rows apart: no sequence to read
     assert group_sequence(shuffled, test, "breath", ["u_in"])[0].empty
+
+
+def test_dates_with_and_without_time_zones_give_the_same_parts() -> None:
+    """new-york-city-taxi-fare's `2009-06-15 17:26:21 UTC`: zones are converted to UTC, not a reason to fail."""
+    values = pd.Series(["2014-07-06 03:29:01 UTC", "2014-07-06 05:29:01+02:00", "2014-07-07 10:00:00", "not a date"])
+    parts = datetime_parts(values, "t")
+    assert parts["t_hour"].tolist()[:3] == [3, 3, 10] and parts.iloc[3].isna().all()
+    assert parts["t_days"].tolist()[:3] == [5300, 5300, 5301]
 
 
 def test_target_encoding_never_uses_a_rows_own_target() -> None:
