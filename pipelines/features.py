@@ -349,13 +349,49 @@ def text_stats(values: pd.Series, name: str) -> pd.DataFrame:
     return stats
 
 
+def coordinate_points(columns: list[str]) -> list[tuple[str, str]]:
+    """(latitude, longitude) column pairs named alike: `pickup_latitude` / `pickup_longitude`, `lat2` / `lon2`."""
+    points = []
+    for lat in columns:
+        name = lat.lower()
+        if "lat" not in name:
+            continue
+        partners = {name.replace("latitude", "longitude"), name.replace("lat", "lon"), name.replace("lat", "lng")}
+        lon = next((c for c in columns if c != lat and c.lower() in partners), None)
+        if lon is not None:
+            points.append((lat, lon))
+    return points
+
+
+def coordinate_distances(train: pd.DataFrame, test: pd.DataFrame, columns: list[str],
+                         max_pairs: int = 6) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Great-circle distance and the north and east offsets between each two points a row gives (a
+    trip's pickup and dropoff): a fare or a duration follows the distance, which trees cannot compute
+    from four coordinates."""
+    points = coordinate_points(columns)
+    X, X_test = _empty(train, test)
+    pairs = [(p, q) for i, p in enumerate(points) for q in points[i + 1:]][:max_pairs]
+    for (lat1, lon1), (lat2, lon2) in pairs:
+        name = f"{lat1}_{lat2}"
+        for out, frame in ((X, train), (X_test, test)):
+            a, b, c, d = (np.radians(pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64))
+                          for col in (lat1, lon1, lat2, lon2))
+            h = np.sin((c - a) / 2) ** 2 + np.cos(a) * np.cos(c) * np.sin((d - b) / 2) ** 2
+            out[f"{name}_km"] = 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+            out[f"{name}_north_km"] = 6371.0 * (c - a)
+            out[f"{name}_east_km"] = 6371.0 * (d - b) * np.cos((a + c) / 2)
+    return X, X_test
+
+
 def tabular(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every usable column in a form GBDTs take.
 
-    Numbers as they are, categoricals with few levels natively, columns with many levels through
-    their parts, words, counts; date parts; text statistics; and group sizes read from composite ids.
+    Numbers as they are, and distances between the places a row gives; categoricals with few levels
+    natively, columns with many levels through their parts, words, counts; date parts; text
+    statistics; and group sizes read from composite ids.
     """
     X, X_test = numbers(train, test, spec.numeric_columns)
+    X, X_test = join_blocks(X, X_test, coordinate_distances(train, test, spec.numeric_columns))
     X, X_test = join_blocks(X, X_test, low_cardinality_categories(train, test, spec.categorical_columns))
     for col in spec.categorical_columns:
         if is_high_cardinality(train[col]):

@@ -9,6 +9,8 @@ import pytest
 from pipelines.context import Context
 from pipelines.features import (
     composite_id_group,
+    coordinate_distances,
+    coordinate_points,
     count_encoding,
     datetime_parts,
     frequent_tokens,
@@ -119,6 +121,20 @@ def test_dates_with_and_without_time_zones_give_the_same_parts() -> None:
     parts = datetime_parts(values, "t")
     assert parts["t_hour"].tolist()[:3] == [3, 3, 10] and parts.iloc[3].isna().all()
     assert parts["t_days"].tolist()[:3] == [5300, 5300, 5301]
+
+
+def test_two_places_in_a_row_give_their_distance() -> None:
+    """A taxi trip's pickup and dropoff: one degree of latitude is 111 km; a longitude of the same
+    name is found beside each latitude, and an unpaired latitude gives nothing."""
+    trip = pd.DataFrame({"pickup_latitude": [40.0, 0.0], "pickup_longitude": [-74.0, 10.0],
+                         "dropoff_latitude": [41.0, 0.0], "dropoff_longitude": [-74.0, 11.0], "lat_only": [1.0, 2.0]})
+    assert coordinate_points(list(trip.columns)) == [("pickup_latitude", "pickup_longitude"),
+                                                     ("dropoff_latitude", "dropoff_longitude")]
+    X, X_test = coordinate_distances(trip, trip.iloc[:1], list(trip.columns))
+    np.testing.assert_allclose(X["pickup_latitude_dropoff_latitude_km"], [111.19, 111.19], atol=0.01)
+    np.testing.assert_allclose(X["pickup_latitude_dropoff_latitude_north_km"], [111.19, 0.0], atol=0.01)
+    np.testing.assert_allclose(X["pickup_latitude_dropoff_latitude_east_km"], [0.0, 111.19], atol=0.01)
+    assert len(X_test) == 1 and coordinate_distances(trip, trip, ["lat_only", "pickup_latitude"])[0].empty
 
 
 def test_target_encoding_never_uses_a_rows_own_target() -> None:
