@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import InputError
-from pipelines.tables import is_table
+from pipelines.tables import is_table, read_table
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class FileCatalog:
                     continue
                 path = Path(root) / name
                 relative = path.relative_to(self.folder).as_posix()
-                if is_table(path):  # rows never name the competition's own tables
+                if is_table(path) and Path(root) == self.folder:  # rows never name the competition's own tables
                     continue
                 if path.suffix.lower() == ".zip":
                     found.extend(Located(relative, member) for member in _zip_members(path))
@@ -267,10 +267,40 @@ def _stats(path: str) -> tuple[float, ...]:
     return (1.0, size, float(width), float(height), aspect, channels, mean, std, red, green, blue)
 
 
+SIGNAL_STATS = ("mean", "std", "min", "max", "q01", "q99", "missing", "step_std")
+
+
+@lru_cache(maxsize=50_000)
+def _signal_stats(path: str, max_columns: int = 40) -> dict[str, float]:
+    """Per numeric column of a row's own table (a seismograph segment, an EEG recording): level,
+    spread, extremes, missing share and how rough the signal is (spread of its steps)."""
+    try:
+        frame = read_table(Path(path)).select_dtypes("number").iloc[:, :max_columns]
+    except Exception:  # an unreadable table keeps the file statistics only
+        return {}
+    stats: dict[str, float] = {}
+    for col in frame.columns:
+        values = frame[col].to_numpy(dtype=np.float64)
+        present = values[~np.isnan(values)]
+        if present.size == 0:
+            stats[f"{col}_missing"] = 1.0
+            continue
+        q01, q99 = np.quantile(present, [0.01, 0.99])
+        facts = (present.mean(), present.std(), present.min(), present.max(), q01, q99,
+                 1 - present.size / values.size, np.diff(present).std() if present.size > 1 else np.nan)
+        stats.update({f"{col}_{stat}": float(v) for stat, v in zip(SIGNAL_STATS, facts)})
+    return stats
+
+
 def file_statistics(paths: pd.Series, name: str) -> pd.DataFrame:
-    """One row of statistics per path: whether the file exists, its size, and image facts for images."""
+    """One row of statistics per path: whether the file exists, its size, image facts for images, and
+    for a table of its own (`train/<id>.csv`) statistics of each of its numeric columns."""
     rows = []
     for path in paths:
         found = isinstance(path, str) and path and os.path.isfile(path)
-        rows.append(_stats(path) if found else (0.0,) + (np.nan,) * (len(STAT_NAMES) - 1))
-    return pd.DataFrame(rows, columns=[f"{name}_{s}" for s in STAT_NAMES], index=paths.index, dtype="float64")
+        row = dict(zip(STAT_NAMES, _stats(path) if found else (0.0,) + (np.nan,) * (len(STAT_NAMES) - 1)))
+        if found and is_table(Path(path)):
+            row.update(_signal_stats(path))
+        rows.append(row)
+    frame = pd.DataFrame(rows, index=paths.index, dtype="float64")
+    return frame.add_prefix(f"{name}_")

@@ -28,3 +28,20 @@ def test_image_statistics_and_missing_files(tmp_path: Path) -> None:
     assert dark["img_mean"] < 0.01 and dark["img_channels"] == 1
     assert text["img_exists"] == 1 and text["img_bytes"] == 5 and np.isnan(text["img_width"])
     assert gone["img_exists"] == 0 and stats.loc[9, "img_exists"] == 0
+
+
+def test_a_table_of_its_own_per_row_gives_statistics_of_each_signal(tmp_path: Path) -> None:
+    """predict-volcanic-eruptions: `train/<segment_id>.csv` holds each row's sensor readings. The
+    competition's own tables at the top are no row's file; the ones below are."""
+    (tmp_path / "train").mkdir()
+    pd.DataFrame({"segment_id": [11, 12], "time_to_eruption": [5, 9]}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"sensor_1": [1.0, 3.0, np.nan, 5.0], "sensor_2": [np.nan] * 4}).to_csv(tmp_path / "train" / "11.csv", index=False)
+    pd.DataFrame({"sensor_1": [0.0, 0.0, 0.0, 0.0], "sensor_3": [2.0, 4.0, 6.0, 8.0]}).to_csv(tmp_path / "train" / "12.csv", index=False)
+    catalog = FileCatalog(tmp_path)
+    assert catalog.find("train") is None and catalog.share_found(pd.Series([11, 12])) == 1.0
+    stats = file_statistics(resolve_column(pd.Series([11, 12, 13]), catalog, tmp_path / "cache", "train"), "seg")
+    first, second, missing = stats.iloc[0], stats.iloc[1], stats.iloc[2]
+    assert first["seg_sensor_1_mean"] == 3.0 and first["seg_sensor_1_missing"] == 0.25 and first["seg_sensor_2_missing"] == 1.0
+    assert first["seg_sensor_1_step_std"] == 0.0 and first["seg_sensor_1_max"] == 5.0
+    assert second["seg_sensor_1_std"] == 0.0 and second["seg_sensor_3_min"] == 2.0 and np.isnan(first["seg_sensor_3_mean"])
+    assert missing["seg_exists"] == 0 and np.isnan(missing["seg_sensor_1_mean"])
