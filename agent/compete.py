@@ -170,7 +170,7 @@ def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) ->
         raise InputError("the run has no valid submission to upload", run.path)
     message = submission_message(run.path.name, best.id, best.score, spec.metric)
     result = submit(spec.slug, run.submission_path, message, sample_submission=spec.sample_submission_file,
-                    poll_seconds=poll_seconds)
+                    id_column=spec.id_column, poll_seconds=poll_seconds)
     node = best.model_copy(update={"public_score": result.public_score,
                                    "info": {**best.info, "kaggle_ref": result.ref, "kaggle_status": result.status}})
     journal.record(node)

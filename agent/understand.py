@@ -269,10 +269,42 @@ def _check_ids(files: CompetitionFiles, test: pd.DataFrame, sample: pd.DataFrame
         )
 
 
-def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame,
+def _infer_id_column(test: pd.DataFrame, sample: pd.DataFrame) -> str:
+    """The sample submission's first column; when test lacks it, the first sample column that test has
+    and that names each test row once (detecting-insults' sample is Insult, Date, Comment; the
+    Comment names the row)."""
+    first = sample.columns[0]
+    if first in test.columns:
+        return first
+    for column in sample.columns[1:]:
+        if column in test.columns and test[column].notna().all() and not test[column].duplicated().any():
+            return column
+    return first
+
+
+def _passthrough_columns(test: pd.DataFrame, sample: pd.DataFrame, id_column: str) -> list[str]:
+    """Sample columns that repeat the test table's own values row by row (detecting-insults' Date):
+    the submission carries them over, nobody predicts them."""
+    if id_column not in test.columns:
+        return []
+    keys = test[id_column].map(label_key)
+    rows = pd.Series(range(len(test)), index=keys.to_numpy())
+    if rows.index.duplicated().any():
+        return []
+    order = rows.reindex(sample[id_column].map(label_key).to_numpy()).to_numpy()
+    same = []
+    for column in sample.columns:
+        if column != id_column and column in test.columns:
+            given = test[column].iloc[order].map(label_key).to_numpy()
+            if (given == sample[column].map(label_key).to_numpy()).all():
+                same.append(column)
+    return same
+
+
+def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFrame, wanted: list[str],
                   id_column: str) -> tuple[list[str], bool]:
-    """Target columns, and whether the submission has one probability column per class."""
-    wanted = [c for c in sample.columns if c != id_column]
+    """Target columns (from the sample's answer columns, `wanted`), and whether the submission has one
+    probability column per class."""
     if wanted and all(c in train.columns for c in wanted):
         return wanted, False
     only_in_train = [c for c in train.columns if c not in test.columns and c != id_column]
@@ -326,19 +358,20 @@ def build_spec(
     catalog = catalog or FileCatalog(files.folder)
     description = files.description.read_text(errors="replace") if files.description else ""
 
-    id_column = given.get("id_column") or sample.columns[0]
+    id_column = given.get("id_column") or _infer_id_column(test, sample)
     sources.setdefault("id_column", "inferred")
     _check_ids(files, test, sample, id_column)
+    passthrough = _passthrough_columns(test, sample, id_column)
+    answer_columns = [c for c in sample.columns if c != id_column and c not in passthrough]
 
     if "target_columns" in given:
         targets = list(given["target_columns"])
         missing = [c for c in targets if c not in train.columns]
         if missing:
             raise InputError(f"target column(s) {missing} not found; columns are {list(train.columns)[:20]}", files.train)
-        wanted = [c for c in sample.columns if c != id_column]
-        per_class = len(targets) == 1 and wanted != targets
+        per_class = len(targets) == 1 and answer_columns != targets
     else:
-        targets, per_class = _find_targets(files, train, test, sample, id_column)
+        targets, per_class = _find_targets(files, train, test, answer_columns, id_column)
         sources["target_columns"] = "inferred"
     if train[targets].isna().all().any():
         raise InputError(f"target column(s) {targets} are empty", files.train)
@@ -361,7 +394,7 @@ def build_spec(
     elif task == "multilabel":
         classes = list(targets)
 
-    submission_columns = [c for c in sample.columns if c != id_column]
+    submission_columns = answer_columns
     if task == "regression":
         kind = "value"
     elif per_class or ((task in ("binary", "multilabel") or one_hot)
@@ -380,8 +413,10 @@ def build_spec(
     direction = given.get("direction") or ("maximize" if get_metric(metric).greater_is_better else "minimize")
     sources.setdefault("direction", "metric")
 
-    # Identifiers of train rows that test lacks (quora's `id`, `qid1`, `qid2` beside `test_id`) are no inputs.
-    feature_cols = [c for c in train.columns if c not in targets and c != id_column
+    # Identifiers of train rows that test lacks (quora's `id`, `qid1`, `qid2` beside `test_id`) are no inputs;
+    # an id that is the row's content (detecting-insults' Comment) is.
+    content_id = id_column != sample.columns[0]
+    feature_cols = [c for c in train.columns if c not in targets and (c != id_column or content_id)
                     and not (c not in test.columns and _is_identifier(train[c]))]
     absent = [c for c in feature_cols if c not in test.columns]
     if absent and len(absent) * 2 >= len(feature_cols):
@@ -427,6 +462,7 @@ def build_spec(
         modality=modality,
         classes=classes,
         submission_columns=submission_columns,
+        passthrough_columns=passthrough,
         submission_kind=kind,
         metric=metric,
         direction=direction,

@@ -36,6 +36,9 @@ class CompetitionSpec(BaseModel):
 
     submission_columns: list[str]
     submission_kind: SubmissionKind
+    passthrough_columns: list[str] = Field(
+        default_factory=list, description="sample submission columns that repeat the test row's own values; "
+                                          "copied into the submission, never predicted")
 
     metric: str
     direction: Literal["maximize", "minimize"]

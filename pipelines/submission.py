@@ -51,8 +51,20 @@ def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: Co
     return problems
 
 
+def with_passthrough(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec) -> pd.DataFrame:
+    """The submission with the columns the sample carries over from test (copied from the sample by id),
+    every column in the sample's order."""
+    if not spec.passthrough_columns:
+        return submission
+    given = sample.set_index(_id_keys(sample[spec.id_column]).to_numpy())[spec.passthrough_columns]
+    keys = _id_keys(submission[spec.id_column]).to_numpy()
+    filled = submission.assign(**{c: given[c].reindex(keys).to_numpy() for c in spec.passthrough_columns})
+    return filled[[c for c in sample.columns if c in filled.columns]]
+
+
 def write_submission(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec, path: Path) -> None:
     """Validate, order rows as in sample_submission, and write atomically."""
+    submission = with_passthrough(submission, sample, spec)
     problems = submission_problems(submission, sample, spec)
     if problems:
         raise ValueError("invalid submission: " + "; ".join(problems))

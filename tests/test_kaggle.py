@@ -336,6 +336,13 @@ def test_validate_against_the_sample_submission(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such submission file"):
         validate_submission_file(tmp_path / "absent.csv")
 
+    # Rows named by a column other than the first (detecting-insults' Comment after the Insult).
+    sample.write_text("Insult,Comment\n0,you fool\n0,nice one\n")
+    good.write_text("Insult,Comment\n0.9,you fool\n0.1,nice one\n")
+    validate_submission_file(good, sample, id_column="Comment")
+    with pytest.raises(InputError, match="ids in column 'Insult'"):
+        validate_submission_file(good, sample)
+
 
 @pytest.mark.parametrize(
     ("method", "status", "expected"),

@@ -14,6 +14,7 @@ from agent.profile import profile
 from pipelines.errors import InputError
 from pipelines.features import tabular
 from pipelines.tables import read_table, table_columns
+from pipelines.submission import write_submission
 from pipelines.targets import encode_target, submission_frame
 from tests.conftest import DEMO, agent_command
 
@@ -101,6 +102,30 @@ def test_one_column_per_class_is_a_multiclass_target(tmp_path: Path, sample_valu
     train.loc[int(np.flatnonzero(winner != 2)[0]), "tie"] = 1  # two classes in one row
     with pytest.raises(InputError, match="exactly one class per row"):
         encode_target(train, spec)
+
+
+def test_a_sample_that_repeats_test_columns_names_rows_by_them(tmp_path: Path) -> None:
+    """detecting-insults: no id anywhere. The sample is Insult, Date, Comment; the Comment names the
+    row (and is the text to read), the Date is carried over, only the Insult is predicted."""
+    rng = np.random.default_rng(0)
+    comments = [f'"comment number {i} says {w}"' for i, w in enumerate(rng.choice(["hi", "idiot", "thanks"], 260))]
+    frame = pd.DataFrame({"Insult": [int("idiot" in c) for c in comments],
+                          "Date": [f"2012061{i % 10}192155Z" if i % 7 else None for i in range(260)], "Comment": comments})
+    frame.iloc[:200].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[200:, 1:].to_csv(tmp_path / "test.csv", index=False)
+    frame.iloc[200:].assign(Insult=0).to_csv(tmp_path / "sample_submission_null.csv", index=False)
+    spec = spec_of(tmp_path)
+    assert spec.id_column == "Comment" and spec.passthrough_columns == ["Date"]
+    assert spec.target_columns == ["Insult"] == spec.submission_columns and spec.task == "binary"
+    assert "Comment" in spec.feature_columns
+    sample = read_table(tmp_path / "sample_submission_null.csv")
+    test = read_table(tmp_path / "test.csv")
+    predicted = submission_frame(test["Comment"][::-1], np.linspace(0, 1, 60), spec)
+    write_submission(predicted, sample, spec, tmp_path / "submission.csv")
+    written = pd.read_csv(tmp_path / "submission.csv")
+    assert list(written.columns) == ["Insult", "Date", "Comment"]
+    assert written["Comment"].tolist() == sample["Comment"].tolist()
+    assert written["Date"].equals(sample["Date"]) and written["Insult"].iloc[0] == 1.0  # reversed order, realigned
 
 
 def test_a_test_table_without_ids_takes_the_sample_submissions_row_numbers(tmp_path: Path) -> None:

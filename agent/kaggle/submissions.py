@@ -69,6 +69,7 @@ def submit(
     message: str,
     *,
     sample_submission: Path | None = None,
+    id_column: str | None = None,
     poll_seconds: float = 10.0,
     timeout: float = 900.0,
 ) -> SubmissionResult:
@@ -78,7 +79,7 @@ def submit(
     the upload fails; returns a PENDING result when scoring outlasts `timeout`.
     """
     file = Path(file)
-    validate_submission_file(file, sample_submission)
+    validate_submission_file(file, sample_submission, id_column)
     api = kaggle_api()
     competition = fetch_competition(api, slug)
     _check_can_submit(api, competition, file)
@@ -105,10 +106,11 @@ def list_submissions(slug: str) -> list[Submission]:
     return [_submission(entry) for entry in found if entry is not None]
 
 
-def validate_submission_file(file: Path, sample_submission: Path | None = None) -> None:
+def validate_submission_file(file: Path, sample_submission: Path | None = None, id_column: str | None = None) -> None:
     """Refuse a file Kaggle would reject (or score as garbage) before spending a submission on it.
 
-    With `sample_submission`, a CSV must have its columns, its number of rows and its ids (first column).
+    With `sample_submission`, a CSV must have its columns, its number of rows and its ids (in
+    `id_column`, by default the first column).
     """
     if not file.is_file():
         raise InputError("no such submission file", file)
@@ -129,7 +131,7 @@ def validate_submission_file(file: Path, sample_submission: Path | None = None) 
         raise InputError(f"columns {list(submission.columns)} differ from the sample's {list(sample.columns)}", file)
     if len(submission) != len(sample):
         raise InputError(f"{len(submission)} rows where the sample submission has {len(sample)}", file)
-    id_column = sample.columns[0]
+    id_column = id_column or sample.columns[0]
     if set(submission[id_column].astype(str)) != set(sample[id_column].astype(str)):
         raise InputError(f"the ids in column {id_column!r} differ from the sample submission's", file)
     if submission.isna().any().any():
