@@ -160,6 +160,20 @@ def test_binary_probability_column(tmp_path):
     assert not report.valid and "outside [0, 1]" in report.errors[0]
 
 
+def test_rows_named_by_a_later_column_and_carried_inputs(tmp_path):
+    """detecting-insults: the sample is Insult, Date, Comment. Insult repeats, so the Comment names
+    the rows; the Date repeats the answers' own values and is carried, not scored."""
+    answers = pd.DataFrame({"Insult": [0, 1, 0, 1, 1, 0], "Date": ["20120618Z", "", "20120619Z", "", "20120620Z", ""],
+                            "Comment": [f'"comment {i}"' for i in range(6)], "Usage": "PrivateTest"})
+    comp = make_competition(tmp_path / "insults", answers, answers[["Insult", "Date", "Comment"]].assign(Insult=0),
+                            yaml="metric: auc\n")
+    proba = [0.1, 0.9, 0.2, 0.3, 0.8, 0.4]
+    report = grade(comp, answers[["Insult", "Date", "Comment"]].assign(Insult=proba).iloc[::-1])
+    assert report.valid and report.score == pytest.approx(8 / 9, abs=1e-5)  # reports round to 5 places
+    report = grade(comp, answers[["Insult", "Comment"]].assign(Insult=proba))
+    assert not report.valid and "missing column(s) ['Date']" in report.errors[0]
+
+
 @pytest.fixture
 def three_classes(tmp_path):
     classes = ["EAP", "HPL", "MWS"]
