@@ -1,0 +1,250 @@
+"""Generate miniature competitions in the layouts of real MLE-bench ones, run `agent compete` on each, and
+score the submission against the hidden answers.
+
+Usage:
+    python benchmarks/unseen_layouts.py [--out DIR] [--budget 60] [--only ventilator ...]
+
+Each layout copies what makes a real competition unusual (its files, ids, targets, metric), filled
+with generated rows whose signal is known, so a failure to read the layout, a dishonest validation
+or a missing feature shows as a score far from the reachable one. The agent sees only the
+competition folder; the answers stay beside it. Columns: score (the competition's metric on the
+held-out rows), sample (the same metric for the sample submission's placeholder values), cv (the
+agent's own estimate), seconds (wall time of the command), best (the node that made the submission).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.metrics import get_metric
+
+WORDS = ("good bad great terrible fine awful nice poor clear wrong right helpful useless long short detailed vague "
+         "funny boring kind rude").split()
+
+
+def sentence(rng: np.random.Generator, n: int, lean: float = 0.0) -> str:
+    """`n` words; a positive `lean` prefers the first words of the vocabulary, a negative one the others."""
+    idx = rng.integers(0, len(WORDS), n)
+    if lean:
+        idx = np.where(rng.random(n) < abs(lean), (np.arange(n) % 5) * 2 + (0 if lean > 0 else 1), idx)
+    return " ".join(WORDS[i] for i in idx)
+
+
+def split(frame: pd.DataFrame, n_train: int, folder: Path, id_column: str, targets: list[str],
+          sample_values: dict[str, object], test_name: str = "test.csv") -> pd.DataFrame:
+    """Write train.csv, the test table and sample_submission.csv; return the answers."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.iloc[:n_train].to_csv(folder / "train.csv", index=False)
+    test = frame.iloc[n_train:]
+    test.drop(columns=targets).to_csv(folder / test_name, index=False)
+    pd.DataFrame({id_column: test[id_column], **sample_values}).to_csv(folder / "sample_submission.csv", index=False)
+    return test[[id_column, *targets]]
+
+
+# --- the layouts -------------------------------------------------------------------------------
+
+def lmsys(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """lmsys-chatbot-arena: the class is one of three 0/1 columns (winner_model_a/b/tie); log loss."""
+    n = 3000
+    length_a, length_b = rng.integers(5, 60, n), rng.integers(5, 60, n)
+    logits = np.c_[0.04 * (length_a - length_b), -0.04 * (length_a - length_b), np.full(n, -0.3)]
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    winner = (p.cumsum(axis=1) < rng.random(n)[:, None]).sum(axis=1)
+    frame = pd.DataFrame({"id": rng.permutation(10**7)[:n], "prompt": [json.dumps([sentence(rng, 8)]) for _ in range(n)],
+                          "response_a": [json.dumps([sentence(rng, int(k))]) for k in length_a],
+                          "response_b": [json.dumps([sentence(rng, int(k))]) for k in length_b]})
+    targets = ["winner_model_a", "winner_model_b", "winner_tie"]
+    for j, column in enumerate(targets):
+        frame[column] = (winner == j).astype(int)
+    return split(frame, 2400, folder, "id", targets, {c: 1 / 3 for c in targets})
+
+
+def essays(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """learning-agency-lab-automated-essay-scoring-2: a score 1-6 from the text; quadratic kappa."""
+    n = 2500
+    quality = rng.normal(size=n)
+    texts = [sentence(rng, max(10, int(80 + 40 * q + rng.integers(0, 30))), lean=0.3 * q) for q in quality]
+    score = np.clip(np.round(3.2 + 1.1 * quality + rng.normal(0, 0.5, n)), 1, 6).astype(int)
+    frame = pd.DataFrame({"essay_id": [f"e{i:05d}" for i in rng.permutation(n)], "full_text": texts, "score": score})
+    return split(frame, 2000, folder, "essay_id", ["score"], {"score": 3})
+
+
+def ventilator(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """ventilator-pressure-prediction: 80 time steps per breath, test breaths unseen; the pressure
+    integrates the inflow. MAE."""
+    breaths = []
+    for b in range(360):
+        R, C = rng.choice([5, 20, 50]), rng.choice([10, 20, 50])
+        t = np.cumsum(np.r_[0, rng.uniform(0.031, 0.035, 79)])
+        u_out = (t > 1.0).astype(int)
+        u_in = np.where(u_out == 1, rng.uniform(0, 5, 80), np.clip(rng.normal(10, 8) + np.cumsum(rng.normal(0, 2, 80)), 0, 100))
+        volume = np.cumsum(u_in * np.r_[0, np.diff(t)] * (1 - u_out))
+        pressure = 5 + volume / C * 3 + R * u_in / 40 * (1 - u_out) + rng.normal(0, 0.2, 80)
+        breaths.append(pd.DataFrame({"breath_id": b + 1, "R": R, "C": C, "time_step": t, "u_in": u_in, "u_out": u_out,
+                                     "pressure": pressure}))
+    frame = pd.concat(breaths, ignore_index=True)
+    frame.insert(0, "id", np.arange(1, len(frame) + 1))
+    return split(frame, 300 * 80, folder, "id", ["pressure"], {"pressure": 0.0})
+
+
+def code_letters(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """tabular-playground-series-may-2022: a 10-letter code (f_27) whose letters carry signal; AUC."""
+    n = 24000
+    frame = pd.DataFrame({f"f_{i:02d}": rng.normal(size=n) for i in range(7)})
+    letters = rng.choice(list("ABCDEFGH"), size=(n, 10), p=[0.3, 0.2, 0.15, 0.1, 0.1, 0.05, 0.05, 0.05])
+    frame["f_27"] = ["".join(row) for row in letters]
+    frame["f_30"] = rng.integers(0, 3, n)
+    distinct = np.array([len(set(row)) for row in letters])
+    logit = (0.8 * frame["f_00"] * frame["f_01"] + 0.7 * (letters[:, 3] == "A") - 0.6 * (letters[:, 7] == "B")
+             + 0.4 * (distinct - 5) + 0.3 * frame["f_30"] - 0.5)
+    frame["target"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    frame.insert(0, "id", np.arange(n))
+    return split(frame, 20000, folder, "id", ["target"], {"target": 0.5})
+
+
+def taxi(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """new-york-city-taxi-fare-prediction: timestamps in UTC, the fare follows the distance between
+    two coordinate pairs; RMSE."""
+    n = 30000
+    when = pd.Timestamp("2012-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365 * 24 * 3600, n), unit="s")
+    lat, lon = 40.75 + rng.normal(0, 0.04, n), -73.98 + rng.normal(0, 0.04, n)
+    lat2, lon2 = lat + rng.normal(0, 0.03, n), lon + rng.normal(0, 0.03, n)
+    km = np.hypot((lat2 - lat) * 111, (lon2 - lon) * 84)
+    fare = 2.5 + 1.8 * km + 0.5 * when.hour.isin([17, 18, 19]) + rng.normal(0, 0.8, n)
+    stamps = when.strftime("%Y-%m-%d %H:%M:%S")
+    frame = pd.DataFrame({"key": [f"{s}.000000{i % 9 + 1}" for i, s in enumerate(stamps)], "fare_amount": fare.round(2),
+                          "pickup_datetime": stamps + " UTC", "pickup_longitude": lon, "pickup_latitude": lat,
+                          "dropoff_longitude": lon2, "dropoff_latitude": lat2, "passenger_count": rng.integers(1, 6, n)})
+    return split(frame, 25000, folder, "key", ["fare_amount"], {"fare_amount": 11.35})
+
+
+def volcano(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """predict-volcanic-eruptions-ingv-oe: each row's sensor readings in a table of its own
+    (`train/<segment_id>.csv`); the signal grows as the eruption nears. MAE."""
+    ids, time_to_eruption = rng.choice(10**9, 500, replace=False), rng.uniform(1e5, 4e7, 500).astype(int)
+    for i, (segment, t) in enumerate(zip(ids, time_to_eruption)):
+        signal = rng.normal(0, 100 + 2e5 / (t / 1e5 + 1), (3000, 4)) * rng.uniform(0.5, 1.5, 4)
+        signal[rng.random(signal.shape) < 0.01] = np.nan
+        (folder / ("train" if i < 400 else "test")).mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(signal.round(0), columns=[f"sensor_{k}" for k in range(1, 5)]).to_csv(
+            folder / ("train" if i < 400 else "test") / f"{segment}.csv", index=False)
+    frame = pd.DataFrame({"segment_id": ids, "time_to_eruption": time_to_eruption})
+    frame.iloc[:400].to_csv(folder / "train.csv", index=False)
+    frame.iloc[400:].assign(time_to_eruption=0).to_csv(folder / "sample_submission.csv", index=False)
+    return frame.iloc[400:]
+
+
+def insults(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """detecting-insults-in-social-commentary: no id column; the sample is Insult, Date, Comment. AUC."""
+    n = 3000
+    insult = rng.random(n) < 0.27
+    words = lambda: " ".join(rng.choice(WORDS, rng.integers(3, 25)))  # noqa: E731
+    comments = [f'"{words()}{" you " + rng.choice(["idiot", "fool"]) if bad and rng.random() < 0.8 else ""}\\n"'
+                for bad in insult]
+    dates = [f"2012{rng.integers(1, 13):02d}{rng.integers(1, 28):02d}{rng.integers(0, 24):02d}0000Z"
+             if rng.random() < 0.8 else "" for _ in range(n)]
+    frame = pd.DataFrame({"Insult": insult.astype(int), "Date": dates, "Comment": comments})
+    frame = frame.drop_duplicates("Comment").reset_index(drop=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.iloc[:2400].to_csv(folder / "train.csv", index=False)
+    test = frame.iloc[2400:]
+    test[["Date", "Comment"]].to_csv(folder / "test.csv", index=False)
+    test.assign(Insult=0).to_csv(folder / "sample_submission_null.csv", index=False)
+    return test[["Comment", "Insult"]]
+
+
+def pizza(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """random-acts-of-pizza: JSON records; train has fields test lacks (known only after the fact). AUC."""
+    records = []
+    for i in range(2000):
+        karma = int(rng.integers(0, 5000))
+        got = bool(rng.random() < 1 / (1 + np.exp(-(-1.2 + 0.0003 * karma + 0.5 * (i % 3 == 0)))))
+        records.append({"request_id": f"t3_{i:05x}", "request_title": "[Request] " + sentence(rng, 6),
+                        "request_text_edit_aware": sentence(rng, int(rng.integers(10, 80))) + (" jobless rent" if i % 3 == 0 else ""),
+                        "requester_upvotes_minus_downvotes_at_request": karma,
+                        "requester_subreddits_at_request": ["pizza", "AskReddit"][: i % 3],
+                        "unix_timestamp_of_request": 1.3e9 + i * 3600.0,
+                        "request_number_of_comments_at_retrieval": 5 * got, "requester_received_pizza": got})
+    folder.mkdir(parents=True, exist_ok=True)
+    later = {"request_number_of_comments_at_retrieval", "requester_received_pizza"}
+    (folder / "train.json").write_text(json.dumps(records[:1600]))
+    (folder / "test.json").write_text(json.dumps([{k: v for k, v in r.items() if k not in later} for r in records[1600:]]))
+    ids = [r["request_id"] for r in records[1600:]]
+    pd.DataFrame({"request_id": ids, "requester_received_pizza": 0}).to_csv(folder / "sampleSubmission.csv", index=False)
+    return pd.DataFrame({"request_id": ids, "requester_received_pizza": [int(r["requester_received_pizza"]) for r in records[1600:]]})
+
+
+LAYOUTS: dict[str, tuple[str, str, Callable[[Path, np.random.Generator], pd.DataFrame]]] = {
+    "lmsys-chatbot-arena": ("one 0/1 column per class", "logloss_multiclass", lmsys),
+    "learning-agency-lab-automated-essay-scoring-2": ("ordinal score, kappa", "qwk", essays),
+    "ventilator-pressure-prediction": ("sequences in unseen groups", "mae", ventilator),
+    "tabular-playground-series-may-2022": ("a fixed-length letter code", "auc", code_letters),
+    "new-york-city-taxi-fare-prediction": ("UTC timestamps, coordinates", "rmse", taxi),
+    "predict-volcanic-eruptions-ingv-oe": ("a table per row", "mae", volcano),
+    "detecting-insults-in-social-commentary": ("no id; carried columns", "auc", insults),
+    "random-acts-of-pizza": ("JSON; train-only fields", "auc", pizza),
+}
+
+
+def score_file(submission: Path, answers: pd.DataFrame, metric_name: str) -> float:
+    """The metric on the rows of `answers` (its first column names them), matched by that column."""
+    key, targets = answers.columns[0], list(answers.columns[1:])
+    predicted = pd.read_csv(submission)
+    merged = answers.merge(predicted, on=key, how="left", suffixes=("", "_predicted"), validate="one_to_one")
+    y_pred = merged[[f"{c}_predicted" for c in targets]].to_numpy(dtype=float)
+    y_true = merged[targets].to_numpy(dtype=float)
+    if len(targets) == 1:
+        y_true, y_pred = y_true[:, 0], y_pred[:, 0]
+    return get_metric(metric_name)(y_true, y_pred)
+
+
+def sample_file(folder: Path) -> Path:
+    return next(p for p in sorted(folder.glob("*.csv")) if "sample" in p.name.lower())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("/tmp/unseen-layouts"))
+    parser.add_argument("--budget", type=float, default=60.0)
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args(argv)
+    rows = []
+    for slug, (what, metric_name, make) in LAYOUTS.items():
+        if args.only and not any(o in slug for o in args.only):
+            continue
+        folder, run = args.out / "data" / slug, args.out / "runs" / slug
+        if not folder.exists():
+            answers = make(folder, np.random.default_rng(0))
+            answers.to_csv(args.out / "data" / f"{slug}.answers.csv", index=False)
+        answers = pd.read_csv(args.out / "data" / f"{slug}.answers.csv")
+        command = [sys.executable, "-m", "agent.cli", "compete", str(folder), "--time-budget", str(args.budget),
+                   "--no-submit", "--run-dir", str(run)]
+        started = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        seconds = time.perf_counter() - started
+        summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
+        best = summary.get("best") or {}
+        submission = run / "submission.csv"
+        score = score_file(submission, answers, metric_name) if submission.exists() else float("nan")
+        rows.append({"layout": slug, "tests": what, "metric": metric_name, "score": round(score, 4),
+                     "sample": round(score_file(sample_file(folder), answers, metric_name), 4),
+                     "cv": best.get("score"), "seconds": round(seconds, 1), "best": best.get("title")})
+        print(json.dumps(rows[-1]), flush=True)
+    print("| " + " | ".join(rows[0]) + " |" if rows else "no layout matched")
+    print("|" + " --- |" * len(rows[0]) if rows else "")
+    for row in rows:
+        print("| " + " | ".join(str(v) for v in row.values()) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
