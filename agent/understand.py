@@ -361,7 +361,10 @@ def build_spec(
     id_column = given.get("id_column") or _infer_id_column(test, sample)
     sources.setdefault("id_column", "inferred")
     _check_ids(files, test, sample, id_column)
-    passthrough = _passthrough_columns(test, sample, id_column)
+    # A sample without an id of its own (detecting-insults) names rows by a column of test, may repeat
+    # others, and that column is the row's content, an input like any other.
+    content_id = id_column != sample.columns[0]
+    passthrough = _passthrough_columns(test, sample, id_column) if content_id else []
     answer_columns = [c for c in sample.columns if c != id_column and c not in passthrough]
 
     if "target_columns" in given:
@@ -413,9 +416,7 @@ def build_spec(
     direction = given.get("direction") or ("maximize" if get_metric(metric).greater_is_better else "minimize")
     sources.setdefault("direction", "metric")
 
-    # Identifiers of train rows that test lacks (quora's `id`, `qid1`, `qid2` beside `test_id`) are no inputs;
-    # an id that is the row's content (detecting-insults' Comment) is.
-    content_id = id_column != sample.columns[0]
+    # Identifiers of train rows that test lacks (quora's `id`, `qid1`, `qid2` beside `test_id`) are no inputs.
     feature_cols = [c for c in train.columns if c not in targets and (c != id_column or content_id)
                     and not (c not in test.columns and _is_identifier(train[c]))]
     absent = [c for c in feature_cols if c not in test.columns]

@@ -86,6 +86,27 @@ def test_improvements_flip_untried_switches_that_can_matter(tmp_path: Path) -> N
     assert engineer.propose(Ask("debug", draft), brief, journal, run) is None
 
 
+def test_group_blocks_are_on_from_the_first_draft_when_there_is_a_group_column(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path / "run")
+    journal = Journal(run.journal_path)
+    engineer = BuiltinEngineer()
+    for group_column, expected in ((None, False), ("breath_id", True)):
+        spec = make_spec(numeric_columns=["breath_id", "u_in"], group_column=group_column)
+        brief = Brief(spec=spec, profile={"rows": {"train": 500}, "columns": []}, profile_text="")
+        draft = engineer.propose(Ask("draft"), brief, journal, run)
+        assert draft.title == "lightgbm_tabular"
+        on = {s.name for s in switches(draft.code) if s.value}
+        assert (on == {"GROUP_STATISTICS", "GROUP_SEQUENCE"}) is expected and (not on) is (not expected)
+    record(journal, run, Node(id="0001", step="draft", title="lightgbm_tabular", status="ok", score=0.8, seconds=3,
+                              info={"recipe": "lightgbm_tabular"}), draft.code)
+    titles = []
+    while (proposal := engineer.propose(Ask("improve", journal.get("0001")), brief, journal, run)) is not None:
+        titles.append(proposal.title)
+        record(journal, run, Node(id=journal.new_id(), parents=["0001"], step="improve", title=proposal.title,
+                                  info=proposal.info), proposal.code)
+    assert titles[-2:] == ["lightgbm_tabular -group_statistics", "lightgbm_tabular -group_sequence"]  # removals last
+
+
 def test_policy_drafts_ensembles_improves_tunes_and_ends_with_an_ensemble(tmp_path: Path) -> None:
     settings = Settings(num_drafts=2, tune_share=0.25, debug_prob=0.0)
     policy = Policy(settings, greater_is_better=True, rng=random.Random(0))
