@@ -7,7 +7,6 @@ line, which loading skips.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time

@@ -506,7 +506,7 @@ def _unseen_group_column(train: pd.DataFrame, test: pd.DataFrame, columns: list[
         if pd.api.types.is_float_dtype(values) and not (values == np.round(values)).all():
             continue
         groups = values.nunique()
-        if not 20 <= groups <= len(values) / 2 or test[column].isna().all():
+        if not 20 <= groups <= len(values) / 2 or test[column].nunique() < 10:  # too few to tell by chance
             continue
         if not test[column].dropna().map(label_key).isin(set(values.map(label_key))).any():
             return column

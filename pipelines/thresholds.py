@@ -21,7 +21,7 @@ import numpy as np
 
 from pipelines.metrics import Metric
 from pipelines.spec import CompetitionSpec
-from pipelines.targets import as_labels, expected_position, score
+from pipelines.targets import as_labels, score
 
 BINARY_GRID = np.round(np.linspace(0.05, 0.95, 91), 3)
 CLASS_WEIGHT_GRID = np.geomspace(0.5, 2.0, 11)

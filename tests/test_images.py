@@ -18,7 +18,6 @@ from agent.engineers.builtin import applicable_recipes
 from agent.understand import build_spec, find_files, load_tables
 from pipelines.errors import InputError
 from pipelines.files import FileCatalog, attach_file_paths, extract_archive, file_paths, path_column
-from tests.test_features import make_spec
 
 SIDE = 16
 
