@@ -128,6 +128,22 @@ def test_a_sample_that_repeats_test_columns_names_rows_by_them(tmp_path: Path) -
     assert written["Date"].equals(sample["Date"]) and written["Insult"].iloc[0] == 1.0  # reversed order, realigned
 
 
+def test_the_target_among_train_only_annotations_is_the_one_named_target(tmp_path: Path) -> None:
+    """jigsaw-unintended-bias: train has `target` and annotations test lacks; the sample asks for `prediction`."""
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"id": range(100), "comment_text": ["some words here"] * 100, "target": rng.random(100),
+                          "obscene": rng.random(100), "male": rng.random(100) < 0.3})
+    train.to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"id": range(100, 130), "comment_text": ["more words"] * 30}).to_csv(tmp_path / "test.csv", index=False)
+    pd.DataFrame({"id": range(100, 130), "prediction": 0.0}).to_csv(tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path)
+    assert spec.target_columns == ["target"] and spec.submission_columns == ["prediction"]
+    assert spec.task == "regression" and spec.feature_columns == ["comment_text"]  # annotations are no inputs
+    train.rename(columns={"target": "score"}).to_csv(tmp_path / "train.csv", index=False)  # nothing named so
+    with pytest.raises(InputError, match="cannot find the target"):
+        spec_of(tmp_path)
+
+
 def test_a_test_table_without_ids_takes_the_sample_submissions_row_numbers(tmp_path: Path) -> None:
     """digit-recognizer: test.csv holds only pixels; the sample submission numbers its rows 1..N."""
     rng = np.random.default_rng(0)
@@ -360,7 +376,7 @@ def _break(folder: Path, how: str) -> str:
         return "test.csv"
     if how == "test_columns_missing":
         test = pd.read_csv(folder / "test.csv")
-        test[["PassengerId", "Pclass"]].to_csv(folder / "test.csv", index=False)
+        test[["PassengerId"]].to_csv(folder / "test.csv", index=False)
         return "test.csv"
     raise ValueError(how)
 
