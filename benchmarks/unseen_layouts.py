@@ -183,6 +183,24 @@ def pizza(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame({"request_id": ids, "requester_received_pizza": [int(r["requester_received_pizza"]) for r in records[1600:]]})
 
 
+def toxicity(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """jigsaw-unintended-bias-in-toxicity-classification: the target is a toxicity share beside
+    annotations test lacks, the sample asks for `prediction`; AUC of toxic (share >= 0.5) comments."""
+    n = 3000
+    rude, kind = ["idiot", "fool", "stupid", "awful"], ["nice", "thanks", "great", "kind", "lovely", "good"]
+    counts = rng.integers(0, 9, n)
+    texts = [" ".join(rng.permutation(list(rng.choice(rude, k)) + list(rng.choice(kind, 8 - k)))) for k in counts]
+    share = np.clip(counts / 8 + rng.normal(0, 0.15, n), 0, 1).round(3)
+    frame = pd.DataFrame({"id": np.arange(n), "target": share, "comment_text": texts,
+                          "severe_toxicity": (share / 3).round(3), "obscene": (share / 4).round(3),
+                          "male": rng.random(n) < 0.2, "likes": rng.integers(0, 5, n)})
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.iloc[:2400].to_csv(folder / "train.csv", index=False)
+    frame.iloc[2400:][["id", "comment_text"]].to_csv(folder / "test.csv", index=False)
+    pd.DataFrame({"id": frame["id"].iloc[2400:], "prediction": 0.0}).to_csv(folder / "sample_submission.csv", index=False)
+    return pd.DataFrame({"id": frame["id"].iloc[2400:], "prediction": (share[2400:] >= 0.5).astype(int)})
+
+
 LAYOUTS: dict[str, tuple[str, str, Callable[[Path, np.random.Generator], pd.DataFrame]]] = {
     "lmsys-chatbot-arena": ("one 0/1 column per class", "logloss_multiclass", lmsys),
     "learning-agency-lab-automated-essay-scoring-2": ("ordinal score, kappa", "qwk", essays),
@@ -192,6 +210,7 @@ LAYOUTS: dict[str, tuple[str, str, Callable[[Path, np.random.Generator], pd.Data
     "predict-volcanic-eruptions-ingv-oe": ("a table per row", "mae", volcano),
     "detecting-insults-in-social-commentary": ("no id; carried columns", "auc", insults),
     "random-acts-of-pizza": ("JSON; train-only fields", "auc", pizza),
+    "jigsaw-unintended-bias-in-toxicity-classification": ("target among train-only annotations", "auc", toxicity),
 }
 
 
