@@ -48,6 +48,7 @@ from competitions.registry import (
 )
 from pipelines.errors import InputError
 from pipelines.metrics import Metric, get_metric, metric_names
+from pipelines.submission import passthrough_columns, row_key
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class _Competition:
     thresholds: MedalThresholds | None
     thresholds_source: str | None
     board: list[float] | None
-    carried: list[str] = field(default_factory=list)  # sample columns that repeat the answers' inputs (not scored)
+    passthrough: list[str] = field(default_factory=list)  # sample columns that repeat the answers' inputs (not scored)
 
 
 # ---------------------------------------------------------------- text
@@ -242,27 +243,6 @@ def _read_table(path: Path) -> pd.DataFrame:
     return table
 
 
-def _row_key(sample: pd.DataFrame, answers: pd.DataFrame) -> str:
-    """The column that names the rows: the sample's first, unless its answers repeat (detecting-insults'
-    sample begins with the Insult label); then the first sample column whose answers are unique (Comment)."""
-    first = sample.columns[0]
-    if first not in answers.columns or not answers[first].duplicated().any():
-        return first
-    return next((c for c in sample.columns[1:] if c in answers.columns and not answers[c].duplicated().any()), first)
-
-
-def _carried_over(sample: pd.DataFrame, answers: pd.DataFrame, id_column: str) -> list[str]:
-    """Sample columns whose every value equals the answers' for the same row: inputs the submission
-    repeats (detecting-insults' Date), not predictions."""
-    if id_column not in answers.columns or answers[id_column].duplicated().any():
-        return []
-    rows = pd.Index(_canonical(answers[id_column]).to_numpy(dtype=object)).get_indexer(_canonical(sample[id_column]))
-    if (rows < 0).any():
-        return []
-    return [c for c in sample.columns if c != id_column and c in answers.columns
-            and (_canonical(sample[c]).to_numpy() == _canonical(answers[c]).to_numpy()[rows]).all()]
-
-
 def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Competition:
     if not competition_dir.is_dir():
         raise InputError("no such folder", competition_dir)
@@ -278,8 +258,8 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
     answers_path = _answers_file(competition_dir, private, local)
     answers = _read_table(answers_path)
     given_id = spec.get("id_column") or local.get("id_column")
-    id_column = given_id if given_id in sample.columns else _row_key(sample, answers)
-    carried = _carried_over(sample, answers, id_column) if id_column != sample.columns[0] else []
+    id_column = given_id if given_id in sample.columns else row_key(sample, answers)
+    passthrough = passthrough_columns(sample, answers, id_column)
     if id_column not in answers.columns:
         raise InputError(f"answers have no id column {id_column!r}", answers_path)
     answer_ids = pd.Index(_canonical(answers[id_column]).to_numpy(dtype=object))
@@ -292,8 +272,8 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
         metric=metric,
         direction=direction,
         id_column=id_column,
-        columns=[c for c in sample.columns if c != id_column and c not in carried],
-        carried=carried,
+        columns=[c for c in sample.columns if c != id_column and c not in passthrough],
+        passthrough=passthrough,
         answer_ids=answer_ids,
         answers=answers,
         target_column=spec.get("target_column") or local.get("target_column"),
@@ -323,7 +303,7 @@ def _read_submission(path: Path) -> pd.DataFrame:
 
 def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
     """The submission's rows in answers order, after every shape and id check."""
-    expected = [comp.id_column, *comp.columns, *comp.carried]
+    expected = [comp.id_column, *comp.columns, *comp.passthrough]
     cols = list(submission.columns)
     errors = []
     if missing := [c for c in expected if c not in cols]:
@@ -555,7 +535,7 @@ def perfect_submission(competition_dir: Path) -> pd.DataFrame:
     """
     comp = _load_competition(Path(competition_dir), None)
     submission = pd.DataFrame({comp.id_column: comp.answers[comp.id_column]})
-    submission = submission.assign(**{c: comp.answers[c] for c in comp.carried})
+    submission = submission.assign(**{c: comp.answers[c] for c in comp.passthrough})
     missing = [c for c in comp.columns if c not in comp.answers.columns]
     if missing and len(missing) < len(comp.columns):
         raise InputError(f"answers lack the submission column(s) {missing}", comp.slug)

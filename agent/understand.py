@@ -20,6 +20,7 @@ from pipelines.errors import InputError
 from pipelines.files import FileCatalog, extract_archive, labelled_files
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
+from pipelines.submission import passthrough_columns, row_key
 from pipelines.tables import is_table, parse_datetimes, read_table, read_table_sample, table_columns, table_stem
 from pipelines.targets import class_labels, is_one_hot, label_key
 
@@ -269,38 +270,6 @@ def _check_ids(files: CompetitionFiles, test: pd.DataFrame, sample: pd.DataFrame
         )
 
 
-def _infer_id_column(test: pd.DataFrame, sample: pd.DataFrame) -> str:
-    """The sample submission's first column; when test lacks it, the first sample column that test has
-    and that names each test row once (detecting-insults' sample is Insult, Date, Comment; the
-    Comment names the row)."""
-    first = sample.columns[0]
-    if first in test.columns:
-        return first
-    for column in sample.columns[1:]:
-        if column in test.columns and test[column].notna().all() and not test[column].duplicated().any():
-            return column
-    return first
-
-
-def _passthrough_columns(test: pd.DataFrame, sample: pd.DataFrame, id_column: str) -> list[str]:
-    """Sample columns that repeat the test table's own values row by row (detecting-insults' Date):
-    the submission carries them over, nobody predicts them."""
-    if id_column not in test.columns:
-        return []
-    keys = test[id_column].map(label_key)
-    rows = pd.Series(range(len(test)), index=keys.to_numpy())
-    if rows.index.duplicated().any():
-        return []
-    order = rows.reindex(sample[id_column].map(label_key).to_numpy()).to_numpy()
-    same = []
-    for column in sample.columns:
-        if column != id_column and column in test.columns:
-            given = test[column].iloc[order].map(label_key).to_numpy()
-            if (given == sample[column].map(label_key).to_numpy()).all():
-                same.append(column)
-    return same
-
-
 def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFrame, wanted: list[str],
                   id_column: str) -> tuple[list[str], bool]:
     """Target columns (from the sample's answer columns, `wanted`), and whether the submission has one
@@ -363,13 +332,13 @@ def build_spec(
     catalog = catalog or FileCatalog(files.folder)
     description = files.description.read_text(errors="replace") if files.description else ""
 
-    id_column = given.get("id_column") or _infer_id_column(test, sample)
+    id_column = given.get("id_column") or row_key(sample, test)
     sources.setdefault("id_column", "inferred")
     _check_ids(files, test, sample, id_column)
     # A sample without an id of its own (detecting-insults) names rows by a column of test, may repeat
     # others, and that column is the row's content, an input like any other.
     content_id = id_column != sample.columns[0]
-    passthrough = _passthrough_columns(test, sample, id_column) if content_id else []
+    passthrough = passthrough_columns(sample, test, id_column)
     answer_columns = [c for c in sample.columns if c != id_column and c not in passthrough]
 
     if "target_columns" in given:

@@ -15,6 +15,30 @@ def _id_keys(values: pd.Series) -> pd.Series:
     return values.map(label_key)
 
 
+def row_key(sample: pd.DataFrame, table: pd.DataFrame) -> str:
+    """The column that names a submission's rows: the first sample column that `table` (the test table,
+    or the graded answers) holds once per row, else the sample's first column. That is nearly always
+    the first; detecting-insults' sample (Insult, Date, Comment) is named by its Comment."""
+    for column in sample.columns:
+        if column in table.columns and table[column].notna().all() and not _id_keys(table[column]).duplicated().any():
+            return column
+    return sample.columns[0]
+
+
+def passthrough_columns(sample: pd.DataFrame, table: pd.DataFrame, key: str) -> list[str]:
+    """Sample columns that repeat `table`'s values row for row (detecting-insults' Date): the submission
+    carries them over, nobody predicts them. Only a sample named by a later column (no id of its own)
+    carries any: otherwise a test table that repeats the sample's placeholder target would lose it."""
+    if key == sample.columns[0] or key not in table.columns:
+        return []
+    keys = pd.Index(_id_keys(table[key]).to_numpy())
+    rows = keys.get_indexer(_id_keys(sample[key]).to_numpy()) if keys.is_unique else np.array([-1])
+    if (rows < 0).any():
+        return []
+    return [c for c in sample.columns if c != key and c in table.columns
+            and (_id_keys(sample[c]).to_numpy() == _id_keys(table[c]).to_numpy()[rows]).all()]
+
+
 def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec) -> list[str]:
     """Every reason this submission would be rejected; empty when it is valid."""
     problems = []
