@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -245,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             answers = make(folder, np.random.default_rng(0))
             answers.to_csv(args.out / "data" / f"{slug}.answers.csv", index=False)
         answers = pd.read_csv(args.out / "data" / f"{slug}.answers.csv")
+        shutil.rmtree(run, ignore_errors=True)  # a run folder left from before would be refused, its old file scored
         command = [sys.executable, "-m", "agent.cli", "compete", str(folder), "--time-budget", str(args.budget),
                    "--no-submit", "--run-dir", str(run)]
         started = time.perf_counter()
