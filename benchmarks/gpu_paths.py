@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""The GPU paths against the CPU: tree models through `pipelines.models.GBDT`, and sentence embeddings.
+"""The GPU paths against the CPU: tree models through `pipelines.models.GBDT`, the GBDT recipes
+cross-validated as a run does it, and sentence embeddings.
 
     python benchmarks/gpu_paths.py --rows 200000 --texts ../shared/competitions/nlp-getting-started/public/train.csv
+    python benchmarks/gpu_paths.py --recipes 400000
 
 Trees: a generated binary task (40 numbers, two categories, interactions and noise) with `--rows`
 training rows and 50,000 held-out rows; each library fits once with early stopping on the CPU with
@@ -9,7 +11,12 @@ all cores and once with the GPU asked for, and prints seconds, trees kept, held-
 device the fitted model used (a GPU build that cannot start falls back to the CPU, which shows there).
 Embeddings (with `--texts`, a CSV with a `text` column, and the `text` extra installed): texts per
 second of the bundled model on the GPU after a warm-up, and the least cosine between GPU and CPU
-vectors of the same texts. Prints one JSON line per measurement.
+vectors of the same texts.
+Recipes (with `--recipes ROWS`, instead of the rest): the same kind of table with ROWS training rows
+and 100,000 test rows, read as a run reads it (`prepare_run`: spec, 3 folds), and the XGBoost and
+CatBoost recipes cross-validated with their draft parameters, folds in parallel threads, once with
+the GPU and once on the CPU: seconds, CV AUC, the GPU's busiest second and whether the library fell
+back to the CPU. Prints one JSON line per measurement.
 """
 
 from __future__ import annotations
@@ -17,7 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import tempfile
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -73,13 +84,61 @@ def embeddings(path: str, n_jobs: int) -> None:
     print(json.dumps({"least_cosine_gpu_cpu": round(float((gpu[:256] * cpu).sum(axis=1).min()), 5)}))
 
 
+def gpu_busy(stop: threading.Event, samples: list[int]) -> None:
+    """Append the GPU's utilisation (%) twice a second until `stop` is set."""
+    while not stop.wait(0.5):
+        read = subprocess.run(["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"],
+                              capture_output=True, text=True)
+        if read.returncode == 0 and read.stdout.strip():
+            samples.append(int(read.stdout.split()[0]))
+
+
+def recipes(rows: int, n_jobs: int) -> None:
+    from agent.compete import prepare_run
+    from agent.config import Settings
+    from agent.run_folder import RunFolder
+    from pipelines import models
+    from pipelines.context import Context
+    from pipelines.harness import cross_validate, load_solution
+
+    recipe_folder = Path(__file__).resolve().parent.parent / "agent" / "recipes"
+    with tempfile.TemporaryDirectory() as tmp:
+        public = Path(tmp) / "large-trees" / "public"
+        public.mkdir(parents=True)
+        X, y = tree_task(rows + 100_000, seed=1)
+        X.insert(0, "id", np.arange(len(X)))
+        X.iloc[:rows].assign(target=y[:rows]).to_csv(public / "train.csv", index=False)
+        X.iloc[rows:].to_csv(public / "test.csv", index=False)
+        X.iloc[rows:][["id"]].assign(target=0.5).to_csv(public / "sample_submission.csv", index=False)
+        settings = Settings(max_train_rows=0, n_jobs=n_jobs, competitions_root=Path(tmp) / "competitions")
+        data = prepare_run(public, "large-trees", RunFolder(Path(tmp) / "run"), settings, {"metric": "auc"})
+        for recipe in ("xgboost_tabular", "catboost_tabular"):
+            for device in ("cuda", "cpu"):
+                ctx = Context(spec=data.spec, device=device, n_jobs=n_jobs, workdir=Path(tmp))
+                stop, samples = threading.Event(), []
+                watcher = threading.Thread(target=gpu_busy, args=(stop, samples), daemon=True)
+                watcher.start()
+                start = time.perf_counter()
+                result = cross_validate(load_solution(recipe_folder / f"{recipe}.py"), data.train, data.test,
+                                        data.folds, ctx)
+                stop.set()
+                print(json.dumps({"recipe": recipe, "device": device, "rows": len(data.train),
+                                  "folds": int(data.folds.max()) + 1, "seconds": round(time.perf_counter() - start, 1),
+                                  "cv_auc": round(result.score, 5), "gpu_busiest_percent": max(samples, default=None),
+                                  "gpu_failed": sorted(models._GPU_FAILED)}), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--texts", help="CSV with a `text` column, for the embeddings' throughput")
     parser.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--recipes", type=int, metavar="ROWS", help="only the recipes' cross-validation, on ROWS rows")
     args = parser.parse_args()
     print(json.dumps({"device": detect_device(), "cores": args.n_jobs}))
+    if args.recipes:
+        recipes(args.recipes, args.n_jobs)
+        return
     trees(args.rows, args.n_jobs)
     if args.texts and detect_device() == "cuda":
         embeddings(args.texts, args.n_jobs)

@@ -21,11 +21,11 @@ from pipelines.context import Context
 
 log = logging.getLogger(__name__)
 
-# From this many rows one tree model fits about twice as fast on a GPU as on 16 cores (measured on an
-# H200 at 200,000 rows: XGBoost 4.8 s against 9.3, CatBoost 8.5 against 16.0). Below it, folds fitted
-# in parallel on the CPU beat folds sharing the GPU (XGBoost on 100,000-row folds: 14.5 s on
-# the GPU, 9.0 on the CPU).
-GPU_MIN_ROWS = 200_000
+# Fitting rows from which a library's folds are faster on the GPU, one fit at a time, than in parallel
+# threads on 16 cores (H200, 3 folds, draft parameters; `benchmarks/gpu_paths.py --recipes`). XGBoost:
+# 11.4 s against 16.2 at 85,000 rows, 13.9 against 26.1 at 227,000, but 21.6 against 17.4 at 34,000.
+# CatBoost: 19.3 s against 25.3 at 227,000, but 15.9 against 9.5 at 85,000.
+GPU_MIN_ROWS = {"xgboost": 80_000, "catboost": 200_000}
 # One fit on the GPU at a time: folds fitted in parallel threads take turns (CatBoost refuses a
 # second fit on a busy device, "device already requested"), and a library whose GPU build failed
 # once in this process is not tried there again.
@@ -56,9 +56,9 @@ def device_options(library: str, device: str, n_rows: int) -> dict[str, Any]:
     OpenCL, which may find no GPU or pick a CPU platform (PoCL), was 10% faster than 16 cores at
     200,000 rows on an H200, and stalled when the folds' models shared the device.
     """
-    gpu = device == "cuda" and n_rows >= GPU_MIN_ROWS and library not in _GPU_FAILED
     if library == "lightgbm":
         return {}
+    gpu = device == "cuda" and n_rows >= GPU_MIN_ROWS.get(library, 0) and library not in _GPU_FAILED
     if library == "xgboost":
         return {"device": "cuda"} if gpu else {"device": "cpu"}
     if library == "catboost":
@@ -139,13 +139,14 @@ class GBDT(BaseEstimator):
         cpu = {**settings, **device_options(self.library, "cpu", 0)}
         if cpu == settings:
             return self._fit_with(settings, X, y, eval_set)
-        try:
-            with _GPU:
-                return self._fit_with(settings, X, y, eval_set)
-        except Exception as exc:  # a GPU build that cannot start (no driver, old driver) must not fail the node
-            _GPU_FAILED.add(self.library)
-            log.warning("%s on the GPU failed (%s); fitting on the CPU", self.library, exc)
-            return self._fit_with(cpu, X, y, eval_set)
+        with _GPU:
+            if self.library not in _GPU_FAILED:  # another fold's fit may have failed there while this one waited
+                try:
+                    return self._fit_with(settings, X, y, eval_set)
+                except Exception as exc:  # a GPU build that cannot start (no driver, old driver) must not fail the node
+                    _GPU_FAILED.add(self.library)
+                    log.warning("%s on the GPU failed (%s); fitting on the CPU", self.library, exc)
+        return self._fit_with(cpu, X, y, eval_set)
 
     def _fit_with(self, settings: dict[str, Any], X: Any, y: np.ndarray, eval_set: tuple | None) -> Any:
         cats = _category_columns(X)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -74,11 +75,12 @@ def test_classes_with_one_row_never_land_only_in_the_early_stopping_rows(library
 
 
 def test_device_options_choose_the_gpu_only_when_present_and_worth_it() -> None:
-    big = models.GPU_MIN_ROWS
-    assert device_options("lightgbm", "cuda", big) == {}  # its OpenCL build is never asked for
-    assert device_options("xgboost", "cuda", big) == {"device": "cuda"}
-    assert device_options("catboost", "cuda", big) == {"task_type": "GPU"}
-    assert device_options("xgboost", "cuda", big - 1) == {"device": "cpu"}
+    assert device_options("lightgbm", "cuda", 10**9) == {}  # its OpenCL build is never asked for
+    xgboost_rows, catboost_rows = models.GPU_MIN_ROWS["xgboost"], models.GPU_MIN_ROWS["catboost"]
+    assert device_options("xgboost", "cuda", xgboost_rows) == {"device": "cuda"}
+    assert device_options("xgboost", "cuda", xgboost_rows - 1) == {"device": "cpu"}
+    assert device_options("catboost", "cuda", catboost_rows) == {"task_type": "GPU"}
+    assert device_options("catboost", "cuda", catboost_rows - 1) == {"task_type": "CPU"}
     assert device_options("lightgbm", "cpu", 10**9) == {}
     assert device_options("catboost", "cpu", 10**9) == {"task_type": "CPU"}
     with pytest.raises(ValueError):
@@ -87,16 +89,17 @@ def test_device_options_choose_the_gpu_only_when_present_and_worth_it() -> None:
 
 def test_a_gpu_that_cannot_start_falls_back_to_the_cpu_once(monkeypatch, caplog) -> None:
     # This machine has no GPU: CatBoost asked for one raises, and the wrapper refits on the CPU; the
-    # next fit in the process goes to the CPU straight away.
-    monkeypatch.setattr(models, "GPU_MIN_ROWS", 0)
+    # folds fitted beside it in other threads, and every later fit, go to the CPU without trying.
+    monkeypatch.setattr(models, "GPU_MIN_ROWS", {})
     monkeypatch.setattr(models, "_GPU_FAILED", set())
     X, y = table(300)
-    with caplog.at_level(logging.WARNING, logger="pipelines.models"):
-        model = GBDT("catboost", classifier=True, n_estimators=30, early_stopping_rounds=None, device="cuda").fit(X, y)
-        again = GBDT("catboost", classifier=True, n_estimators=30, early_stopping_rounds=None, device="cuda").fit(X, y)
-    assert model.predict_proba(X).shape == (300, 2)
+    fit = lambda _: GBDT("catboost", classifier=True, n_estimators=30, early_stopping_rounds=None,  # noqa: E731
+                         device="cuda").fit(X, y)
+    with caplog.at_level(logging.WARNING, logger="pipelines.models"), ThreadPoolExecutor(3) as pool:
+        fitted = list(pool.map(fit, range(3)))
+    assert all(model.predict_proba(X).shape == (300, 2) for model in fitted)
     assert caplog.text.count("catboost on the GPU failed") == 1
-    assert again.model_.get_params()["task_type"] == "CPU"
+    assert all(model.model_.get_params()["task_type"] == "CPU" for model in fitted)
     assert device_options("catboost", "cuda", 10**9) == {"task_type": "CPU"}
 
 
