@@ -23,7 +23,9 @@ class Context:
     a folder the run's candidates share for row-wise transforms worth computing once (embeddings),
     by default under `workdir`; `deadline` is the `time.monotonic()` by which the candidate is
     killed (None: no limit), so a solution can size its work (a network's epochs) or leave out an
-    optional slow block that would not fit.
+    optional slow block that would not fit; `fit_deadline` is when the model being fitted should be
+    done, the harness's share of that time for one fold, so boosted trees stop growing then rather
+    than let the slowest fold kill the whole candidate.
     """
 
     spec: CompetitionSpec
@@ -33,6 +35,7 @@ class Context:
     workdir: Path = field(default_factory=Path.cwd)
     cache_dir: Path | None = None
     deadline: float | None = None
+    fit_deadline: float | None = None
 
     def __post_init__(self) -> None:
         if self.cache_dir is None:

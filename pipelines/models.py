@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -33,18 +34,21 @@ _GPU = threading.Lock()
 _GPU_FAILED: set[str] = set()
 # Early stopping needs a holdout big enough to be more signal than noise.
 EARLY_STOPPING_MIN_ROWS = 300
+LIGHTGBM_COPY_SECONDS = 40e-6  # per tree, for the model's copy at the end of training (12,670 trees: 0.44 s)
 REFIT_MAX_ROWS = 50_000  # above this the 15% holdout costs little accuracy, and a refit would double the time
+
+
+def _is_multi_output(ctx: Context) -> bool:
+    return ctx.task == "multilabel" or (ctx.task == "regression" and len(ctx.spec.target_columns) > 1)
 
 
 def _multi_output(estimator: Any, ctx: Context) -> Any:
     """One model per column for multilabel and multi-target regression."""
     from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
 
-    if ctx.task == "multilabel":
-        return MultiOutputClassifier(estimator)
-    if ctx.task == "regression" and len(ctx.spec.target_columns) > 1:
-        return MultiOutputRegressor(estimator)
-    return estimator
+    if not _is_multi_output(ctx):
+        return estimator
+    return MultiOutputClassifier(estimator) if ctx.task == "multilabel" else MultiOutputRegressor(estimator)
 
 
 # --- gradient-boosted trees ------------------------------------------------------------------------
@@ -64,6 +68,30 @@ def device_options(library: str, device: str, n_rows: int) -> dict[str, Any]:
     if library == "catboost":
         return {"task_type": "GPU"} if gpu else {"task_type": "CPU"}
     raise ValueError(f"unknown library {library!r}")
+
+
+def _time_limit(library: str, deadline: float) -> Any:
+    """The library's callback that ends boosting at `deadline` (time.monotonic()), keeping the trees
+    grown so far: a fold that runs out of time gives a smaller model instead of none."""
+    if library == "lightgbm":
+        import lightgbm as lgb
+
+        def stop(env: Any) -> None:  # after training, LightGBM copies its model through text: ~35 us a tree
+            if time.monotonic() + LIGHTGBM_COPY_SECONDS * (env.iteration + 1) > deadline:
+                raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list or [])
+        return stop
+    if library == "xgboost":
+        import xgboost as xgb
+
+        class Stop(xgb.callback.TrainingCallback):
+            def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+                return time.monotonic() > deadline  # True ends training
+        return Stop()
+
+    class Continue:  # CatBoost: False ends training
+        def after_iteration(self, info: Any) -> bool:
+            return time.monotonic() <= deadline
+    return Continue()
 
 
 def _category_columns(X: Any) -> list[str]:
@@ -110,12 +138,13 @@ class GBDT(BaseEstimator):
 
     With `early_stopping_rounds`, a stratified 15% holdout of the training rows finds the number of
     trees, then the model is refitted on all rows with that many trees (scaled up for the extra data);
-    above REFIT_MAX_ROWS rows the early-stopped model itself is kept.
+    above REFIT_MAX_ROWS rows the early-stopped model itself is kept. With `deadline`
+    (time.monotonic()), boosting stops adding trees then (CatBoost on the GPU excepted).
     """
 
     def __init__(self, library: str = "lightgbm", classifier: bool = True, params: dict[str, Any] | None = None,
                  n_estimators: int = 1000, early_stopping_rounds: int | None = 100, device: str = "cpu",
-                 n_jobs: int = 1, seed: int = 0) -> None:
+                 n_jobs: int = 1, seed: int = 0, deadline: float | None = None) -> None:
         self.library = library
         self.classifier = classifier
         self.params = params
@@ -124,6 +153,7 @@ class GBDT(BaseEstimator):
         self.device = device
         self.n_jobs = n_jobs
         self.seed = seed
+        self.deadline = deadline
 
     def _settings(self, n_rows: int, n_estimators: int) -> dict[str, Any]:
         settings = {**_DEFAULTS[self.library], **(self.params or {})}
@@ -134,40 +164,49 @@ class GBDT(BaseEstimator):
             settings.update(n_estimators=n_estimators, random_state=self.seed, n_jobs=self.n_jobs)
         return settings
 
-    def _fit_one(self, X: Any, y: np.ndarray, n_estimators: int, eval_set: tuple | None = None) -> Any:
+    def _fit_one(self, X: Any, y: np.ndarray, n_estimators: int, eval_set: tuple | None = None,
+                 stop_at: float | None = None) -> Any:
         settings = self._settings(len(y), n_estimators)
         cpu = {**settings, **device_options(self.library, "cpu", 0)}
         if cpu == settings:
-            return self._fit_with(settings, X, y, eval_set)
+            return self._fit_with(settings, X, y, eval_set, stop_at)
         with _GPU:
             if self.library not in _GPU_FAILED:  # another fold's fit may have failed there while this one waited
                 try:
-                    return self._fit_with(settings, X, y, eval_set)
+                    return self._fit_with(settings, X, y, eval_set, stop_at)
                 except Exception as exc:  # a GPU build that cannot start (no driver, old driver) must not fail the node
                     _GPU_FAILED.add(self.library)
                     log.warning("%s on the GPU failed (%s); fitting on the CPU", self.library, exc)
-        return self._fit_with(cpu, X, y, eval_set)
+        return self._fit_with(cpu, X, y, eval_set, stop_at)
 
-    def _fit_with(self, settings: dict[str, Any], X: Any, y: np.ndarray, eval_set: tuple | None) -> Any:
+    def _fit_with(self, settings: dict[str, Any], X: Any, y: np.ndarray, eval_set: tuple | None,
+                  stop_at: float | None) -> Any:
         cats = _category_columns(X)
+        on_gpu = settings.get("task_type") == "GPU"
+        limit = [_time_limit(self.library, stop_at)] if stop_at is not None and not on_gpu else []
         if self.library == "catboost":
             settings = {**settings, "cat_features": cats or None}
             X = _for_catboost(X, cats)
             if eval_set is not None:
                 eval_set = (_for_catboost(eval_set[0], cats), eval_set[1])
-        if self.library == "xgboost" and eval_set is not None:
-            settings = {**settings, "early_stopping_rounds": self.early_stopping_rounds}
+        if self.library == "xgboost":
+            settings = {**settings, "callbacks": limit or None}
+            if eval_set is not None:
+                settings["early_stopping_rounds"] = self.early_stopping_rounds
         model = _make(self.library, self.classifier, settings)
-        if eval_set is None:
-            return model.fit(X, y)
         if self.library == "lightgbm":
             import lightgbm as lgb
 
+            if eval_set is None:
+                return model.fit(X, y, callbacks=limit)
             return model.fit(X, y, eval_X=(eval_set[0],), eval_y=(eval_set[1],),
-                             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)])
+                             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False), *limit])
         if self.library == "xgboost":
-            return model.fit(X, y, eval_set=[eval_set], verbose=False)
-        return model.fit(X, y, eval_set=eval_set, early_stopping_rounds=self.early_stopping_rounds)
+            return model.fit(X, y) if eval_set is None else model.fit(X, y, eval_set=[eval_set], verbose=False)
+        if eval_set is None:
+            return model.fit(X, y, callbacks=limit or None)
+        return model.fit(X, y, eval_set=eval_set, early_stopping_rounds=self.early_stopping_rounds,
+                         callbacks=limit or None)
 
     def _best_iteration(self, model: Any) -> int | None:
         if self.library == "lightgbm":
@@ -205,16 +244,21 @@ class GBDT(BaseEstimator):
         early = bool(self.early_stopping_rounds) and len(y) >= EARLY_STOPPING_MIN_ROWS
         fit_rows, stop_rows = self._holdout(y) if early else (None, [])
         if not len(stop_rows):
-            self.model_, self.n_trees_ = self._fit_one(X, y, self.n_estimators), self.n_estimators
+            self.model_, self.n_trees_ = self._fit_one(X, y, self.n_estimators, stop_at=self.deadline), self.n_estimators
             return self
         take = lambda A, r: A.iloc[r] if isinstance(A, pd.DataFrame) else A[r]  # noqa: E731
-        probe = self._fit_one(take(X, fit_rows), y[fit_rows], self.n_estimators, (take(X, stop_rows), y[stop_rows]))
+        refit = len(y) <= REFIT_MAX_ROWS
+        probe_until = self.deadline
+        if self.deadline is not None and refit:  # the refit grows as many trees again, on a few more rows
+            probe_until = time.monotonic() + 0.45 * (self.deadline - time.monotonic())
+        probe = self._fit_one(take(X, fit_rows), y[fit_rows], self.n_estimators, (take(X, stop_rows), y[stop_rows]),
+                              stop_at=probe_until)
         best = self._best_iteration(probe) or self.n_estimators
-        if len(y) > REFIT_MAX_ROWS:  # predictions stop at the best iteration in all three libraries
+        if not refit:  # predictions stop at the best iteration in all three libraries
             self.model_, self.n_trees_ = probe, best
             return self
         self.n_trees_ = max(10, min(self.n_estimators, int(round((best + 1) / 0.85))))
-        self.model_ = self._fit_one(X, y, self.n_trees_)
+        self.model_ = self._fit_one(X, y, self.n_trees_, stop_at=self.deadline)
         return self
 
     def _input(self, X: Any) -> Any:
@@ -233,7 +277,8 @@ def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100,
     """A GBDT of `library` ("lightgbm", "xgboost", "catboost") for the task; `n_estimators` caps the trees."""
     n_estimators = params.pop("n_estimators", 1000)
     model = GBDT(library=library, classifier=ctx.is_classification, params=params, n_estimators=n_estimators,
-                 early_stopping_rounds=early_stopping_rounds, device=ctx.device, n_jobs=ctx.n_jobs, seed=ctx.seed)
+                 early_stopping_rounds=early_stopping_rounds, device=ctx.device, n_jobs=ctx.n_jobs, seed=ctx.seed,
+                 deadline=None if _is_multi_output(ctx) else ctx.fit_deadline)  # columns' models would share one
     return _multi_output(model, ctx)
 
 

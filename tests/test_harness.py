@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import types
 from pathlib import Path
 
@@ -132,6 +133,18 @@ def test_log_target_for_log_metrics_and_valid_regression_submission(make_comp) -
     assert result.score < 0.2
     frame = submission_frame(test[spec.id_column], result.test, spec)
     assert submission_problems(frame, sample, spec) == []
+
+
+def test_folds_share_the_candidates_time_and_end_with_smaller_models_in_it(make_comp) -> None:
+    # Hours of trees at a learning rate of 0.0001: each fold's share of 4 s stops them, and every fold
+    # still validates and predicts the test rows before the candidate would be killed.
+    spec, train, test, sample, folds = prepared(make_comp())
+    ctx = Context(spec=spec, n_jobs=2, deadline=time.monotonic() + 4)
+    solution = load_solution(RECIPES / "lightgbm_tabular.py")
+    result = cross_validate(solution, train, test, folds, ctx, {"n_estimators": 10**6, "learning_rate": 1e-4})
+    assert ctx.seconds_left() > 0
+    assert 0.6 < result.score and not np.isnan(result.oof).any()
+    assert submission_problems(submission_frame(test[spec.id_column], result.test, spec), sample, spec) == []
 
 
 def test_refit_predicts_the_test_rows_with_one_model_on_every_row(make_comp, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -46,6 +47,18 @@ def test_above_refit_max_rows_the_early_stopped_model_is_kept(library: str, monk
     model.fit(X.iloc[:500], y[:500])
     assert len(fits) == 1 and 1 <= model.n_trees_ < 2000  # one fit, stopped early, no refit
     assert ((model.predict_proba(X.iloc[500:])[:, 1] > 0.5) == y[500:]).mean() > 0.8
+
+
+@pytest.mark.parametrize("library", ["lightgbm", "xgboost", "catboost"])
+@pytest.mark.parametrize("early_stopping_rounds", [None, 50])
+def test_boosting_stops_growing_at_the_deadline(library: str, early_stopping_rounds: int | None) -> None:
+    # A million trees at a tiny learning rate would take hours; the deadline ends them with a usable model.
+    X, y = table()
+    start = time.monotonic()
+    model = GBDT(library, classifier=True, n_estimators=10**6, early_stopping_rounds=early_stopping_rounds,
+                 params={"learning_rate": 0.001}, deadline=start + 0.5).fit(X, y)
+    assert time.monotonic() - start < 3
+    assert ((model.predict_proba(X)[:, 1] > 0.5) == y).mean() > 0.7
 
 
 def test_regression_and_missing_classes_in_a_fold() -> None:
