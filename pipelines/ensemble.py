@@ -27,6 +27,7 @@ from pipelines.spec import CompetitionSpec
 from pipelines.targets import encode_target, metric_input
 
 EPS = 1e-6
+MAX_NEWTON_COEFFICIENTS = 2000  # a stack's Newton Hessian then holds 2,000² doubles: 32 MB
 Loss = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -116,24 +117,34 @@ def _stack_inputs(preds: list[np.ndarray], task: str, column: int = 0) -> np.nda
     return np.column_stack([_logit(v) for v in values] if task == "multilabel" else values)
 
 
+def _meta_logistic(inputs: np.ndarray, target: np.ndarray) -> Any:
+    """Logistic regression on the members' log-odds or log-probabilities. These few, nearly collinear
+    inputs take L-BFGS thousands of steps and Newton's method about ten (7 classes, 2 members,
+    19,000 rows: 0.4 s against 17 s, and L-BFGS had not converged), while Newton's Hessian grows
+    with the square of the coefficients, so beyond MAX_NEWTON_COEFFICIENTS L-BFGS is kept."""
+    from sklearn.linear_model import LogisticRegression
+
+    coefficients = inputs.shape[1] * max(1, len(np.unique(target)) - 1)
+    solver = "newton-cholesky" if coefficients <= MAX_NEWTON_COEFFICIENTS else "lbfgs"
+    return LogisticRegression(C=1.0, max_iter=2000, solver=solver).fit(inputs, target)
+
+
 def _fit_column_meta(inputs: np.ndarray, target: np.ndarray, task: str) -> Callable[[np.ndarray], np.ndarray]:
-    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.linear_model import Ridge
 
     if task == "multilabel":
         if len(np.unique(target)) < 2:
             constant = float(target[0])
             return lambda X: np.full(len(X), constant)
-        model = LogisticRegression(C=1.0, max_iter=2000).fit(inputs, target)
+        model = _meta_logistic(inputs, target)
         return lambda X: model.predict_proba(X)[:, 1]
     return Ridge(alpha=1.0, positive=True).fit(inputs, target).predict
 
 
 def _fit_stack(preds: list[np.ndarray], y: np.ndarray, task: str, n_classes: int) -> Callable[[list[np.ndarray]], np.ndarray]:
     """A meta-model on the members' predictions; returns the function that applies it."""
-    from sklearn.linear_model import LogisticRegression
-
     if task in ("binary", "multiclass"):
-        meta = LogisticRegression(C=1.0, max_iter=2000).fit(_stack_inputs(preds, task), y)
+        meta = _meta_logistic(_stack_inputs(preds, task), y)
 
         def apply(new: list[np.ndarray]) -> np.ndarray:
             proba = np.zeros((len(new[0]), n_classes))

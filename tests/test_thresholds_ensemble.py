@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from pipelines.context import Context
-from pipelines.ensemble import blend_members, combine, ensemble_code, greedy_weights, surrogate_loss
+from pipelines.ensemble import (_meta_logistic, _stack_inputs, blend_members, combine, ensemble_code, greedy_weights,
+                                surrogate_loss)
 from pipelines.metrics import get_metric
 from pipelines.targets import as_labels, submission_frame
 from pipelines.thresholds import applies, decide_threshold
@@ -120,6 +121,21 @@ def test_combine_beats_its_members_honestly(task: str) -> None:
         assert np.allclose(oof.sum(axis=1), 1) and np.allclose(test.sum(axis=1), 1)
     if task == "regression":
         assert (test > 0).all()
+
+
+def test_the_stack_converges_on_collinear_log_probabilities_of_many_classes() -> None:
+    # Two members' log-probabilities of seven ordered classes, one of them sure of itself (its far
+    # classes at the clipping floor): L-BFGS runs out of its 2,000 steps here; Newton's method needs ten.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 7, 3000)
+    score = y + rng.normal(scale=0.7, size=3000)
+    sharp = -3 * (np.arange(7) - score[:, None]) ** 2
+    soft = -(np.arange(7) - score[:, None] + rng.normal(size=(3000, 1))) ** 2
+    members = [np.exp(z) / np.exp(z).sum(axis=1, keepdims=True) for z in (sharp, soft)]
+    meta = _meta_logistic(_stack_inputs(members, "multiclass"), y)
+    assert meta.solver == "newton-cholesky" and meta.n_iter_.max() < 100
+    wide = _meta_logistic(rng.normal(size=(300, 400)), rng.integers(0, 7, 300))  # a Hessian of 2,400² coefficients
+    assert wide.solver == "lbfgs"
 
 
 def test_ensemble_node_code_loads_its_members_beside_it(tmp_path: Path) -> None:
