@@ -112,6 +112,26 @@ def code_letters(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     return split(frame, 20000, folder, "id", ["target"], {"target": 0.5})
 
 
+def forest_cover(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """tabular-playground-series-dec-2021: seven cover types from elevation, distances and 44 one-hot
+    area and soil columns; accuracy. Seven classes of trees need many boosting rounds."""
+    n = 30000
+    elevation = rng.uniform(1800, 3900, n)
+    wilderness, soil = rng.integers(0, 4, n), rng.integers(0, 40, n)
+    frame = pd.DataFrame({"Id": np.arange(n), "Elevation": elevation.round(), "Aspect": rng.integers(0, 360, n),
+                          "Slope": rng.integers(0, 50, n),
+                          **{f"{name}_Distance_To_{to}": rng.integers(0, 3000, n)
+                             for name, to in (("Horizontal", "Hydrology"), ("Vertical", "Hydrology"),
+                                              ("Horizontal", "Roadways"), ("Horizontal", "Fire_Points"))},
+                          **{f"Hillshade_{t}": rng.integers(0, 255, n) for t in ("9am", "Noon", "3pm")},
+                          **{f"Wilderness_Area{i + 1}": (wilderness == i).astype(int) for i in range(4)},
+                          **{f"Soil_Type{i + 1}": (soil == i).astype(int) for i in range(40)}})
+    score = (elevation - 1800) / 300 + 0.8 * (wilderness == 2) - 0.6 * (soil % 5 == 0) \
+        + frame["Horizontal_Distance_To_Roadways"] / 2000 + rng.normal(0, 0.5, n)
+    frame["Cover_Type"] = np.clip(score, 0, 6.99).astype(int) + 1
+    return split(frame, 24000, folder, "Id", ["Cover_Type"], {"Cover_Type": 2})
+
+
 def taxi(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     """new-york-city-taxi-fare-prediction: timestamps in UTC, the fare follows the distance between
     two coordinate pairs; RMSE."""
@@ -207,6 +227,7 @@ LAYOUTS: dict[str, tuple[str, str, Callable[[Path, np.random.Generator], pd.Data
     "learning-agency-lab-automated-essay-scoring-2": ("ordinal score, kappa", "qwk", essays),
     "ventilator-pressure-prediction": ("sequences in unseen groups", "mae", ventilator),
     "tabular-playground-series-may-2022": ("a fixed-length letter code", "auc", code_letters),
+    "tabular-playground-series-dec-2021": ("seven classes, many rounds", "accuracy", forest_cover),
     "new-york-city-taxi-fare-prediction": ("UTC timestamps, coordinates", "rmse", taxi),
     "predict-volcanic-eruptions-ingv-oe": ("a table per row", "mae", volcano),
     "detecting-insults-in-social-commentary": ("no id; carried columns", "auc", insults),
