@@ -284,7 +284,8 @@ def run_folds(
     fit_seconds = _fit_seconds(fold_data, workers, ctx.seconds_left())
 
     def fit(fd: FoldData) -> tuple[np.ndarray, Any]:
-        fold_ctx = model_ctx if math.isinf(fit_seconds) else replace(model_ctx, fit_deadline=time.monotonic() + fit_seconds)
+        until = time.monotonic() + fit_seconds
+        fold_ctx = model_ctx if math.isinf(until) else replace(model_ctx, fit_deadline=until)
         return _fit_fold(solution, fd, y, params, fold_ctx, transform, predict_test)
 
     if workers > 1:

@@ -244,7 +244,8 @@ class GBDT(BaseEstimator):
         early = bool(self.early_stopping_rounds) and len(y) >= EARLY_STOPPING_MIN_ROWS
         fit_rows, stop_rows = self._holdout(y) if early else (None, [])
         if not len(stop_rows):
-            self.model_, self.n_trees_ = self._fit_one(X, y, self.n_estimators, stop_at=self.deadline), self.n_estimators
+            self.model_ = self._fit_one(X, y, self.n_estimators, stop_at=self.deadline)
+            self.n_trees_ = self.n_estimators
             return self
         take = lambda A, r: A.iloc[r] if isinstance(A, pd.DataFrame) else A[r]  # noqa: E731
         refit = len(y) <= REFIT_MAX_ROWS
