@@ -383,12 +383,65 @@ def coordinate_distances(train: pd.DataFrame, test: pd.DataFrame, columns: list[
     return X, X_test
 
 
+# --- pairs of string columns ----------------------------------------------------------------------
+
+def _word_sets(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype(str).str.lower().map(lambda v: frozenset(_WORD.findall(v)))
+
+
+def _char_grams(values: pd.Series, n: int = 3, longest: int = 1000) -> pd.Series:
+    """Each value's set of character n-grams (of its first `longest` characters, which bounds the cost)."""
+    text = values.fillna("").astype(str).str.lower().str[:longest]
+    return text.map(lambda v: frozenset(v[i:i + n] for i in range(max(len(v) - n + 1, 1))))
+
+
+def _jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def comparable_pairs(train: pd.DataFrame, columns: list[str], min_overlap: float = 0.5, min_words: float = 1.5,
+                     max_pairs: int = 3, sample: int = 2000) -> list[tuple[str, str]]:
+    """Pairs of phrase or text columns drawn from one vocabulary: an anchor and its target, a question
+    and its duplicate, two answers to one prompt. Whether their values match is what such a competition
+    asks, and no model sees it from either column alone. Single-word codes (`Gd`, `TA`) are left out."""
+    head = train.head(sample)
+    vocab = {}
+    for col in columns:
+        words = _word_sets(head[col])
+        if len(words) and words.map(len).mean() >= min_words:
+            vocab[col] = frozenset().union(*words)
+    scored = []
+    names = list(vocab)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            shared = len(vocab[a] & vocab[b]) / max(min(len(vocab[a]), len(vocab[b])), 1)
+            if shared >= min_overlap:
+                scored.append((shared, a, b))
+    return [(a, b) for _, a, b in sorted(scored, reverse=True)[:max_pairs]]
+
+
+def pair_similarity(train: pd.DataFrame, test: pd.DataFrame, pairs: list[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How alike two columns' values are, row by row: shared words, word and character-trigram
+    Jaccard, and whether they are equal."""
+    def block(frame: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame(index=frame.index)
+        for a, b in pairs:
+            wa, wb = _word_sets(frame[a]), _word_sets(frame[b])
+            ca, cb = _char_grams(frame[a]), _char_grams(frame[b])
+            out[f"{a}_{b}_shared_words"] = [float(len(x & y)) for x, y in zip(wa, wb)]
+            out[f"{a}_{b}_word_jaccard"] = [_jaccard(x, y) for x, y in zip(wa, wb)]
+            out[f"{a}_{b}_char_jaccard"] = [_jaccard(x, y) for x, y in zip(ca, cb)]
+            out[f"{a}_{b}_same"] = (frame[a].astype(str).str.lower() == frame[b].astype(str).str.lower()).astype("float64")
+        return out
+    return block(train), block(test)
+
+
 def tabular(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every usable column in a form GBDTs take.
 
     Numbers as they are, and distances between the places a row gives; categoricals with few levels
     natively, columns with many levels through their parts, words, counts; date parts; text
-    statistics; and group sizes read from composite ids.
+    statistics; how alike paired phrase or text columns are; and group sizes read from composite ids.
     """
     X, X_test = numbers(train, test, spec.numeric_columns)
     X, X_test = join_blocks(X, X_test, coordinate_distances(train, test, spec.numeric_columns))
@@ -401,6 +454,8 @@ def tabular(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec) -> t
         X, X_test = join_blocks(X, X_test, (datetime_parts(train[col], col), datetime_parts(test[col], col)))
     for col in spec.text_columns:
         X, X_test = join_blocks(X, X_test, (text_stats(train[col], col), text_stats(test[col], col)))
+    if pairs := comparable_pairs(train, spec.categorical_columns + spec.text_columns):
+        X, X_test = join_blocks(X, X_test, pair_similarity(train, test, pairs))
     if spec.id_column in train.columns and spec.id_column in test.columns:
         X, X_test = join_blocks(X, X_test, composite_id_group(train[spec.id_column], test[spec.id_column], spec.id_column))
     return X, X_test

@@ -10,6 +10,7 @@ from pipelines.context import Context
 from pipelines.features import (
     composite_id_group,
     coordinate_distances,
+    comparable_pairs,
     coordinate_points,
     count_encoding,
     datetime_parts,
@@ -19,6 +20,7 @@ from pipelines.features import (
     integer_codes,
     normalize_text,
     numeric_matrix,
+    pair_similarity,
     tabular,
     tabular_plus,
     target_encoding,
@@ -135,6 +137,21 @@ def test_two_places_in_a_row_give_their_distance() -> None:
     np.testing.assert_allclose(X["pickup_latitude_dropoff_latitude_north_km"], [111.19, 0.0], atol=0.01)
     np.testing.assert_allclose(X["pickup_latitude_dropoff_latitude_east_km"], [0.0, 111.19], atol=0.01)
     assert len(X_test) == 1 and coordinate_distances(trip, trip, ["lat_only", "pickup_latitude"])[0].empty
+
+
+def test_phrase_pairs_from_one_vocabulary_give_their_similarity() -> None:
+    """An anchor and a target phrase share words; a class code and one-word grades are no pair."""
+    phrases = pd.DataFrame({"anchor": ["abatement of pollution", "wood board", "wet cleaning device", "wood board"],
+                            "target": ["pollution abatement", "steel board", "dry plate", "Wood Board"],
+                            "context": ["A47", "B27", "A47", "B27"], "grade": ["Gd", "TA", "Gd", "Ex"],
+                            "other_grade": ["TA", "Gd", "Ex", "Gd"]})
+    assert comparable_pairs(phrases, ["context", "grade", "other_grade", "anchor", "target"]) == [("anchor", "target")]
+    X, X_test = pair_similarity(phrases, phrases.iloc[:1], [("anchor", "target")])
+    assert X["anchor_target_shared_words"].tolist() == [2.0, 1.0, 0.0, 2.0]
+    np.testing.assert_allclose(X["anchor_target_word_jaccard"], [2 / 3, 1 / 3, 0.0, 1.0])
+    assert X["anchor_target_same"].tolist() == [0.0, 0.0, 0.0, 1.0]
+    assert X["anchor_target_char_jaccard"].iloc[0] > X["anchor_target_char_jaccard"].iloc[2]
+    assert len(X_test) == 1
 
 
 def test_target_encoding_never_uses_a_rows_own_target() -> None:
