@@ -222,6 +222,95 @@ def toxicity(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame({"id": frame["id"].iloc[2400:], "prediction": (share[2400:] >= 0.5).astype(int)})
 
 
+def conductors(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """nomad2018-predict-transparent-conductors: two targets from the composition and lattice, with
+    each row's atom positions in a file of its own (`train/<id>/geometry.xyz`); mean column-wise RMSLE."""
+    n = 2400
+    al = rng.dirichlet([1, 1, 1], n)
+    lattice = rng.uniform(3, 25, (n, 3))
+    frame = pd.DataFrame({"id": np.arange(1, n + 1), "spacegroup": rng.choice([12, 33, 167, 194, 206, 227], n),
+                          "number_of_total_atoms": rng.choice([10, 20, 30, 40, 60, 80], n),
+                          "percent_atom_al": al[:, 0].round(4), "percent_atom_ga": al[:, 1].round(4),
+                          "percent_atom_in": al[:, 2].round(4),
+                          **{f"lattice_vector_{k}_ang": lattice[:, k - 1].round(4) for k in (1, 2, 3)},
+                          **{f"lattice_angle_{a}_degree": rng.normal(90, 5, n).round(3) for a in ("alpha", "beta", "gamma")}})
+    formation = np.clip(0.05 + 0.25 * al[:, 0] * al[:, 2] + 0.002 * (frame.spacegroup % 7) + rng.normal(0, 0.02, n), 0, None)
+    bandgap = np.clip(1.0 + 3.5 * al[:, 0] - 1.0 * al[:, 2] + 0.02 * lattice[:, 0] / 10 + rng.normal(0, 0.15, n), 0, None)
+    frame["formation_energy_ev_natom"], frame["bandgap_energy_ev"] = formation.round(4), bandgap.round(4)
+    for i, row in frame.iterrows():
+        part = "train" if i < 2000 else "test"
+        atoms = rng.uniform(0, 10, (int(row.number_of_total_atoms), 3))
+        lines = ["#=======================================================", "#Created using the Atomic Simulation Environment (ASE)",
+                 *(f"lattice_vector {row[f'lattice_vector_{k}_ang']:.4f} 0.0 0.0 " for k in (1, 2, 3)),
+                 *(f"atom {x:.6f} {y:.6f} {z:.6f} {rng.choice(['Al', 'Ga', 'In', 'O'])}" for x, y, z in atoms)]
+        (folder / part / str(row.id)).mkdir(parents=True, exist_ok=True)
+        (folder / part / str(row.id) / "geometry.xyz").write_text("\n".join(lines) + "\n")
+    targets = ["formation_energy_ev_natom", "bandgap_energy_ev"]
+    return split(frame, 2000, folder, "id", targets, {"formation_energy_ev_natom": 0.1779, "bandgap_energy_ev": 1.8892})
+
+
+def phrases(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """us-patent-phrase-to-phrase-matching: how alike an anchor and a target phrase are, within a patent
+    class (`context`), scored 0-1 in steps of 0.25; Pearson correlation."""
+    n = 4000
+    anchors = [sentence(rng, 3) for _ in range(300)]
+    rows = []
+    for i in range(n):
+        anchor = anchors[rng.integers(len(anchors))]
+        shared = int(rng.integers(0, 4))
+        words = anchor.split()[:shared] + sentence(rng, 3 - shared).split()[: 3 - shared]
+        score = min(1.0, 0.25 * shared + 0.25 * (rng.random() < 0.2))
+        rows.append({"id": f"{rng.integers(16**15):015x}{i:01x}", "anchor": anchor, "target": " ".join(words),
+                     "context": f"{'ABCDEFGH'[rng.integers(8)]}{rng.integers(1, 70):02d}", "score": score})
+    return split(pd.DataFrame(rows), 3200, folder, "id", ["score"], {"score": 0.0})
+
+
+def plants(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """plant-pathology-2020-fgvc7: leaf photographs (`images/Train_0.jpg`, `images/Test_0.jpg`), four 0/1
+    columns of which one is set; the mean of the columns' AUCs."""
+    from PIL import Image
+
+    n, n_train = 600, 480
+    classes = ["healthy", "multiple_diseases", "rust", "scab"]
+    label = rng.choice(4, n, p=[0.3, 0.1, 0.3, 0.3])
+    rust, scab = np.isin(label, [1, 2]), np.isin(label, [1, 3])
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    names = [f"Train_{i}" if i < n_train else f"Test_{i - n_train}" for i in range(n)]
+    for i, name in enumerate(names):  # a leaf under changing light; rust leaves orange spots, scab grey ones
+        pixels = rng.normal(0, 30, (48, 64, 3)) + np.array([60, 140, 50]) * rng.uniform(0.6, 1.4)
+        for ill, colour in ((rust[i], [190, 110, 40]), (scab[i], [100, 100, 95])):
+            spots = rng.random((48, 64)) < (rng.uniform(0.005, 0.04) if ill else 0.003)
+            pixels[spots] = colour
+        Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(folder / "images" / f"{name}.jpg", quality=90)
+    frame = pd.DataFrame({"image_id": names, **{c: (label == j).astype(int) for j, c in enumerate(classes)}})
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.iloc[:n_train].to_csv(folder / "train.csv", index=False)
+    frame.iloc[n_train:][["image_id"]].to_csv(folder / "test.csv", index=False)
+    frame.iloc[n_train:].assign(**{c: 0.25 for c in classes}).to_csv(folder / "sample_submission.csv", index=False)
+    return frame.iloc[n_train:]
+
+
+def breeds(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """dog-breed-identification: the labels are in `labels.csv` (id, breed), the images in `train/<id>.jpg`
+    and `test/<id>.jpg`, and the sample asks for one probability column per breed; multiclass log loss."""
+    from PIL import Image
+
+    breeds_ = ["beagle", "boxer", "chihuahua", "collie", "pug", "whippet"]
+    n, n_train = 600, 480
+    label = rng.integers(0, len(breeds_), n)
+    ids = [rng.bytes(8).hex() + f"{i:04x}" for i in range(n)]
+    for i, (name, k) in enumerate(zip(ids, label)):
+        part = "train" if i < n_train else "test"
+        (folder / part).mkdir(parents=True, exist_ok=True)
+        shade = (60 + 12 * np.array([k % 3, k // 3, (k * 2) % 5])) * rng.uniform(0.75, 1.25)  # coat colour, light
+        pixels = rng.normal(0, 30, (56, 56, 3)) + shade
+        Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(folder / part / f"{name}.jpg", quality=90)
+    pd.DataFrame({"id": ids[:n_train], "breed": [breeds_[k] for k in label[:n_train]]}).to_csv(folder / "labels.csv", index=False)
+    pd.DataFrame({"id": ids[n_train:], **{b: 1 / len(breeds_) for b in breeds_}}).to_csv(
+        folder / "sample_submission.csv", index=False)
+    return pd.DataFrame({"id": ids[n_train:], **{b: (label[n_train:] == j).astype(int) for j, b in enumerate(breeds_)}})
+
+
 LAYOUTS: dict[str, tuple[str, str, Callable[[Path, np.random.Generator], pd.DataFrame]]] = {
     "lmsys-chatbot-arena": ("one 0/1 column per class", "logloss_multiclass", lmsys),
     "learning-agency-lab-automated-essay-scoring-2": ("ordinal score, kappa", "qwk", essays),
@@ -233,6 +322,10 @@ LAYOUTS: dict[str, tuple[str, str, Callable[[Path, np.random.Generator], pd.Data
     "detecting-insults-in-social-commentary": ("no id; carried columns", "auc", insults),
     "random-acts-of-pizza": ("JSON; train-only fields", "auc", pizza),
     "jigsaw-unintended-bias-in-toxicity-classification": ("target among train-only annotations", "auc", toxicity),
+    "nomad2018-predict-transparent-conductors": ("two targets; a file per row", "mcrmsle", conductors),
+    "us-patent-phrase-to-phrase-matching": ("phrase pairs; Pearson", "pearson", phrases),
+    "plant-pathology-2020-fgvc7": ("images; four 0/1 columns", "auc_mean_columnwise", plants),
+    "dog-breed-identification": ("labels.csv; a column per class", "logloss_multiclass", breeds),
 }
 
 
