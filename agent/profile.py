@@ -60,6 +60,7 @@ def profile(spec: CompetitionSpec, train: pd.DataFrame, test: pd.DataFrame) -> d
         "id_column": spec.id_column,
         "target": target,
         "submission": {"columns": spec.submission_columns, "kind": spec.submission_kind},
+        "column_pairs": spec.column_pairs,
         "columns": [
             _column_facts(c, train[c], test[c] if c in test.columns else None, kinds[c]) for c in kinds
         ],
@@ -75,6 +76,8 @@ def profile_markdown(facts: dict[str, Any]) -> str:
         + f", test {facts['rows']['test']} rows; id `{facts['id_column']}`; "
         f"target {facts['target']}",
         f"submission columns {facts['submission']['columns']} as {facts['submission']['kind']}",
+        *([f"paired columns, drawn from one vocabulary: {', '.join(f'{a} ~ {b}' for a, b in facts['column_pairs'])}"]
+          if facts.get("column_pairs") else []),
         "",
         "| column | kind | dtype | missing | unique | details |",
         "| --- | --- | --- | --- | --- | --- |",

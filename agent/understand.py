@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import InputError
+from pipelines.features import comparable_pairs
 from pipelines.files import FileCatalog, extract_archive, labelled_files
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
@@ -418,6 +419,7 @@ def build_spec(
             group_column := _unseen_group_column(train, test, kinds["numeric"] + kinds["categorical"])):
         sources["group_column"] = "inferred: its values repeat over train rows and none occurs in test"
 
+    column_pairs = comparable_pairs(train, kinds["categorical"] + kinds["text"])
     has_text, has_files = bool(kinds["text"]), bool(kinds["file"])
     has_tabular = bool(kinds["numeric"] or kinds["categorical"] or kinds["datetime"])
     modality = "mixed" if (has_text + has_files + has_tabular) > 1 else "text" if has_text else "image" if has_files else "tabular"
@@ -449,6 +451,7 @@ def build_spec(
         image_columns=image_columns,
         group_column=group_column,
         time_column=time_column,
+        column_pairs=column_pairs,
         sources=sources,
     )
 

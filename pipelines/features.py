@@ -400,22 +400,24 @@ def _jaccard(a: frozenset, b: frozenset) -> float:
 
 
 def comparable_pairs(train: pd.DataFrame, columns: list[str], min_overlap: float = 0.5, min_words: float = 1.5,
-                     max_pairs: int = 3, sample: int = 2000) -> list[tuple[str, str]]:
-    """Pairs of phrase or text columns drawn from one vocabulary: an anchor and its target, a question
-    and its duplicate, two answers to one prompt. Whether their values match is what such a competition
-    asks, and no model sees it from either column alone. Single-word codes (`Gd`, `TA`) are left out."""
+                     max_length_ratio: float = 3.0, max_pairs: int = 3, sample: int = 2000) -> list[tuple[str, str]]:
+    """Pairs of phrase or text columns that hold two values of one kind: an anchor and its target, a
+    question and its duplicate, two answers to one prompt. They share most of their vocabulary and
+    are about as long. Whether their values match is what such a competition asks, and no model sees
+    it from either column alone. Single-word codes (`Gd`, `TA`) are left out, and so are a title and
+    the text it heads (shared words, but one is much longer: two parts of one document)."""
     head = train.head(sample)
-    vocab = {}
+    vocab, length = {}, {}
     for col in columns:
-        words = _word_sets(head[col])
+        words = head[col].fillna("").astype(str).str.lower().map(_WORD.findall)
         if len(words) and words.map(len).mean() >= min_words:
-            vocab[col] = frozenset().union(*words)
+            vocab[col], length[col] = frozenset(w for row in words for w in row), words.map(len).mean()
     scored = []
     names = list(vocab)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             shared = len(vocab[a] & vocab[b]) / max(min(len(vocab[a]), len(vocab[b])), 1)
-            if shared >= min_overlap:
+            if shared >= min_overlap and max(length[a], length[b]) <= max_length_ratio * min(length[a], length[b]):
                 scored.append((shared, a, b))
     return [(a, b) for _, a, b in sorted(scored, reverse=True)[:max_pairs]]
 
@@ -433,6 +435,29 @@ def pair_similarity(train: pd.DataFrame, test: pd.DataFrame, pairs: list[tuple[s
             out[f"{a}_{b}_char_jaccard"] = [_jaccard(x, y) for x, y in zip(ca, cb)]
             out[f"{a}_{b}_same"] = (frame[a].astype(str).str.lower() == frame[b].astype(str).str.lower()).astype("float64")
         return out
+    return block(train), block(test)
+
+
+def pair_meaning(train: pd.DataFrame, test: pd.DataFrame, pairs: list[tuple[str, str]],
+                 ctx: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cosine similarity of each pair's sentence embeddings: alike in meaning where the words differ
+    (`abatement` and `reduction`), which no count of shared words sees. Needs the `text` extra."""
+    from pipelines.embeddings import embeddings_fit, encoding_seconds, text_embeddings
+
+    columns = list(dict.fromkeys(c for pair in pairs for c in pair))
+    texts = pd.concat([pd.concat([train[c], test[c]], ignore_index=True) for c in columns], ignore_index=True)
+    if not embeddings_fit(texts, ctx):  # fail now rather than be killed at the time limit
+        raise RuntimeError(f"embedding the paired columns would take about {encoding_seconds(texts, ctx):.0f}s, "
+                           f"more than half of the {ctx.seconds_left():.0f}s this candidate has left")
+    text_embeddings(texts, ctx, seconds=0.5 * ctx.seconds_left())
+
+    def unit(frame: pd.DataFrame, col: str) -> np.ndarray:
+        vectors = text_embeddings(frame[col], ctx)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    def block(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({f"{a}_{b}_meaning": np.einsum("ij,ij->i", unit(frame, a), unit(frame, b)).astype("float64")
+                             for a, b in pairs}, index=frame.index)
     return block(train), block(test)
 
 
@@ -454,8 +479,8 @@ def tabular(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec) -> t
         X, X_test = join_blocks(X, X_test, (datetime_parts(train[col], col), datetime_parts(test[col], col)))
     for col in spec.text_columns:
         X, X_test = join_blocks(X, X_test, (text_stats(train[col], col), text_stats(test[col], col)))
-    if pairs := comparable_pairs(train, spec.categorical_columns + spec.text_columns):
-        X, X_test = join_blocks(X, X_test, pair_similarity(train, test, pairs))
+    if spec.column_pairs:
+        X, X_test = join_blocks(X, X_test, pair_similarity(train, test, spec.column_pairs))
     if spec.id_column in train.columns and spec.id_column in test.columns:
         X, X_test = join_blocks(X, X_test, composite_id_group(train[spec.id_column], test[spec.id_column], spec.id_column))
     return X, X_test
@@ -481,11 +506,12 @@ def integer_codes(train: pd.DataFrame, columns: list[str]) -> list[str]:
 
 def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: bool = False, target: bool = False,
                  missing: bool = False, row_stats: bool = False, group_stats: bool = False,
-                 sequence: bool = False, codes: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 sequence: bool = False, codes: bool = False, meaning: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`tabular` plus the optional blocks a GBDT recipe switches on: count and out-of-fold target
     encodings of the categoricals (and, with `codes`, of the whole-number columns that look like
     codes), missing-value flags, row statistics of the numbers, and statistics of the row's group
-    (with `sequence`, also its place in the group's sequence) over the competition's group column."""
+    (with `sequence`, also its place in the group's sequence) over the competition's group column, and
+    (with `meaning`) how alike in meaning the values of paired columns are."""
     spec = ctx.spec
     X, X_test = tabular(train, test, spec)
     if counts:  # columns with many levels are counted by `tabular` already
@@ -508,6 +534,8 @@ def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: b
         X, X_test = join_blocks(X, X_test, group_statistics(train, test, spec.group_column, group_inputs))
     if sequence and spec.group_column:
         X, X_test = join_blocks(X, X_test, group_sequence(train, test, spec.group_column, group_inputs))
+    if meaning and spec.column_pairs:
+        X, X_test = join_blocks(X, X_test, pair_meaning(train, test, spec.column_pairs, ctx))
     return X, X_test
 
 

@@ -53,6 +53,9 @@ class CompetitionSpec(BaseModel):
     image_columns: list[str] = Field(default_factory=list, description="the file columns whose files are images")
     group_column: str | None = None
     time_column: str | None = None
+    column_pairs: list[tuple[str, str]] = Field(
+        default_factory=list, description="phrase or text columns drawn from one vocabulary (an anchor and its "
+                                          "target): how alike their values are is a feature")
 
     sources: dict[str, str] = Field(
         default_factory=dict, description="where each decided field came from: flag, yaml, registry, kaggle, inferred"

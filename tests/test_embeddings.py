@@ -212,6 +212,28 @@ def test_the_recipes_learn_from_embeddings_through_the_harness(tmp_path: Path) -
     assert stack.extra["members"]["lr_embeddings"] > 0.9
 
 
+@real_model
+def test_paired_phrases_alike_in_meaning_score_high_without_sharing_a_word(tmp_path: Path) -> None:
+    """Synonyms share no word, so only the embeddings' cosine tells them from unrelated phrases; the
+    GBDT recipes get it through their PAIR_MEANING switch."""
+    from pipelines.features import pair_meaning, tabular_plus
+
+    embeddings._cache.cache_clear()
+    pairs = pd.DataFrame({"anchor": ["large house", "quick car", "large house"],
+                          "target": ["big home", "angry teacher", "large house"]})
+    spec = make_spec(task="regression", categorical_columns=["anchor", "target"], column_pairs=[("anchor", "target")])
+    ctx = Context(spec=spec, n_jobs=2, cache_dir=tmp_path / "cache", deadline=time.monotonic() + 600)
+    X, X_test = pair_meaning(pairs, pairs.iloc[:1], spec.column_pairs, ctx)
+    meaning = X["anchor_target_meaning"].to_numpy()
+    assert meaning[0] > meaning[1] + 0.3 and meaning[2] == pytest.approx(1.0, abs=1e-3) and len(X_test) == 1
+    on, _ = tabular_plus(pairs, pairs, ctx, meaning=True)
+    off, _ = tabular_plus(pairs, pairs, ctx)
+    assert set(on.columns) - set(off.columns) == {"anchor_target_meaning"}
+    assert "anchor_target_word_jaccard" in off.columns
+    for recipe in ("lightgbm_tabular", "catboost_tabular", "xgboost_tabular"):
+        assert builtin.switches(builtin.recipe_code(recipe))[0].name == "PAIR_MEANING"
+
+
 def test_a_candidate_is_told_the_runs_cache_and_its_deadline(tmp_path: Path) -> None:
     spec, train, test, folds = text_competition()
     run = tmp_path / "run"

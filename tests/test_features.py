@@ -140,12 +140,15 @@ def test_two_places_in_a_row_give_their_distance() -> None:
 
 
 def test_phrase_pairs_from_one_vocabulary_give_their_similarity() -> None:
-    """An anchor and a target phrase share words; a class code and one-word grades are no pair."""
+    """An anchor and a target phrase share words; a class code and one-word grades are no pair, nor is
+    a phrase and a text four times as long (a title and its body)."""
     phrases = pd.DataFrame({"anchor": ["abatement of pollution", "wood board", "wet cleaning device", "wood board"],
                             "target": ["pollution abatement", "steel board", "dry plate", "Wood Board"],
                             "context": ["A47", "B27", "A47", "B27"], "grade": ["Gd", "TA", "Gd", "Ex"],
                             "other_grade": ["TA", "Gd", "Ex", "Gd"]})
-    assert comparable_pairs(phrases, ["context", "grade", "other_grade", "anchor", "target"]) == [("anchor", "target")]
+    phrases["body"] = (phrases["anchor"] + " " + phrases["target"] + " ") * 2
+    columns = ["context", "grade", "other_grade", "anchor", "target", "body"]
+    assert comparable_pairs(phrases, columns) == [("anchor", "target")]
     X, X_test = pair_similarity(phrases, phrases.iloc[:1], [("anchor", "target")])
     assert X["anchor_target_shared_words"].tolist() == [2.0, 1.0, 0.0, 2.0]
     np.testing.assert_allclose(X["anchor_target_word_jaccard"], [2 / 3, 1 / 3, 0.0, 1.0])

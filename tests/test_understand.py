@@ -259,6 +259,30 @@ def test_groups_that_test_never_shares_get_group_folds(tmp_path: Path) -> None:
     assert spec_of(tmp_path).group_column is None
 
 
+def test_question_pairs_are_found_and_drafted_with_trees_first(tmp_path: Path) -> None:
+    """quora-style: two questions per row from one vocabulary; whether they match is the target. The
+    pair is recorded in the spec and the profile, and LightGBM on pair features is the second draft."""
+    from agent.engineers.builtin import applicable_recipes
+    from agent.profile import profile_markdown
+
+    rng = np.random.default_rng(0)
+    words = "how what why can does make learn best way good start money online python code data".split()
+    q1 = [" ".join(rng.choice(words, 7)) + "?" for _ in range(300)]
+    q2 = [q if rng.random() < 0.5 else " ".join(rng.choice(words, 7)) + "?" for q in q1]
+    frame = pd.DataFrame({"id": range(300), "question1": q1, "question2": q2,
+                          "is_duplicate": [int(a == b) for a, b in zip(q1, q2)]})
+    frame.iloc[:240].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[240:].drop(columns="is_duplicate").to_csv(tmp_path / "test.csv", index=False)
+    frame.iloc[240:][["id"]].assign(is_duplicate=0.5).to_csv(tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path)
+    assert spec.column_pairs == [("question1", "question2")] and spec.modality == "text"
+    assert applicable_recipes(spec, 240)[:2] == ["tfidf_linear", "lightgbm_tabular"]
+    train = read_table(tmp_path / "train.csv")
+    assert "question1 ~ question2" in profile_markdown(profile(spec, train, read_table(tmp_path / "test.csv")))
+    X, _ = tabular(train, train, spec)
+    assert X["question1_question2_same"].tolist() == train["is_duplicate"].astype(float).tolist()
+
+
 def test_layers_override_inference_in_order(make_comp) -> None:
     folder = make_comp(task="binary")
     spec = spec_of(folder, layers=[("flag", {"metric": "auc"}), ("yaml", {"metric": "f1", "direction": "maximize"})])

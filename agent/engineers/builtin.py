@@ -53,6 +53,8 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
         recipes.append("image_cnn")
     if text and spec.modality == "text":
         recipes += ["tfidf_linear", "nbsvm_text", "text_stack", *embeddings, "lightgbm_tabular"]
+        if spec.column_pairs:  # how alike two texts are (a question and its duplicate) only trees on pair features see
+            recipes.insert(recipes.index("tfidf_linear") + 1, "lightgbm_tabular")
     elif tabular or text:
         recipes += ["lightgbm_tabular", "linear_tabular"]
         if text:
@@ -120,6 +122,7 @@ SWITCH_MATTERS = {
     "GROUP_SEQUENCE": lambda b: bool(b.spec.group_column and b.spec.numeric_columns),
     "INTEGER_CODES": _has_integer_codes,
     "EMBEDDINGS": lambda b: embeddings_available(),
+    "PAIR_MEANING": lambda b: bool(b.spec.column_pairs) and embeddings_available(),
 }
 
 

@@ -4,6 +4,7 @@ from pipelines.features import tabular_plus
 from pipelines.models import catboost
 
 # Feature blocks beyond the basics; the improve step flips one at a time and keeps what CV says helps.
+PAIR_MEANING = False        # how alike in meaning paired phrase columns are (sentence embeddings' cosine)
 GROUP_STATISTICS = False    # size and numeric means of the row's group (when the competition has a group column)
 GROUP_SEQUENCE = False      # the row's place in its group's sequence: position, running sums, changes
 COUNT_ENCODING = False      # how often each categorical value occurs
@@ -19,7 +20,7 @@ PARAMS = {"n_estimators": 1500, "learning_rate": 0.06, "depth": 6, "l2_leaf_reg"
 def features(train, test, ctx):
     return tabular_plus(train, test, ctx, counts=COUNT_ENCODING, target=TARGET_ENCODING, missing=MISSING_INDICATORS,
                         row_stats=ROW_STATISTICS, group_stats=GROUP_STATISTICS, sequence=GROUP_SEQUENCE,
-                        codes=INTEGER_CODES)
+                        codes=INTEGER_CODES, meaning=PAIR_MEANING)
 
 
 def search_space(trial):
