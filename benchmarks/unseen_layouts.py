@@ -249,18 +249,33 @@ def conductors(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     return split(frame, 2000, folder, "id", targets, {"formation_energy_ev_natom": 0.1779, "bandgap_energy_ev": 1.8892})
 
 
+SYNONYMS = [tuple(pair.split("/")) for pair in """car/automobile big/large small/tiny fast/quick begin/start
+    buy/purchase help/assist show/display hide/conceal rich/wealthy smart/intelligent angry/furious happy/glad
+    shut/close stone/rock road/street house/home film/movie gift/present error/mistake answer/reply ask/inquire
+    brave/courageous calm/peaceful cold/chilly dirty/filthy easy/simple end/finish famous/renowned fix/repair
+    funny/humorous give/donate hard/difficult hate/detest hurry/rush idea/notion job/occupation kid/child
+    leave/depart little/petite look/glance loud/noisy mend/patch near/nearby odd/strange old/ancient part/portion
+    polite/courteous pretty/beautiful quiet/silent rare/scarce right/correct sick/ill shout/yell sleep/slumber
+    speak/talk stop/halt story/tale strong/powerful sure/certain tired/weary trip/journey true/factual
+    ugly/hideous use/employ vacant/empty wrong/incorrect yearly/annual boat/ship doctor/physician
+    garbage/trash jump/leap kill/slay enormous/huge maybe/perhaps money/cash""".split()]
+
+
 def phrases(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     """us-patent-phrase-to-phrase-matching: how alike an anchor and a target phrase are, within a patent
-    class (`context`), scored 0-1 in steps of 0.25; Pearson correlation."""
+    class (`context`), scored 0-1 in steps of 0.25; Pearson correlation. A target keeps some of the
+    anchor's words, or says the same in synonyms (no word shared), or is unrelated."""
     n = 4000
-    anchors = [sentence(rng, 3) for _ in range(300)]
     rows = []
     for i in range(n):
-        anchor = anchors[rng.integers(len(anchors))]
-        shared = int(rng.integers(0, 4))
-        words = anchor.split()[:shared] + sentence(rng, 3 - shared).split()[: 3 - shared]
-        score = min(1.0, 0.25 * shared + 0.25 * (rng.random() < 0.2))
-        rows.append({"id": f"{rng.integers(16**15):015x}{i:01x}", "anchor": anchor, "target": " ".join(words),
+        picked = rng.choice(len(SYNONYMS), 2, replace=False)
+        anchor = [SYNONYMS[k][0] for k in picked]
+        others = [SYNONYMS[k][0] for k in rng.choice(len(SYNONYMS), 2)]
+        kind = rng.integers(4)  # 0 unrelated, 1 one word kept, 2 one synonym, 3 two synonyms
+        target = (others if kind == 0 else [anchor[0], others[1]] if kind == 1
+                  else [SYNONYMS[picked[0]][1], others[1]] if kind == 2 else [SYNONYMS[k][1] for k in picked])
+        score = min(1.0, [0.0, 0.5, 0.5, 1.0][kind] + 0.25 * (rng.random() < 0.15))
+        rows.append({"id": rng.bytes(7).hex() + f"{i:04x}", "anchor": " ".join(anchor), "target": " ".join(target),
                      "context": f"{'ABCDEFGH'[rng.integers(8)]}{rng.integers(1, 70):02d}", "score": score})
     return split(pd.DataFrame(rows), 3200, folder, "id", ["score"], {"score": 0.0})
 
