@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 FOLDS_SHARE = 0.8
 # Predicting a row through a boosted model costs about a quarter of fitting it: LightGBM, the slowest
 # of the three to predict, 3.9e-5 s against 1.5e-4 s a row for 1,000 trees of 15 leaves (XGBoost's
-# ratio 0.05, CatBoost's 0.001). A fold's time is split between fitting and predicting by this.
+# ratio 0.05, CatBoost's 0.001). The first folds split their time between fitting and predicting by
+# this; later ones by what the finished folds measured.
 PREDICT_COST = 0.25
 
 
@@ -231,24 +232,15 @@ def _predict(estimator: Any, X: Any, ctx: Context, transform: str | None) -> np.
     return _inverse(pred, transform) if ctx.spec.task == "regression" else pred
 
 
-def _fit_fold(solution: ModuleType, fd: FoldData, y: np.ndarray, params: dict[str, Any], ctx: Context,
-              transform: str | None, predict_test: bool = True) -> tuple[np.ndarray, Any]:
-    """Validation predictions of model(params) fitted on one fold's training rows, and its test
-    predictions (or, without `predict_test`, the fitted model, to predict the test rows later)."""
-    estimator = _fit(solution, fd.X_train, y[fd.train_rows], params, ctx, transform)
-    valid = _predict(estimator, fd.X_valid, ctx, transform)
-    return valid, (_predict(estimator, fd.X_test, ctx, transform) if predict_test else estimator)
-
-
-def _fit_seconds(fold_data: list[FoldData], workers: int, seconds_left: float) -> float:
-    """How long one fold's model may grow: its round's share of the time left, less the time its
-    validation and test rows will take to predict."""
-    if not fold_data or math.isinf(seconds_left):
-        return math.inf
-    fd = fold_data[0]
+def _fit_share(fd: FoldData, timings: list[tuple[float, float]]) -> float:
+    """The part of a fold's time its model may spend growing, the rest being its predictions: as the
+    folds finished so far measured it, or before any has, estimated from the rows by PREDICT_COST
+    (which a multiclass model, predicting a tree per class, can exceed twofold)."""
+    if timings:
+        fitting, predicting = map(sum, zip(*timings))
+        return fitting / max(fitting + predicting, 1e-9)
     n_fit, n_predict = len(fd.train_rows), len(fd.valid_rows) + _n_rows(fd.X_test)
-    rounds = math.ceil(len(fold_data) / workers)
-    return FOLDS_SHARE * seconds_left / rounds * n_fit / (n_fit + PREDICT_COST * n_predict)
+    return n_fit / (n_fit + PREDICT_COST * n_predict)
 
 
 def run_folds(
@@ -273,7 +265,8 @@ def run_folds(
     model, and it does not collapse when other processes compete for the cores, as OpenMP's
     spinning threads do. `on_fold(i, scores)` (used for pruning) needs the folds in order, so it
     implies one worker. Each fold's model gets `fit_deadline`, its round's share of the candidate's
-    time left, so on data too big for the limit the folds end with smaller models, not killed.
+    time left as it starts, less its predictions' part, so on data too big for the limit the folds
+    end with smaller models, not killed.
     """
     start = time.perf_counter()
     oof = np.full(_raw_shape(ctx, len(y)), np.nan)
@@ -281,18 +274,26 @@ def run_folds(
     fold_scores = []
     workers = 1 if on_fold is not None else max(1, min(workers, len(fold_data)))
     model_ctx = replace(ctx, n_jobs=max(1, ctx.n_jobs // workers))
-    fit_seconds = _fit_seconds(fold_data, workers, ctx.seconds_left())
+    timings: list[tuple[float, float]] = []  # (fitting, predicting) seconds of each finished fold
 
-    def fit(fd: FoldData) -> tuple[np.ndarray, Any]:
-        until = time.monotonic() + fit_seconds
-        fold_ctx = model_ctx if math.isinf(until) else replace(model_ctx, fit_deadline=until)
-        return _fit_fold(solution, fd, y, params, fold_ctx, transform, predict_test)
+    def fit(i: int, fd: FoldData) -> tuple[np.ndarray, Any]:
+        # Decided as the fold starts, from the time then left: a round that ran long shrinks the later ones.
+        rounds_left = math.ceil((len(fold_data) - i) / workers)
+        seconds = FOLDS_SHARE * ctx.seconds_left() / rounds_left * _fit_share(fd, timings)
+        fold_ctx = model_ctx if math.isinf(seconds) else replace(model_ctx, fit_deadline=time.monotonic() + seconds)
+        started = time.perf_counter()
+        estimator = _fit(solution, fd.X_train, y[fd.train_rows], params, fold_ctx, transform)
+        fitted = time.perf_counter()
+        valid = _predict(estimator, fd.X_valid, fold_ctx, transform)
+        test_or_model = _predict(estimator, fd.X_test, fold_ctx, transform) if predict_test else estimator
+        timings.append((fitted - started, time.perf_counter() - fitted))
+        return valid, test_or_model
 
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            predictions = pool.map(fit, fold_data)
+            predictions = pool.map(fit, range(len(fold_data)), fold_data)
     else:
-        predictions = map(fit, fold_data)
+        predictions = map(fit, range(len(fold_data)), fold_data)
     models = []
     for i, (fd, (pred_valid, test_or_model)) in enumerate(zip(fold_data, predictions)):
         oof[fd.valid_rows] = pred_valid.reshape(oof[fd.valid_rows].shape)

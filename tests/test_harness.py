@@ -147,6 +147,35 @@ def test_folds_share_the_candidates_time_and_end_with_smaller_models_in_it(make_
     assert submission_problems(submission_frame(test[spec.id_column], result.test, spec), sample, spec) == []
 
 
+def test_later_folds_shrink_when_predicting_costs_more_than_estimated(make_comp) -> None:
+    """A model whose predictions take as long as its fit (a multiclass GBDT comes near): the first
+    fold measures that, and the later ones leave room for it, so the folds end within the time."""
+    spec, train, test, _, folds = prepared(make_comp(task="regression"))
+    code = """
+import time
+import numpy as np
+from pipelines.features import numeric_matrix
+class GrowsUntilItsDeadline:
+    def __init__(self, until):
+        self.until = until
+    def fit(self, X, y):
+        start = time.monotonic()
+        time.sleep(max(0.0, min(self.until, start + 10) - start))
+        self.took, self.mean = time.monotonic() - start, float(np.mean(y))
+        return self
+    def predict(self, X):
+        time.sleep(0.5 * self.took)
+        return np.full(X.shape[0], self.mean)
+def features(train, test, ctx):
+    return numeric_matrix(train, test, ctx.spec)
+def model(params, ctx):
+    return GrowsUntilItsDeadline(ctx.fit_deadline)
+"""
+    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 4)
+    cross_validate(module(code), train, test, folds, ctx)
+    assert ctx.seconds_left() > 0
+
+
 def test_refit_predicts_the_test_rows_with_one_model_on_every_row(make_comp, tmp_path: Path) -> None:
     spec, train, test, _, folds = prepared(make_comp(task="regression"), [("flag", {"metric": "rmsle"})])
     code = """
