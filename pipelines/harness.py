@@ -278,7 +278,8 @@ def run_folds(
 
     def fit(i: int, fd: FoldData) -> tuple[np.ndarray, Any]:
         # Decided as the fold starts, from the time then left: a round that ran long shrinks the later ones.
-        rounds_left = math.ceil((len(fold_data) - i) / workers)
+        # The rounds left count this fold, those not started yet and those the other workers are busy with.
+        rounds_left = math.ceil((len(fold_data) - i + min(i, workers - 1)) / workers)
         seconds = FOLDS_SHARE * ctx.seconds_left() / rounds_left * _fit_share(fd, timings)
         fold_ctx = model_ctx if math.isinf(seconds) else replace(model_ctx, fit_deadline=time.monotonic() + seconds)
         started = time.perf_counter()

@@ -147,7 +147,8 @@ def test_folds_share_the_candidates_time_and_end_with_smaller_models_in_it(make_
     assert submission_problems(submission_frame(test[spec.id_column], result.test, spec), sample, spec) == []
 
 
-def test_later_folds_shrink_when_predicting_costs_more_than_estimated(make_comp) -> None:
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_later_folds_shrink_when_predicting_costs_more_than_estimated(make_comp, n_jobs: int) -> None:
     """A model whose predictions take as long as its fit (a multiclass GBDT comes near): the first
     fold measures that, and the later ones leave room for it, so the folds end within the time."""
     spec, train, test, _, folds = prepared(make_comp(task="regression"))
@@ -168,12 +169,17 @@ class GrowsUntilItsDeadline:
         return np.full(X.shape[0], self.mean)
 def features(train, test, ctx):
     return numeric_matrix(train, test, ctx.spec)
+GRANTED = []  # each fold's seconds to fit, as it starts
 def model(params, ctx):
+    GRANTED.append(ctx.fit_deadline - time.monotonic())
     return GrowsUntilItsDeadline(ctx.fit_deadline)
 """
-    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 4)
-    cross_validate(module(code), train, test, folds, ctx)
-    assert ctx.seconds_left() > 0
+    solution = module(code)
+    ctx = Context(spec=spec, n_jobs=n_jobs, deadline=time.monotonic() + 4)  # two jobs: folds in pairs
+    cross_validate(solution, train, test, folds, ctx)
+    assert 0 < ctx.seconds_left() < 1.5  # within the time, and most of it used
+    first_round = solution.GRANTED[:n_jobs]  # folds that start together get the same share
+    assert max(first_round) < 1.1 * min(first_round) and len(solution.GRANTED) == 5
 
 
 def test_refit_predicts_the_test_rows_with_one_model_on_every_row(make_comp, tmp_path: Path) -> None:
