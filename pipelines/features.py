@@ -540,12 +540,15 @@ def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: b
 
 
 def skewed_log(train: pd.DataFrame, test: pd.DataFrame, skew_limit: float = 0.75) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """log1p of non-negative, right-skewed columns, so linear models see them on a sensible scale."""
+    """log1p of non-negative, right-skewed columns beside the columns themselves, so a linear model
+    can follow either shape. Replacing them instead made the shape hang on which side of the limit
+    a fold's skew fell: a fare linear in a distance whose skew was 0.72-0.75 across folds was fitted
+    on the log in one fold, which alone scored RMSE 1.27 against 0.81-0.83."""
     X, X_test = train.copy(), test.copy()
     for col in train.columns:
         values = train[col]
         if values.min() >= 0 and values.skew() > skew_limit:
-            X[col], X_test[col] = np.log1p(values), np.log1p(test[col].clip(lower=0))
+            X[f"{col}_log"], X_test[f"{col}_log"] = np.log1p(values), np.log1p(test[col].clip(lower=0))
     return X, X_test
 
 

@@ -21,6 +21,7 @@ from pipelines.features import (
     normalize_text,
     numeric_matrix,
     pair_similarity,
+    skewed_log,
     tabular,
     tabular_plus,
     target_encoding,
@@ -155,6 +156,16 @@ def test_phrase_pairs_from_one_vocabulary_give_their_similarity() -> None:
     assert X["anchor_target_same"].tolist() == [0.0, 0.0, 0.0, 1.0]
     assert X["anchor_target_char_jaccard"].iloc[0] > X["anchor_target_char_jaccard"].iloc[2]
     assert len(X_test) == 1
+
+
+def test_skewed_columns_keep_their_raw_scale_beside_the_log() -> None:
+    """A linear model gets both shapes of a right-skewed column, so no fold's skew near the limit
+    decides alone whether a fare is fitted on a distance or on its log."""
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"km": rng.exponential(3.0, 500), "even": rng.normal(size=500)})
+    X, X_test = skewed_log(train, train.head(3))
+    assert list(X.columns) == ["km", "even", "km_log"] and X["km"].equals(train["km"])
+    np.testing.assert_allclose(X_test["km_log"], np.log1p(train["km"].head(3)))
 
 
 def test_target_encoding_never_uses_a_rows_own_target() -> None:
