@@ -255,3 +255,12 @@ def text_embeddings(texts: Iterable[str] | pd.Series, ctx: Any, model: str | Non
     if len(missing):
         log.info("encoded %d texts with %s in %.1fs", len(missing), name, time.perf_counter() - start)
     return cache.vectors(cache.rows(text_keys(texts)))
+
+
+def encode_in_time(texts: Iterable[str] | pd.Series, ctx: Any, what: str = "the texts") -> None:
+    """Encode (and cache) `texts` within half the candidate's time left, or fail at once: first by the
+    estimate, then by the pace of the first batches. A candidate killed at its limit loses all it did."""
+    if not embeddings_fit(texts, ctx):
+        raise RuntimeError(f"encoding {what} would take about {encoding_seconds(texts, ctx):.0f}s, "
+                           f"more than half of the {ctx.seconds_left():.0f}s this candidate has left")
+    text_embeddings(texts, ctx, seconds=0.5 * ctx.seconds_left())

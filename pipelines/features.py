@@ -442,14 +442,11 @@ def pair_meaning(train: pd.DataFrame, test: pd.DataFrame, pairs: list[tuple[str,
                  ctx: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cosine similarity of each pair's sentence embeddings: alike in meaning where the words differ
     (`abatement` and `reduction`), which no count of shared words sees. Needs the `text` extra."""
-    from pipelines.embeddings import embeddings_fit, encoding_seconds, text_embeddings
+    from pipelines.embeddings import encode_in_time, text_embeddings
 
     columns = list(dict.fromkeys(c for pair in pairs for c in pair))
-    texts = pd.concat([pd.concat([train[c], test[c]], ignore_index=True) for c in columns], ignore_index=True)
-    if not embeddings_fit(texts, ctx):  # fail now rather than be killed at the time limit
-        raise RuntimeError(f"embedding the paired columns would take about {encoding_seconds(texts, ctx):.0f}s, "
-                           f"more than half of the {ctx.seconds_left():.0f}s this candidate has left")
-    text_embeddings(texts, ctx, seconds=0.5 * ctx.seconds_left())
+    encode_in_time(pd.concat([pd.concat([train[c], test[c]]) for c in columns], ignore_index=True), ctx,
+                   what="the paired columns")
 
     def unit(frame: pd.DataFrame, col: str) -> np.ndarray:
         vectors = text_embeddings(frame[col], ctx)

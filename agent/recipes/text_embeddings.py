@@ -8,7 +8,7 @@ the two ensemble well. Needs the `text` extra; the embeddings are computed once 
 
 import pandas as pd
 
-from pipelines.embeddings import embeddings_fit, encoding_seconds, text_embeddings
+from pipelines.embeddings import encode_in_time, text_embeddings
 from pipelines.features import joined_text, tabular_plus
 from pipelines.models import lgbm
 
@@ -26,11 +26,7 @@ def _embeddings(text, ctx):
 def features(train, test, ctx):
     text, text_test = joined_text(train, ctx.spec.text_columns), joined_text(test, ctx.spec.text_columns)
     everything = pd.concat([text, text_test], ignore_index=True)
-    # Fail at once (or as soon as the pace of encoding says so) rather than be killed at the time limit.
-    if not embeddings_fit(everything, ctx):
-        raise RuntimeError(f"encoding the texts would take about {encoding_seconds(everything, ctx):.0f}s, "
-                           f"more than half of the {ctx.seconds_left():.0f}s this candidate has left")
-    text_embeddings(everything, ctx, seconds=0.5 * ctx.seconds_left())
+    encode_in_time(everything, ctx)
     X, X_test = _embeddings(text, ctx), _embeddings(text_test, ctx)
     if TABULAR_FEATURES:
         T, T_test = tabular_plus(train, test, ctx)
