@@ -25,11 +25,20 @@ def _scaled(train, test, ctx):
     return numeric_matrix(train, test, ctx.spec)
 
 
+def _qda():
+    """Per-class covariances shrunk towards the diagonal: a class with fewer rows than features has a
+    singular one, which plain QDA refuses."""
+    try:
+        return QuadraticDiscriminantAnalysis(solver="eigen", shrinkage="auto")
+    except TypeError:  # scikit-learn before 1.8 has no solver; reg_param regularises instead
+        return QuadraticDiscriminantAnalysis(reg_param=0.5)
+
+
 def base_models(ctx):
     models = {
         "logistic": lambda p, c: linear(c, C=1.0),
         "lda": lambda p, c: LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
-        "qda": lambda p, c: QuadraticDiscriminantAnalysis(reg_param=0.5),
+        "qda": lambda p, c: _qda(),
     }
     if NEIGHBOURS:
         models["knn"] = lambda p, c: KNeighborsClassifier(n_neighbors=10, weights="distance")
