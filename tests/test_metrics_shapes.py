@@ -328,3 +328,38 @@ def test_jigsaw_bias_auc():
     # one identity, so each power mean is its one AUC: 0.25 * (2/3 + 1/4 + 1/2 + 3/4) = 13/24
     assert score("jigsaw_bias_auc", y_true, y_pred) == pytest.approx(13 / 24)
     # MLE-bench's grade.py (identity_columns=["male"]) gives 0.54167 on the same rows.
+
+
+def test_f1_points_in_boxes():
+    truth = ["U+0041 10 10 20 20 U+0042 50 50 10 10", "", "U+0044 0 0 5 5", "U+0045 0 0 4 4"]
+    pred = ["U+0041 15 15 U+0041 20 20 U+0042 70 70", "U+0043 1 1", "", "U+0045 4 2"]
+    # page 1: box A takes (15, 15), box B has none inside -> tp 1, fn 1, fp 2 (unused points);
+    # page 2: fp 1; page 3: fn 1; page 4: x = 4 is on the box's edge, not inside -> fn 1, fp 1.
+    # tp 1, fp 4, fn 3: P = 1/5, R = 1/4 -> F1 = 2 / 9
+    assert score("f1_points_in_boxes", truth, pred) == pytest.approx(2 / 9)
+    with pytest.raises(ValueError, match="groups of 3"):
+        score("f1_points_in_boxes", ["U+0041 0 0 4 4"], ["U+0041 1"])
+
+
+def test_dice_hausdorff_stacks_slices_into_volumes():
+    shape = (4, 4)
+    corner, empty = mask(shape, (0, 0)), np.zeros(shape, dtype=bool)
+    slices = ["case1_day1_slice_0001", "case1_day1_slice_0001", "case1_day1_slice_0002",
+              "case2_day1_slice_0001"]
+    y_true = [corner, empty, empty, empty]
+    y_pred = [corner, empty, corner, empty]
+    # Dice per row: 1, skipped (both empty), 0, skipped -> 0.5.
+    # Volume case1_day1 (2 x 4 x 4): truth {(0,0,0)}, prediction {(0,0,0), (1,0,0)}; scaled by
+    # the shape, (1,0,0) is (0.5, 0, 0): Hausdorff 0.5, over the diagonal sqrt(3).
+    # Volume case2_day1 is empty on both sides: skipped.
+    expected = 0.4 * 0.5 + 0.6 * (1 - 0.5 / math.sqrt(3))
+    got = score("dice_hausdorff", y_true, y_pred, groups=slices)
+    assert got == pytest.approx(expected)
+    # the same masks as RLE strings, with their shape
+    as_rle = [rle.encode(m) for m in y_pred]
+    assert score("dice_hausdorff", [rle.encode(m) for m in y_true], as_rle, groups=slices,
+                 shapes=shape) == pytest.approx(expected)
+    # a prediction with over ten times the true pixels costs the whole distance
+    full = np.ones(shape, dtype=bool)
+    assert score("dice_hausdorff", [corner], [full], groups=slices[:1]) == pytest.approx(
+        0.4 * (2 / 17) + 0.6 * 0)

@@ -82,10 +82,6 @@ NOT_COMPUTED = {
         "mAP of 3-D boxes over IoU 0.5-0.95: needs box geometry and matching, not rows",
     "siim-covid19-detection": "COCO mAP at IoU 0.5 over study and image boxes",
     "vinbigdata-chest-xray-abnormalities-detection": "COCO mAP at IoU 0.4 over boxes per class",
-    "kuzushiji-recognition": "F1 of character centres inside true boxes; its grader's matching "
-                             "rule (kuzushiji_metric.py) is not among the task files",
-    "uw-madison-gi-tract-image-segmentation":
-        "Dice mixed with a 3-D Hausdorff distance over slices stacked per case and day",
 }
 
 

@@ -167,10 +167,12 @@ _METRICS: dict[str, Metric] = {
         Metric("map@12", True, "text", text.map_at_k(12)),
         Metric("f1_micro_label_sets", True, "text", text.f1_micro_label_sets),
         Metric("answer_match", True, "text", text.answer_match),
+        Metric("f1_points_in_boxes", True, "text", text.f1_points_in_boxes),
         Metric("mean_precision_iou", True, "mask", masks.mean_precision_iou),
         Metric("dice", True, "mask", masks.dice_mean),
         Metric("dice_global", True, "mask", masks.dice_global),
         Metric("f0.5_mean", True, "mask", masks.fbeta_mean(0.5), rle_order="C"),
+        Metric("dice_hausdorff", True, "mask", masks.dice_hausdorff, grouped=True),
     ]
 }
 # Other spellings seen in Kaggle's metric names, MLE-bench configs and library APIs. Keys are
@@ -261,6 +263,8 @@ _ALIASES: dict[str, str] = {
     "custom:levenshtein_per_gesture": "levenshtein_per_token",
     "custom:mean_precision_iou_0.5-0.95": "mean_precision_iou",
     "custom:mean_f0.5_per_fragment": "f0.5_mean",
+    "custom:f1_char_center_in_box": "f1_points_in_boxes",
+    "custom:0.4dice+0.6(1-hausdorff)": "dice_hausdorff",
 }
 
 

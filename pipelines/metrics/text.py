@@ -127,3 +127,39 @@ def answer_match(y_true: Strings, y_pred: Strings) -> float:
     right = [(p.strip() in set(t.split())) if p.strip() else not t.split()
              for t, p in zip(y_true, y_pred)]
     return float(np.mean(right))
+
+
+def f1_points_in_boxes(y_true: Strings, y_pred: Strings) -> float:
+    """Kuzushiji's F1 of labelled points against labelled boxes, pooled over pages.
+
+    The truth of a page is ``label x y width height`` repeated, the prediction ``label x y``
+    repeated. Each true box, in order, takes the first unused prediction of its label strictly
+    inside it (a true positive) or counts a false negative; unused predictions are false
+    positives.
+    """
+    tp = fp = fn = 0
+    for truth, pred in zip(y_true, y_pred):
+        boxes, points = _fields(truth, 5, "truth"), _fields(pred, 3, "prediction")
+        labels, x, y = points[:, 0], points[:, 1].astype(float), points[:, 2].astype(float)
+        unused = np.ones(len(points), dtype=bool)
+        for label, *box in boxes:
+            left, top, width, height = (float(v) for v in box)
+            inside = ((x > left) & (x < left + width) & (y > top) & (y < top + height)
+                      & (labels == label) & unused)
+            if inside.any():
+                tp += 1
+                unused[np.argmax(inside)] = False
+            else:
+                fn += 1
+        fp += int(unused.sum())
+    if tp == 0:
+        return 0.0
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _fields(text: str, width: int, what: str) -> np.ndarray:
+    tokens = text.split()
+    if len(tokens) % width:
+        raise ValueError(f"a {what} string must be groups of {width} fields, got {len(tokens)}")
+    return np.array(tokens, dtype=object).reshape(-1, width)
