@@ -363,3 +363,18 @@ def test_dice_hausdorff_stacks_slices_into_volumes():
     full = np.ones(shape, dtype=bool)
     assert score("dice_hausdorff", [corner], [full], groups=slices[:1]) == pytest.approx(
         0.4 * (2 / 17) + 0.6 * 0)
+
+
+def test_map_boxes_iou50():
+    truth = ["opacity 1 0 0 10 10", "none 1 0 0 1 1", "opacity 1 0 0 10 10"]
+    pred = ["opacity 0.9 0 0 10 10 opacity 0.8 20 20 30 30", "none 0.7 0 0 1 1", ""]
+    # none: (0, 0) for item 1, a hit at 0.7, (0, 0) for item 3 -> the one positive ranks first: 1.
+    # opacity: hit 0.9, miss 0.8, (0, 0) for item 2, an unmatched true box (1, 0):
+    # AP = 0.5 x 1 (at 0.9) + 0 (at 0.8) + 0.5 x 0.5 (at 0) = 0.75 -> mean (1 + 0.75) / 2
+    assert score("map_boxes_iou50", truth, pred) == pytest.approx(0.875)
+    # MLE-bench's siim-covid19 grade.py gives 0.875 on the same rows.
+    # IoU exactly 0.5 is no hit: the only pair left is the unmatched box (1, 0) and the miss
+    half = score("map_boxes_iou50", ["opacity 1 0 0 10 10", "none 1 0 0 1 1"],
+                 ["opacity 0.9 0 0 10 5", "none 0.6 0 0 1 1"])
+    y, s = [0, 1, 0], [0.9, 0.0, 0.0]  # opacity's pairs: miss 0.9, true box 0, item 2's (0, 0)
+    assert half == pytest.approx((skm.average_precision_score(y, s) + 1.0) / 2)
