@@ -486,7 +486,8 @@ def _mask_shapes(comp: _Competition) -> list[tuple[int, int]] | None:
         try:
             return list(zip(comp.answers[height].astype(int), comp.answers[width].astype(int)))
         except ValueError as exc:
-            raise InputError(f"answers' {height}/{width} are not integers ({exc})", comp.slug) from exc
+            raise InputError(f"answers' {height}/{width} are not integers ({exc})",
+                             comp.slug) from exc
     if comp.public is None:
         return None
     images = {p.stem: p for p in comp.public.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES}

@@ -217,7 +217,9 @@ def test_f1_micro_label_sets_drops_unknown_labels():
     t = [" ".join(RNG.choice(list("abcdef"), RNG.integers(1, 4), replace=False)) for _ in range(30)]
     p = [" ".join(RNG.choice(list("abcdef"), RNG.integers(0, 4), replace=False)) for _ in range(30)]
     labels = list("abcdef")
-    indicator = lambda rows: np.array([[c in r.split() for c in labels] for r in rows])  # noqa: E731
+    def indicator(rows):
+        return np.array([[c in r.split() for c in labels] for r in rows])
+
     expected = skm.f1_score(indicator(t), indicator(p), average="micro")
     assert score("f1_micro_label_sets", t, p) == pytest.approx(expected)
 

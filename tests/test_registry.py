@@ -19,7 +19,7 @@ from competitions.registry import (
     suite,
 )
 from pipelines.errors import InputError
-from pipelines.metrics import get_metric, metric_names
+from pipelines.metrics import get_metric
 
 
 def test_registry_rows():

@@ -74,7 +74,7 @@ class Metric:
     greater_is_better: bool
     needs: Needs
     fn: Callable[..., float]
-    ordinal: bool = False  # labels are ordered: a prediction one class off costs less than one far off
+    ordinal: bool = False  # ordered labels: one class off costs less than one far off
     grouped: bool = False  # scored within groups of rows (fn takes groups as a third argument)
     rle_order: rle.Order = "F"  # pixel order of this competition's RLE strings
 
@@ -152,11 +152,13 @@ _METRICS: dict[str, Metric] = {
         Metric("mcrmse", False, "value", tabular.columnwise_mean(tabular.rmse)),
         Metric("mcrmsle", False, "value", tabular.columnwise_mean(tabular.rmsle)),
         Metric("pearson", True, "value", tabular.pearson),
-        Metric("spearman_mean_columnwise", True, "value", tabular.columnwise_mean(tabular.spearman)),
+        Metric("spearman_mean_columnwise", True, "value",
+               tabular.columnwise_mean(tabular.spearman)),
         Metric("gini_normalized", True, "value", tabular.gini_normalized),
         Metric("mean_angular_error", False, "value", tabular.mean_angular_error),
         Metric("laplace_log_likelihood", True, "value", tabular.laplace_log_likelihood),
-        Metric("mean_log_mae_by_group", False, "value", tabular.mean_log_mae_by_group, grouped=True),
+        Metric("mean_log_mae_by_group", False, "value", tabular.mean_log_mae_by_group,
+               grouped=True),
         Metric("mean_p50_p95_haversine_m", False, "value", tabular.haversine_p50_p95_by_group,
                grouped=True),
         Metric("jaccard_word", True, "text", text.jaccard_word),
