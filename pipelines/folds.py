@@ -1,0 +1,58 @@
+"""How training rows are split for validation: folds that hold out what test holds out.
+
+Rows are split by time when test comes after train, by group when test holds groups train lacks,
+stratified by class for classification, else at random; a fold is never designed by a candidate.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+
+from pipelines.spec import CompetitionSpec
+from pipelines.tables import parse_datetimes
+from pipelines.targets import class_labels, label_key
+
+log = logging.getLogger(__name__)
+
+
+def clean_train(train: pd.DataFrame, spec: CompetitionSpec) -> pd.DataFrame:
+    """Rows without a target teach nothing; drop them."""
+    keep = train[spec.target_columns].notna().all(axis=1)
+    if not keep.all():
+        log.warning("dropping %d train rows without a target", int((~keep).sum()))
+    return train.loc[keep].reset_index(drop=True)
+
+
+def make_folds(train: pd.DataFrame, spec: CompetitionSpec, n_folds: int, seed: int) -> np.ndarray:
+    """Fold index per row; -1 marks rows that are only ever trained on (the earliest, for time splits)."""
+    n = len(train)
+    n_folds = max(2, min(n_folds, n // 2))
+    folds = np.full(n, -1)
+    if spec.time_column:
+        # Chunks of whole time points, oldest first, so rows of one date never straddle a fold's
+        # training and validation; the oldest chunk only ever trains (as do rows without a date).
+        when = parse_datetimes(train[spec.time_column])
+        codes = pd.factorize(when, sort=True)[0]
+        for k, points in enumerate(np.array_split(np.unique(codes[codes >= 0]), n_folds + 1)[1:]):
+            folds[np.isin(codes, points)] = k
+        return folds
+    if spec.group_column:
+        splitter = GroupKFold(n_splits=n_folds)
+        groups = train[spec.group_column].astype(str).to_numpy()
+        splits = splitter.split(np.zeros(n), groups=groups)
+    elif spec.task in ("binary", "multiclass"):
+        y = class_labels(train, spec).map(label_key)
+        smallest = y.value_counts().min()
+        if smallest >= n_folds:
+            splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n), y)
+        else:
+            splits = KFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n))
+    else:
+        splits = KFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n))
+    for k, (_, valid) in enumerate(splits):
+        folds[valid] = k
+    return folds
