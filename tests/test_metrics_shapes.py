@@ -380,3 +380,13 @@ def test_map_boxes_iou50():
                  ["opacity 0.9 0 0 10 5", "none 0.6 0 0 1 1"])
     y, s = [0, 1, 0], [0.9, 0.0, 0.0]  # opacity's pairs: miss 0.9, true box 0, item 2's (0, 0)
     assert half == pytest.approx((skm.average_precision_score(y, s) + 1.0) / 2)
+
+
+def test_logloss_mean_columnwise():
+    # column 1: -(ln 0.8 + ln 0.6) / 2; column 2: -(ln 0.5 + ln 0.9) / 2; mean of the two
+    y, p = [[1, 0], [0, 1]], [[0.8, 0.5], [0.4, 0.9]]
+    expected = (-(math.log(0.8) + math.log(0.6)) / 2 - (math.log(0.5) + math.log(0.9)) / 2) / 2
+    assert score("Mean Columnwise Log Loss", y, p) == pytest.approx(expected)
+    t, s = RNG.integers(0, 2, (50, 3)), RNG.random((50, 3))
+    reference = np.mean([skm.log_loss(t[:, c], s[:, c]) for c in range(3)])
+    assert score("logloss_mean_columnwise", t, s) == pytest.approx(reference)
