@@ -390,3 +390,9 @@ def test_logloss_mean_columnwise():
     t, s = RNG.integers(0, 2, (50, 3)), RNG.random((50, 3))
     reference = np.mean([skm.log_loss(t[:, c], s[:, c]) for c in range(3)])
     assert score("logloss_mean_columnwise", t, s) == pytest.approx(reference)
+
+
+def test_probability_maps_are_not_masks():
+    with pytest.raises(ValueError, match="threshold probabilities"):
+        score("dice", [np.ones((2, 2))], [np.full((2, 2), 0.3)])
+    assert score("dice", [np.ones((2, 2), dtype=np.uint8)], [np.ones((2, 2))]) == 1.0

@@ -45,10 +45,13 @@ class Mask:
 
 
 def as_mask(item, shape: tuple[int, int] | None, order: rle.Order = "F") -> Mask:
-    """An RLE string (decoded in ``order``, checked against ``shape`` when given) or an array."""
+    """An RLE string (decoded in ``order``, checked against ``shape`` when given) or a 2-D 0/1
+    or boolean array."""
     if isinstance(item, np.ndarray):
         if item.ndim != 2:
             raise ValueError(f"a mask must be 2-D, got shape {item.shape}")
+        if item.dtype != bool and not np.isin(item, (0, 1)).all():
+            raise ValueError("mask arrays must hold 0/1 or booleans: threshold probabilities first")
         starts, ends = rle.mask_runs(item, order)
         return Mask(starts, ends, item.shape, order)
     starts, ends = rle.runs(item)
