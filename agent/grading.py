@@ -491,12 +491,13 @@ def _mask_shapes(comp: _Competition) -> list[tuple[int, int]] | None:
     if comp.public is None:
         return None
     images = {p.stem: p for p in comp.public.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES}
-    if not all(i in images for i in comp.answer_ids):
+    ids = comp.answers[comp.id_column].astype(str).str.strip()  # as written: "0123" names a file
+    if not ids.isin(list(images)).all():
         return None
     from PIL import Image
 
     shapes = []
-    for item in comp.answer_ids:
+    for item in ids:
         with Image.open(images[item]) as image:
             shapes.append((image.height, image.width))
     return shapes

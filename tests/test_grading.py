@@ -361,7 +361,7 @@ def test_mask_answers_take_their_shape_from_the_test_images(tmp_path):
 
     from pipelines import rle
 
-    masks = {"a1": np.zeros((5, 5), bool), "b2": np.zeros((5, 5), bool)}
+    masks = {"0123": np.zeros((5, 5), bool), "b2": np.zeros((5, 5), bool)}  # "0123" as written
     masks["b2"][:4, :] = True  # 20 of 25 pixels
     answers = pd.DataFrame({"id": list(masks), "rle_mask": [rle.encode(m) for m in masks.values()]})
     comp = make_competition(tmp_path / "tgs-salt-identification-challenge", answers,
