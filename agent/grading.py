@@ -9,7 +9,8 @@ Where each fact comes from:
 
 - layout: ``<dir>/public`` + ``<dir>/private`` (practice) or ``<dir>/prepared/public`` +
   ``<dir>/prepared/private`` (MLE-bench). Answers: ``private/answers.csv``, else
-  ``private/test.csv``, else the only CSV in ``private/``.
+  ``private/test.csv``, else the only CSV in ``private/``. Answer rows that are -1 in every scored
+  column are not scored (the submission must still have them).
 - metric and direction: ``competitions/<slug>.yaml``, else the MLE-bench registry, else the
   top-level ``metric:`` / ``direction:`` lines of a ``competition.yaml`` beside the data.
 - medal cut-offs: a leaderboard CSV (given, or ``<dir>/leaderboard.csv``), else the registry.
@@ -31,7 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -188,13 +189,17 @@ def _answers_file(competition_dir: Path, private: Path, local: dict[str, str]) -
     raise InputError(f"cannot tell which file holds the answers ({found})", private)
 
 
-def _sample_file(public: Path) -> Path:
-    if (public / "sample_submission.csv").is_file():
-        return public / "sample_submission.csv"
-    hits = sorted(p for p in public.glob("*.csv") if re.search(r"sample_?submission", p.name, re.I))
-    if not hits:
-        raise InputError("no sample_submission.csv, so the expected columns are unknown", public)
-    return hits[0]
+def _sample_file(public: Path, private: Path) -> Path:
+    """The sample submission: in public/, plain or zipped (`en_sample_submission_2.csv.zip`), else the copy
+    MLE-bench keeps in private/."""
+    for folder in (public, private):
+        if (folder / "sample_submission.csv").is_file():
+            return folder / "sample_submission.csv"
+        hits = sorted(p for p in folder.iterdir()
+                      if re.search(r"sample_?submission", p.name, re.I) and p.name.lower().endswith((".csv", ".csv.zip")))
+        if hits:
+            return min(hits, key=lambda p: (p.suffix.lower() == ".zip", p.name))
+    raise InputError("no sample_submission.csv, so the expected columns are unknown", public)
 
 
 def _metric_and_direction(slug: str, local: dict[str, str], where: Path) -> tuple[Metric, str]:
@@ -254,7 +259,7 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
     metric, direction = _metric_and_direction(slug, local, competition_dir)
     spec = load_spec_overrides(slug)
 
-    sample = _read_table(_sample_file(public))
+    sample = _read_table(_sample_file(public, private))
     answers_path = _answers_file(competition_dir, private, local)
     answers = _read_table(answers_path)
     given_id = spec.get("id_column") or local.get("id_column")
@@ -449,8 +454,20 @@ def _value_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[np.ndarray, np
     return _squeeze(_answer_numbers(comp, scored)), _squeeze(y_pred)
 
 
+def _scored_rows(comp: _Competition) -> np.ndarray:
+    """Answer rows that count: a row whose every answered column is -1 is a test row Kaggle does not score
+    (test_labels.csv marks them so); the submission must still hold it."""
+    answered = [c for c in comp.columns if c in comp.answers.columns]
+    if not answered:
+        return np.ones(len(comp.answers), dtype=bool)
+    return ~(comp.answers[answered].apply(lambda column: column.str.strip()) == "-1").all(axis=1).to_numpy()
+
+
 def _score(submission_path: Path, comp: _Competition) -> float:
     sub = _aligned(_read_submission(submission_path), comp)
+    scored = _scored_rows(comp)
+    if not scored.all():
+        sub, comp = sub[scored], replace(comp, answers=comp.answers[scored], answer_ids=comp.answer_ids[scored])
     inputs = {"label": _label_inputs, "proba": _proba_inputs, "value": _value_inputs}
     y_true, y_pred = inputs[comp.metric.needs](sub, comp)
     try:
