@@ -49,7 +49,7 @@ from competitions.registry import (
 )
 from pipelines.errors import InputError
 from pipelines.metrics import Metric, get_metric, metric_names
-from pipelines.submission import passthrough_columns, row_key
+from pipelines.submission import order_key, passthrough_columns, row_key
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ class _Competition:
     thresholds_source: str | None
     board: list[float] | None
     passthrough: list[str] = field(default_factory=list)  # sample columns that repeat the answers' inputs (not scored)
+    by_order: bool = False  # no column names the rows once each: rows are matched by position
 
 
 # ---------------------------------------------------------------- text
@@ -264,11 +265,14 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
     answers = _read_table(answers_path)
     given_id = spec.get("id_column") or local.get("id_column")
     id_column = given_id if given_id in sample.columns else row_key(sample, answers)
-    passthrough = passthrough_columns(sample, answers, id_column)
+    by_order = id_column is None  # MLE-bench matches such rows by their order
+    if by_order:
+        id_column = order_key(sample, answers)
+    passthrough = [c for c in passthrough_columns(sample, answers, None if by_order else id_column) if c != id_column]
     if id_column not in answers.columns:
         raise InputError(f"answers have no id column {id_column!r}", answers_path)
     answer_ids = pd.Index(_canonical(answers[id_column]).to_numpy(dtype=object))
-    if answer_ids.has_duplicates:
+    if answer_ids.has_duplicates and not by_order:
         raise InputError(f"answers repeat ids: {_quote(answer_ids[answer_ids.duplicated()])}",
                          answers_path)
     thresholds, source, board = _medal_reference(competition_dir, slug, leaderboard)
@@ -285,6 +289,7 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
         thresholds=thresholds,
         thresholds_source=source,
         board=board,
+        by_order=by_order,
     )
 
 
@@ -325,6 +330,8 @@ def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
     if missing or len(set(cols)) != len(cols):
         raise _Invalid(errors)
 
+    if comp.by_order:
+        return _in_order(submission, comp, errors)
     ids = pd.Series(_canonical(submission[comp.id_column]).to_numpy(dtype=object))
     if len(duplicated := ids[ids.duplicated()].unique()):
         errors.append(f"{len(duplicated)} duplicated id(s) in `{comp.id_column}`: {_quote(duplicated)}")
@@ -335,13 +342,30 @@ def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
     answered[position[position >= 0]] = True
     if len(absent := comp.answer_ids[~answered]):
         errors.append(f"{len(absent)} test id(s) missing from the submission: {_quote(absent)}")
+    if errors := errors + _empty_answers(submission, comp):
+        raise _Invalid(errors)
+    return submission.iloc[np.argsort(position)]
+
+
+def _in_order(submission: pd.DataFrame, comp: _Competition, errors: list[str]) -> pd.DataFrame:
+    """A submission whose rows are matched by position: its naming column must repeat the answers' in order."""
+    if len(submission) == len(comp.answer_ids):
+        moved = _canonical(submission[comp.id_column]).to_numpy(dtype=object) != comp.answer_ids.to_numpy()
+        if moved.any():
+            errors.append(f"rows are matched by their order, and `{comp.id_column}` differs from the test's "
+                          f"in {int(moved.sum())} row(s): {_quote(submission[comp.id_column][moved])}")
+    if errors := errors + _empty_answers(submission, comp):
+        raise _Invalid(errors)
+    return submission.reset_index(drop=True)
+
+
+def _empty_answers(submission: pd.DataFrame, comp: _Competition) -> list[str]:
+    errors = []
     for column in comp.columns:
         empty = submission[column].str.strip().str.lower().isin(["", "nan"])
         if empty.any():
             errors.append(f"column `{column}` has {int(empty.sum())} empty or NaN value(s)")
-    if errors:
-        raise _Invalid(errors)
-    return submission.iloc[np.argsort(position)]
+    return errors
 
 
 def _numbers(frame: pd.DataFrame, columns: list[str], errors: list[str]) -> np.ndarray:
@@ -463,12 +487,20 @@ def _scored_rows(comp: _Competition) -> np.ndarray:
     return ~(comp.answers[answered].apply(lambda column: column.str.strip()) == "-1").all(axis=1).to_numpy()
 
 
+def _text_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[np.ndarray, np.ndarray]:
+    """Strings as written (spans, sequences): the metric decides how they compare."""
+    column = comp.columns[0]
+    if column not in comp.answers.columns:
+        raise InputError(f"answers have no column {column!r}", comp.slug)
+    return comp.answers[column].to_numpy(dtype=object), sub[column].to_numpy(dtype=object)
+
+
 def _score(submission_path: Path, comp: _Competition) -> float:
     sub = _aligned(_read_submission(submission_path), comp)
     scored = _scored_rows(comp)
     if not scored.all():
         sub, comp = sub[scored], replace(comp, answers=comp.answers[scored], answer_ids=comp.answer_ids[scored])
-    inputs = {"label": _label_inputs, "proba": _proba_inputs, "value": _value_inputs}
+    inputs = {"label": _label_inputs, "proba": _proba_inputs, "value": _value_inputs, "text": _text_inputs}
     y_true, y_pred = inputs[comp.metric.needs](sub, comp)
     try:
         score = comp.metric(y_true, y_pred)

@@ -174,6 +174,22 @@ def test_rows_named_by_a_later_column_and_carried_inputs(tmp_path):
     assert not report.valid and "missing column(s) ['Date']" in report.errors[0]
 
 
+def test_rows_matched_by_order_when_a_comment_repeats(tmp_path):
+    """detecting-insults with a comment twice in test: no column names the rows once each, so they
+    are matched by position, as MLE-bench does; a reordered submission is named invalid."""
+    answers = pd.DataFrame({"Insult": [0, 1, 0, 1, 1, 0], "Date": ["20120618Z", "", "20120619Z", "", "", ""],
+                            "Comment": ['"you idiot"', '"you idiot"', '"hi"', '"moron"', '"idiot"', '"ok"'],
+                            "Usage": "PrivateTest"})
+    answers.loc[0, "Insult"] = 1  # the repeated comment is an insult both times
+    comp = make_competition(tmp_path / "insults", answers, answers[["Insult", "Date", "Comment"]].assign(Insult=0),
+                            yaml="metric: auc\n")
+    proba = [0.9, 0.8, 0.1, 0.7, 0.6, 0.2]
+    report = grade(comp, answers[["Insult", "Date", "Comment"]].assign(Insult=proba))
+    assert report.valid and report.score == 1.0
+    report = grade(comp, answers[["Insult", "Date", "Comment"]].assign(Insult=proba).iloc[::-1])
+    assert not report.valid and "matched by their order" in report.errors[0]
+
+
 @pytest.fixture
 def three_classes(tmp_path):
     classes = ["EAP", "HPL", "MWS"]
