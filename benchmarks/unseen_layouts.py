@@ -151,7 +151,8 @@ def volcano(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def insults(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
-    """detecting-insults-in-social-commentary: no id column; the sample is Insult, Date, Comment. AUC."""
+    """detecting-insults-in-social-commentary: no id column; the sample is Insult, Date, Comment, and a few
+    comments occur twice in test, so rows are matched by their order. AUC."""
     n = 3000
     insult = rng.random(n) < 0.27
     words = lambda: " ".join(rng.choice(WORDS, rng.integers(3, 25)))  # noqa: E731
@@ -163,7 +164,7 @@ def insults(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     frame = frame.drop_duplicates("Comment").reset_index(drop=True)
     folder.mkdir(parents=True, exist_ok=True)
     frame.iloc[:2400].to_csv(folder / "train.csv", index=False)
-    test = frame.iloc[2400:]
+    test = pd.concat([frame.iloc[2400:], frame.iloc[2400:2410]], ignore_index=True)
     test[["Date", "Comment"]].to_csv(folder / "test.csv", index=False)
     test.assign(Insult=0).to_csv(folder / "sample_submission_null.csv", index=False)
     return test[["Insult", "Date", "Comment"]].assign(Usage="PrivateTest")  # as test_with_solutions.csv
