@@ -14,6 +14,9 @@ import pandas as pd
 import pytest
 
 from agent.competition_files import find_files, load_tables
+from agent.engineers.base import Brief
+from agent.llm.prompts import Limits, contract_section
+from agent.profile import profile, profile_markdown
 from agent.grading import grade_submission
 from agent.understand import build_spec
 from pipelines.context import Context
@@ -160,6 +163,19 @@ def test_rows_are_matched_by_order_when_a_test_comment_repeats(tmp_path: Path) -
     assert written["Comment"].tolist() == sample["Comment"].tolist()
     reordered = written.iloc[::-1].reset_index(drop=True)
     assert any("matched by order" in p for p in submission_problems(reordered, sample, spec))
+
+
+def test_the_profile_and_the_prompt_state_the_span_contract(tmp_path: Path) -> None:
+    tweets(tmp_path / "tweets")
+    spec = spec_of(tmp_path / "tweets")
+    files = find_files(tmp_path / "tweets")
+    train, test, _ = load_tables(files)
+    facts = profile(spec, train, test)
+    assert facts["target"]["share_inside_source"] == 1.0 and facts["submission"]["answer_shape"] == "span"
+    assert "a span (substring) of `text`" in profile_markdown(facts)
+    contract = contract_section(Brief(spec, facts, profile_markdown(facts)), Limits(60, 2, 4000, "cpu"))
+    assert "fit_predict(train, test, ctx) -> list[str]" in contract and "`text`" in contract
+    assert "pipelines.shapes.spans.candidates(" in contract and "features(train, test, ctx) ->" not in contract
 
 
 # --- the harness's contract for strings --------------------------------------------------------------
