@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 Task = Literal["binary", "multiclass", "multilabel", "regression", "text"]
 Modality = Literal["tabular", "text", "image", "mixed"]
 SubmissionKind = Literal["label", "proba", "value"]
-# rows: a label or number per row; span: a substring of an input text per row; string: free text per row.
-AnswerShape = Literal["rows", "span", "string"]
+# rows: a label or number per row; span: a substring of an input text per row; string: free text per row;
+# sequence: a value per position of each item, read as a row per position (pipelines.shapes.sequences).
+AnswerShape = Literal["rows", "span", "string", "sequence"]
 
 
 class CompetitionSpec(BaseModel):

@@ -75,6 +75,10 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
             recipes.insert(0, recipes.pop(recipes.index("linear_tabular")))
     if spec.task == "multilabel" or (spec.task == "regression" and len(spec.target_columns) > 1):
         recipes = [r for r in recipes if r not in ("small_multiclass_blend", "svm_tabular", "nbsvm_text")]
+    if spec.task == "regression" and len(spec.target_columns) > 1 and "linear_tabular" in recipes:
+        # A GBDT grows a model per target (a sequence's five rates: five), a linear model fits them at once:
+        # its valid submission comes first.
+        recipes.insert(0, recipes.pop(recipes.index("linear_tabular")))
     if spec.task not in ("binary", "multiclass"):
         recipes = [r for r in recipes if r != "small_multiclass_blend"]
     return list(dict.fromkeys(recipes))
