@@ -30,6 +30,7 @@ from agent.grading import grade_submission
 from competitions.registry import suite
 from layout_kit import WORDS, sentence, split, zip_away
 from lite_layouts import LAYOUTS as LITE_LAYOUTS
+from shape_layouts import LAYOUTS as SHAPE_LAYOUTS
 from pipelines.errors import InputError
 from pipelines.metrics import get_metric
 
@@ -338,6 +339,7 @@ UNSEEN = tuple(LAYOUTS)
 
 
 LAYOUTS.update(LITE_LAYOUTS)
+LAYOUTS.update(SHAPE_LAYOUTS)
 
 
 def suite_layouts(name: str) -> list[str]:

@@ -23,6 +23,7 @@ from pipelines.context import Context
 from pipelines.harness import SolutionError, cross_validate
 from pipelines.metrics import get_metric
 from pipelines.rundata import RunData
+from pipelines.shapes.sequences import sequence_items
 from pipelines.shapes.spans import candidates, span_text, window_jaccard
 from pipelines.shapes.strings import string_shape
 from pipelines.submission import submission_problems, write_submission
@@ -112,6 +113,34 @@ def insults(folder: Path, n: int = 500, n_test: int = 120, seed: int = 0) -> pd.
     return test.assign(Usage="PrivateTest")
 
 
+def molecules(folder: Path, n: int = 90, n_test: int = 20, length: int = 16, scored: int = 12,
+              seed: int = 0) -> pd.DataFrame:
+    """stanford-covid-vaccine's files: JSON lines per molecule with a character per position, two rates
+    as lists of the scored positions in train; the sample has a row per `<id>_<position>`. The answers
+    mark unscored positions -1, the rows grading leaves out."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for i in range(n):
+        sequence = "".join(rng.choice(list("ACGU"), length))
+        structure = "".join(rng.choice(list("(.)"), length))
+        rate = np.array([0.2 + (c == ".") + 0.5 * (b in "AG") for b, c in zip(sequence, structure)])
+        records.append({"id": f"id_{i:04d}", "sequence": sequence, "structure": structure, "seq_length": length,
+                        "reactivity": (rate + rng.normal(0, 0.1, length))[:scored].round(4).tolist(),
+                        "deg_50C": (0.5 * rate + rng.normal(0, 0.1, length))[:scored].round(4).tolist(),
+                        "reactivity_error": rng.uniform(0, 1, scored).round(3).tolist()})
+    frame = pd.DataFrame(records)
+    public = folder / "public"
+    public.mkdir(parents=True)
+    frame.iloc[:-n_test].to_json(public / "train.json", orient="records", lines=True)
+    test = frame.iloc[-n_test:]
+    test[["id", "sequence", "structure", "seq_length"]].to_json(public / "test.json", orient="records", lines=True)
+    rows = [{"id_seqpos": f"{r['id']}_{j}", **{c: str(r[c][j]) if j < scored else "-1" for c in ("reactivity", "deg_50C")}}
+            for _, r in test.iterrows() for j in range(length)]
+    answers = pd.DataFrame(rows)
+    answers.assign(reactivity=0.0, deg_50C=0.0).to_csv(public / "sample_submission.csv", index=False)
+    return answers
+
+
 def with_answers(folder: Path, answers: pd.DataFrame, metric: str) -> Path:
     (folder / "private").mkdir()
     answers.to_csv(folder / "private" / "answers.csv", index=False)
@@ -176,6 +205,26 @@ def test_the_profile_and_the_prompt_state_the_span_contract(tmp_path: Path) -> N
     contract = contract_section(Brief(spec, facts, profile_markdown(facts)), Limits(60, 2, 4000, "cpu"))
     assert "fit_predict(train, test, ctx) -> list[str]" in contract and "`text`" in contract
     assert "pipelines.shapes.spans.candidates(" in contract and "features(train, test, ctx) ->" not in contract
+
+
+def test_a_sequence_layout_is_read_as_a_row_per_position(tmp_path: Path) -> None:
+    molecules(tmp_path / "mol")
+    files = find_files(tmp_path / "mol")
+    train, test, sample = load_tables(files)
+    items = sequence_items(train, test, sample)
+    assert items is not None and items.item_column == "id" and items.per_position == ["sequence", "structure"]
+    assert items.answer_columns == ["reactivity", "deg_50C"]
+    rows = items.explode(train)
+    assert len(rows) == 70 * 16 and "reactivity_error" not in rows.columns
+    first = rows[rows["id"] == "id_0000"]
+    assert first["sequence"].str.cat() == train["sequence"].iloc[0]
+    assert first["sequence_prev1"].iloc[0] == "^" and first["sequence_prev1"].iloc[1] == train["sequence"].iloc[0][0]
+    given = [float(v) for v in train["reactivity"].iloc[0].split()]  # lists arrive joined by spaces
+    assert first["reactivity"].iloc[:12].tolist() == given and first["reactivity"].iloc[12:].isna().all()
+    exploded_test = items.explode(test)
+    assert exploded_test["id_seqpos"].tolist() == sample["id_seqpos"].tolist()
+    assert sequence_items(*load_tables(find_files(tmp_path / "mol"))[:2], sample.rename(columns={"id_seqpos": "x"})
+                          .assign(x=range(len(sample)))) is None  # plain ids: no sequence layout
 
 
 # --- the harness's contract for strings --------------------------------------------------------------
@@ -259,3 +308,17 @@ def test_rows_matched_by_order_end_to_end(tmp_path: Path) -> None:
     folder = with_answers(tmp_path / "insults", insults(tmp_path / "insults"), "auc")
     data, report = compete(folder, tmp_path / "run", budget=25)
     assert data.spec.row_order_key and report.score > 0.8
+
+
+@pytest.mark.slow
+def test_sequences_end_to_end_hold_out_whole_items_and_beat_the_mean(tmp_path: Path) -> None:
+    folder = with_answers(tmp_path / "mol", molecules(tmp_path / "mol"), "mcrmse")
+    data, report = compete(folder, tmp_path / "run", budget=40)
+    assert data.spec.answer_shape == "sequence" and data.spec.group_column == "id"
+    for k in set(data.folds[data.folds >= 0].tolist()):  # no molecule is both trained on and validated
+        assert not set(data.train["id"][data.folds == k]) & set(data.train["id"][data.folds != k])
+    answers = pd.read_csv(folder / "private" / "answers.csv")
+    scored = answers[answers["reactivity"] != -1]
+    train_mean = data.train[["reactivity", "deg_50C"]].mean().to_numpy()
+    constant = get_metric("mcrmse")(scored[["reactivity", "deg_50C"]].to_numpy(), np.tile(train_mean, (len(scored), 1)))
+    assert report.score < 0.8 * constant
