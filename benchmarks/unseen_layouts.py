@@ -335,7 +335,7 @@ LAYOUTS: dict[str, tuple[str, str, Callable[[Path, np.random.Generator], pd.Data
     "plant-pathology-2020-fgvc7": ("images; four 0/1 columns", "auc_mean_columnwise", plants),
     "dog-breed-identification": ("labels.csv; a column per class", "logloss_multiclass", breeds),
 }
-UNSEEN = tuple(LAYOUTS)
+UNSEEN = (*LAYOUTS, *SHAPE_LAYOUTS)
 
 
 LAYOUTS.update(LITE_LAYOUTS)
