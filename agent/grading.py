@@ -14,9 +14,13 @@ Where each fact comes from:
 - metric and direction: ``competitions/<slug>.yaml``, else the MLE-bench registry, else the
   top-level ``metric:`` / ``direction:`` lines of a ``competition.yaml`` beside the data.
 - medal cut-offs: a leaderboard CSV (given, or ``<dir>/leaderboard.csv``), else the registry.
+- mask shapes (RLE strings): the answers' ``*height*`` / ``*width*`` columns, else the size of
+  the public image named after each id. Groups (metrics scored per group of rows): the
+  answers' column named ``group_column`` in the competition's spec.
 
 Validity, as MLE-bench graders check it: the columns are the sample submission's (any order),
-one row per answer id (ids compared as text, ``12.0`` == ``12``), no empty or NaN value;
+one row per answer id (ids compared as text, ``12.0`` == ``12``), no empty or NaN value
+(except for string and mask metrics, where an empty span, answer or mask is an answer);
 binary labels must be 0/1 (or True/False, any case, when the answers are True/False);
 probabilities must be numbers in [0, 1]; values must be finite numbers, > 0 for ``rmse_log``
 and >= 0 for the RMSLE metrics (Kaggle rejects negative ones).
@@ -106,6 +110,8 @@ class _Competition:
     board: list[float] | None
     passthrough: list[str] = field(default_factory=list)  # sample columns that repeat the answers' inputs (not scored)
     by_order: bool = False  # no column names the rows once each: rows are matched by position
+    public: Path | None = None  # the public files: test images give mask shapes
+    group_column: str | None = None  # from a spec: the answers' column grouped metrics group by
 
 
 # ---------------------------------------------------------------- text
@@ -290,6 +296,8 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
         thresholds_source=source,
         board=board,
         by_order=by_order,
+        public=public,
+        group_column=spec.get("group_column") or local.get("group_column"),
     )
 
 
@@ -361,7 +369,8 @@ def _in_order(submission: pd.DataFrame, comp: _Competition, errors: list[str]) -
 
 def _empty_answers(submission: pd.DataFrame, comp: _Competition) -> list[str]:
     errors = []
-    for column in comp.columns:
+    # An empty span, mask or answer is an answer; an empty number or label is not.
+    for column in comp.columns if comp.metric.needs not in ("text", "mask") else ():
         empty = submission[column].str.strip().str.lower().isin(["", "nan"])
         if empty.any():
             errors.append(f"column `{column}` has {int(empty.sum())} empty or NaN value(s)")
@@ -487,12 +496,58 @@ def _scored_rows(comp: _Competition) -> np.ndarray:
     return ~(comp.answers[answered].apply(lambda column: column.str.strip()) == "-1").all(axis=1).to_numpy()
 
 
-def _text_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[np.ndarray, np.ndarray]:
-    """Strings as written (spans, sequences): the metric decides how they compare."""
-    column = comp.columns[0]
-    if column not in comp.answers.columns:
-        raise InputError(f"answers have no column {column!r}", comp.slug)
-    return comp.answers[column].to_numpy(dtype=object), sub[column].to_numpy(dtype=object)
+def _scored_column(comp: _Competition) -> str:
+    """The one submission column a string or mask metric compares with the answers."""
+    scored = [c for c in comp.columns if c in comp.answers.columns]
+    if len(scored) != 1:
+        raise InputError(f"{comp.metric.name} compares one column; the submission columns the "
+                         f"answers also have are {scored}", comp.slug)
+    return scored[0]
+
+
+def _column_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[list[str], list[str]]:
+    """Strings and RLE masks are compared as the text they are written in."""
+    column = _scored_column(comp)
+    return comp.answers[column].tolist(), sub[column].tolist()
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+
+
+def _mask_shapes(comp: _Competition) -> list[tuple[int, int]] | None:
+    """Each answer mask's (height, width): the answers' height and width columns, else the size
+    of the public image named after the row's id, else unknown (None)."""
+    lower = {c.lower(): c for c in comp.answers.columns}
+    height = next((lower[c] for c in lower if "height" in c), None)
+    width = next((lower[c] for c in lower if "width" in c), None)
+    if height and width:
+        try:
+            return list(zip(comp.answers[height].astype(int), comp.answers[width].astype(int)))
+        except ValueError as exc:
+            raise InputError(f"answers' {height}/{width} are not integers ({exc})",
+                             comp.slug) from exc
+    if comp.public is None:
+        return None
+    images = {p.stem: p for p in comp.public.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES}
+    ids = comp.answers[comp.id_column].astype(str).str.strip()  # as written: "0123" names a file
+    if not ids.isin(list(images)).all():
+        return None
+    from PIL import Image
+
+    shapes = []
+    for item in ids:
+        with Image.open(images[item]) as image:
+            shapes.append((image.height, image.width))
+    return shapes
+
+
+def _groups(comp: _Competition) -> np.ndarray | None:
+    if not comp.metric.grouped:
+        return None
+    if comp.group_column not in comp.answers.columns:
+        raise InputError(f"{comp.metric.name} scores within groups: name the answers' column as "
+                         f"`group_column` in competitions/{comp.slug}.yaml", comp.slug)
+    return comp.answers[comp.group_column].to_numpy(dtype=object)
 
 
 def _score(submission_path: Path, comp: _Competition) -> float:
@@ -500,10 +555,12 @@ def _score(submission_path: Path, comp: _Competition) -> float:
     scored = _scored_rows(comp)
     if not scored.all():
         sub, comp = sub[scored], replace(comp, answers=comp.answers[scored], answer_ids=comp.answer_ids[scored])
-    inputs = {"label": _label_inputs, "proba": _proba_inputs, "value": _value_inputs, "text": _text_inputs}
+    inputs = {"label": _label_inputs, "proba": _proba_inputs, "value": _value_inputs,
+              "text": _column_inputs, "mask": _column_inputs}
     y_true, y_pred = inputs[comp.metric.needs](sub, comp)
+    shapes = _mask_shapes(comp) if comp.metric.needs == "mask" else None
     try:
-        score = comp.metric(y_true, y_pred)
+        score = comp.metric(y_true, y_pred, groups=_groups(comp), shapes=shapes)
     except ValueError as exc:  # MLE-bench: a grader that raises means no score
         raise _Invalid([f"{comp.metric.name} could not be computed: {exc}"]) from None
     if not math.isfinite(score):
