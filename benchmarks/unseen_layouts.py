@@ -414,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
+        (run.parent / f"{slug}.log").write_text(done.stdout + done.stderr)
         summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
         best = summary.get("best") or {}
         submission = run / "submission.csv"
@@ -424,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
                      "score": None if score is None else round(score, 4),
                      "baseline": None if baseline is None else round(baseline, 4),
                      "better": better(score, baseline, metric_name), "cv": best.get("score"), "seconds": round(seconds, 1),
-                     "best": best.get("title"), "rc": done.returncode, "why": why or (last_line[0][:300] if done.returncode else "")})
+                     "best": best.get("title"), "rc": done.returncode,
+                     "why": "; ".join(w for w in (why, last_line[0][:300] if done.returncode else "") if w)})
         print(json.dumps(rows[-1]), flush=True)
     print("| " + " | ".join(rows[0]) + " |" if rows else "no layout matched")
     print("|" + " --- |" * len(rows[0]) if rows else "")
