@@ -141,9 +141,9 @@ def tissue(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     for i, (name, y) in enumerate(zip(ids, label)):
         pixels = rng.normal(0, 15, (side, side, 3)) + np.array([230, 170, 210]) * rng.uniform(0.8, 1.1)
         _blobs(rng, side, int(rng.integers(4, 10)), [120, 60, 140], 1.3, pixels)
-        if y:  # tumour nuclei crowd the centre
-            centre = pixels[8:24, 8:24]
-            _blobs(rng, 16, int(rng.integers(8, 14)), [90, 30, 110], 1.6, centre)
+        if y:  # a few more nuclei crowd the centre
+            centre = pixels[10:22, 10:22]
+            _blobs(rng, 12, int(rng.integers(1, 5)), [120, 60, 140], 1.3, centre)
         save_image(folder / ("train" if i < n_train else "test") / f"{name}.tif", pixels)
     frame = pd.DataFrame({"id": ids, "label": label})
     frame.iloc[:n_train].to_csv(folder / "train_labels.csv", index=False)
@@ -475,7 +475,7 @@ def whales(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
             start, length = rng.uniform(0.2, 1.2), rng.uniform(0.5, 0.8)
             inside = (t > start) & (t < start + length)
             f = 100 + 100 * (t[inside] - start) / length
-            audio[inside] += rng.uniform(0.2, 0.5) * np.sin(2 * np.pi * np.cumsum(f) / rate)
+            audio[inside] += rng.uniform(0.02, 0.15) * np.sin(2 * np.pi * np.cumsum(f) / rate)
         day = dates[(2 if i >= n_train else 0) + int(rng.integers(0, 2))]  # the test clips come from later days
         stamp = f"{day}_{rng.integers(0, 24):02d}{rng.integers(0, 60):02d}00_{rng.integers(0, 900):03d}s{rng.integers(0, 10)}ms"
         if i < n_train:

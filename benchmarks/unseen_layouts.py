@@ -172,29 +172,51 @@ def insults(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def pizza(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
-    """random-acts-of-pizza: JSON records (train.json, and the same in train.zip); train has fields test lacks
-    (known only after the fact). AUC."""
+    """random-acts-of-pizza: JSON records (train.json, and the same in train.zip) with the real fields: the
+    requester's history at the request, and in train only what was known later (`*_at_retrieval`, the
+    flair, the edited text). AUC."""
     records = []
     for i in range(2000):
-        karma = int(rng.integers(0, 5000))
-        got = bool(rng.random() < 1 / (1 + np.exp(-(-1.2 + 0.0003 * karma + 0.5 * (i % 3 == 0)))))
-        records.append({"request_id": f"t3_{i:05x}", "request_title": "[Request] " + sentence(rng, 6),
-                        "request_text_edit_aware": sentence(rng, int(rng.integers(10, 80))) + (" jobless rent" if i % 3 == 0 else ""),
-                        "requester_upvotes_minus_downvotes_at_request": karma,
-                        "requester_subreddits_at_request": ["pizza", "AskReddit"][: i % 3],
-                        "unix_timestamp_of_request": 1.3e9 + i * 3600.0,
-                        "request_number_of_comments_at_retrieval": 5 * got, "requester_received_pizza": got})
+        karma, age = int(rng.integers(0, 5000)), float(rng.exponential(300))
+        posts_raop = int(rng.poisson(0.3))
+        got = bool(rng.random() < 1 / (1 + np.exp(-(-1.4 + 0.0003 * karma + 0.5 * (i % 3 == 0) + 0.6 * posts_raop
+                                                      + 0.001 * age))))
+        subreddits = ["pizza", "AskReddit", "funny", "food"][: i % 3 + int(rng.integers(0, 2))]
+        request = {"giver_username_if_known": "N/A", "request_id": f"t3_{i:05x}",
+                   "request_text_edit_aware": sentence(rng, int(rng.integers(10, 80))) + (" jobless rent" if i % 3 == 0 else ""),
+                   "request_title": "[Request] " + sentence(rng, 6),
+                   "requester_account_age_in_days_at_request": round(age, 4),
+                   "requester_days_since_first_post_on_raop_at_request": round(float(rng.exponential(20)) * (posts_raop > 0), 4),
+                   "requester_number_of_comments_at_request": int(rng.poisson(60)),
+                   "requester_number_of_comments_in_raop_at_request": int(rng.poisson(0.5)),
+                   "requester_number_of_posts_at_request": int(rng.poisson(20)),
+                   "requester_number_of_posts_on_raop_at_request": posts_raop,
+                   "requester_number_of_subreddits_at_request": len(subreddits),
+                   "requester_subreddits_at_request": subreddits,
+                   "requester_upvotes_minus_downvotes_at_request": karma,
+                   "requester_upvotes_plus_downvotes_at_request": karma + 2 * int(rng.integers(0, 2000)),
+                   "requester_username": f"user{rng.integers(10**6)}",
+                   "unix_timestamp_of_request": 1.3e9 + i * 3600.0, "unix_timestamp_of_request_utc": 1.3e9 + i * 3600.0 - 28800}
+        later = {"number_of_downvotes_of_request_at_retrieval": int(rng.poisson(2)),
+                 "number_of_upvotes_of_request_at_retrieval": int(rng.poisson(4)), "post_was_edited": bool(rng.random() < 0.1),
+                 "request_number_of_comments_at_retrieval": int(rng.poisson(1 + 4 * got)),
+                 "request_text": request["request_text_edit_aware"],
+                 "requester_account_age_in_days_at_retrieval": round(age + 500, 4),
+                 "requester_received_pizza": got, "requester_user_flair": "shroom" if got else None}
+        records.append((request, later))
+    train = [{**request, **later} for request, later in records[:1600]]
+    test = [request for request, _ in records[1600:]]
     folder.mkdir(parents=True, exist_ok=True)
-    later = {"request_number_of_comments_at_retrieval", "requester_received_pizza"}
-    (folder / "train.json").write_text(json.dumps(records[:1600], indent=4))
-    (folder / "test.json").write_text(json.dumps([{k: v for k, v in r.items() if k not in later} for r in records[1600:]], indent=4))
+    (folder / "train.json").write_text(json.dumps([dict(sorted(r.items())) for r in train], indent=4))
+    (folder / "test.json").write_text(json.dumps(test, indent=4))
     for name in ("train", "test"):  # prepare.py ships each file twice: plain and as <name>.zip
         shutil.copy(folder / f"{name}.json", folder / f"{name}.copy")
         zip_away(folder / f"{name}.json", folder / f"{name}.zip")
         (folder / f"{name}.copy").rename(folder / f"{name}.json")
-    ids = [r["request_id"] for r in records[1600:]]
+    ids = [r["request_id"] for r in test]
     pd.DataFrame({"request_id": ids, "requester_received_pizza": 0}).to_csv(folder / "sampleSubmission.csv", index=False)
-    return pd.DataFrame({"request_id": ids, "requester_received_pizza": [int(r["requester_received_pizza"]) for r in records[1600:]]})
+    return pd.DataFrame({"request_id": ids, "requester_received_pizza": [int(later["requester_received_pizza"])
+                                                                         for _, later in records[1600:]]})
 
 
 def toxicity(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
@@ -417,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
+        (run.parent / f"{slug}.log").write_text(done.stdout + done.stderr)
         summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
         best = summary.get("best") or {}
         submission = run / "submission.csv"
@@ -427,7 +450,8 @@ def main(argv: list[str] | None = None) -> int:
                      "score": None if score is None else round(score, 4),
                      "baseline": None if baseline is None else round(baseline, 4),
                      "better": better(score, baseline, metric_name), "cv": best.get("score"), "seconds": round(seconds, 1),
-                     "best": best.get("title"), "rc": done.returncode, "why": why or (last_line[0][:300] if done.returncode else "")})
+                     "best": best.get("title"), "rc": done.returncode,
+                     "why": "; ".join(w for w in (why, last_line[0][:300] if done.returncode else "") if w)})
         print(json.dumps(rows[-1]), flush=True)
     print("| " + " | ".join(rows[0]) + " |" if rows else "no layout matched")
     print("|" + " --- |" * len(rows[0]) if rows else "")
