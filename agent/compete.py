@@ -29,6 +29,7 @@ from pipelines.files import FileCatalog, attach_file_paths
 from pipelines.folds import clean_train, describe_folds, make_folds
 from pipelines.metrics import get_metric
 from pipelines.rundata import RunData
+from pipelines.shapes.sequences import sequence_items
 from pipelines.tables import read_table, sample_rows
 
 log = logging.getLogger(__name__)
@@ -79,12 +80,16 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     files = find_files(source, extract_to=unpacked_folder(settings, slug))
     # Sampled while read at the cap for a narrow table, then to the cap for this table's width.
     train, test, sample = load_tables(files, train_row_cap(settings), settings.seed)
+    layout_layer: dict[str, Any] = {}
+    if (items := sequence_items(train, test, sample)) is not None:  # a row per position of each item
+        train, test, layout_layer = items.explode(train), items.explode(test), items.spec_layer()
     rows_in_file = train.attrs.get("rows_in_file", len(train))
     train = sample_rows(train, train_row_cap(settings, train.shape[1]), settings.seed)
     if len(train) < rows_in_file:
         log.warning("%s: %d rows; the run trains on a uniform sample of %d (--max-train-rows; 0 keeps every row)",
                     files.train, rows_in_file, len(train))
-    layers = [("flag", flags), ("yaml", load_spec_overrides(slug)), *extra_layers, ("registry", registry_layer(slug))]
+    layers = [("flag", flags), ("yaml", load_spec_overrides(slug)), ("layout", layout_layer), *extra_layers,
+              ("registry", registry_layer(slug))]
     catalog = FileCatalog(files.folder)
     spec = build_spec(slug, files, train, test, sample, layers, catalog)
     train = clean_train(train, spec)

@@ -7,6 +7,7 @@ training files' folders are their labels), or the targets in a table of their ow
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from pipelines.files import FileCatalog, extract_archive, labelled_files
 from pipelines.tables import is_table, read_table, read_table_sample, table_columns, table_stem
 
 log = logging.getLogger(__name__)
+
+COMPOSED_ID_COLUMNS = 6  # the columns, from the first, an id may be joined from
 
 
 def locate_public_dir(path: Path) -> Path:
@@ -91,7 +94,7 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
         log.info("%s: no train table; the training files' folders or names are their labels", folder)
         train = folder
     others = [p for p in rest if p != train]
-    test_patterns = [r"test", r"test.*", r".*test"]
+    test_patterns = [r"test", r"test.*", r".*test", r".*test.*"]  # the last: en_test_2.csv
     if any(re.fullmatch(p, table_stem(t), re.I) for p in test_patterns for t in others):
         test = _pick(others, folder, "test", test_patterns)
     else:
@@ -153,7 +156,7 @@ def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
     for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):
         if frame.empty:
             raise InputError("table has a header but no rows", path)
-    return train, _with_row_number_ids(test, sample, files.test), sample
+    return train, _with_composed_ids(_with_row_number_ids(test, sample, files.test), sample, files.test), sample
 
 
 def _join_targets(train: pd.DataFrame, path: Path, sample: pd.DataFrame) -> pd.DataFrame:
@@ -181,3 +184,19 @@ def _with_row_number_ids(test: pd.DataFrame, sample: pd.DataFrame, path: Path) -
     log.info("%s: no %r column; the sample submission's ids %s..%s are its row numbers", path, id_column,
              sample[id_column].iloc[0], sample[id_column].iloc[-1])
     return test.assign(**{id_column: sample[id_column].to_numpy()})[[id_column, *test.columns]]
+
+
+def _with_composed_ids(test: pd.DataFrame, sample: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The test table with the sample submission's ids when they join two of its columns with "_"
+    (text normalisation's `<sentence_id>_<token_id>`, one submission row per token); else as it is."""
+    id_column = sample.columns[0]
+    if id_column in test.columns or len(test) != len(sample):
+        return test
+    wanted = set(sample[id_column].astype(str))
+    texts = {c: test[c].astype(str) for c in test.columns[:COMPOSED_ID_COLUMNS]}
+    for first, second in itertools.permutations(texts, 2):
+        ids = texts[first] + "_" + texts[second]
+        if ids.iloc[0] in wanted and set(ids) == wanted:
+            log.info("%s: no %r column; the sample submission's ids are %s_%s", path, id_column, first, second)
+            return test.assign(**{id_column: ids.to_numpy()})[[id_column, *test.columns]]
+    return test

@@ -9,7 +9,8 @@ Where each fact comes from:
 
 - layout: ``<dir>/public`` + ``<dir>/private`` (practice) or ``<dir>/prepared/public`` +
   ``<dir>/prepared/private`` (MLE-bench). Answers: ``private/answers.csv``, else
-  ``private/test.csv``, else the only CSV in ``private/``.
+  ``private/test.csv``, else the only CSV in ``private/``. Answer rows that are -1 in every scored
+  column are not scored (the submission must still have them).
 - metric and direction: ``competitions/<slug>.yaml``, else the MLE-bench registry, else the
   top-level ``metric:`` / ``direction:`` lines of a ``competition.yaml`` beside the data.
 - medal cut-offs: a leaderboard CSV (given, or ``<dir>/leaderboard.csv``), else the registry.
@@ -35,7 +36,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -52,7 +53,7 @@ from competitions.registry import (
 )
 from pipelines.errors import InputError
 from pipelines.metrics import Metric, get_metric, metric_names
-from pipelines.submission import passthrough_columns, row_key
+from pipelines.submission import order_key, passthrough_columns, row_key
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class _Competition:
     thresholds_source: str | None
     board: list[float] | None
     passthrough: list[str] = field(default_factory=list)  # sample columns that repeat the answers' inputs (not scored)
+    by_order: bool = False  # no column names the rows once each: rows are matched by position
     public: Path | None = None  # the public files: test images give mask shapes
     group_column: str | None = None  # from a spec: the answers' column grouped metrics group by
 
@@ -194,13 +196,17 @@ def _answers_file(competition_dir: Path, private: Path, local: dict[str, str]) -
     raise InputError(f"cannot tell which file holds the answers ({found})", private)
 
 
-def _sample_file(public: Path) -> Path:
-    if (public / "sample_submission.csv").is_file():
-        return public / "sample_submission.csv"
-    hits = sorted(p for p in public.glob("*.csv") if re.search(r"sample_?submission", p.name, re.I))
-    if not hits:
-        raise InputError("no sample_submission.csv, so the expected columns are unknown", public)
-    return hits[0]
+def _sample_file(public: Path, private: Path) -> Path:
+    """The sample submission: in public/, plain or zipped (`en_sample_submission_2.csv.zip`), else the copy
+    MLE-bench keeps in private/."""
+    for folder in (public, private):
+        if (folder / "sample_submission.csv").is_file():
+            return folder / "sample_submission.csv"
+        hits = sorted(p for p in folder.iterdir()
+                      if re.search(r"sample_?submission", p.name, re.I) and p.name.lower().endswith((".csv", ".csv.zip")))
+        if hits:
+            return min(hits, key=lambda p: (p.suffix.lower() == ".zip", p.name))
+    raise InputError("no sample_submission.csv, so the expected columns are unknown", public)
 
 
 def _metric_and_direction(slug: str, local: dict[str, str], where: Path) -> tuple[Metric, str]:
@@ -260,16 +266,19 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
     metric, direction = _metric_and_direction(slug, local, competition_dir)
     spec = load_spec_overrides(slug)
 
-    sample = _read_table(_sample_file(public))
+    sample = _read_table(_sample_file(public, private))
     answers_path = _answers_file(competition_dir, private, local)
     answers = _read_table(answers_path)
     given_id = spec.get("id_column") or local.get("id_column")
     id_column = given_id if given_id in sample.columns else row_key(sample, answers)
-    passthrough = passthrough_columns(sample, answers, id_column)
+    by_order = id_column is None  # MLE-bench matches such rows by their order
+    if by_order:
+        id_column = order_key(sample, answers)
+    passthrough = [c for c in passthrough_columns(sample, answers, None if by_order else id_column) if c != id_column]
     if id_column not in answers.columns:
         raise InputError(f"answers have no id column {id_column!r}", answers_path)
     answer_ids = pd.Index(_canonical(answers[id_column]).to_numpy(dtype=object))
-    if answer_ids.has_duplicates:
+    if answer_ids.has_duplicates and not by_order:
         raise InputError(f"answers repeat ids: {_quote(answer_ids[answer_ids.duplicated()])}",
                          answers_path)
     thresholds, source, board = _medal_reference(competition_dir, slug, leaderboard)
@@ -286,6 +295,7 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
         thresholds=thresholds,
         thresholds_source=source,
         board=board,
+        by_order=by_order,
         public=public,
         group_column=spec.get("group_column") or local.get("group_column"),
     )
@@ -328,6 +338,8 @@ def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
     if missing or len(set(cols)) != len(cols):
         raise _Invalid(errors)
 
+    if comp.by_order:
+        return _in_order(submission, comp, errors)
     ids = pd.Series(_canonical(submission[comp.id_column]).to_numpy(dtype=object))
     if len(duplicated := ids[ids.duplicated()].unique()):
         errors.append(f"{len(duplicated)} duplicated id(s) in `{comp.id_column}`: {_quote(duplicated)}")
@@ -338,14 +350,31 @@ def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
     answered[position[position >= 0]] = True
     if len(absent := comp.answer_ids[~answered]):
         errors.append(f"{len(absent)} test id(s) missing from the submission: {_quote(absent)}")
+    if errors := errors + _empty_answers(submission, comp):
+        raise _Invalid(errors)
+    return submission.iloc[np.argsort(position)]
+
+
+def _in_order(submission: pd.DataFrame, comp: _Competition, errors: list[str]) -> pd.DataFrame:
+    """A submission whose rows are matched by position: its naming column must repeat the answers' in order."""
+    if len(submission) == len(comp.answer_ids):
+        moved = _canonical(submission[comp.id_column]).to_numpy(dtype=object) != comp.answer_ids.to_numpy()
+        if moved.any():
+            errors.append(f"rows are matched by their order, and `{comp.id_column}` differs from the test's "
+                          f"in {int(moved.sum())} row(s): {_quote(submission[comp.id_column][moved])}")
+    if errors := errors + _empty_answers(submission, comp):
+        raise _Invalid(errors)
+    return submission.reset_index(drop=True)
+
+
+def _empty_answers(submission: pd.DataFrame, comp: _Competition) -> list[str]:
+    errors = []
     # An empty span, mask or answer is an answer; an empty number or label is not.
     for column in comp.columns if comp.metric.needs not in ("text", "mask") else ():
         empty = submission[column].str.strip().str.lower().isin(["", "nan"])
         if empty.any():
             errors.append(f"column `{column}` has {int(empty.sum())} empty or NaN value(s)")
-    if errors:
-        raise _Invalid(errors)
-    return submission.iloc[np.argsort(position)]
+    return errors
 
 
 def _numbers(frame: pd.DataFrame, columns: list[str], errors: list[str]) -> np.ndarray:
@@ -458,6 +487,15 @@ def _value_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[np.ndarray, np
     return _squeeze(_answer_numbers(comp, scored)), _squeeze(y_pred)
 
 
+def _scored_rows(comp: _Competition) -> np.ndarray:
+    """Answer rows that count: a row whose every answered column is -1 is a test row Kaggle does not score
+    (test_labels.csv marks them so); the submission must still hold it."""
+    answered = [c for c in comp.columns if c in comp.answers.columns]
+    if not answered:
+        return np.ones(len(comp.answers), dtype=bool)
+    return ~(comp.answers[answered].apply(lambda column: column.str.strip()) == "-1").all(axis=1).to_numpy()
+
+
 def _scored_column(comp: _Competition) -> str:
     """The one submission column a string or mask metric compares with the answers."""
     scored = [c for c in comp.columns if c in comp.answers.columns]
@@ -514,6 +552,9 @@ def _groups(comp: _Competition) -> np.ndarray | None:
 
 def _score(submission_path: Path, comp: _Competition) -> float:
     sub = _aligned(_read_submission(submission_path), comp)
+    scored = _scored_rows(comp)
+    if not scored.all():
+        sub, comp = sub[scored], replace(comp, answers=comp.answers[scored], answer_ids=comp.answer_ids[scored])
     inputs = {"label": _label_inputs, "proba": _proba_inputs, "value": _value_inputs,
               "text": _column_inputs, "mask": _column_inputs}
     y_true, y_pred = inputs[comp.metric.needs](sub, comp)

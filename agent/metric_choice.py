@@ -23,6 +23,8 @@ _METRIC_PATTERNS = [
     (r"mean absolute error|\bmae\b", "mae"),
     (r"root mean squared? error|\brmse\b", "rmse"),
     (r"coefficient of determination|\br2\b|r-squared", "r2"),
+    (r"\bjaccard\b", "jaccard_word"),
+    (r"levenshtein|edit distance", "levenshtein_mean"),
     (r"\baccuracy\b|correctly (classified|predicted)", "accuracy"),
 ]
 
@@ -49,7 +51,9 @@ def adapt_metric(name: str, task: str) -> str:
     return name
 
 
-def default_metric(task: str, kind: str) -> str:
+def default_metric(task: str, kind: str, shape: str = "rows") -> str:
+    if shape == "span":
+        return "jaccard_word"
     if task == "regression":
         return "rmse"
     if task == "multilabel":

@@ -44,6 +44,8 @@ def profile(spec: CompetitionSpec, train: pd.DataFrame, test: pd.DataFrame) -> d
         target["class_shares"] = {k: round(float(v), 4) for k, v in shares.head(30).items()}
     elif spec.task == "multilabel":
         target["positive_rate"] = {c: round(float(train[c].mean()), 4) for c in spec.target_columns}
+    elif spec.task == "text":
+        target.update(answer_facts(train, spec))
     else:
         y = train[spec.target_columns].apply(pd.to_numeric, errors="coerce")
         target.update(
@@ -59,7 +61,9 @@ def profile(spec: CompetitionSpec, train: pd.DataFrame, test: pd.DataFrame) -> d
         "direction": spec.direction,
         "id_column": spec.id_column,
         "target": target,
-        "submission": {"columns": spec.submission_columns, "kind": spec.submission_kind},
+        "submission": {"columns": spec.submission_columns, "kind": spec.submission_kind,
+                       "answer_shape": spec.answer_shape, "source_column": spec.source_column,
+                       "rows_matched_by_order": spec.row_order_key},
         "column_pairs": spec.column_pairs,
         "columns": [
             _column_facts(c, train[c], test[c] if c in test.columns else None, kinds[c]) for c in kinds
@@ -75,7 +79,8 @@ def profile_markdown(facts: dict[str, Any]) -> str:
         + (f" (a sample of the file's {facts['rows']['train_in_file']})" if "train_in_file" in facts["rows"] else "")
         + f", test {facts['rows']['test']} rows; id `{facts['id_column']}`; "
         f"target {facts['target']}",
-        f"submission columns {facts['submission']['columns']} as {facts['submission']['kind']}",
+        f"submission columns {facts['submission']['columns']} as {facts['submission']['kind']}"
+        + _shape_line(facts["submission"]),
         *([f"paired columns, drawn from one vocabulary: {', '.join(f'{a} ~ {b}' for a, b in facts['column_pairs'])}"]
           if facts.get("column_pairs") else []),
         "",
@@ -86,3 +91,28 @@ def profile_markdown(facts: dict[str, Any]) -> str:
         details = {k: v for k, v in col.items() if k not in ("name", "kind", "dtype", "missing", "unique")}
         lines.append(f"| {col['name']} | {col['kind']} | {col['dtype']} | {col['missing']} | {col['unique']} | {details} |")
     return "\n".join(lines)
+
+
+def answer_facts(train: pd.DataFrame, spec: CompetitionSpec) -> dict[str, Any]:
+    """What string answers look like: their length, and how often they repeat or sit inside their source."""
+    answers = train[spec.target_columns[0]].fillna("").astype(str)
+    facts: dict[str, Any] = {"mean_words": round(float(answers.str.split().str.len().mean()), 2),
+                             "distinct": int(answers.nunique()), "top": answers.value_counts().index[:5].tolist()}
+    if spec.source_column is not None:
+        source = train[spec.source_column].fillna("").astype(str)
+        facts["share_equal_to_source"] = round(float((answers == source).mean()), 4)
+        facts["share_inside_source"] = round(float(np.mean([a in s for a, s in zip(answers, source)])), 4)
+    return facts
+
+
+def _shape_line(submission: dict[str, Any]) -> str:
+    shape = submission.get("answer_shape", "rows")
+    line = ""
+    if shape == "span":
+        line = f"; each answer is a span (substring) of `{submission['source_column']}`, written as a string"
+    elif shape == "string":
+        line = "; each answer is a string" + (f" rewriting `{submission['source_column']}`"
+                                              if submission.get("source_column") else "")
+    if submission.get("rows_matched_by_order"):
+        line += "; rows are matched by their order (the sample has no id)"
+    return line

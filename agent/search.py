@@ -27,6 +27,7 @@ from agent.run_folder import RunFolder, write_atomic
 from agent.sandbox import python_argv, run_sandboxed
 from pipelines.device import detect_device
 from pipelines.ensemble import ensemble_code
+from pipelines.shapes import STRING_SHAPES
 from pipelines.rundata import RunData
 from pipelines.submission import submission_problems
 from pipelines.tables import read_table
@@ -323,11 +324,15 @@ class Search:
         (data too large for the budget, an unforeseen layout) still leaves a file to grade."""
         from pipelines.harness import prior_prediction
         from pipelines.metrics import get_metric
+        from pipelines.shapes.strings import fallback_answers
         from pipelines.submission import write_submission
         from pipelines.targets import encode_target, submission_frame
 
-        y = encode_target(self.data.train, self.spec)
-        raw = prior_prediction(y, self.spec, get_metric(self.spec.metric), len(self.data.test))
+        if self.spec.answer_shape in STRING_SHAPES:
+            raw = fallback_answers(self.data.train, self.data.test, self.spec)
+        else:
+            y = encode_target(self.data.train, self.spec)
+            raw = prior_prediction(y, self.spec, get_metric(self.spec.metric), len(self.data.test))
         frame = submission_frame(self.data.test[self.spec.id_column], raw, self.spec)
         write_submission(frame, self.data.sample, self.spec, self.run.submission_path)
         log.info("wrote the prior submission %s; the first candidate to finish replaces it", self.run.submission_path)
@@ -340,7 +345,7 @@ class Search:
     def _tune(self, parent: Node) -> None:
         self.policy.exhausted.add(f"tune:{parent.id}")
         code = self.run.code(parent.id)
-        if "def search_space" not in code:
+        if "def search_space" not in code or self.spec.answer_shape != "rows":
             return
         parent_seconds = parent.seconds or 30.0
         spare = self.budget.remaining - self.policy.reserve(self.journal)
@@ -356,7 +361,7 @@ class Search:
     def _ensemble(self) -> None:
         """An ensemble node over the current pool of best single candidates (see pipelines.ensemble)."""
         members = ensemble_pool(self.journal, self.spec.greater_is_better)
-        if len(members) < 2:
+        if len(members) < 2 or self.spec.answer_shape != "rows":  # blends average numbers, not strings
             self.policy.exhausted.add("ensemble")
             return
         proposal = Proposal(

@@ -20,8 +20,10 @@ from pipelines.errors import InputError
 from pipelines.features import comparable_pairs
 from pipelines.files import FileCatalog
 from pipelines.metrics import get_metric
+from pipelines.shapes import STRING_SHAPES
+from pipelines.shapes.strings import string_shape
 from pipelines.spec import CompetitionSpec
-from pipelines.submission import passthrough_columns, row_key
+from pipelines.submission import order_key, passthrough_columns, row_key
 from pipelines.targets import is_one_hot, label_key
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class RowKey:
     id_is_content: bool
     passthrough: list[str]
     answer_columns: list[str]
+    by_order: bool = False
 
 
 def build_spec(
@@ -75,10 +78,15 @@ def build_spec(
     metric = given.get("metric")
     if metric is None and (described := metric_from_description(description)):
         metric, sources["metric"] = described, "description"
-    task = given.get("task") or infer_task(train, targets, metric)
-    sources.setdefault("task", "inferred")
-    kind = decide_submission_kind(ev, task, targets, rows.answer_columns, per_class, metric)
-    metric, direction = decide_metric(ev, metric, task, kind)
+    shape, source_column = decide_answer_shape(ev, targets)
+    if shape in STRING_SHAPES:
+        task, kind = "text", "label"
+        sources["task"] = "answer shape"
+    else:
+        task = given.get("task") or infer_task(train, targets, metric)
+        sources.setdefault("task", "inferred")
+        kind = decide_submission_kind(ev, task, targets, rows.answer_columns, per_class, metric)
+    metric, direction = decide_metric(ev, metric, task, kind, shape)
     inputs = input_columns(train, test, targets, rows.id_column, rows.id_is_content, files.test)
     kinds = column_kinds(train, test, inputs, rows.id_column, ev.catalog)
     time_column, group_column = decide_time_and_group(ev, kinds)
@@ -91,10 +99,13 @@ def build_spec(
         sample_submission_file=files.sample_submission,
         description=description,
         id_column=rows.id_column,
+        row_order_key=rows.by_order,
         target_columns=targets,
         task=task,
         modality=modality(kinds),
         classes=decide_classes(ev, task, targets, per_class, rows.id_column),
+        answer_shape=shape,
+        source_column=source_column,
         submission_columns=rows.answer_columns,
         passthrough_columns=rows.passthrough,
         submission_kind=kind,
@@ -135,9 +146,16 @@ def merge_overrides(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str,
 def decide_row_key(ev: Evidence) -> RowKey:
     """The id column, checked against test; a sample without an id of its own (detecting-insults)
     names rows by a column of test, may repeat others, and that column is the row's content, an
-    input like any other."""
+    input like any other. When no column names test's rows once each (a comment that repeats), the
+    sample's rows are test's in test's order, matched by position."""
     id_column = ev.given.get("id_column") or row_key(ev.sample, ev.test)
     ev.sources.setdefault("id_column", "inferred")
+    if id_column is None:
+        ev.sources["row_order_key"] = "inferred: no column names test's rows once each; the sample repeats them in order"
+        id_column = order_key(ev.sample, ev.test)
+        passthrough = [c for c in passthrough_columns(ev.sample, ev.test, None) if c != id_column]
+        answers = [c for c in ev.sample.columns if c != id_column and c not in passthrough]
+        return RowKey(id_column, True, passthrough, answers, by_order=True)
     _check_ids(ev.files, ev.test, ev.sample, id_column)
     passthrough = passthrough_columns(ev.sample, ev.test, id_column)
     answers = [c for c in ev.sample.columns if c != id_column and c not in passthrough]
@@ -159,6 +177,22 @@ def decide_targets(ev: Evidence, rows: RowKey) -> tuple[list[str], bool]:
     if ev.train[targets].isna().all().any():
         raise InputError(f"target column(s) {targets} are empty", ev.files.train)
     return targets, per_class
+
+
+def decide_answer_shape(ev: Evidence, targets: list[str]) -> tuple[str, str | None]:
+    """What one answer is, and the input column it comes from: a span of an input text (a train-only
+    text target that sits inside another column in most rows), a string (one that rewrites another
+    column, or free text), else a label or number per row."""
+    if "answer_shape" in ev.given:
+        source = ev.given.get("source_column")
+        if source is not None and source not in ev.test.columns:
+            raise InputError(f"source column {source!r} is not a column", ev.files.test)
+        return ev.given["answer_shape"], source
+    shape, source = string_shape(ev.train, ev.test, targets[0]) if len(targets) == 1 else ("rows", None)
+    if shape != "rows":
+        ev.sources["answer_shape"] = (f"inferred: {targets[0]!r} is a span of {source!r} in most rows" if shape == "span"
+                                      else f"inferred: {targets[0]!r} is text" + (f" rewriting {source!r}" if source else ""))
+    return shape, source
 
 
 def infer_task(train: pd.DataFrame, targets: list[str], metric: str | None) -> str:
@@ -195,10 +229,14 @@ def decide_submission_kind(ev: Evidence, task: str, targets: list[str], answer_c
     return "label"
 
 
-def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str) -> tuple[str, str]:
-    """The metric's registered name and the direction to optimise."""
+def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape: str = "rows") -> tuple[str, str]:
+    """The metric's registered name and the direction to optimise; one that cannot score this task's
+    answers (a description's stray "AUC" for a span, "Jaccard" for a label) gives way to the default."""
+    scorable = ("text", "label") if task == "text" else ("label", "proba", "value")
+    if metric is not None and get_metric(metric).needs not in scorable:
+        metric = None
     if metric is None:
-        metric, ev.sources["metric"] = default_metric(task, kind), "inferred"
+        metric, ev.sources["metric"] = default_metric(task, kind, shape), "inferred"
     elif ev.sources.get("metric") == "description":
         metric = adapt_metric(metric, task)
     metric = get_metric(metric).name

@@ -26,30 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from agent.grading import grade_submission
+from competitions.registry import suite
+from layout_kit import WORDS, sentence, split, zip_away
+from lite_layouts import LAYOUTS as LITE_LAYOUTS
+from shape_layouts import LAYOUTS as SHAPE_LAYOUTS
+from pipelines.errors import InputError
 from pipelines.metrics import get_metric
-
-WORDS = ("good bad great terrible fine awful nice poor clear wrong right helpful useless long short detailed vague "
-         "funny boring kind rude").split()
-
-
-def sentence(rng: np.random.Generator, n: int, lean: float = 0.0) -> str:
-    """`n` words; a positive `lean` prefers the first words of the vocabulary, a negative one the others."""
-    idx = rng.integers(0, len(WORDS), n)
-    if lean:
-        idx = np.where(rng.random(n) < abs(lean), (np.arange(n) % 5) * 2 + (0 if lean > 0 else 1), idx)
-    return " ".join(WORDS[i] for i in idx)
-
-
-def split(frame: pd.DataFrame, n_train: int, folder: Path, id_column: str, targets: list[str],
-          sample_values: dict[str, object], test_name: str = "test.csv") -> pd.DataFrame:
-    """Write train.csv, the test table and sample_submission.csv; return the answers."""
-    folder.mkdir(parents=True, exist_ok=True)
-    frame.iloc[:n_train].to_csv(folder / "train.csv", index=False)
-    test = frame.iloc[n_train:]
-    test.drop(columns=targets).to_csv(folder / test_name, index=False)
-    pd.DataFrame({id_column: test[id_column], **sample_values}).to_csv(folder / "sample_submission.csv", index=False)
-    return test[[id_column, *targets]]
-
 
 # --- the layouts -------------------------------------------------------------------------------
 
@@ -100,13 +83,15 @@ def ventilator(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
 def code_letters(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     """tabular-playground-series-may-2022: a 10-letter code (f_27) whose letters carry signal; AUC."""
     n = 24000
-    frame = pd.DataFrame({f"f_{i:02d}": rng.normal(size=n) for i in range(7)})
+    frame = pd.DataFrame({**{f"f_{i:02d}": rng.normal(size=n) for i in range(7)},
+                          **{f"f_{i:02d}": rng.poisson(2.5, n) for i in range(7, 19)},
+                          **{f"f_{i:02d}": rng.normal(0, 2, n) for i in range(19, 27)}})
     letters = rng.choice(list("ABCDEFGH"), size=(n, 10), p=[0.3, 0.2, 0.15, 0.1, 0.1, 0.05, 0.05, 0.05])
     frame["f_27"] = ["".join(row) for row in letters]
-    frame["f_30"] = rng.integers(0, 3, n)
+    frame["f_28"], frame["f_29"], frame["f_30"] = rng.normal(0, 240, n), rng.integers(0, 2, n), rng.integers(0, 3, n)
     distinct = np.array([len(set(row)) for row in letters])
     logit = (0.8 * frame["f_00"] * frame["f_01"] + 0.7 * (letters[:, 3] == "A") - 0.6 * (letters[:, 7] == "B")
-             + 0.4 * (distinct - 5) + 0.3 * frame["f_30"] - 0.5)
+             + 0.4 * (distinct - 5) + 0.3 * frame["f_30"] + 0.15 * (frame["f_08"] - 2.5) + 0.3 * frame["f_21"] * frame["f_29"] - 0.5)
     frame["target"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     frame.insert(0, "id", np.arange(n))
     return split(frame, 20000, folder, "id", ["target"], {"target": 0.5})
@@ -134,7 +119,7 @@ def forest_cover(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
 
 def taxi(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     """new-york-city-taxi-fare-prediction: timestamps in UTC, the fare follows the distance between
-    two coordinate pairs; RMSE."""
+    two coordinate pairs; the training table is labels.csv (beside GCP-Coupons-Instructions.rtf); RMSE."""
     n = 30000
     when = pd.Timestamp("2012-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365 * 24 * 3600, n), unit="s")
     lat, lon = 40.75 + rng.normal(0, 0.04, n), -73.98 + rng.normal(0, 0.04, n)
@@ -145,7 +130,9 @@ def taxi(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     frame = pd.DataFrame({"key": [f"{s}.000000{i % 9 + 1}" for i, s in enumerate(stamps)], "fare_amount": fare.round(2),
                           "pickup_datetime": stamps + " UTC", "pickup_longitude": lon, "pickup_latitude": lat,
                           "dropoff_longitude": lon2, "dropoff_latitude": lat2, "passenger_count": rng.integers(1, 6, n)})
-    return split(frame, 25000, folder, "key", ["fare_amount"], {"fare_amount": 11.35})
+    answers = split(frame, 25000, folder, "key", ["fare_amount"], {"fare_amount": 11.35}, train_name="labels.csv")
+    (folder / "GCP-Coupons-Instructions.rtf").write_text("{\\rtf1\\ansi Google Cloud Platform coupons: see the forum.}\n")
+    return answers
 
 
 def volcano(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
@@ -165,7 +152,8 @@ def volcano(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def insults(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
-    """detecting-insults-in-social-commentary: no id column; the sample is Insult, Date, Comment. AUC."""
+    """detecting-insults-in-social-commentary: no id column; the sample is Insult, Date, Comment, and a few
+    comments occur twice in test, so rows are matched by their order. AUC."""
     n = 3000
     insult = rng.random(n) < 0.27
     words = lambda: " ".join(rng.choice(WORDS, rng.integers(3, 25)))  # noqa: E731
@@ -177,31 +165,58 @@ def insults(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     frame = frame.drop_duplicates("Comment").reset_index(drop=True)
     folder.mkdir(parents=True, exist_ok=True)
     frame.iloc[:2400].to_csv(folder / "train.csv", index=False)
-    test = frame.iloc[2400:]
+    test = pd.concat([frame.iloc[2400:], frame.iloc[2400:2410]], ignore_index=True)
     test[["Date", "Comment"]].to_csv(folder / "test.csv", index=False)
     test.assign(Insult=0).to_csv(folder / "sample_submission_null.csv", index=False)
-    return test[["Comment", "Insult"]]
+    return test[["Insult", "Date", "Comment"]].assign(Usage="PrivateTest")  # as test_with_solutions.csv
 
 
 def pizza(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
-    """random-acts-of-pizza: JSON records; train has fields test lacks (known only after the fact). AUC."""
+    """random-acts-of-pizza: JSON records (train.json, and the same in train.zip) with the real fields: the
+    requester's history at the request, and in train only what was known later (`*_at_retrieval`, the
+    flair, the edited text). AUC."""
     records = []
     for i in range(2000):
-        karma = int(rng.integers(0, 5000))
-        got = bool(rng.random() < 1 / (1 + np.exp(-(-1.2 + 0.0003 * karma + 0.5 * (i % 3 == 0)))))
-        records.append({"request_id": f"t3_{i:05x}", "request_title": "[Request] " + sentence(rng, 6),
-                        "request_text_edit_aware": sentence(rng, int(rng.integers(10, 80))) + (" jobless rent" if i % 3 == 0 else ""),
-                        "requester_upvotes_minus_downvotes_at_request": karma,
-                        "requester_subreddits_at_request": ["pizza", "AskReddit"][: i % 3],
-                        "unix_timestamp_of_request": 1.3e9 + i * 3600.0,
-                        "request_number_of_comments_at_retrieval": 5 * got, "requester_received_pizza": got})
+        karma, age = int(rng.integers(0, 5000)), float(rng.exponential(300))
+        posts_raop = int(rng.poisson(0.3))
+        got = bool(rng.random() < 1 / (1 + np.exp(-(-1.4 + 0.0003 * karma + 0.5 * (i % 3 == 0) + 0.6 * posts_raop
+                                                      + 0.001 * age))))
+        subreddits = ["pizza", "AskReddit", "funny", "food"][: i % 3 + int(rng.integers(0, 2))]
+        request = {"giver_username_if_known": "N/A", "request_id": f"t3_{i:05x}",
+                   "request_text_edit_aware": sentence(rng, int(rng.integers(10, 80))) + (" jobless rent" if i % 3 == 0 else ""),
+                   "request_title": "[Request] " + sentence(rng, 6),
+                   "requester_account_age_in_days_at_request": round(age, 4),
+                   "requester_days_since_first_post_on_raop_at_request": round(float(rng.exponential(20)) * (posts_raop > 0), 4),
+                   "requester_number_of_comments_at_request": int(rng.poisson(60)),
+                   "requester_number_of_comments_in_raop_at_request": int(rng.poisson(0.5)),
+                   "requester_number_of_posts_at_request": int(rng.poisson(20)),
+                   "requester_number_of_posts_on_raop_at_request": posts_raop,
+                   "requester_number_of_subreddits_at_request": len(subreddits),
+                   "requester_subreddits_at_request": subreddits,
+                   "requester_upvotes_minus_downvotes_at_request": karma,
+                   "requester_upvotes_plus_downvotes_at_request": karma + 2 * int(rng.integers(0, 2000)),
+                   "requester_username": f"user{rng.integers(10**6)}",
+                   "unix_timestamp_of_request": 1.3e9 + i * 3600.0, "unix_timestamp_of_request_utc": 1.3e9 + i * 3600.0 - 28800}
+        later = {"number_of_downvotes_of_request_at_retrieval": int(rng.poisson(2)),
+                 "number_of_upvotes_of_request_at_retrieval": int(rng.poisson(4)), "post_was_edited": bool(rng.random() < 0.1),
+                 "request_number_of_comments_at_retrieval": int(rng.poisson(1 + 4 * got)),
+                 "request_text": request["request_text_edit_aware"],
+                 "requester_account_age_in_days_at_retrieval": round(age + 500, 4),
+                 "requester_received_pizza": got, "requester_user_flair": "shroom" if got else None}
+        records.append((request, later))
+    train = [{**request, **later} for request, later in records[:1600]]
+    test = [request for request, _ in records[1600:]]
     folder.mkdir(parents=True, exist_ok=True)
-    later = {"request_number_of_comments_at_retrieval", "requester_received_pizza"}
-    (folder / "train.json").write_text(json.dumps(records[:1600]))
-    (folder / "test.json").write_text(json.dumps([{k: v for k, v in r.items() if k not in later} for r in records[1600:]]))
-    ids = [r["request_id"] for r in records[1600:]]
+    (folder / "train.json").write_text(json.dumps([dict(sorted(r.items())) for r in train], indent=4))
+    (folder / "test.json").write_text(json.dumps(test, indent=4))
+    for name in ("train", "test"):  # prepare.py ships each file twice: plain and as <name>.zip
+        shutil.copy(folder / f"{name}.json", folder / f"{name}.copy")
+        zip_away(folder / f"{name}.json", folder / f"{name}.zip")
+        (folder / f"{name}.copy").rename(folder / f"{name}.json")
+    ids = [r["request_id"] for r in test]
     pd.DataFrame({"request_id": ids, "requester_received_pizza": 0}).to_csv(folder / "sampleSubmission.csv", index=False)
-    return pd.DataFrame({"request_id": ids, "requester_received_pizza": [int(r["requester_received_pizza"]) for r in records[1600:]]})
+    return pd.DataFrame({"request_id": ids, "requester_received_pizza": [int(later["requester_received_pizza"])
+                                                                         for _, later in records[1600:]]})
 
 
 def toxicity(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
@@ -342,6 +357,21 @@ LAYOUTS: dict[str, tuple[str, str, Callable[[Path, np.random.Generator], pd.Data
     "plant-pathology-2020-fgvc7": ("images; four 0/1 columns", "auc_mean_columnwise", plants),
     "dog-breed-identification": ("labels.csv; a column per class", "logloss_multiclass", breeds),
 }
+UNSEEN = (*LAYOUTS, *SHAPE_LAYOUTS)
+
+
+LAYOUTS.update(LITE_LAYOUTS)
+LAYOUTS.update(SHAPE_LAYOUTS)
+
+
+def suite_layouts(name: str) -> list[str]:
+    """`unseen`: the layouts this script was written for; `lite` (or any MLE-bench split): its competitions."""
+    if name == "unseen":
+        return list(UNSEEN)
+    wanted = suite(name)
+    if missing := [slug for slug in wanted if slug not in LAYOUTS]:
+        raise SystemExit(f"no layout for {', '.join(missing)}")
+    return wanted
 
 
 def score_file(submission: Path, answers: pd.DataFrame, metric_name: str) -> float:
@@ -356,38 +386,72 @@ def score_file(submission: Path, answers: pd.DataFrame, metric_name: str) -> flo
     return get_metric(metric_name)(y_true, y_pred)
 
 
-def sample_file(folder: Path) -> Path:
-    return next(p for p in sorted(folder.glob("*.csv")) if "sample" in p.name.lower())
+def grade(layout: Path, submission: Path, metric_name: str) -> tuple[bool | None, float | None, str]:
+    """(valid, score, why not) by the project's `agent grade`; where it cannot grade the layout at all, by
+    matching the answers' first column (valid then unknown)."""
+    try:
+        report = grade_submission(layout, submission)
+    except InputError as exc:
+        answers = pd.read_csv(layout / "private" / "answers.csv")
+        try:
+            return None, score_file(submission, answers, metric_name), f"agent grade: {exc}"
+        except Exception as fallback:  # noqa: BLE001 - a benchmark row, not a crash
+            return None, None, f"agent grade: {exc}; fallback: {fallback}"
+    return report.valid, report.score, "; ".join(report.errors)
+
+
+def sample_copy(public: Path, into: Path) -> Path:
+    """The sample submission as a plain CSV (some competitions ship it only zipped)."""
+    found = sorted(p for p in public.iterdir() if "sample" in p.name.lower() and p.name.lower().endswith((".csv", ".csv.zip")))
+    into.mkdir(parents=True, exist_ok=True)
+    pd.read_csv(found[0], dtype=str, keep_default_na=False).to_csv(into / "sample.csv", index=False)
+    return into / "sample.csv"
+
+
+def better(score: float | None, baseline: float | None, metric_name: str) -> bool | None:
+    if score is None or baseline is None:
+        return None
+    return score < baseline if not get_metric(metric_name).greater_is_better else score > baseline
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/unseen-layouts"))
     parser.add_argument("--budget", type=float, default=60.0)
+    parser.add_argument("--suite", default="unseen", help="unseen (default), lite or another MLE-bench split")
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args(argv)
     rows = []
-    for slug, (what, metric_name, make) in LAYOUTS.items():
+    for slug in suite_layouts(args.suite):
+        what, metric_name, make = LAYOUTS[slug]
         if args.only and not any(o in slug for o in args.only):
             continue
-        folder, run = args.out / "data" / slug, args.out / "runs" / slug
-        if not folder.exists():
-            answers = make(folder, np.random.default_rng(0))
-            answers.to_csv(args.out / "data" / f"{slug}.answers.csv", index=False)
-        answers = pd.read_csv(args.out / "data" / f"{slug}.answers.csv")
+        layout, run = args.out / slug, args.out / "runs" / slug
+        public, answers_file = layout / "public", layout / "private" / "answers.csv"
+        if not answers_file.exists():  # a layout half written by an interrupted run is written again
+            shutil.rmtree(layout, ignore_errors=True)
+            answers = make(public, np.random.default_rng(0))
+            answers_file.parent.mkdir(parents=True)
+            answers.to_csv(answers_file, index=False)
         shutil.rmtree(run, ignore_errors=True)  # a run folder left from before would be refused, its old file scored
-        command = [sys.executable, "-m", "agent.cli", "compete", str(folder), "--time-budget", str(args.budget),
+        command = [sys.executable, "-m", "agent.cli", "compete", str(public), "--time-budget", str(args.budget),
                    "--no-submit", "--run-dir", str(run)]
         started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
+        (run.parent / f"{slug}.log").write_text(done.stdout + done.stderr)
         summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
         best = summary.get("best") or {}
         submission = run / "submission.csv"
-        score = score_file(submission, answers, metric_name) if submission.exists() else float("nan")
-        rows.append({"layout": slug, "tests": what, "metric": metric_name, "score": round(score, 4),
-                     "sample": round(score_file(sample_file(folder), answers, metric_name), 4),
-                     "cv": best.get("score"), "seconds": round(seconds, 1), "best": best.get("title")})
+        valid, score, why = grade(layout, submission, metric_name) if submission.exists() else (False, None, "no submission")
+        _, baseline, _ = grade(layout, sample_copy(public, run / "baseline"), metric_name)
+        last_line = (done.stdout + done.stderr).strip().splitlines()[-1:] or [""]
+        rows.append({"layout": slug, "tests": what, "metric": metric_name, "valid": valid,
+                     "score": None if score is None else round(score, 4),
+                     "baseline": None if baseline is None else round(baseline, 4),
+                     "better": better(score, baseline, metric_name), "cv": best.get("score"), "seconds": round(seconds, 1),
+                     "best": best.get("title"), "rc": done.returncode,
+                     "why": "; ".join(w for w in (why, last_line[0][:300] if done.returncode else "") if w)})
         print(json.dumps(rows[-1]), flush=True)
     print("| " + " | ".join(rows[0]) + " |" if rows else "no layout matched")
     print("|" + " --- |" * len(rows[0]) if rows else "")

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipelines.audio import AUDIO_SUFFIXES, audio_statistics
 from pipelines.errors import InputError
 from pipelines.tables import is_table, read_table
 
@@ -68,7 +69,8 @@ class Located:
         """The lower-case words of the folders (and archive) the file sits in, e.g. {'train', 'images'}."""
         folders = [*(PurePosixPath(self.archive).with_suffix("").parts if self.archive else ()),
                    *PurePosixPath(self.member).parts[:-1]]
-        return {w for part in folders for w in re.split(r"[^a-z0-9]+", part.lower()) if w}
+        words = {w for part in folders for w in re.split(r"[^a-z0-9]+", part.lower()) if w}
+        return words | {w.rstrip("0123456789") for w in words if w[-1].isdigit()}  # `train2/`: a second stage's train
 
 
 class FileCatalog:
@@ -148,7 +150,8 @@ class FileCatalog:
 def labelled_files(catalog: FileCatalog) -> pd.Series | None:
     """Labels of the training files of a competition that ships no train table, indexed by each
     file's path: the class folder a file sits in (`train/<class>/x.png`), else the word its name
-    starts with (`train/cat.12.jpg`). None when the training files follow neither pattern."""
+    starts with (`train/cat.12.jpg`), else the one its name ends with (`train2/..._TRAIN7_1.aif`).
+    None when the training files follow none of these patterns."""
     members: dict[str, Located] = {}
     for entry in catalog.entries:  # a folder and its zipped copy hold the same files: keep one
         if entry.words() & SPLIT_WORDS["train"]:
@@ -160,9 +163,12 @@ def labelled_files(catalog: FileCatalog) -> pd.Series | None:
     in_class_folders = ~folders.str.lower().isin(SPLIT_WORDS["train"]) & (folders != "")
     if in_class_folders.mean() >= 0.9 and 2 <= folders[in_class_folders].nunique() <= len(paths) / 2:
         return folders[in_class_folders]
-    words = pd.Series([p.name for p in paths], index=folders.index).str.extract(r"^([A-Za-z]+)[._ -]", expand=False)
-    if words.notna().all() and 2 <= words.nunique() <= min(100, len(paths) / 5):
-        return words
+    names = pd.Series([p.name for p in paths], index=folders.index)
+    stems = pd.Series([p.stem for p in paths], index=folders.index)
+    for words in (names.str.extract(r"^([A-Za-z]+)[._ -]", expand=False),  # cat.12.jpg
+                  stems.str.extract(r"[._ -]([A-Za-z0-9]+)$", expand=False)):  # 20090328_..._TRAIN7_1.aif
+        if words.notna().all() and 2 <= words.nunique() <= min(100, len(paths) / 5):
+            return words
     return None
 
 
@@ -293,14 +299,17 @@ def _signal_stats(path: str, max_columns: int = 40) -> dict[str, float]:
 
 
 def file_statistics(paths: pd.Series, name: str) -> pd.DataFrame:
-    """One row of statistics per path: whether the file exists, its size, image facts for images, and
-    for a table of its own (`train/<id>.csv`) statistics of each of its numeric columns."""
+    """One row of statistics per path: whether the file exists, its size, image facts for images,
+    for a table of its own (`train/<id>.csv`) statistics of each of its numeric columns, and for a
+    sound file its spectrum's band energies."""
     rows = []
     for path in paths:
         found = isinstance(path, str) and path and os.path.isfile(path)
         row = dict(zip(STAT_NAMES, _stats(path) if found else (0.0,) + (np.nan,) * (len(STAT_NAMES) - 1)))
         if found and is_table(Path(path)):
             row.update(_signal_stats(path))
+        elif found and Path(path).suffix.lower() in AUDIO_SUFFIXES:
+            row.update(audio_statistics(path))
         rows.append(row)
     frame = pd.DataFrame(rows, index=paths.index, dtype="float64")
     return frame.add_prefix(f"{name}_")

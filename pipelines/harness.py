@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from pipelines.context import Context
 from pipelines.metrics import Metric, get_metric
+from pipelines.shapes import STRING_SHAPES
 from pipelines.spec import CompetitionSpec
 from pipelines.targets import encode_target, score
 from pipelines.thresholds import decide_threshold
@@ -368,6 +369,10 @@ def cross_validate(
     """Score a solution under the run's folds with the competition's metric. Its test prediction is the
     fold models' average, or with `refit` one model's fitted on every row (`fit_predict` solutions
     make their own)."""
+    if ctx.spec.answer_shape in STRING_SHAPES:  # one string per row: its own contract and folds
+        from pipelines.shapes import strings
+
+        return strings.cross_validate(solution, train, test, folds, ctx, params)
     metric = get_metric(ctx.spec.metric)
     y = encode_target(train, ctx.spec)
     if callable(getattr(solution, "fit_predict", None)):
@@ -427,6 +432,8 @@ def tune(
     """
     if not callable(getattr(solution, "search_space", None)):
         raise SolutionError("tuning needs a search_space(trial) function in the solution")
+    if ctx.spec.answer_shape != "rows":
+        raise SolutionError(f"tuning is for answers of one label or number per row, not {ctx.spec.answer_shape}s")
     metric = get_metric(ctx.spec.metric)
     y = encode_target(train, ctx.spec)
     base = dict(getattr(solution, "PARAMS", {}))

@@ -7,9 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Task = Literal["binary", "multiclass", "multilabel", "regression"]
+Task = Literal["binary", "multiclass", "multilabel", "regression", "text"]
 Modality = Literal["tabular", "text", "image", "mixed"]
 SubmissionKind = Literal["label", "proba", "value"]
+# rows: a label or number per row; span: a substring of an input text per row; string: free text per row;
+# sequence: a value per position of each item, read as a row per position (pipelines.shapes.sequences).
+AnswerShape = Literal["rows", "span", "string", "sequence"]
 
 
 class CompetitionSpec(BaseModel):
@@ -29,10 +32,17 @@ class CompetitionSpec(BaseModel):
     description: str = ""
 
     id_column: str
+    row_order_key: bool = Field(
+        False, description="the sample has no id of its own: its rows are test's rows in test's order, matched "
+                           "by position; `id_column` is then only the test column that best names them")
     target_columns: list[str]
     task: Task
     modality: Modality = "tabular"
     classes: list[Any] = Field(default_factory=list)
+    answer_shape: AnswerShape = "rows"
+    source_column: str | None = Field(
+        None, description="span: the input text column each answer is a span of; string: the input column "
+                          "each answer rewrites (text normalisation's `before`), if any")
 
     submission_columns: list[str]
     submission_kind: SubmissionKind

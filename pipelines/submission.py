@@ -15,20 +15,39 @@ def _id_keys(values: pd.Series) -> pd.Series:
     return values.map(label_key)
 
 
-def row_key(sample: pd.DataFrame, table: pd.DataFrame) -> str:
+def row_key(sample: pd.DataFrame, table: pd.DataFrame) -> str | None:
     """The column that names a submission's rows: the first sample column that `table` (the test table,
-    or the graded answers) holds once per row, else the sample's first column. That is nearly always
-    the first; detecting-insults' sample (Insult, Date, Comment) is named by its Comment."""
+    or the graded answers) holds once per row. That is nearly always the first; detecting-insults'
+    sample (Insult, Date, Comment) is named by its Comment. None when no column names the rows once
+    each but some repeat `table`'s values in its own order: the rows are then matched by their order,
+    as Kaggle and MLE-bench match them. Else the sample's first column (which then fails as an id)."""
     for column in sample.columns:
         if column in table.columns and table[column].notna().all() and not _id_keys(table[column]).duplicated().any():
             return column
-    return sample.columns[0]
+    return None if ordered_columns(sample, table) else sample.columns[0]
 
 
-def passthrough_columns(sample: pd.DataFrame, table: pd.DataFrame, key: str) -> list[str]:
+def ordered_columns(sample: pd.DataFrame, table: pd.DataFrame) -> list[str]:
+    """Sample columns that repeat `table`'s values row for row, in `table`'s order."""
+    if len(sample) != len(table):
+        return []
+    return [c for c in sample.columns if c in table.columns
+            and (_id_keys(sample[c]).to_numpy() == _id_keys(table[c]).to_numpy()).all()]
+
+
+def order_key(sample: pd.DataFrame, table: pd.DataFrame) -> str:
+    """Of the columns that repeat `table` in its order, the one with most distinct values: what names
+    the rows in messages when they are matched by order."""
+    return max(ordered_columns(sample, table), key=lambda c: sample[c].nunique())
+
+
+def passthrough_columns(sample: pd.DataFrame, table: pd.DataFrame, key: str | None) -> list[str]:
     """Sample columns that repeat `table`'s values row for row (detecting-insults' Date): the submission
-    carries them over, nobody predicts them. Only a sample named by a later column (no id of its own)
-    carries any: otherwise a test table that repeats the sample's placeholder target would lose it."""
+    carries them over, nobody predicts them. Only a sample named by a later column (no id of its own),
+    or by row order (`key` None), carries any: otherwise a test table that repeats the sample's
+    placeholder target would lose it."""
+    if key is None:
+        return ordered_columns(sample, table)
     if key == sample.columns[0] or key not in table.columns:
         return []
     keys = pd.Index(_id_keys(table[key]).to_numpy())
@@ -47,15 +66,12 @@ def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: Co
         return problems
     if len(submission) != len(sample):
         problems.append(f"{len(submission)} rows, sample_submission has {len(sample)}")
-    ids = _id_keys(submission[spec.id_column])
-    if ids.duplicated().any():
-        problems.append(f"{int(ids.duplicated().sum())} duplicated ids")
-    expected = set(_id_keys(sample[spec.id_column]))
-    missing, unknown = expected - set(ids), set(ids) - expected
-    if missing:
-        problems.append(f"{len(missing)} ids of sample_submission missing")
-    if unknown:
-        problems.append(f"{len(unknown)} ids not in sample_submission")
+    if spec.row_order_key:
+        if len(submission) == len(sample) and (_id_keys(submission[spec.id_column]).to_numpy()
+                                               != _id_keys(sample[spec.id_column]).to_numpy()).any():
+            problems.append(f"rows are matched by order, and column {spec.id_column!r} is not in sample_submission's")
+    else:
+        problems += _id_problems(submission, sample, spec.id_column)
     for col in spec.submission_columns:
         values = submission[col]
         if values.isna().any():
@@ -75,26 +91,47 @@ def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: Co
     return problems
 
 
+def _id_problems(submission: pd.DataFrame, sample: pd.DataFrame, id_column: str) -> list[str]:
+    problems = []
+    ids = _id_keys(submission[id_column])
+    if ids.duplicated().any():
+        problems.append(f"{int(ids.duplicated().sum())} duplicated ids")
+    expected = set(_id_keys(sample[id_column]))
+    missing, unknown = expected - set(ids), set(ids) - expected
+    if missing:
+        problems.append(f"{len(missing)} ids of sample_submission missing")
+    if unknown:
+        problems.append(f"{len(unknown)} ids not in sample_submission")
+    return problems
+
+
 def with_passthrough(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec) -> pd.DataFrame:
-    """The submission with the columns the sample carries over from test (copied from the sample by id),
-    every column in the sample's order."""
+    """The submission with the columns the sample carries over from test (copied from the sample by id,
+    or by position when rows are matched by order), every column in the sample's order."""
     if not spec.passthrough_columns:
         return submission
-    given = sample.set_index(_id_keys(sample[spec.id_column]).to_numpy())[spec.passthrough_columns]
-    keys = _id_keys(submission[spec.id_column]).to_numpy()
-    filled = submission.assign(**{c: given[c].reindex(keys).to_numpy() for c in spec.passthrough_columns})
+    if spec.row_order_key:
+        filled = submission.assign(**{c: sample[c].to_numpy() for c in spec.passthrough_columns})
+    else:
+        given = sample.set_index(_id_keys(sample[spec.id_column]).to_numpy())[spec.passthrough_columns]
+        keys = _id_keys(submission[spec.id_column]).to_numpy()
+        filled = submission.assign(**{c: given[c].reindex(keys).to_numpy() for c in spec.passthrough_columns})
     return filled[[c for c in sample.columns if c in filled.columns]]
 
 
 def write_submission(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec, path: Path) -> None:
-    """Validate, order rows as in sample_submission, and write atomically."""
+    """Validate, order rows as in sample_submission (rows matched by order keep theirs: test's), and
+    write atomically."""
     submission = with_passthrough(submission, sample, spec)
     problems = submission_problems(submission, sample, spec)
     if problems:
         raise ValueError("invalid submission: " + "; ".join(problems))
-    order = pd.Series(range(len(sample)), index=_id_keys(sample[spec.id_column]).to_numpy())
-    ordered = submission.iloc[np.argsort(order.loc[_id_keys(submission[spec.id_column]).to_numpy()].to_numpy())]
-    ordered = ordered.reset_index(drop=True)
+    if spec.row_order_key:
+        ordered = submission.reset_index(drop=True)
+    else:
+        order = pd.Series(range(len(sample)), index=_id_keys(sample[spec.id_column]).to_numpy())
+        ordered = submission.iloc[np.argsort(order.loc[_id_keys(submission[spec.id_column]).to_numpy()].to_numpy())]
+        ordered = ordered.reset_index(drop=True)
     ordered[spec.id_column] = sample[spec.id_column].to_numpy()
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")

@@ -99,7 +99,7 @@ def read_table(path: Path, **read_kwargs) -> pd.DataFrame:
             frame = pd.read_parquet(path, **read_kwargs)
         elif fmt in ("json", "jsonl"):
             raw = _decompressed(path)
-            frame = pd.read_json(io.BytesIO(raw), lines=fmt == "jsonl", **read_kwargs)
+            frame = _read_json(raw, lines=fmt == "jsonl", **read_kwargs)
         else:
             raw = _decompressed(path)
             try:
@@ -127,6 +127,16 @@ def read_table(path: Path, **read_kwargs) -> pd.DataFrame:
         dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
         raise InputError(f"duplicated column names {dupes}", path)
     return flatten_nested(frame) if fmt in ("json", "jsonl", "parquet") else frame
+
+
+def _read_json(raw: bytes, lines: bool, **read_kwargs) -> pd.DataFrame:
+    """A JSON table; a `.json` file of one record per line (stanford-covid-vaccine's train.json) too."""
+    try:
+        return pd.read_json(io.BytesIO(raw), lines=lines, **read_kwargs)
+    except ValueError:
+        if lines:
+            raise
+        return pd.read_json(io.BytesIO(raw), lines=True, **read_kwargs)
 
 
 def table_columns(path: Path) -> list[str]:

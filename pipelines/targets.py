@@ -55,6 +55,8 @@ def encode_target(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
             unknown = sorted({str(v) for v, c in zip(column, codes) if c < 0})[:5]
             raise InputError(f"target {', '.join(spec.target_columns)} has values outside {spec.classes}: {unknown}")
         return codes
+    if spec.task == "text":
+        return frame[spec.target_columns[0]].fillna("").astype(str).to_numpy(dtype=str)
     values = frame[spec.target_columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     if spec.task == "multilabel":
         return values.astype(np.int64)
@@ -77,6 +79,8 @@ def as_labels(raw: np.ndarray, spec: CompetitionSpec, threshold: Any = None) -> 
         return (raw if threshold is None else raw * np.asarray(threshold, dtype=np.float64)).argmax(axis=1)
     if spec.task == "multilabel":
         return (np.asarray(raw) >= (0.5 if threshold is None else threshold)).astype(np.int64)
+    if spec.task == "text":
+        return np.asarray(raw)
     return np.rint(raw)
 
 
@@ -102,7 +106,7 @@ def submission_frame(
     raw = np.asarray(raw)
     out = pd.DataFrame({spec.id_column: ids.to_numpy()})
     if spec.submission_kind == "label":
-        if spec.task == "regression":
+        if spec.task in ("regression", "text"):
             values = raw if raw.ndim == 2 else raw[:, None]
             for j, col in enumerate(spec.submission_columns):
                 out[col] = values[:, j]

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 
-from pipelines.files import FileCatalog, file_statistics, resolve_column
+from pipelines.files import FileCatalog, file_statistics, labelled_files, resolve_column
 
 
 def test_image_statistics_and_missing_files(tmp_path: Path) -> None:
@@ -45,3 +46,48 @@ def test_a_table_of_its_own_per_row_gives_statistics_of_each_signal(tmp_path: Pa
     assert first["seg_sensor_1_step_std"] == 0.0 and first["seg_sensor_1_max"] == 5.0
     assert second["seg_sensor_1_std"] == 0.0 and second["seg_sensor_3_min"] == 2.0 and np.isnan(first["seg_sensor_3_mean"])
     assert missing["seg_exists"] == 0 and np.isnan(missing["seg_sensor_1_mean"])
+
+
+def _tone(seconds: float, rate: int, hertz: float) -> np.ndarray:
+    return 0.5 * np.sin(2 * np.pi * hertz * np.arange(int(seconds * rate)) / rate)
+
+
+def test_sound_files_give_their_spectrum_in_bands(tmp_path: Path) -> None:
+    """The same 300 Hz tone as 16-bit WAV and AIFF (written by the standard library's own encoders):
+    same duration, same band energies, the loudest band the one holding 300 Hz."""
+    import warnings
+    import wave
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        aifc = pytest.importorskip("aifc")
+    samples = (_tone(2.0, 2000, 300.0) * 32767).astype(np.int16)
+    with wave.open(str(tmp_path / "a.wav"), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(2000)
+        out.writeframes(samples.astype("<i2").tobytes())
+    with aifc.open(str(tmp_path / "a.aif"), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(2000)
+        out.writeframes(samples.astype(">i2").tobytes())
+    (tmp_path / "broken.aif").write_bytes(b"FORM....AIFF")
+    paths = pd.Series([str(tmp_path / n) for n in ("a.wav", "a.aif", "broken.aif")])
+    stats = file_statistics(paths, "clip")
+    wav, aif, broken = stats.iloc[0], stats.iloc[1], stats.iloc[2]
+    assert wav["clip_seconds"] == aif["clip_seconds"] == 2.0
+    assert np.allclose(wav.filter(like="band"), aif.filter(like="band"))
+    peaks = wav.filter(like="_peak")
+    tone_bin = round(300 / 1000 * 128)  # 256-sample frames: 129 bins from 0 to 1000 Hz, split into 24 bands
+    band = next(k for k, bins in enumerate(np.array_split(np.arange(129), 24)) if tone_bin in bins)
+    assert peaks.index[peaks.argmax()] == f"clip_band{band:02d}_peak"
+    assert broken["clip_exists"] == 1 and np.isnan(broken["clip_band00_mean"])
+
+
+def test_labels_at_the_end_of_file_names_in_a_second_stage_folder(tmp_path: Path) -> None:
+    """right-whale-redux: no train table; `train2/<date>_<time>_TRAIN<i>_<label>.aif`, test clips in `test2/`."""
+    for folder in ("train2", "test2"):
+        (tmp_path / folder).mkdir()
+    for i in range(20):
+        (tmp_path / "train2" / f"20090328_0000{i:02d}_TRAIN{i}_{i % 3 == 0:d}.aif").write_bytes(b"")
+        (tmp_path / "test2" / f"20090330_0000{i:02d}_Test{i}.aif").write_bytes(b"")
+    labels = labelled_files(FileCatalog(tmp_path))
+    assert labels is not None and len(labels) == 20 and all(p.startswith("train2/") for p in labels.index)
+    assert labels["train2/20090328_000003_TRAIN3_1.aif"] == "1" and sorted(labels.unique()) == ["0", "1"]

@@ -174,6 +174,22 @@ def test_rows_named_by_a_later_column_and_carried_inputs(tmp_path):
     assert not report.valid and "missing column(s) ['Date']" in report.errors[0]
 
 
+def test_rows_matched_by_order_when_a_comment_repeats(tmp_path):
+    """detecting-insults with a comment twice in test: no column names the rows once each, so they
+    are matched by position, as MLE-bench does; a reordered submission is named invalid."""
+    answers = pd.DataFrame({"Insult": [0, 1, 0, 1, 1, 0], "Date": ["20120618Z", "", "20120619Z", "", "", ""],
+                            "Comment": ['"you idiot"', '"you idiot"', '"hi"', '"moron"', '"idiot"', '"ok"'],
+                            "Usage": "PrivateTest"})
+    answers.loc[0, "Insult"] = 1  # the repeated comment is an insult both times
+    comp = make_competition(tmp_path / "insults", answers, answers[["Insult", "Date", "Comment"]].assign(Insult=0),
+                            yaml="metric: auc\n")
+    proba = [0.9, 0.8, 0.1, 0.7, 0.6, 0.2]
+    report = grade(comp, answers[["Insult", "Date", "Comment"]].assign(Insult=proba))
+    assert report.valid and report.score == 1.0
+    report = grade(comp, answers[["Insult", "Date", "Comment"]].assign(Insult=proba).iloc[::-1])
+    assert not report.valid and "matched by their order" in report.errors[0]
+
+
 @pytest.fixture
 def three_classes(tmp_path):
     classes = ["EAP", "HPL", "MWS"]
@@ -349,6 +365,33 @@ def test_cli_prints_one_json_line(binary):
     result = runner.invoke(app, ["grade", str(comp), str(good)])
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_rows_marked_minus_one_everywhere_are_not_scored(tmp_path):
+    """test_labels.csv style: rows that are -1 in every column do not count, but must be submitted."""
+    answers = pd.DataFrame({"id": [f"r{i}" for i in range(8)], "toxic": [0, 1, -1, 0, 1, -1, 1, 0],
+                            "insult": [1, 0, -1, 0, 1, -1, 0, 1]})
+    comp = make_competition(tmp_path / "labels", answers, answers.assign(toxic=0.5, insult=0.5),
+                            yaml="metric: auc_mean_columnwise\n")
+    proba = pd.DataFrame({"toxic": [0.2, 0.7, 0.9, 0.1, 0.6, 0.0, 0.4, 0.5], "insult": [0.8, 0.3, 0.1, 0.2, 0.6, 0.9, 0.1, 0.7]})
+    report = grade(comp, answers[["id"]].join(proba))
+    kept = answers.index[answers.toxic >= 0]
+    expected = get_metric("auc_mean_columnwise")(answers.loc[kept, ["toxic", "insult"]].to_numpy(),
+                                                 proba.loc[kept].to_numpy())
+    assert report.valid and report.score == pytest.approx(expected, abs=1e-5) and 0 < expected < 1
+    report = grade(comp, answers[["id"]].join(proba).drop(index=2))
+    assert not report.valid and "missing from the submission: 'r2'" in " ".join(report.errors)
+
+
+def test_sample_submission_shipped_only_zipped(tmp_path):
+    """text-normalization: public/ has en_sample_submission_2.csv.zip and no plain sample."""
+    answers = pd.DataFrame({"id": ["0_0", "0_1", "1_0"], "after": ["the", "one hundred", "b b c"]})
+    comp = make_competition(tmp_path / "tokens", answers, answers, yaml="metric: accuracy\n")
+    sample = comp / "public" / "sample_submission.csv"
+    answers.assign(after=["the", "100", "BBC"]).to_csv(comp / "public" / "en_sample_submission_2.csv.zip", index=False)
+    sample.unlink()
+    report = grade(comp, answers.assign(after=["the", "one hundred", "bbc"]))
+    assert report.valid and report.score == pytest.approx(2 / 3, abs=1e-5)
 
 
 # ---------------------------------------------------------------- strings, masks, groups

@@ -30,6 +30,8 @@ PARAMS_LINE = re.compile(r"^PARAMS = \{[^{}]*\}", re.M)  # PARAMS dicts are flat
 SMALL_ROWS = 3_000        # kernel SVMs: Platt scaling and O(n^2) kernels stay cheap below this
 FEW_ROWS_PER_CLASS = 100  # when trees have too few rows per class, linear/discriminant/neighbour blends shine
 MANY_CLASSES = 5  # from here on a GBDT draft costs several times a binary one
+# Answers that are not a row's label or number have recipes of their own (pipelines.shapes).
+SHAPE_RECIPES = {"span": ["span_selector"], "string": ["string_lookup"]}
 
 
 def recipe_code(name: str) -> str:
@@ -43,6 +45,8 @@ def recipe_plan(code: str) -> str:
 
 def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
     """Recipes worth drafting for this data, most promising first (fast and strong before slow and diverse)."""
+    if spec.answer_shape in SHAPE_RECIPES:
+        return list(SHAPE_RECIPES[spec.answer_shape])
     tabular = bool(spec.numeric_columns or spec.categorical_columns or spec.datetime_columns)
     text = bool(spec.text_columns)
     embeddings = ["text_embeddings"] if embeddings_available() else []
@@ -71,6 +75,10 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
             recipes.insert(0, recipes.pop(recipes.index("linear_tabular")))
     if spec.task == "multilabel" or (spec.task == "regression" and len(spec.target_columns) > 1):
         recipes = [r for r in recipes if r not in ("small_multiclass_blend", "svm_tabular", "nbsvm_text")]
+    if spec.task == "regression" and len(spec.target_columns) > 1 and "linear_tabular" in recipes:
+        # A GBDT grows a model per target (a sequence's five rates: five), a linear model fits them at once:
+        # its valid submission comes first.
+        recipes.insert(0, recipes.pop(recipes.index("linear_tabular")))
     if spec.task not in ("binary", "multiclass"):
         recipes = [r for r in recipes if r != "small_multiclass_blend"]
     return list(dict.fromkeys(recipes))

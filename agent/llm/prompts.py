@@ -24,6 +24,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from agent.engineers.base import Ask, Brief
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder
+from pipelines.shapes import STRING_SHAPES
 
 DESCRIPTION_CHARS = 8000
 PROFILE_CHARS = 12000
@@ -36,6 +37,10 @@ MEMORY_BEST, MEMORY_WORSE, MEMORY_FAILED = 6, 6, 8
 LIBRARIES = ["numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch",
              "sentence-transformers"]
 NOTE = re.compile(r"\s*<!--.*-->\s*")
+STRING_SHAPE_WORDS = {
+    "span": "a span (a run of consecutive words) of the input text column `{}`, scored as a string.",
+    "string": "free text per row; `ctx.spec.source_column` ({}) names the input it rewrites, if any.",
+}
 PLAN_HINTS = {
     "draft": "the approach in 2 to 5 sentences: features, model, and why it suits this data",
     "improve": "the ONE change and why it should improve the score, in 1 to 4 sentences",
@@ -68,10 +73,7 @@ def build_messages(ask: Ask, brief: Brief, journal: Journal, run: RunFolder, lim
     spec = brief.spec
     common = {
         "competition": competition_section(brief),
-        "contract": render("contract", metric=spec.metric, node_seconds=f"{limits.node_seconds:.0f}",
-                           n_jobs=limits.n_jobs, device=limits.device, memory_mb=limits.memory_mb,
-                           folds=brief.folds or "folds fixed by the harness", libraries=installed_libraries(),
-                           helpers=helper_signatures()),
+        "contract": contract_section(brief, limits),
         "memory": memory_section(journal, spec.greater_is_better),
         "reply_format": render("reply_format", plan_hint=PLAN_HINTS[ask.kind]),
     }
@@ -104,6 +106,21 @@ def competition_section(brief: Brief) -> str:
         description=_clip(spec.description.strip() or "(no description given)", DESCRIPTION_CHARS),
         profile=_clip(brief.profile_text.strip(), PROFILE_CHARS),
     )
+
+
+def contract_section(brief: Brief, limits: Limits) -> str:
+    """The rows contract (features and model), or for string answers the per-fold fit_predict one."""
+    spec = brief.spec
+    values = dict(metric=spec.metric, node_seconds=f"{limits.node_seconds:.0f}", n_jobs=limits.n_jobs,
+                  device=limits.device, memory_mb=limits.memory_mb, folds=brief.folds or "folds fixed by the harness",
+                  libraries=installed_libraries())
+    if spec.answer_shape not in STRING_SHAPES:
+        return render("contract", **values, helpers=helper_signatures())
+    import pipelines.shapes.spans
+
+    return render("contract_strings", **values, shape=STRING_SHAPE_WORDS[spec.answer_shape].format(spec.source_column),
+                  answer_column=spec.submission_columns[0],
+                  helpers="\n".join(_signature_lines(pipelines.shapes.spans)))
 
 
 def memory_section(journal: Journal, greater_is_better: bool) -> str:

@@ -1,0 +1,80 @@
+"""What the layout generators share: generated text, the usual train/test/sample split, images, audio and
+the zip archives real competitions ship their files in."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+import wave
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+WORDS = ("good bad great terrible fine awful nice poor clear wrong right helpful useless long short detailed vague "
+         "funny boring kind rude").split()
+
+
+def sentence(rng: np.random.Generator, n: int, lean: float = 0.0) -> str:
+    """`n` words; a positive `lean` prefers the first words of the vocabulary, a negative one the others."""
+    idx = rng.integers(0, len(WORDS), n)
+    if lean:
+        idx = np.where(rng.random(n) < abs(lean), (np.arange(n) % 5) * 2 + (0 if lean > 0 else 1), idx)
+    return " ".join(WORDS[i] for i in idx)
+
+
+def split(frame: pd.DataFrame, n_train: int, folder: Path, id_column: str, targets: list[str],
+          sample_values: dict[str, object], test_name: str = "test.csv", train_name: str = "train.csv") -> pd.DataFrame:
+    """Write the train table, the test table and sample_submission.csv; return the answers."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.iloc[:n_train].to_csv(folder / train_name, index=False)
+    test = frame.iloc[n_train:]
+    test.drop(columns=targets).to_csv(folder / test_name, index=False)
+    pd.DataFrame({id_column: test[id_column], **sample_values}).to_csv(folder / "sample_submission.csv", index=False)
+    return test[[id_column, *targets]]
+
+
+def hex_ids(rng: np.random.Generator, n: int, digits: int) -> list[str]:
+    """`n` distinct random lowercase hex strings of `digits` characters, like Kaggle's hashed ids."""
+    ids: set[str] = set()
+    while len(ids) < n:
+        ids.update(rng.bytes((digits + 1) // 2).hex()[:digits] for _ in range(n - len(ids)))
+    return list(rng.permutation(sorted(ids)))
+
+
+def save_image(path: Path, pixels: np.ndarray, **options) -> None:
+    """An array of 0-255 values (H, W) or (H, W, 3) written in the format the suffix names."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(path, **options)
+
+
+def save_wav(path: Path, signal: np.ndarray, rate: int) -> None:
+    """A mono 16-bit PCM file; `signal` in [-1, 1]."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(rate)
+        out.writeframes((np.clip(signal, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def save_aiff(path: Path, signal: np.ndarray, rate: int) -> None:
+    """A mono 16-bit AIFF file (big-endian samples); `signal` in [-1, 1]."""
+    with warnings.catch_warnings():  # aifc is deprecated from Python 3.11 and the only stdlib AIFF writer
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import aifc
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with aifc.open(str(path), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(rate)
+        out.writeframes((np.clip(signal, -1, 1) * 32767).astype(">i2").tobytes())
+
+
+def zip_away(path: Path, archive: Path | None = None) -> None:
+    """Replace a file or folder by a zip archive holding it under its own name (`train/x.jpg`), as Kaggle ships them."""
+    archive = archive or path.with_name(path.name + ".zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if item.is_file():
+                out.write(item, item.relative_to(path.parent).as_posix())
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
