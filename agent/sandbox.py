@@ -64,6 +64,7 @@ class Confinement:
     processes: int = 1024
     log_head_bytes: int = 4 << 20
     log_tail_bytes: int = 1 << 20
+    namespaces: bool = True  # off: what a kernel without unprivileged user namespaces gives (for tests)
 
 
 @dataclass
@@ -308,6 +309,7 @@ def confinement_policy(confinement: Confinement, temp: Path) -> dict:
                   "devices": devices},
         "limits": {"file_mb": confinement.disk_mb, "processes": confinement.processes},
         "shm_mb": confinement.disk_mb,
+        "namespaces": confinement.namespaces,
         "log_head_bytes": confinement.log_head_bytes,
         "log_tail_bytes": confinement.log_tail_bytes,
     }

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 
 from agent.config import Settings
 from agent.display import Display
@@ -24,6 +26,7 @@ from agent.engineers.base import Ask, Brief, Engineer, Proposal
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder, write_atomic
 from agent.sandbox import Confinement, SandboxResult, python_argv, read_node_file, reclaim, run_sandboxed
+from pipelines.context import Context
 from pipelines.device import detect_device
 from pipelines.ensemble import ensemble_code
 from pipelines.rundata import RunData
@@ -360,7 +363,7 @@ class Search:
         parents, step = node.parents, node.step
         # What the agent wrote into the folder, put back after the run whatever the candidate did to it.
         owned = {p.name: p.read_bytes() for p in node_dir.iterdir()
-                 if p.suffix in (".py", ".json") and p.name != "result.json" and p.is_file() and not p.is_symlink()}
+                 if p.suffix in (".py", ".json", ".md") and p.name != "result.json" and p.is_file() and not p.is_symlink()}
         (node_dir / "result.json").unlink(missing_ok=True)
         outcome = run_sandboxed(
             python_argv("pipelines.run", str(node_dir)), cwd=node_dir, log_path=node_dir / "log.txt",
@@ -375,6 +378,8 @@ class Search:
                   "peak_memory_mb": round(max(outcome.peak_rss_mb, result.get("peak_rss_mb", 0.0)), 1)}
         if failure := self._limit_failure(outcome, limit, node_dir):
             update.update(status="failed", error=failure)
+        elif result.get("status") == "ok" and outcome.returncode == 0 and (lie := self._unearned_score(node_dir, result)):
+            update.update(status="failed", error=lie)
         elif result.get("status") == "ok" and outcome.returncode == 0:
             update.update(status="ok", score=result["score"], fold_scores=result["fold_scores"], params=result["params"])
             node.info.update({k: v for k, v in result.get("extra", {}).items() if v is not None})
@@ -406,6 +411,33 @@ class Search:
         self.run.heartbeat()
         log.info("node %s %s %s: not run: %s", node.id, node.step, node.title, error)
         return node
+
+    def _unearned_score(self, node_dir, result: dict) -> str | None:
+        """Why the score in result.json is not the one its out-of-fold predictions earn under the run's
+        folds and metric, or None when it is: result.json is written in the candidate's own process."""
+        from pipelines.harness import oof_score
+        from pipelines.metrics import get_metric
+        from pipelines.targets import encode_target
+        from pipelines.thresholds import decide_threshold
+
+        try:
+            oof = np.load(node_dir / "oof.npy", mmap_mode="r", allow_pickle=False)
+            if oof.shape[:1] != (len(self.data.train),) or oof.dtype.kind not in "fiub":
+                return f"its out-of-fold predictions have shape {oof.shape}, expected {len(self.data.train)} rows"
+            oof = np.array(oof, dtype=np.float64)
+            metric, y, folds = get_metric(self.spec.metric), encode_target(self.data.train, self.spec), self.data.folds
+            plain = oof_score(y, oof, folds, Context(spec=self.spec), metric)
+            claims = result["extra"]
+            claimed = claims.get("score_without_threshold", result["score"]) if "threshold" in claims else result["score"]
+            earned = [(claimed, plain)]
+            if "threshold" in claims:
+                earned.append((result["score"], decide_threshold(y, oof, folds, self.spec, metric, plain)[1]))
+        except Exception as exc:  # noqa: BLE001 - whatever the files hold, the node fails, not the agent
+            return f"its out-of-fold predictions could not be scored: {exc}"[:500]
+        for said, computed in earned:
+            if not math.isclose(said, computed, rel_tol=1e-6, abs_tol=1e-9):
+                return f"its reported score {said:.6g} is not what its out-of-fold predictions earn ({computed:.6g})"
+        return None
 
     def _confinement(self, node: Node, node_dir) -> Confinement:
         """The node writes its folder (and the run's shared cache); an ensemble also reads its members' folders."""
