@@ -214,6 +214,8 @@ def run_sandboxed(
                 time.sleep(POLL_SECONDS)
             _kill_group(proc.pid)  # grandchildren left behind by a finished candidate
             proc.returncode = returncode
+            # A fast writer can fill the folder between two looks.
+            disk_full = disk_full or bool(watched_dirs) and sum(folder_mb(d) for d in watched_dirs) > confinement.disk_mb
     finally:
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
@@ -362,6 +364,17 @@ def reclaim(node_dir: Path, owned: dict[str, bytes]) -> list[str]:
         path.unlink(missing_ok=True)
         path.write_bytes(content)
     return removed
+
+
+def empty_folder(node_dir: Path, keep: set[str]) -> None:
+    """Remove everything below `node_dir` but the top-level names in `keep` (a node that filled its folder)."""
+    for path in node_dir.iterdir():
+        if path.name in keep:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def read_node_file(path: Path, max_bytes: int) -> bytes:

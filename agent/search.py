@@ -25,7 +25,8 @@ from agent.display import Display
 from agent.engineers.base import Ask, Brief, Engineer, Proposal
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder, write_atomic
-from agent.sandbox import Confinement, SandboxResult, python_argv, read_node_file, reclaim, run_sandboxed
+from agent.sandbox import (Confinement, SandboxResult, empty_folder, python_argv, read_node_file, reclaim,
+                           run_sandboxed)
 from pipelines.context import Context
 from pipelines.device import detect_device
 from pipelines.ensemble import ensemble_code
@@ -371,6 +372,8 @@ class Search:
             limit_address_space=self.device == "cpu", confinement=self._confinement(node, node_dir),
         )
         removed = reclaim(node_dir, owned)
+        if outcome.disk_full:
+            empty_folder(node_dir, {*owned, "log.txt"})
         if removed:
             log.warning("node %s left links or special files in its folder, removed: %s", node.id, ", ".join(removed[:5]))
         result = read_result(node_dir)

@@ -6,7 +6,6 @@ benchmarks/hostile_candidates.py and, a few of them, in tests/test_sandbox.py.""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
