@@ -343,11 +343,17 @@ def _user_namespaces() -> bool:
 
 # --- after the node: the agent's side of its folder --------------------------------------------------
 
-def reclaim(node_dir: Path, owned: dict[str, bytes]) -> list[str]:
+def reclaim(node_dir: Path, owned: dict[str, bytes], files: tuple[str, ...] = ()) -> list[str]:
     """Make a finished node's folder safe for the agent to read and write: links, hard links and
-    special files the candidate left are removed, and the files the agent wrote (`owned`) are put
-    back as the agent wrote them. Returns what was removed. Run only once nothing of the candidate runs."""
+    special files the candidate left are removed, so are folders where the agent expects the regular
+    `files`, and the files the agent wrote (`owned`) are put back as the agent wrote them. Returns
+    what was removed. Run only once nothing of the candidate runs."""
     removed = []
+    for name in files:
+        path = node_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+            removed.append(name)
     for root, dirs, files in os.walk(node_dir):
         for name in [*dirs, *files]:
             path = os.path.join(root, name)

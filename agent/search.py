@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MIN_NODE_SECONDS = 5.0
 MAX_RESULT_BYTES = 1 << 20
+NODE_FILES = ("log.txt", "result.json", "submission.csv", "oof.npy", "test.npy", "standalone.py")  # what the agent reads
 MAX_LOG_TAIL_BYTES = 64 << 10
 
 
@@ -440,7 +441,7 @@ class Search:
             timeout=limit, memory_mb=self.settings.memory_mb, n_jobs=self.settings.n_jobs,
             limit_address_space=self.device == "cpu", confinement=self._confinement(node, node_dir),
         )
-        removed = reclaim(node_dir, owned)
+        removed = reclaim(node_dir, owned, NODE_FILES)
         if outcome.disk_full:
             empty_folder(node_dir, {*owned, "log.txt"})
         if removed:

@@ -171,6 +171,7 @@ for name, target in (("submission.csv", K["answers"]), ("solution.py", run_dir /
                      ("result.json", K["home"] + "/.kaggle/kaggle.json")):
     (node_dir / name).unlink(missing_ok=True)
     os.symlink(target, node_dir / name)  # for the agent to follow after the node, if it were careless
+(node_dir / "oof.npy").mkdir()  # where the agent reads a regular file
 attempt("hard-link the run's submission", lambda: os.link(run_dir / "submission.csv", node_dir / "hard.csv"))
 attempt("hard-link the answers", lambda: os.link(K["answers"], node_dir / "hard-answers.csv"))
 ''', "links out of its folder, and the agent following links it left"),
