@@ -130,8 +130,7 @@ def _worker(policy: dict, argv: list[str], out_fd: int, pid_namespace: bool) -> 
             os.write(2, f"sandbox: not enforced for this node: {gap}\n".encode())
         _drop_capabilities()
         rules = policy["rules"]
-        landlock.restrict(landlock.Rules(read=rules["read"], list=rules.get("list", []), write=rules["write"],
-                                        devices=rules["devices"]))
+        landlock.restrict(landlock.Rules(read=rules["read"], write=rules["write"], devices=rules["devices"]))
         if landlock.seccomp_available():
             landlock.restrict_sockets()
         os.execv(argv[0], argv)

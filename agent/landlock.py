@@ -78,14 +78,12 @@ def abi_version() -> int:
 class Rules:
     """What a confined process may still do; everything else the kernel refuses.
 
-    `read` and `write` are folders (with everything below) or single files; `list` are folders
-    whose entries may be listed but not read; `devices` are device files to open for reading,
-    writing and ioctls (/dev/null, a GPU). No TCP port is allowed at all.
+    `read` and `write` are folders (with everything below) or single files; `devices` are device
+    files to open for reading, writing and ioctls (/dev/null, a GPU). No TCP port is allowed at all.
     """
 
-    def __init__(self, read: list[str] = (), list: list[str] = (), write: list[str] = (),  # noqa: A002
-                 devices: list[str] = ()) -> None:
-        self.read, self.list, self.write, self.devices = [*read], [*list], [*write], [*devices]
+    def __init__(self, read: list[str] = (), write: list[str] = (), devices: list[str] = ()) -> None:
+        self.read, self.write, self.devices = [*read], [*write], [*devices]
 
 
 def not_enforced(abi: int) -> list[str]:
@@ -117,8 +115,7 @@ def restrict(rules: Rules, abi: int | None = None) -> list[str]:
     ruleset = _syscall(0, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     missing = []
     try:
-        grants = [(p, READ) for p in rules.read] + [(p, READ_DIR) for p in rules.list] + \
-            [(p, WRITE) for p in rules.write] + [(p, DEVICE) for p in rules.devices]
+        grants = [(p, READ) for p in rules.read] + [(p, WRITE) for p in rules.write] + [(p, DEVICE) for p in rules.devices]
         for path, access in grants:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)

@@ -175,6 +175,7 @@ def run_sandboxed(
     policy = b""
     if confinement:
         env.update(private_home(temp))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(import_folder(temp)), env.get("PYTHONPATH")]))
         policy = marshal.dumps(confinement_policy(confinement, temp))
         argv = [sys.executable, "-S", "-c", SUPERVISOR, "--", *argv]
     watched_dirs = [cwd, temp] if confinement else []
@@ -272,27 +273,32 @@ def private_home(temp: Path) -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def environment_reads() -> tuple[list[str], list[str]]:
-    """(folders to read, folders only to list): the Python environment, the system's libraries and
-    the project's `pipelines` package; a folder on sys.path outside those (a source checkout, whose
-    data/ may hold competitions) may only be listed, so imports from it still resolve."""
+def environment_reads() -> list[str]:
+    """The Python environment, the system's libraries and the project's `pipelines` package: what
+    every candidate may read. A source checkout around `pipelines` is not among them (its data/ may
+    hold competitions and runs); `import_folder` makes the package importable without it."""
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *site.getsitepackages(),
-             os.path.dirname(os.path.realpath(sys.executable))}
+             os.path.dirname(os.path.realpath(sys.executable)), pipelines_folder()}
     user_site = site.getusersitepackages()
     if os.path.isdir(user_site):
         roots.add(user_site)
-    spec = find_spec("pipelines")
-    roots.update(spec.submodule_search_locations or [])
-    listed = [p for p in sys.path if p and os.path.isdir(p) and not any(_below(p, r) for r in roots)]
     for name in PATH_VARIABLES:
         if os.environ.get(name):
             roots.add(os.environ[name])
-    return sorted(roots) + SYSTEM_READ, listed
+    return sorted(roots) + SYSTEM_READ
 
 
-def _below(path: str, root: str) -> bool:
-    path, root = os.path.realpath(path), os.path.realpath(root)
-    return path == root or path.startswith(root.rstrip("/") + "/")
+def pipelines_folder() -> str:
+    return os.path.realpath(find_spec("pipelines").submodule_search_locations[0])
+
+
+def import_folder(temp: Path) -> Path:
+    """A folder holding only a link to `pipelines`, first on the candidate's PYTHONPATH, so that the
+    package imports without the folder around it being listable."""
+    folder = temp / "imports"
+    folder.mkdir()
+    (folder / "pipelines").symlink_to(pipelines_folder(), target_is_directory=True)
+    return folder
 
 
 def is_private(path: Path) -> bool:
@@ -302,11 +308,10 @@ def is_private(path: Path) -> bool:
 
 def confinement_policy(confinement: Confinement, temp: Path) -> dict:
     """What agent.confine reads on stdin: the Landlock rules and the limits."""
-    reads, listed = environment_reads()
     granted = [str(p) for p in confinement.read if not is_private(p)]
     devices = [d for pattern in DEVICES for d in sorted(glob.glob(pattern))]
     return {
-        "rules": {"read": reads + granted, "list": listed,
+        "rules": {"read": environment_reads() + granted,
                   "write": [str(temp), *(str(p) for p in confinement.write if not is_private(p)), "/dev/shm"],
                   "devices": devices},
         "limits": {"file_mb": confinement.disk_mb, "processes": confinement.processes},

@@ -161,6 +161,8 @@ attempt("plant a .pth in site-packages", lambda: write(pathlib.Path(K["site_pack
 attempt("read a sibling node's solution.py", lambda: read(run_dir / "nodes" / K["sibling"] / "solution.py"))
 attempt("list the run's nodes", lambda: os.listdir(run_dir / "nodes"))
 attempt("list the run folder", lambda: os.listdir(run_dir))
+attempt("list the folder around the run", lambda: os.listdir(run_dir.parent))
+attempt("list the agent's source checkout", lambda: os.listdir(K["source"]))
 ''', "other nodes' folders"),
     Attack("symlink-tricks", '''
 os.symlink(run_dir / "submission.csv", node_dir / "link.csv")
