@@ -18,13 +18,18 @@ import os
 import resource
 import select
 import signal
+import stat
 import sys
 
 from agent import landlock
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_CAPBSET_DROP = 1, 36, 24
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 12, 1 << 14, 1 << 18
+# Where the system keeps its unix sockets (Docker's, D-Bus's, tmux's, an ssh agent's): Landlock does not
+# mediate connecting to a socket file, so these are replaced by empty folders, the granted paths inside
+# them bound back in.
+HIDDEN = ("/tmp", "/var/tmp", "/run")
 SANDBOX_FAILED = 126  # the candidate never started: the rules could not be applied
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -58,9 +63,10 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
     _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
 
 
-def _own_mounts(shm_mb: int) -> list[str]:
-    """A mount namespace of the candidate's own, with a /proc that shows only its PID namespace and a
-    private /dev/shm. Returns what could not be done (the candidate then sees the host's)."""
+def _own_mounts(shm_mb: int, granted: list[str]) -> list[str]:
+    """A mount namespace of the candidate's own, with a /proc that shows only its PID namespace, a
+    private /dev/shm, and the HIDDEN folders emptied but for the `granted` paths. Returns what could
+    not be done (the candidate then sees the host's)."""
     gaps = []
     try:
         _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
@@ -68,12 +74,39 @@ def _own_mounts(shm_mb: int) -> list[str]:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError as exc:
         gaps.append(f"own /proc ({exc})")
+        return gaps
+    for folder in HIDDEN:
+        try:
+            _hide(folder, granted, shm_mb)
+        except OSError as exc:
+            gaps.append(f"hiding the sockets in {folder} ({exc})")
     try:
         if os.path.isdir("/dev/shm"):
             _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={shm_mb}m,mode=1777")
     except OSError as exc:
         gaps.append(f"private /dev/shm ({exc})")
     return gaps
+
+
+def _hide(folder: str, granted: list[str], size_mb: int) -> None:
+    """An empty tmpfs over `folder`, with the granted paths below it bound back in at their places."""
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        return
+    inside = sorted({os.path.realpath(p) for p in granted if os.path.exists(p)})
+    inside = [p for p in inside if p.startswith(folder + "/") or p == folder]
+    if folder in inside:
+        return
+    keep = [p for p in inside if not any(p.startswith(q + "/") for q in inside)]  # outermost only
+    handles = [(p, os.open(p, os.O_PATH | os.O_CLOEXEC)) for p in keep]
+    _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=1777")
+    for path, fd in handles:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY))
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        os.close(fd)
 
 
 def _drop_capabilities() -> None:
@@ -118,7 +151,9 @@ def _worker(policy: dict, argv: list[str], out_fd: int, pid_namespace: bool) -> 
     try:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        gaps = _own_mounts(policy.get("shm_mb", 256)) if pid_namespace else []
+        rules = policy["rules"]
+        granted = rules["read"] + rules["write"] + rules["devices"]
+        gaps = _own_mounts(policy.get("shm_mb", 256), granted) if pid_namespace else []
         _set_limits(policy.get("limits", {}), pid_namespace)
         null = os.open("/dev/null", os.O_RDONLY)
         os.dup2(null, 0)
@@ -129,7 +164,6 @@ def _worker(policy: dict, argv: list[str], out_fd: int, pid_namespace: bool) -> 
         for gap in gaps:
             os.write(2, f"sandbox: not enforced for this node: {gap}\n".encode())
         _drop_capabilities()
-        rules = policy["rules"]
         landlock.restrict(landlock.Rules(read=rules["read"], write=rules["write"], devices=rules["devices"]))
         if landlock.seccomp_available():
             landlock.restrict_sockets()

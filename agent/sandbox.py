@@ -110,13 +110,17 @@ def clean_env(base: dict[str, str] | None = None, n_jobs: int = 1, home: Path | 
     return env
 
 
+try:  # loaded here, not in the forked child, where loading a library could deadlock on a lock another thread held
+    _LIBC = ctypes.CDLL(None, use_errno=True)
+except OSError:
+    _LIBC = None
+
+
 def _child_setup(memory_mb: int, limit_address_space: bool) -> None:
     """Runs in the child before exec: own process group, dies with the parent, no core dumps, an address-space cap."""
     os.setsid()
-    try:  # Linux: a parent killed with SIGKILL takes the candidate with it instead of leaving an orphan
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
+    if _LIBC is not None:  # Linux: a parent killed with SIGKILL takes the candidate with it instead of leaving an orphan
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if limit_address_space:
         cap = memory_mb * 1024 * 1024
@@ -330,20 +334,19 @@ def not_enforced() -> list[str]:
     if not landlock.seccomp_available():
         gaps.append("UDP and other non-TCP sockets (no seccomp)")
     if not _user_namespaces():
-        gaps.append("a PID namespace per node (no unprivileged user namespaces): a candidate's processes are "
-                    "swept by its supervisor, /dev/shm is shared, and /proc shows the host's processes")
+        gaps.append("a PID and mount namespace per node (no unprivileged user namespaces): a candidate's processes "
+                    "are swept by its supervisor, /dev/shm is shared, /proc shows the host's processes, and the "
+                    "unix sockets in /tmp and /run can be connected to")
     return gaps
 
 
 def _user_namespaces() -> bool:
-    """Whether an unprivileged process may make a user and PID namespace here (tried in a throwaway child)."""
+    """Whether an unprivileged process may make a user and PID namespace here (tried in a throwaway
+    interpreter: forking the agent, which has threads, to call into libc would risk a deadlock)."""
     from agent.confine import CLONE_NEWPID, CLONE_NEWUSER
 
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWUSER | CLONE_NEWPID) == 0 else 1)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
+    probe = f"import ctypes, sys; sys.exit(ctypes.CDLL(None).unshare({CLONE_NEWUSER | CLONE_NEWPID}) != 0)"
+    return subprocess.run([sys.executable, "-S", "-c", probe], timeout=30).returncode == 0
 
 
 # --- after the node: the agent's side of its folder --------------------------------------------------

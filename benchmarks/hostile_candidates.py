@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=170)
     out = args.out or Path(tempfile.mkdtemp(prefix="hostile-"))
     out.mkdir(parents=True, exist_ok=True)
     console.print(f"sandbox gaps on this machine: {not_enforced() or 'none'}; working in {out}")
@@ -133,7 +133,7 @@ def main() -> None:
         ran = node is not None and node.status == "failed"
         contained = ran and ": DONE" not in error and world_ok and result.returncode == 0
         contained_count += contained
-        reason = error.replace("RuntimeError: attack over: ", "")[:160]
+        reason = error.replace("RuntimeError: attack over: ", "")[:300]
         table.add_row(attack.name, "yes" if contained else "[red]NO[/]", reason, "yes" if valid else "[red]no[/]",
                       "yes" if not leaks else "[red]no[/]")
     console.print(table)
