@@ -266,8 +266,8 @@ def supervise(policy: dict, argv: list[str]) -> int:
             else:
                 open_pipe = False
         status = status if status is not None else _reap(worker)
-        if status is not None:
-            sweep()  # nothing the candidate started outlives it (in a PID namespace the kernel did it already)
+        if status is not None and not pid_namespace:
+            sweep()  # nothing the candidate started outlives it (in a PID namespace, the kernel ended it with process 1)
     log.close()
     if stop:
         return 128 + signal.SIGTERM
