@@ -19,7 +19,6 @@ from typing import Literal
 
 import numpy as np
 
-
 from agent.config import Settings
 from agent.display import Display
 from agent.engineers.background import BackgroundProposal
@@ -580,10 +579,14 @@ class Search:
 
 def prepared_inputs(run: RunFolder, data: RunData) -> list:
     """What every candidate of the run may read: the prepared tables and spec, and the folders of the
-    files the tables name (images, audio); never the competition folder around them."""
-    folders = {Path(p).parent for column in data.train.columns if column.endswith("__path")
-               for frame in (data.train, data.test) if column in frame for p in frame[column].dropna().unique() if p}
-    return [run.path / "data", run.path / "spec.json", *sorted(folders)]
+    files the tables name (images, audio), or those files one by one where their folder also holds
+    something named private; never the competition folder around them."""
+    files = {Path(p) for column in data.train.columns if column.endswith("__path")
+             for frame in (data.train, data.test) if column in frame for p in frame[column].dropna().unique() if p}
+    folders = {f.parent for f in files}
+    beside_private = {d for d in folders if d.is_dir() and any(c.name.lower() == "private" for c in d.iterdir())}
+    return [run.path / "data", run.path / "spec.json", *sorted(folders - beside_private),
+            *sorted(f for f in files if f.parent in beside_private)]
 
 
 def node_storage(node_dir) -> str:

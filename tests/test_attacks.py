@@ -112,3 +112,21 @@ def test_what_the_kernel_offers_is_what_is_enforced() -> None:
     assert landlock.abi_version() >= 6
     assert landlock.not_enforced(3) == ["TCP connect and bind (Landlock ABI < 4)",
                                         "signals to the agent and abstract unix sockets (Landlock ABI < 6)"]
+
+
+def test_files_beside_a_private_folder_are_granted_one_by_one(tmp_path) -> None:
+    import pandas as pd
+
+    from agent.run_folder import RunFolder
+    from agent.search import prepared_inputs
+
+    images, public = tmp_path / "comp" / "images", tmp_path / "comp"
+    images.mkdir(parents=True)
+    (public / "private").mkdir()
+    paths = [images / "a.png", public / "b.png"]
+    for p in paths:
+        p.write_bytes(b"png")
+    frame = pd.DataFrame({"image__path": [str(p) for p in paths]})
+    data = type("Data", (), {"train": frame, "test": frame})()
+    granted = prepared_inputs(RunFolder(tmp_path / "run"), data)
+    assert images in granted and public / "b.png" in granted and public not in granted
