@@ -21,6 +21,7 @@ from agent.journal import Journal, Node
 from agent.llm.usage import USAGE_FILE, usage_line
 from agent.profile import profile, profile_markdown
 from agent.run_folder import RunFolder, new_run_id, write_atomic
+from agent.sandbox import not_enforced
 from agent.search import Budget, Search
 from agent.understand import build_spec
 from competitions.registry import get_competition, load_spec_overrides
@@ -255,6 +256,9 @@ def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer
         f"({spec.direction}), {len(data.train)} train / {len(data.test)} test rows, submission as {spec.submission_kind}"
     )
     _log_to_file(run)
+    if gaps := not_enforced():
+        console.print(f"[yellow]sandbox:[/] not enforced on this machine: {'; '.join(gaps)}", highlight=False)
+        log.warning("sandbox: not enforced on this machine: %s", "; ".join(gaps))
     facts = json.loads((run.path / "profile.json").read_text())
     brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text(),
                   folds=describe_folds(data.folds, spec))

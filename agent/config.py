@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     node_timeout: float = Field(900.0, gt=0, description="seconds one candidate may run")
     memory_mb: int = Field(default_factory=_default_memory_mb, description="resident memory one candidate may use")
     n_jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    node_disk_mb: int = Field(4096, ge=16, description="MB one candidate's folder and temp folder may hold")
 
     # validation
     folds: int | None = Field(None, ge=2, description="cross-validation folds; unset: 5, or 3 for more than "

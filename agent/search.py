@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
-import shutil
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -24,7 +25,9 @@ from agent.engineers.background import BackgroundProposal
 from agent.engineers.base import Ask, Brief, Engineer, Proposal
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder, write_atomic
-from agent.sandbox import python_argv, run_sandboxed
+from agent.sandbox import (Confinement, SandboxResult, empty_folder, python_argv, read_node_file, reclaim,
+                           run_sandboxed)
+from pipelines.context import Context
 from pipelines.device import detect_device
 from pipelines.ensemble import ensemble_code
 from pipelines.shapes import STRING_SHAPES
@@ -35,6 +38,9 @@ from pipelines.tables import read_table
 log = logging.getLogger(__name__)
 
 MIN_NODE_SECONDS = 5.0
+MAX_RESULT_BYTES = 1 << 20
+NODE_FILES = ("log.txt", "result.json", "submission.csv", "oof.npy", "test.npy", "standalone.py")  # what the agent reads
+MAX_LOG_TAIL_BYTES = 64 << 10
 
 
 class Budget:
@@ -254,6 +260,7 @@ class Search:
         # Time-ordered folds train their early models on a short past; a forecast is made by one
         # model on every row instead.
         self.refit = settings.refit or self.spec.time_column is not None
+        self.inputs = prepared_inputs(run, data)
 
     # --- the loop ------------------------------------------------------------------------------
 
@@ -391,7 +398,7 @@ class Search:
                "device": self.device, "n_jobs": self.settings.n_jobs, "time_limit": round(limit, 1),
                "refit": self.refit}
         if tune_seconds:
-            job.update(tune_seconds=tune_seconds, storage=self.run.optuna_storage, study_name=f"node-{node.id}")
+            job.update(tune_seconds=tune_seconds, storage=node_storage(node_dir), study_name=f"node-{node.id}")
         (node_dir / "job.json").write_text(json.dumps(job, indent=2))
         self.journal.record(node)
         self.display.update(node, self.best)
@@ -415,6 +422,8 @@ class Search:
                 if job["tune_seconds"] < 2 * parent_seconds:
                     limit = 0.0
             job["time_limit"] = round(limit, 1)
+            if job.get("mode") == "tune":
+                job["storage"] = node_storage(node_dir)
             (node_dir / "job.json").write_text(json.dumps(job, indent=2))
             if limit <= MIN_NODE_SECONDS:
                 self.journal.record(node.model_copy(update={"status": "failed", "error": "interrupted (the run was stopped)"}))
@@ -427,18 +436,28 @@ class Search:
         """Run a recorded node's job in the sandbox, then record and maybe promote what it gave."""
         node_dir = self.run.node_dir(node.id)
         parents, step = node.parents, node.step
+        # What the agent wrote into the folder, put back after the run whatever the candidate did to it.
+        owned = {p.name: p.read_bytes() for p in node_dir.iterdir()
+                 if p.suffix in (".py", ".json", ".md") and p.name != "result.json" and p.is_file() and not p.is_symlink()}
+        (node_dir / "result.json").unlink(missing_ok=True)
         outcome = run_sandboxed(
             python_argv("pipelines.run", str(node_dir)), cwd=node_dir, log_path=node_dir / "log.txt",
             timeout=limit, memory_mb=self.settings.memory_mb, n_jobs=self.settings.n_jobs,
-            limit_address_space=self.device == "cpu",
+            limit_address_space=self.device == "cpu", confinement=self._confinement(node, node_dir),
         )
-        result = self._read_result(node_dir)
-        update = {"seconds": round(outcome.wall_seconds, 2), "peak_memory_mb": round(max(outcome.peak_rss_mb, result.get("peak_rss_mb", 0)), 1)}
-        if outcome.timed_out:
-            update.update(status="failed", error=f"timed out after {limit:.0f}s")
-        elif outcome.out_of_memory:
-            update.update(status="failed", error=f"out of memory (limit {self.settings.memory_mb} MB)")
-        elif result.get("status") == "ok" and outcome.returncode == 0 and np.isfinite(result.get("score", np.nan)):
+        removed = reclaim(node_dir, owned, NODE_FILES)
+        if outcome.disk_full:
+            empty_folder(node_dir, {*owned, "log.txt"})
+        if removed:
+            log.warning("node %s left links or special files in its folder, removed: %s", node.id, ", ".join(removed[:5]))
+        result = read_result(node_dir)
+        update = {"seconds": round(outcome.wall_seconds, 2),
+                  "peak_memory_mb": round(max(outcome.peak_rss_mb, result.get("peak_rss_mb", 0.0)), 1)}
+        if failure := self._limit_failure(outcome, limit, node_dir):
+            update.update(status="failed", error=failure)
+        elif result.get("status") == "ok" and outcome.returncode == 0 and (lie := self._unearned_score(node_dir, result)):
+            update.update(status="failed", error=lie)
+        elif result.get("status") == "ok" and outcome.returncode == 0:
             update.update(status="ok", score=result["score"], fold_scores=result["fold_scores"], params=result["params"])
             node.info.update({k: v for k, v in result.get("extra", {}).items() if v is not None})
         else:
@@ -470,20 +489,61 @@ class Search:
         log.info("node %s %s %s: not run: %s", node.id, node.step, node.title, error)
         return node
 
-    @staticmethod
-    def _read_result(node_dir) -> dict:
+    def _unearned_score(self, node_dir, result: dict) -> str | None:
+        """Why the score in result.json is not the one its out-of-fold predictions earn under the run's
+        folds and metric, or None when it is: result.json is written in the candidate's own process."""
+        from pipelines.harness import oof_score
+        from pipelines.metrics import get_metric
+        from pipelines.targets import encode_target
+        from pipelines.thresholds import decide_threshold
+
         try:
-            return json.loads((node_dir / "result.json").read_text())
-        except (OSError, json.JSONDecodeError):
-            return {}
+            oof = np.load(node_dir / "oof.npy", mmap_mode="r", allow_pickle=False)
+            if oof.shape[:1] != (len(self.data.train),) or oof.dtype.kind not in "fiub":
+                return f"its out-of-fold predictions have shape {oof.shape}, expected {len(self.data.train)} rows"
+            oof = np.array(oof, dtype=np.float64)
+            metric, y, folds = get_metric(self.spec.metric), encode_target(self.data.train, self.spec), self.data.folds
+            plain = oof_score(y, oof, folds, Context(spec=self.spec), metric)
+            claims = result["extra"]
+            claimed = claims.get("score_without_threshold", result["score"]) if "threshold" in claims else result["score"]
+            earned = [(claimed, plain)]
+            if "threshold" in claims:
+                earned.append((result["score"], decide_threshold(y, oof, folds, self.spec, metric, plain)[1]))
+        except Exception as exc:  # noqa: BLE001 - whatever the files hold, the node fails, not the agent
+            return f"its out-of-fold predictions could not be scored: {exc}"[:500]
+        for said, computed in earned:
+            if not math.isclose(said, computed, rel_tol=1e-6, abs_tol=1e-9):
+                return f"its reported score {said:.6g} is not what its out-of-fold predictions earn ({computed:.6g})"
+        return None
+
+    def _confinement(self, node: Node, node_dir) -> Confinement:
+        """The node writes its folder (and the run's shared cache); an ensemble also reads its members' folders."""
+        members = [self.run.node_dir(p) for p in node.parents] if node.step == "ensemble" else []
+        return Confinement(read=[*self.inputs, *members], write=[node_dir, self.run.path / "cache"],
+                           disk_mb=self.settings.node_disk_mb)
+
+    def _limit_failure(self, outcome: SandboxResult, limit: float, node_dir) -> str | None:
+        if outcome.timed_out:
+            return f"timed out after {limit:.0f}s"
+        if outcome.out_of_memory:
+            return f"out of memory (limit {self.settings.memory_mb} MB)"
+        if outcome.disk_full:
+            return f"its folder grew over the limit of {self.settings.node_disk_mb} MB"
+        if outcome.file_too_large:
+            return f"wrote a file over the limit of {self.settings.node_disk_mb} MB"
+        if outcome.sandbox_failed:
+            return f"the sandbox could not confine it: {self._log_tail(node_dir)}"
+        return None
 
     @staticmethod
     def _log_tail(node_dir, lines: int = 1) -> str:
         try:
-            text = (node_dir / "log.txt").read_text(errors="replace").strip().splitlines()
+            with open(node_dir / "log.txt", "rb") as f:
+                f.seek(max(0, f.seek(0, 2) - MAX_LOG_TAIL_BYTES))
+                text = f.read().decode(errors="replace").strip().splitlines()
         except OSError:
             return "no log"
-        return " | ".join(text[-lines:]) if text else "no output"
+        return " | ".join(text[-lines:])[:500] if text else "no output"
 
     def _write_standalone(self, node: Node) -> None:
         node_dir = self.run.node_dir(node.id)
@@ -501,21 +561,69 @@ class Search:
         if not self._is_better(node):
             return
         node_dir = self.run.node_dir(node.id)
-        source = node_dir / "submission.csv"
-        try:
-            problems = submission_problems(read_table(source), self.data.sample, self.spec)
-        except Exception as exc:  # a candidate's file is untrusted input
+        tmp = self.run.submission_path.with_name("submission.csv.tmp")
+        try:  # a candidate's file is untrusted input: copied as a regular file of bounded size, then checked
+            tmp.write_bytes(read_node_file(node_dir / "submission.csv", max_submission_bytes(self.data.sample)))
+            problems = submission_problems(read_table(tmp), self.data.sample, self.spec)
+        except Exception as exc:
             problems = [str(exc)]
         if problems:
+            tmp.unlink(missing_ok=True)
             log.warning("node %s has a better score but an invalid submission: %s", node.id, "; ".join(problems))
             return
-        tmp = self.run.submission_path.with_name("submission.csv.tmp")
-        shutil.copyfile(source, tmp)
         tmp.replace(self.run.submission_path)
         best_dir = self.run.best_dir
         best_dir.mkdir(exist_ok=True)
-        for name in ("solution.py", "standalone.py", "submission.csv"):
+        for name in ("solution.py", "standalone.py"):  # both the agent's own (see reclaim)
             if (node_dir / name).exists():
-                shutil.copyfile(node_dir / name, best_dir / name)
+                write_atomic(best_dir / name, (node_dir / name).read_text())
+        write_atomic(best_dir / "submission.csv", self.run.submission_path.read_text())
         write_atomic(best_dir / "node.json", node.model_dump_json(indent=2))
         self.best = node
+
+
+def prepared_inputs(run: RunFolder, data: RunData) -> list:
+    """What every candidate of the run may read: the prepared tables and spec, and the folders of the
+    files the tables name (images, audio), or those files one by one where their folder also holds
+    something named private; never the competition folder around them."""
+    files = {Path(p) for column in data.train.columns if column.endswith("__path")
+             for frame in (data.train, data.test) if column in frame for p in frame[column].dropna().unique() if p}
+    folders = {f.parent for f in files}
+    beside_private = {d for d in folders if d.is_dir() and any(c.name.lower() == "private" for c in d.iterdir())}
+    return [run.path / "data", run.path / "spec.json", *sorted(folders - beside_private),
+            *sorted(f for f in files if f.parent in beside_private)]
+
+
+def node_storage(node_dir) -> str:
+    """A tuning node's Optuna study lives in its own folder, the only place it may write."""
+    return f"sqlite:///{node_dir / 'optuna.db'}"
+
+
+def max_submission_bytes(sample) -> int:
+    """A generous bound on a valid submission's size: the sample's rows, each at most 4 KB per column."""
+    return 4096 * (len(sample) + 1) * max(1, len(sample.columns))
+
+
+def read_result(node_dir) -> dict:
+    """result.json as the candidate's process wrote it, checked field by field: anything malformed
+    makes it a failed result, never an exception in the agent or a foreign object in the journal."""
+    try:
+        raw = json.loads(read_node_file(node_dir / "result.json", MAX_RESULT_BYTES))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(raw, dict):
+        return {"status": "failed", "error": "result.json is not an object"}
+    peak = raw.get("peak_rss_mb")
+    base = {"peak_rss_mb": float(peak) if _finite(peak) else 0.0}
+    if raw.get("status") != "ok":
+        return {**base, "status": "failed", "error": str(raw.get("error") or "failed")[:2000]}
+    scores = raw.get("fold_scores")
+    if not (_finite(raw.get("score")) and isinstance(scores, list) and all(_finite(v) for v in scores)
+            and isinstance(raw.get("params", {}), dict) and isinstance(raw.get("extra", {}), dict)):
+        return {**base, "status": "failed", "error": "result.json has no finite score, fold scores and parameters"}
+    return {**base, "status": "ok", "score": float(raw["score"]), "fold_scores": [float(v) for v in scores],
+            "params": raw.get("params", {}), "extra": raw.get("extra", {})}
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

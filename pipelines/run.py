@@ -56,7 +56,10 @@ def _deadline(time_limit: float | None) -> float | None:
     """The monotonic time at which the sandbox kills this process, counted from the process's start."""
     if time_limit is None:
         return None
-    return time.monotonic() + time_limit - (time.time() - psutil.Process().create_time())
+    # /proc/self, not os.getpid(): in the sandbox's PID namespace this process is 1 there, another number in /proc
+    started = psutil.Process(int(os.readlink("/proc/self"))).create_time() if os.path.exists("/proc/self") \
+        else psutil.Process().create_time()
+    return time.monotonic() + time_limit - (time.time() - started)
 
 
 def run_job(node_dir: Path) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
+
+import pandas as pd
 
 from rich.console import Console
 
@@ -13,7 +16,12 @@ from agent.config import Settings
 from agent.engineers.base import Ask, Proposal
 from agent.journal import Journal
 from agent.sandbox import clean_env, run_sandboxed
+from pipelines.spec import CompetitionSpec
+from pipelines.submission import submission_problems
 from tests.conftest import DEMO
+from tests.hostile import ATTACKS, Attack, World, solution, wait_for_survivors
+
+ATTACK = {a.name: a for a in ATTACKS}
 
 
 def run_code(tmp_path: Path, code: str, timeout: float = 10, memory_mb: int = 2000, env=None):
@@ -95,17 +103,45 @@ THIEF = ("import os\ndef features(train, test, ctx):\n    raise RuntimeError('st
 CRASH = "def features(train, test, ctx):\n    return 1 / 0\ndef model(params, ctx):\n    pass\n"
 
 
+# One node that tries these in turn (each alone: tests/test_attacks.py), and one that lies about its score.
+HOSTILE = ["answers-via-config", "overwrite-submission", "symlink-tricks", "setsid-daemon", "signal-agent"]
+
+
 def test_bad_candidates_become_failed_nodes_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("KAGGLE_KEY", "secret-kaggle-key")
-    engineer = ScriptedEngineer([("sleeper", SLEEPER), ("hog", HOG), ("thief", THIEF), ("crash", CRASH), ("good", GOOD)])
-    settings = Settings(time_budget=120, node_timeout=15, memory_mb=1500, num_drafts=5, tune_share=0.0,
+    world = World(tmp_path / "world")
+    shutil.copytree(DEMO, world.competition)
+    world.write_answers(pd.read_csv(DEMO / "test.csv")["PassengerId"].tolist(), "PassengerId", "Survived")
+    for name, value in world.environment().items():
+        monkeypatch.setenv(name, value)
+    combined = Attack("hostile", "\n".join(a.body for a in ATTACKS if a.name in HOSTILE), "all of them")
+    attacks = [("hostile", solution(combined, world)), ("lying-result", solution(ATTACK["lying-result"], world))]
+    engineer = ScriptedEngineer([("sleeper", SLEEPER), ("hog", HOG), ("thief", THIEF), ("crash", CRASH), ("good", GOOD),
+                                 *attacks])
+    settings = Settings(time_budget=200, node_timeout=30, memory_mb=1500, num_drafts=5 + len(attacks), tune_share=0.0,
                         runs_root=tmp_path / "runs")
-    outcome = compete(DEMO, settings, run_dir=tmp_path / "run", engineer=engineer, console=Console(quiet=True))
+    try:
+        outcome = compete(world.competition, settings, run_dir=tmp_path / "run", engineer=engineer,
+                          console=Console(quiet=True))
+    finally:
+        world.close()
+    run = outcome.run.path
     nodes = {n.title: n for n in Journal(outcome.run.journal_path)}
     assert nodes["sleeper"].status == "failed" and "timed out" in nodes["sleeper"].error
     assert nodes["hog"].status == "failed" and "memory" in nodes["hog"].error.lower()
     assert nodes["thief"].status == "failed" and "stolen: nothing" in nodes["thief"].error
     assert nodes["crash"].status == "failed" and "ZeroDivisionError" in nodes["crash"].error
+    for name, _ in attacks:
+        assert nodes[name].status == "failed", name
+        assert ": DONE" not in nodes[name].error, nodes[name].error
+    assert "attack over" in nodes["hostile"].error and "read the run's config.json: blocked" in nodes["hostile"].error
+    assert "is not what its out-of-fold predictions earn" in nodes["lying-result"].error
     assert nodes["good"].ok and outcome.best.title == "good"
-    assert outcome.run.submission_path.exists()
-    assert "secret-kaggle-key" not in (outcome.run.path / "journal.jsonl").read_text()
+    assert wait_for_survivors(world) == []
+    time.sleep(2.5)  # the daemon's moment to rewrite the submission, had it survived
+    submission = pd.read_csv(outcome.run.submission_path)
+    spec = CompetitionSpec.model_validate_json((run / "spec.json").read_text())
+    assert submission_problems(submission, pd.read_csv(DEMO / "sample_submission.csv"), spec) == []
+    assert (run / "best" / "submission.csv").read_bytes() == outcome.run.submission_path.read_bytes()
+    assert (run / "nodes" / nodes["good"].id / "submission.csv").read_bytes() == outcome.run.submission_path.read_bytes()
+    assert world.received == [] and world.leaks(run) == []
+    assert not [p for p in run.rglob("*") if p.is_symlink()]
