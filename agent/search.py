@@ -22,7 +22,7 @@ from agent.config import Settings
 from agent.display import Display
 from agent.engineers.base import Ask, Brief, Engineer, Proposal
 from agent.journal import Journal, Node
-from agent.run_folder import RunFolder, write_atomic
+from agent.run_folder import RunFolder, write_atomic, write_point
 from agent.sandbox import python_argv, run_sandboxed
 from pipelines.device import detect_device
 from pipelines.ensemble import ensemble_code
@@ -33,6 +33,7 @@ from pipelines.tables import read_table
 log = logging.getLogger(__name__)
 
 MIN_NODE_SECONDS = 5.0
+MAX_NODE_ATTEMPTS = 2  # a node running at two kills in a row is given up, not run at every resume
 
 
 class Budget:
@@ -217,7 +218,7 @@ class Search:
         self.journal = Journal(run.journal_path)
         self.device = detect_device()
         self.policy = Policy(settings, self.spec.greater_is_better, random.Random(settings.seed + len(self.journal)))
-        self.best = self.journal.best(self.spec.greater_is_better)
+        self.best: Node | None = None  # the node whose submission is the run's (see _restore_submission)
         # Time-ordered folds train their early models on a short past; a forecast is made by one
         # model on every row instead.
         self.refit = settings.refit or self.spec.time_column is not None
@@ -225,8 +226,7 @@ class Search:
     # --- the loop ------------------------------------------------------------------------------
 
     def run_loop(self) -> Node | None:
-        if not self.run.submission_path.exists():
-            self._write_prior_submission()
+        self._restore_submission()
         self._rerun_interrupted()
         while self.budget.remaining > MIN_NODE_SECONDS:
             action = self.policy.next(self.journal, self.budget)
@@ -245,8 +245,21 @@ class Search:
                 continue
             parents = [action.parent.id] if action.parent else []
             self.execute(proposal, action.kind, parents, timeout=self._node_limit())
-        self.run.heartbeat()
         return self.best
+
+    def _restore_submission(self) -> None:
+        """The run's submission as a kill may have left it: the installed best node's (best/node.json),
+        replaced by any better node recorded before the kill could install it; the prior when no
+        node has a valid one, or when the file is missing or not valid."""
+        installed = self._read_json(self.run.best_dir / "node.json").get("id")
+        self.best = self.journal.nodes.get(installed) if installed else None
+        for node in self.journal.good():
+            self._promote_if_best(node)
+        if self._submission_problems(self.run.submission_path):
+            if self.best is not None:
+                self._install(self.best)
+            else:
+                self._write_prior_submission()
 
     def _write_prior_submission(self) -> None:
         """A valid submission from the start: the training target's prior (a constant), which the
@@ -307,6 +320,7 @@ class Search:
                     tokens_out=proposal.tokens_out, cost_usd=proposal.cost_usd, info=dict(proposal.info))
         node_dir = self.run.node_dir(node.id)
         node_dir.mkdir(parents=True, exist_ok=True)
+        write_point("node")
         (node_dir / "solution.py").write_text(proposal.code)
         for name, text in proposal.files.items():
             (node_dir / name).write_text(text)
@@ -318,21 +332,25 @@ class Search:
                "refit": self.refit}
         if tune_seconds:
             job.update(tune_seconds=tune_seconds, storage=self.run.optuna_storage, study_name=f"node-{node.id}")
-        (node_dir / "job.json").write_text(json.dumps(job, indent=2))
+        write_atomic(node_dir / "job.json", json.dumps(job, indent=2))
         self.journal.record(node)
         self.display.update(node, self.best)
-        self.run.heartbeat()
         return self._run_node(node, limit)
 
     def _rerun_interrupted(self) -> None:
         """Run again the nodes a killed session left running, under the same ids and with the same code.
 
         A tuning node continues its Optuna study (the trials stored before the kill count) for the
-        time that still fits; a node with no time left to finish is closed as interrupted.
+        time that still fits; a node with no time left to finish, or one that was running at
+        MAX_NODE_ATTEMPTS kills (it may be what kills the run), is closed as interrupted.
         """
         for node in [n for n in self.journal if n.status == "running"]:
             node_dir = self.run.node_dir(node.id)
-            job = json.loads((node_dir / "job.json").read_text())
+            job = self._read_json(node_dir / "job.json")
+            if node.attempts >= MAX_NODE_ATTEMPTS or not job:
+                error = f"interrupted: the run was stopped while it ran, {node.attempts} time(s); not run again"
+                self.journal.record(node.model_copy(update={"status": "failed", "error": error}))
+                continue
             parent = self.journal.get(node.parent) if node.parent else None
             parent_seconds = (parent.seconds if parent else None) or 30.0
             limit = self._node_limit()
@@ -340,13 +358,15 @@ class Search:
                 job["tune_seconds"] = min(job["tune_seconds"], limit - 1.5 * parent_seconds - 5)
                 if job["tune_seconds"] < 2 * parent_seconds:
                     limit = 0.0
-            job["time_limit"] = round(limit, 1)
-            (node_dir / "job.json").write_text(json.dumps(job, indent=2))
             if limit <= MIN_NODE_SECONDS:
                 self.journal.record(node.model_copy(update={"status": "failed", "error": "interrupted (the run was stopped)"}))
                 continue
+            job["time_limit"] = round(limit, 1)
+            write_atomic(node_dir / "job.json", json.dumps(job, indent=2))
             log.info("node %s was interrupted by the previous session: running it again", node.id)
             (node_dir / "result.json").unlink(missing_ok=True)
+            node = node.model_copy(update={"attempts": node.attempts + 1, "started_at": time.time()})
+            self.journal.record(node)
             self._run_node(node, limit)
 
     def _run_node(self, node: Node, limit: float) -> Node:
@@ -383,7 +403,6 @@ class Search:
         if node.ok:
             self._promote_if_best(node)
         self.display.update(node, self.best)
-        self.run.heartbeat()
         log.info("node %s %s %s: %s %s", node.id, node.step, node.title, node.status,
                  node.score if node.ok else node.error)
         return node
@@ -392,16 +411,20 @@ class Search:
         node = node.model_copy(update={"status": "failed", "error": error, "seconds": 0.0})
         self.journal.record(node)
         self.display.update(node, self.best)
-        self.run.heartbeat()
         log.info("node %s %s %s: not run: %s", node.id, node.step, node.title, error)
         return node
 
+    @classmethod
+    def _read_result(cls, node_dir) -> dict:
+        return cls._read_json(node_dir / "result.json")
+
     @staticmethod
-    def _read_result(node_dir) -> dict:
+    def _read_json(path) -> dict:
         try:
-            return json.loads((node_dir / "result.json").read_text())
+            value = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             return {}
+        return value if isinstance(value, dict) else {}
 
     @staticmethod
     def _log_tail(node_dir, lines: int = 1) -> str:
@@ -426,18 +449,20 @@ class Search:
         """Make `node` the run's submission if it beats the best so far and its file is valid."""
         if not self._is_better(node):
             return
-        node_dir = self.run.node_dir(node.id)
-        source = node_dir / "submission.csv"
-        try:
-            problems = submission_problems(read_table(source), self.data.sample, self.spec)
-        except Exception as exc:  # a candidate's file is untrusted input
-            problems = [str(exc)]
+        problems = self._submission_problems(self.run.node_dir(node.id) / "submission.csv")
         if problems:
             log.warning("node %s has a better score but an invalid submission: %s", node.id, "; ".join(problems))
             return
+        self._install(node)
+
+    def _install(self, node: Node) -> None:
+        """Copy a node's submission over the run's (atomically), then its code and facts into best/;
+        best/node.json, written last, says which node the submission is."""
+        node_dir = self.run.node_dir(node.id)
         tmp = self.run.submission_path.with_name("submission.csv.tmp")
-        shutil.copyfile(source, tmp)
+        shutil.copyfile(node_dir / "submission.csv", tmp)
         tmp.replace(self.run.submission_path)
+        write_point("promote")
         best_dir = self.run.best_dir
         best_dir.mkdir(exist_ok=True)
         for name in ("solution.py", "standalone.py", "submission.csv"):
@@ -445,3 +470,9 @@ class Search:
                 shutil.copyfile(node_dir / name, best_dir / name)
         write_atomic(best_dir / "node.json", node.model_dump_json(indent=2))
         self.best = node
+
+    def _submission_problems(self, path) -> list[str]:
+        try:
+            return submission_problems(read_table(path), self.data.sample, self.spec)
+        except Exception as exc:  # a candidate's file is untrusted input
+            return [str(exc)]
