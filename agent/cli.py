@@ -91,13 +91,12 @@ def compete(
 
     The last line printed is the path of the best submission.
     """
-    import psutil
-
     from agent.checks import check_flags
     from agent.compete import acquire, leave_sample, settings_from_flags, submit_best
     from agent.compete import compete as run_compete
+    from agent.run_folder import process_started_at
 
-    started = psutil.Process().create_time()  # starting Python counts against the budget too
+    started = process_started_at()  # starting Python counts against the budget too
     chosen = {"time_budget": time_budget, "folds": folds, "max_train_rows": max_train_rows, "seed": seed,
               "refit": refit, "node_timeout": node_timeout, "memory_mb": memory_mb, "llm": llm,
               "llm_base_url": llm_base_url, "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}

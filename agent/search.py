@@ -273,6 +273,7 @@ class Search:
         y = encode_target(self.data.train, self.spec)
         raw = prior_prediction(y, self.spec, get_metric(self.spec.metric), len(self.data.test))
         frame = submission_frame(self.data.test[self.spec.id_column], raw, self.spec)
+        write_point("prior")
         write_submission(frame, self.data.sample, self.spec, self.run.submission_path)
         log.info("wrote the prior submission %s; the first candidate to finish replaces it", self.run.submission_path)
 
