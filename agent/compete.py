@@ -269,7 +269,7 @@ def open_run(source: Path, slug: str, settings: Settings, flags: dict[str, Any],
     saved = run.load_config()
     if not saved:
         console.print(f"{run.path} holds no run yet: starting it", highlight=False, soft_wrap=True)
-        run.clear_unprepared()
+        run.clear_unprepared(keep_time=True)
         return run, settings, flags
     settings = Settings.model_validate({**saved["settings"], **settings.model_dump(exclude_unset=True)})
     return run, settings, {**saved.get("flags", {}), **flags}

@@ -150,8 +150,9 @@ class RunFolder:
     def mark_prepared(self) -> None:
         self.save_config({**self.load_config(), "prepared": True})
 
-    def clear_unprepared(self) -> None:
-        """Remove what a run killed before its data was prepared left behind, so it starts afresh.
+    def clear_unprepared(self, keep_time: bool = False) -> None:
+        """Remove what a run killed before its data was prepared left behind, so it starts afresh;
+        with `keep_time`, its sessions stay counted (a resume goes on with the same budget).
 
         Only the run's own files go; a folder holding anything else is not a run folder to clear.
         """
@@ -165,6 +166,8 @@ class RunFolder:
             raise InputError(f"not a run folder (it holds {', '.join(sorted(foreign)[:5])}); choose another --run-dir",
                              self.path)
         for item in self.path.iterdir():
+            if keep_time and item == self._state_path:
+                continue
             shutil.rmtree(item) if item.is_dir() else item.unlink()
 
     # --- time accounting ---------------------------------------------------------------------------

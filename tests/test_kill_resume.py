@@ -93,19 +93,20 @@ def test_a_run_killed_at_each_write_point_in_turn_resumes_to_a_valid_submission(
     lines = (run / "journal.jsonl").read_text().split("\n")
     unreadable = [line for line in lines if line.strip() and not _parses(line)]
     assert len(unreadable) == torn, "each torn record stays a line of its own; no record was merged into it"
-    assert len(json.loads((run / "state.json").read_text())["sessions"]) == len(PREPARING + SEARCHING) + 1
+    # Every session that got as far as its first write is counted, the one killed at that write is not.
+    assert len(json.loads((run / "state.json").read_text())["sessions"]) == len(PREPARING + SEARCHING)
 
 
-@pytest.mark.parametrize("point", ["config.json:1", "data:1", "config.json:2", "promote:1", *ENDING])
+@pytest.mark.parametrize("point", ["data:1", "config.json:2", *ENDING])
 def test_a_kill_at_one_point_then_a_resume(toy: Path, tmp_path: Path, point: str) -> None:
-    """The states the issue names, each on its own: killed between the data and the config, before
-    the best node was installed, while summing up, while closing the session."""
+    """States a chain of kills does not leave: killed while the data is written, between the data
+    and the config's `prepared`, while summing up, while closing the session."""
     run = tmp_path / "run"
     budget = "12" if point in ENDING else "120"  # the end of a run: a budget that ends soon
     killed = agent(toy, run, "--time-budget", budget, kill_at=point)
     assert killed.returncode == KILLED_EXIT_CODE, f"{point} was not reached: {killed.stderr[-2000:]}"
     assert_finished(agent(toy, run, "--resume", "--time-budget", "1"), run)
-    if point in ("config.json:1", "data:1"):  # a new start in a folder whose run never got its data is fine too
+    if point == "data:1":  # a new start in a folder whose run never got its data is fine too
         fresh = tmp_path / "fresh"
         assert agent(toy, fresh, "--time-budget", "60", kill_at=point).returncode == KILLED_EXIT_CODE
         assert_finished(agent(toy, fresh, "--time-budget", "1"), fresh)
