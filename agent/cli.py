@@ -92,7 +92,7 @@ def compete(
     The last line printed is the path of the best submission.
     """
     from agent.checks import check_flags
-    from agent.compete import acquire, leave_sample, settings_from_flags, submit_best
+    from agent.compete import leave_sample, settings_from_flags
     from agent.compete import compete as run_compete
     from agent.run_folder import process_started_at
 
@@ -109,9 +109,9 @@ def compete(
     except InputError:
         leave_sample(source, run_dir, console)  # a refused run still leaves a file to grade
         raise
-    folder, layers, from_kaggle = acquire(source, settings, force, console)
-    outcome = run_compete(folder, settings, flags={k: v for k, v in flags.items() if v is not None},
-                          run_dir=run_dir, resume=resume, console=console, extra_layers=layers, started_at=started)
+    outcome = run_compete(source, settings, flags={k: v for k, v in flags.items() if v is not None},
+                          run_dir=run_dir, resume=resume, submit=submit, force=force, console=console,
+                          started_at=started)
     if outcome.best is None:
         err_console.print("[red]error:[/] no candidate produced a valid submission; see `agent review "
                           f"{outcome.run.path}`")
@@ -120,12 +120,6 @@ def compete(
             console.print(str(outcome.run.submission_path), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(f"best: node {outcome.best.id} {outcome.best.title} {outcome.best.score:.5f}")
-    if submit if submit is not None else from_kaggle:
-        try:
-            submit_best(outcome.run, console, settings.kaggle_poll_seconds)
-        except InputError as exc:
-            err_console.print(f"[red]upload failed:[/] {exc}; the submission is kept, send it later with "
-                              f"`agent submit {outcome.run.path}`", highlight=False, soft_wrap=True)
     console.print(str(outcome.run.submission_path), highlight=False, soft_wrap=True)
 
 

@@ -1,4 +1,4 @@
-"""One run of `agent compete`: acquire, understand, search, and leave a submission behind."""
+"""One run of `agent compete`: acquire, understand, search, submit; `compete()` reads in that order."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from agent.checks import check_format, check_trainable, check_width
+from agent.competition_files import find_files, load_tables
 from agent.config import Settings
 from agent.display import Display
 from agent.engineers.base import Brief, Engineer
@@ -23,10 +24,11 @@ from agent.llm.usage import USAGE_FILE, usage_line
 from agent.profile import profile, profile_markdown
 from agent.run_folder import RunFolder, new_run_id, write_atomic, write_point
 from agent.search import Budget, Search
-from agent.understand import build_spec, clean_train, find_files, load_tables, make_folds
+from agent.understand import build_spec
 from competitions.registry import get_competition, load_spec_overrides
 from pipelines.errors import InputError
 from pipelines.files import FileCatalog, attach_file_paths
+from pipelines.folds import clean_train, describe_folds, make_folds
 from pipelines.metrics import get_metric
 from pipelines.rundata import RunData
 from pipelines.tables import read_table, sample_rows
@@ -59,9 +61,8 @@ def registry_layer(slug: str) -> dict[str, Any]:
 def train_row_cap(settings: Settings, n_columns: int | None = None) -> int:
     """The most training rows a run uses (0: all): --max-train-rows, else ROWS_PER_BUDGET_SECOND per
     second of budget for a table of ten columns on two cores, fewer for wider tables, more for more
-    cores; without the width (before the table is read), ten. So a GBDT draft takes about a quarter
-    of the budget (measured: LightGBM's 5-fold draft on 100k rows x 8 columns with 200k test rows,
-    77 s on two cores, much of it predicting the test rows in every fold)."""
+    cores (without the width, before the table is read, ten), so a GBDT draft takes about a quarter
+    of the budget."""
     if settings.max_train_rows is not None:
         return settings.max_train_rows
     scale = settings.time_budget * max(1, settings.n_jobs) / 2 * 10 / max(10, n_columns or 10)
@@ -222,34 +223,38 @@ def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) ->
     return node
 
 
-def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = None, run_dir: Path | None = None,
-            resume: bool = False, engineer: Engineer | None = None, console: Console | None = None,
-            extra_layers: list[tuple[str, dict[str, Any]]] = (), started_at: float | None = None) -> RunOutcome:
-    """Run (or resume) the search on a local competition folder; the run folder holds everything.
+def compete(source: str | Path, settings: Settings, *, flags: dict[str, Any] | None = None, run_dir: Path | None = None,
+            resume: bool = False, submit: bool | None = None, force: bool = False, engineer: Engineer | None = None,
+            console: Console | None = None, started_at: float | None = None) -> RunOutcome:
+    """One run, top to bottom: acquire the files, understand them, search, and submit the best.
 
-    `started_at` is when this session began (the CLI passes its process's start): reading and
-    preparing the data, and starting Python, count against the budget too.
+    `submit` None uploads only what came from Kaggle; a failed upload keeps the local submission.
+    `started_at` is when this session began (the CLI passes its process's start): starting Python
+    and preparing the data count against the budget too.
     """
     started = started_at or time.time()
     console = console or Console()
-    slug = slug_of(source)
-    run, settings, flags = open_run(source, slug, settings, flags or {}, run_dir, resume, console)
+    folder, kaggle_layers, from_kaggle = acquire(str(source), settings, force, console)
+    run, settings, flags = open_run(folder, settings, flags or {}, run_dir, resume, console)
     engineer = engineer or make_engineer(settings)  # a wrong --llm fails before any work
     with run.session(started):
         _log_to_file(run)
         if run.prepared:
-            data = RunData.load(run.path)
             console.print(f"resuming run {run.path} ({len(Journal(run.journal_path))} nodes so far)")
+            data = RunData.load(run.path)
         else:
-            run.save_config({"source": str(Path(source).resolve()), "slug": slug, "prepared": False,
-                             "settings": settings.model_dump(mode="json"), "flags": flags})
-            data = prepare_or_fall_back(source, slug, run, settings, flags, extra_layers, console)
-            run.mark_prepared()
-            console.print(f"run folder {run.path}")
-        return search(run, data, settings, engineer, console)
+            data = start_run(folder, run, settings, flags, kaggle_layers, console)
+        best = search(run, data, settings, engineer, console)
+    if best is not None and (submit if submit is not None else from_kaggle):
+        try:
+            submit_best(run, console, settings.kaggle_poll_seconds)
+        except InputError as exc:
+            Console(stderr=True).print(f"[red]upload failed:[/] {exc}; the submission is kept, send it later with "
+                          f"`agent submit {run.path}`", highlight=False, soft_wrap=True)
+    return RunOutcome(run, best)
 
 
-def open_run(source: Path, slug: str, settings: Settings, flags: dict[str, Any], run_dir: Path | None, resume: bool,
+def open_run(folder: Path, settings: Settings, flags: dict[str, Any], run_dir: Path | None, resume: bool,
              console: Console) -> tuple[RunFolder, Settings, dict[str, Any]]:
     """The run folder, with the settings and spec flags it runs under.
 
@@ -257,6 +262,7 @@ def open_run(source: Path, slug: str, settings: Settings, flags: dict[str, Any],
     before its data was prepared is prepared again. A new start refuses a folder holding a run,
     and clears one that never got that far.
     """
+    slug = slug_of(folder)
     if not resume:
         run = RunFolder(run_dir or settings.runs_root / slug / new_run_id())
         if run.prepared:
@@ -275,36 +281,45 @@ def open_run(source: Path, slug: str, settings: Settings, flags: dict[str, Any],
     return run, settings, {**saved.get("flags", {}), **flags}
 
 
-def prepare_or_fall_back(source: Path, slug: str, run: RunFolder, settings: Settings, flags: dict[str, Any],
-                         extra_layers: list[tuple[str, dict[str, Any]]], console: Console) -> RunData:
-    """`prepare_run`; when the files or flags cannot make a run, the sample submission is left as the
-    run's submission and the problem reaches the user as one line (InputError)."""
+def start_run(folder: Path, run: RunFolder, settings: Settings, flags: dict[str, Any],
+              extra_layers: list[tuple[str, dict[str, Any]]], console: Console) -> RunData:
+    """The run's prepared data, between config.json written with `prepared` false and set true: a
+    kill in between leaves a folder that the next start or resume prepares again. When the files or
+    flags cannot make a run, the sample submission is left as the run's submission and the problem
+    reaches the user as one line (InputError)."""
+    slug = slug_of(folder)
+    run.save_config({"source": str(Path(folder).resolve()), "slug": slug, "prepared": False,
+                     "settings": settings.model_dump(mode="json"), "flags": flags})
     try:
         try:
-            return prepare_run(source, slug, run, settings, flags, extra_layers)
+            data = prepare_run(folder, slug, run, settings, flags, extra_layers)
         except (InputError, KeyboardInterrupt):
             raise
         except Exception as exc:  # files no check foresaw: still one line, and the sample left behind
-            log.info("preparing %s failed", source, exc_info=True)
+            log.info("preparing %s failed", folder, exc_info=True)
             first = (str(exc).strip().splitlines() or [""])[0][:200]
             raise InputError(f"cannot make a run of these files ({type(exc).__name__}: {first}; the traceback is "
-                             f"in {run.path / 'agent.log'})", source) from exc
+                             f"in {run.path / 'agent.log'})", folder) from exc
     except InputError:
-        if (fallback := write_sample_fallback(source, slug, run, settings)) is not None:
+        if (fallback := write_sample_fallback(folder, slug, run, settings)) is not None:
             console.print(f"the competition's files could not be read; its sample submission is copied to "
                           f"{fallback} as a fallback", highlight=False, soft_wrap=True)
         raise
+    run.mark_prepared()
+    console.print(f"run folder {run.path}")
+    return data
 
 
-def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer, console: Console) -> RunOutcome:
-    """The search over a prepared run, within what is left of the budget."""
+def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer, console: Console) -> Node | None:
+    """The search within what is left of the budget; the summary and report are written however it ends."""
     spec = data.spec
     console.print(
         f"{spec.slug}: {spec.task} ({spec.modality}), target {spec.target_columns}, metric {spec.metric} "
         f"({spec.direction}), {len(data.train)} train / {len(data.test)} test rows, submission as {spec.submission_kind}"
     )
     facts = json.loads((run.path / "profile.json").read_text())
-    brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text())
+    brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text(),
+                  folds=describe_folds(data.folds, spec))
     budget = Budget(settings.time_budget, run.seconds_used())
     if settings.llm:
         console.print(f"engineer: {settings.llm} after {settings.llm_builtin_drafts} built-in draft(s); "
@@ -317,7 +332,7 @@ def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer
     if summary.get("llm"):
         console.print(usage_line(summary["llm"]), highlight=False)
     write_report_softly(run, console)
-    return RunOutcome(run, best)
+    return best
 
 
 def _llm_limits(settings: Settings) -> str:
