@@ -448,7 +448,7 @@ class Search:
             timeout=limit, memory_mb=self.settings.memory_mb, n_jobs=self.settings.n_jobs,
             limit_address_space=self.device == "cpu",
         )
-        result = self._read_result(node_dir)
+        result = self._read_json(node_dir / "result.json")
         update = {"seconds": round(outcome.wall_seconds, 2), "peak_memory_mb": round(max(outcome.peak_rss_mb, result.get("peak_rss_mb", 0)), 1)}
         if outcome.timed_out:
             update.update(status="failed", error=f"timed out after {limit:.0f}s")
@@ -483,10 +483,6 @@ class Search:
         self.display.update(node, self.best)
         log.info("node %s %s %s: not run: %s", node.id, node.step, node.title, error)
         return node
-
-    @classmethod
-    def _read_result(cls, node_dir) -> dict:
-        return cls._read_json(node_dir / "result.json")
 
     @staticmethod
     def _read_json(path) -> dict:

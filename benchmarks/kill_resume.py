@@ -103,7 +103,7 @@ def main() -> None:
         for number in range(args.trials):
             result = trial(number, args.competition, Path(tmp), args.budget, rng)
             results.append(result)
-            console.print(json.dumps(result), highlight=False, soft_wrap=True)
+            console.print(json.dumps(result), markup=False, highlight=False, soft_wrap=True)
             table.add_row(str(number), ", ".join(map(str, result["kills_at"])), " ".join(map(str, result["exit_codes"])),
                           "yes" if result["valid"] else "NO", result["submission"], f"{result['wall_seconds']:.1f}",
                           f"{result['accounted_seconds']:.1f}", "yes" if result["within"] else "NO")
