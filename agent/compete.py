@@ -322,8 +322,8 @@ def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer
                   folds=describe_folds(data.folds, spec))
     budget = Budget(settings.time_budget, run.seconds_used())
     if settings.llm:
-        console.print(f"engineer: {settings.llm} after {settings.llm_builtin_drafts} built-in draft(s); "
-                      f"{_llm_limits(settings)}")
+        start = f"after {settings.llm_builtin_drafts} built-in draft(s)" if settings.llm_builtin_drafts else "at once"
+        console.print(f"engineer: built-in, with {settings.llm} beside it {start}; {_llm_limits(settings)}")
     try:
         with Display(console, spec.slug, settings.time_budget, run.seconds_used()) as display:
             best = Search(run, data, brief, engineer, settings, budget, display).run_loop()
