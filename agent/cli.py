@@ -91,28 +91,27 @@ def compete(
 
     The last line printed is the path of the best submission.
     """
-    from pydantic import ValidationError
-
+    from agent.checks import check_flags
+    from agent.compete import leave_sample, settings_from_flags
     from agent.compete import compete as run_compete
-    from agent.config import Settings
+    from agent.run_folder import process_started_at
 
+    started = process_started_at()  # starting Python counts against the budget too
     chosen = {"time_budget": time_budget, "folds": folds, "max_train_rows": max_train_rows, "seed": seed,
               "refit": refit, "node_timeout": node_timeout, "memory_mb": memory_mb, "llm": llm,
               "llm_base_url": llm_base_url, "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}
-    try:
-        settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        raise InputError(problem["msg"], ".".join(str(part) for part in problem["loc"]) or "settings") from None
     flags: dict[str, Any] = {"metric": metric, "direction": direction, "target_columns": target,
                              "id_column": id_column, "task": task, "group_column": group_column,
                              "time_column": time_column}
-    if direction not in (None, "maximize", "minimize"):
-        raise InputError(f"--direction must be maximize or minimize, not {direction!r}")
-    if task not in (None, "binary", "multiclass", "multilabel", "regression"):
-        raise InputError(f"--task must be binary, multiclass, multilabel or regression, not {task!r}")
+    try:
+        settings = settings_from_flags({k: v for k, v in chosen.items() if v is not None})
+        check_flags(flags)
+    except InputError:
+        leave_sample(source, run_dir, console)  # a refused run still leaves a file to grade
+        raise
     outcome = run_compete(source, settings, flags={k: v for k, v in flags.items() if v is not None},
-                          run_dir=run_dir, resume=resume, submit=submit, force=force, console=console)
+                          run_dir=run_dir, resume=resume, submit=submit, force=force, console=console,
+                          started_at=started)
     if outcome.best is None:
         err_console.print("[red]error:[/] no candidate produced a valid submission; see `agent review "
                           f"{outcome.run.path}`")

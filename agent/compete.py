@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Console
 
+from agent.checks import check_format, check_trainable, check_width
 from agent.competition_files import find_files, load_tables
 from agent.config import Settings
 from agent.display import Display
@@ -20,7 +22,7 @@ from agent.engineers.mixed import make_engineer
 from agent.journal import Journal, Node
 from agent.llm.usage import USAGE_FILE, usage_line
 from agent.profile import profile, profile_markdown
-from agent.run_folder import RunFolder, new_run_id, write_atomic
+from agent.run_folder import RunFolder, new_run_id, write_atomic, write_point
 from agent.sandbox import not_enforced
 from agent.search import Budget, Search
 from agent.understand import build_spec
@@ -79,6 +81,8 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
                 extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunData:
     """Read the public files, decide the spec, fix the folds, and write it all into the run folder."""
     files = find_files(source, extract_to=unpacked_folder(settings, slug))
+    for table in (files.train, files.test):
+        check_width(table, settings.time_budget)
     # Sampled while read at the cap for a narrow table, then to the cap for this table's width.
     train, test, sample = load_tables(files, train_row_cap(settings), settings.seed)
     layout_layer: dict[str, Any] = {}
@@ -94,10 +98,13 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     catalog = FileCatalog(files.folder)
     spec = build_spec(slug, files, train, test, sample, layers, catalog)
     train = clean_train(train, spec)
+    check_format(spec, sample)
+    check_trainable(train, spec, settings.folds)
     train, test = attach_file_paths(train, test, spec.file_columns, catalog, settings.competitions_root / slug / "files")
     data = RunData(spec=spec, train=train, test=test, sample=sample,
                    folds=make_folds(train, spec, settings.folds or default_folds(len(train)), settings.seed))
     run.create()
+    write_point("data")
     data.save(run.path)
     facts = profile(spec, train, test)
     if len(train) < rows_in_file:
@@ -132,6 +139,40 @@ def write_sample_fallback(source: Path, slug: str, run: RunFolder, settings: Set
     else:
         sample.to_csv(run.submission_path, index=False)
     return run.submission_path
+
+
+# Settings fields whose command-line flag is not the field's name.
+FLAG_NAMES = {"llm_max_cost": "--max-cost", "llm_max_calls": "--max-llm-calls"}
+
+
+def settings_from_flags(chosen: dict[str, Any]) -> Settings:
+    """Settings with the flags given; a value out of range is an InputError naming its flag."""
+    try:
+        return Settings(**chosen)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        field = str(problem["loc"][0]) if problem["loc"] else "settings"
+        flag = FLAG_NAMES.get(field, "--" + field.replace("_", "-")) if field in chosen else f"setting {field}"
+        raise InputError(f"{problem['msg']}, not {problem.get('input')!r}", flag) from None
+
+
+def leave_sample(source: str, run_dir: Path | None, console: Console) -> None:
+    """The sample submission as the submission of a run refused before it began (a bad flag), where
+    the run would have written its own; nothing for a Kaggle slug (no download for a refused run)
+    or a folder that already holds a run."""
+    if not Path(source).is_dir():
+        return
+    try:
+        settings = Settings()
+    except ValidationError:  # agent.toml or AGENT_* variables are what is wrong: the default places
+        settings = Settings.model_construct()
+    slug = slug_of(Path(source))
+    run = RunFolder(run_dir or settings.runs_root / slug / new_run_id())
+    if run.prepared or (run.path.exists() and any(run.path.iterdir())):
+        return
+    if (fallback := write_sample_fallback(Path(source), slug, run, settings)) is not None:
+        console.print(f"the run is refused; the competition's sample submission is copied to {fallback} as a "
+                      "fallback", highlight=False, soft_wrap=True)
 
 
 @dataclass
@@ -190,21 +231,26 @@ def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) ->
 
 def compete(source: str | Path, settings: Settings, *, flags: dict[str, Any] | None = None, run_dir: Path | None = None,
             resume: bool = False, submit: bool | None = None, force: bool = False, engineer: Engineer | None = None,
-            console: Console | None = None) -> RunOutcome:
+            console: Console | None = None, started_at: float | None = None) -> RunOutcome:
     """One run, top to bottom: acquire the files, understand them, search, and submit the best.
 
     `submit` None uploads only what came from Kaggle; a failed upload keeps the local submission.
+    `started_at` is when this session began (the CLI passes its process's start): starting Python
+    and preparing the data count against the budget too.
     """
-    started = time.time()  # reading and preparing the data counts against the budget too
+    started = started_at or time.time()
     console = console or Console()
     folder, kaggle_layers, from_kaggle = acquire(str(source), settings, force, console)
-    if resume:
-        run, data, settings = resume_run(folder, settings, run_dir, console)
-        engineer = engineer or make_engineer(settings)
-    else:
-        engineer = engineer or make_engineer(settings)  # a wrong --llm fails before any work
-        run, data = start_run(folder, settings, flags or {}, run_dir, kaggle_layers, console)
-    best = search(run, data, settings, engineer, console, started)
+    run, settings, flags = open_run(folder, settings, flags or {}, run_dir, resume, console)
+    engineer = engineer or make_engineer(settings)  # a wrong --llm fails before any work
+    with run.session(started):
+        _log_to_file(run)
+        if run.prepared:
+            console.print(f"resuming run {run.path} ({len(Journal(run.journal_path))} nodes so far)")
+            data = RunData.load(run.path)
+        else:
+            data = start_run(folder, run, settings, flags, kaggle_layers, console)
+        best = search(run, data, settings, engineer, console)
     if best is not None and (submit if submit is not None else from_kaggle):
         try:
             submit_best(run, console, settings.kaggle_poll_seconds)
@@ -214,55 +260,75 @@ def compete(source: str | Path, settings: Settings, *, flags: dict[str, Any] | N
     return RunOutcome(run, best)
 
 
-def start_run(folder: Path, settings: Settings, flags: dict[str, Any], run_dir: Path | None,
-              extra_layers: list[tuple[str, dict[str, Any]]], console: Console) -> tuple[RunFolder, RunData]:
-    """A new run folder with the prepared data and the settings; the sample submission as a fallback
-    when the files cannot be understood."""
+def open_run(folder: Path, settings: Settings, flags: dict[str, Any], run_dir: Path | None, resume: bool,
+             console: Console) -> tuple[RunFolder, Settings, dict[str, Any]]:
+    """The run folder, with the settings and spec flags it runs under.
+
+    Resuming takes the saved settings and flags, overridden by those given again; a folder killed
+    before its data was prepared is prepared again. A new start refuses a folder holding a run,
+    and clears one that never got that far.
+    """
     slug = slug_of(folder)
-    run = RunFolder(run_dir or settings.runs_root / slug / new_run_id())
-    if RunData.exists(run.path):
-        raise InputError("run folder already holds a run; use --resume to continue it", run.path)
+    if not resume:
+        run = RunFolder(run_dir or settings.runs_root / slug / new_run_id())
+        if run.prepared:
+            raise InputError("run folder already holds a run; use --resume to continue it", run.path)
+        run.clear_unprepared()
+        return run, settings, flags
+    run = RunFolder(run_dir) if run_dir else RunFolder.latest(settings.runs_root, slug)
+    if run is None:
+        raise InputError("no run to resume (start one without --resume)", settings.runs_root / slug)
+    saved = run.load_config()
+    if not saved:
+        console.print(f"{run.path} holds no run yet: starting it", highlight=False, soft_wrap=True)
+        run.clear_unprepared(keep_time=True)
+        return run, settings, flags
+    settings = Settings.model_validate({**saved["settings"], **settings.model_dump(exclude_unset=True)})
+    return run, settings, {**saved.get("flags", {}), **flags}
+
+
+def start_run(folder: Path, run: RunFolder, settings: Settings, flags: dict[str, Any],
+              extra_layers: list[tuple[str, dict[str, Any]]], console: Console) -> RunData:
+    """The run's prepared data, between config.json written with `prepared` false and set true: a
+    kill in between leaves a folder that the next start or resume prepares again. When the files or
+    flags cannot make a run, the sample submission is left as the run's submission and the problem
+    reaches the user as one line (InputError)."""
+    slug = slug_of(folder)
+    run.save_config({"source": str(Path(folder).resolve()), "slug": slug, "prepared": False,
+                     "settings": settings.model_dump(mode="json"), "flags": flags})
     try:
-        data = prepare_run(folder, slug, run, settings, flags, extra_layers)
+        try:
+            data = prepare_run(folder, slug, run, settings, flags, extra_layers)
+        except (InputError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # files no check foresaw: still one line, and the sample left behind
+            log.info("preparing %s failed", folder, exc_info=True)
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise InputError(f"cannot make a run of these files ({type(exc).__name__}: {first}; the traceback is "
+                             f"in {run.path / 'agent.log'})", folder) from exc
     except InputError:
         if (fallback := write_sample_fallback(folder, slug, run, settings)) is not None:
             console.print(f"the competition's files could not be read; its sample submission is copied to "
                           f"{fallback} as a fallback", highlight=False, soft_wrap=True)
         raise
-    run.save_config({"source": str(Path(folder).resolve()), "slug": slug,
-                     "settings": settings.model_dump(mode="json"), "flags": flags})
+    run.mark_prepared()
     console.print(f"run folder {run.path}")
-    return run, data
+    return data
 
 
-def resume_run(folder: Path, settings: Settings, run_dir: Path | None,
-               console: Console) -> tuple[RunFolder, RunData, Settings]:
-    """The latest run of this competition (or `run_dir`), with its saved settings under the ones given now."""
-    run = RunFolder(run_dir) if run_dir else RunFolder.latest(settings.runs_root, slug_of(folder))
-    if run is None or not RunData.exists(run.path):
-        raise InputError("no run to resume (start one without --resume)", run_dir or settings.runs_root / slug_of(folder))
-    saved = run.load_config()
-    settings = Settings.model_validate({**saved["settings"], **settings.model_dump(exclude_unset=True)})
-    console.print(f"resuming run {run.path} ({len(Journal(run.journal_path))} nodes so far)")
-    return run, RunData.load(run.path), settings
-
-
-def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer, console: Console,
-           started: float) -> Node | None:
+def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer, console: Console) -> Node | None:
     """The search within what is left of the budget; the summary and report are written however it ends."""
     spec = data.spec
     console.print(
         f"{spec.slug}: {spec.task} ({spec.modality}), target {spec.target_columns}, metric {spec.metric} "
         f"({spec.direction}), {len(data.train)} train / {len(data.test)} test rows, submission as {spec.submission_kind}"
     )
-    _log_to_file(run)
     if gaps := not_enforced():
         console.print(f"[yellow]sandbox:[/] not enforced on this machine: {'; '.join(gaps)}", highlight=False)
         log.warning("sandbox: not enforced on this machine: %s", "; ".join(gaps))
     facts = json.loads((run.path / "profile.json").read_text())
     brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text(),
                   folds=describe_folds(data.folds, spec))
-    run.start_session(started)
     budget = Budget(settings.time_budget, run.seconds_used())
     if settings.llm:
         start = f"after {settings.llm_builtin_drafts} built-in draft(s)" if settings.llm_builtin_drafts else "at once"

@@ -10,6 +10,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
+MIN_MEMORY_MB = 256  # a candidate's Python with the harness imported (numpy, pandas, sklearn, lightgbm) takes ~200 MB
+MAX_FOLDS = 20
+
+
 def _default_memory_mb() -> int:
     return int(psutil.virtual_memory().total / 2**20 * 0.7)
 
@@ -17,7 +21,7 @@ def _default_memory_mb() -> int:
 class Settings(BaseSettings):
     """Effective settings of a run; saved as `config.json` in the run folder so `--resume` reuses them."""
 
-    model_config = SettingsConfigDict(env_prefix="AGENT_", toml_file="agent.toml", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="AGENT_", toml_file="agent.toml", extra="ignore", allow_inf_nan=False)
 
     # where things live
     runs_root: Path = Path("data/runs")
@@ -26,15 +30,16 @@ class Settings(BaseSettings):
     # budget and limits
     time_budget: float = Field(600.0, gt=0, description="seconds for the whole run")
     node_timeout: float = Field(900.0, gt=0, description="seconds one candidate may run")
-    memory_mb: int = Field(default_factory=_default_memory_mb, description="resident memory one candidate may use")
+    memory_mb: int = Field(default_factory=_default_memory_mb, ge=MIN_MEMORY_MB,
+                           description="resident memory (MB) one candidate may use")
     n_jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     node_disk_mb: int = Field(4096, ge=16, description="MB one candidate's folder and temp folder may hold")
 
     # validation
-    folds: int | None = Field(None, ge=2, description="cross-validation folds; unset: 5, or 3 for more than "
+    folds: int | None = Field(None, ge=2, le=MAX_FOLDS, description="cross-validation folds; unset: 5, or 3 for more than "
                               "50,000 training rows, where every fold's prediction of the test rows is costly "
                               "and three folds already estimate the score closely")
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**32, description="numpy's and LightGBM's seeds take 32 bits")
     max_train_rows: int | None = Field(None, ge=0, description="train on a uniform sample of at most this many rows "
                                        "(0: all rows; unset: as many as the time budget and the table's width allow); "
                                        "the test rows are always all predicted")

@@ -2,7 +2,7 @@
 
 Stored as JSON lines, one snapshot of a node per line, appended and fsynced as things happen;
 the last snapshot of a node wins. A run killed at any moment loses at most a half-written last
-line, which loading skips.
+line: loading skips it with a warning, and the next record starts on a line of its own.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from agent.run_folder import write_point
+
 log = logging.getLogger(__name__)
 
 Step = Literal["draft", "improve", "debug", "tune", "ensemble"]
 Status = Literal["running", "ok", "failed"]
+_warned: set[tuple[Path, int]] = set()  # torn lines already reported, once per process
 
 
 class Node(BaseModel):
@@ -43,6 +46,7 @@ class Node(BaseModel):
     cost_usd: float = 0.0
     info: dict[str, Any] = Field(default_factory=dict, description="step-specific facts: gain over parent, trials, weights")
     public_score: float | None = None
+    attempts: int = Field(1, description="times the node was started; one running at every kill is given up")
 
     @property
     def parent(self) -> str | None:
@@ -51,6 +55,12 @@ class Node(BaseModel):
     @property
     def ok(self) -> bool:
         return self.status == "ok" and self.score is not None
+
+
+def _write_durably(f, text: str) -> None:
+    f.write(text.encode())
+    f.flush()
+    os.fsync(f.fileno())
 
 
 class Journal:
@@ -63,13 +73,16 @@ class Journal:
             self._load()
 
     def _load(self) -> None:
-        for number, line in enumerate(self.path.read_text(errors="replace").splitlines(), 1):
+        # "\n" only: a plan may hold other line breaks (U+2028, \x85) that JSON leaves unescaped.
+        for number, line in enumerate(self.path.read_text(errors="replace").split("\n"), 1):
             if not line.strip():
                 continue
             try:
                 node = Node.model_validate_json(line)
             except ValueError:
-                log.warning("journal %s: skipping unreadable line %d (interrupted write)", self.path, number)
+                if (self.path, number) not in _warned:
+                    _warned.add((self.path, number))
+                    log.warning("journal %s: skipping unreadable line %d (a write cut short by a kill)", self.path, number)
                 continue
             self.nodes[node.id] = node
 
@@ -77,10 +90,14 @@ class Journal:
         """Append a snapshot of `node` and make it durable before returning."""
         self.nodes[node.id] = node
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a") as f:
-            f.write(node.model_dump_json() + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        line = node.model_dump_json() + "\n"
+        with open(self.path, "a+b") as f:
+            if f.tell() > 0:
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":  # a kill cut the last record short: never glue this one to it
+                    line = "\n" + line
+            write_point("journal", torn=lambda: _write_durably(f, line[: len(line) // 2]))
+            _write_durably(f, line)
 
     def snapshot(self) -> Journal:
         """A copy of the nodes as they are now, for a reader in another thread (an LLM's prompt)."""

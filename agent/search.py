@@ -24,7 +24,7 @@ from agent.display import Display
 from agent.engineers.background import BackgroundProposal
 from agent.engineers.base import Ask, Brief, Engineer, Proposal
 from agent.journal import Journal, Node
-from agent.run_folder import RunFolder, write_atomic
+from agent.run_folder import RunFolder, write_atomic, write_point
 from agent.sandbox import (Confinement, SandboxResult, empty_folder, python_argv, read_node_file, reclaim,
                            run_sandboxed)
 from pipelines.context import Context
@@ -41,6 +41,7 @@ MIN_NODE_SECONDS = 5.0
 MAX_RESULT_BYTES = 1 << 20
 NODE_FILES = ("log.txt", "result.json", "submission.csv", "oof.npy", "test.npy", "standalone.py")  # what the agent reads
 MAX_LOG_TAIL_BYTES = 64 << 10
+MAX_NODE_ATTEMPTS = 2  # a node running at two kills in a row is given up, not run at every resume
 
 
 class Budget:
@@ -256,7 +257,7 @@ class Search:
         self.thinking = BackgroundProposal()
         if self.llm is not None:
             self.policy.llm_name = self.llm.name
-        self.best = self.journal.best(self.spec.greater_is_better)
+        self.best: Node | None = None  # the node whose submission is the run's (see _restore_submission)
         # Time-ordered folds train their early models on a short past; a forecast is made by one
         # model on every row instead.
         self.refit = settings.refit or self.spec.time_column is not None
@@ -265,8 +266,7 @@ class Search:
     # --- the loop ------------------------------------------------------------------------------
 
     def run_loop(self) -> Node | None:
-        if not self.run.submission_path.exists():
-            self._write_prior_submission()
+        self._restore_submission()
         self._rerun_interrupted()
         while self.budget.remaining > MIN_NODE_SECONDS:
             if (reply := self.thinking.take()) is not None:
@@ -293,7 +293,6 @@ class Search:
             self.execute(proposal, action.kind, parents, timeout=self._node_limit())
         if self.thinking.busy:
             log.info("stopping with the LLM's %s step unanswered: the budget is spent", self.thinking.ask.kind)
-        self.run.heartbeat()
         return self.best
 
     # --- the LLM beside the built-in steps --------------------------------------------------------
@@ -325,6 +324,20 @@ class Search:
         log.info("waiting for the LLM's %s step: no built-in step is left", self.thinking.ask.kind)
         return self.thinking.wait(self.budget.remaining - self.policy.reserve(self.journal) - MIN_NODE_SECONDS)
 
+    def _restore_submission(self) -> None:
+        """The run's submission as a kill may have left it: the installed best node's (best/node.json),
+        replaced by any better node recorded before the kill could install it; the prior when no
+        node has a valid one, or when the file is missing or not valid."""
+        installed = self._read_json(self.run.best_dir / "node.json").get("id")
+        self.best = self.journal.nodes.get(installed) if installed else None
+        for node in self.journal.good():
+            self._promote_if_best(node)
+        if self._submission_problems(self.run.submission_path):
+            if self.best is not None:
+                self._install(self.best)
+            else:
+                self._write_prior_submission()
+
     def _write_prior_submission(self) -> None:
         """A valid submission from the start: the training target's prior (a constant), which the
         first candidate to finish replaces. A run whose candidates all fail or run out of time
@@ -341,6 +354,7 @@ class Search:
             y = encode_target(self.data.train, self.spec)
             raw = prior_prediction(y, self.spec, get_metric(self.spec.metric), len(self.data.test))
         frame = submission_frame(self.data.test[self.spec.id_column], raw, self.spec)
+        write_point("prior")
         write_submission(frame, self.data.sample, self.spec, self.run.submission_path)
         log.info("wrote the prior submission %s; the first candidate to finish replaces it", self.run.submission_path)
 
@@ -388,6 +402,7 @@ class Search:
                     tokens_out=proposal.tokens_out, cost_usd=proposal.cost_usd, info=dict(proposal.info))
         node_dir = self.run.node_dir(node.id)
         node_dir.mkdir(parents=True, exist_ok=True)
+        write_point("node")
         (node_dir / "solution.py").write_text(proposal.code)
         for name, text in proposal.files.items():
             (node_dir / name).write_text(text)
@@ -399,21 +414,25 @@ class Search:
                "refit": self.refit}
         if tune_seconds:
             job.update(tune_seconds=tune_seconds, storage=node_storage(node_dir), study_name=f"node-{node.id}")
-        (node_dir / "job.json").write_text(json.dumps(job, indent=2))
+        write_atomic(node_dir / "job.json", json.dumps(job, indent=2))
         self.journal.record(node)
         self.display.update(node, self.best)
-        self.run.heartbeat()
         return self._run_node(node, limit)
 
     def _rerun_interrupted(self) -> None:
         """Run again the nodes a killed session left running, under the same ids and with the same code.
 
         A tuning node continues its Optuna study (the trials stored before the kill count) for the
-        time that still fits; a node with no time left to finish is closed as interrupted.
+        time that still fits; a node with no time left to finish, or one that was running at
+        MAX_NODE_ATTEMPTS kills (it may be what kills the run), is closed as interrupted.
         """
         for node in [n for n in self.journal if n.status == "running"]:
             node_dir = self.run.node_dir(node.id)
-            job = json.loads((node_dir / "job.json").read_text())
+            job = self._read_json(node_dir / "job.json")
+            if node.attempts >= MAX_NODE_ATTEMPTS or not job:
+                error = f"interrupted: the run was stopped while it ran, {node.attempts} time(s); not run again"
+                self.journal.record(node.model_copy(update={"status": "failed", "error": error}))
+                continue
             parent = self.journal.get(node.parent) if node.parent else None
             parent_seconds = (parent.seconds if parent else None) or 30.0
             limit = self._node_limit()
@@ -421,15 +440,17 @@ class Search:
                 job["tune_seconds"] = min(job["tune_seconds"], limit - 1.5 * parent_seconds - 5)
                 if job["tune_seconds"] < 2 * parent_seconds:
                     limit = 0.0
-            job["time_limit"] = round(limit, 1)
-            if job.get("mode") == "tune":
-                job["storage"] = node_storage(node_dir)
-            (node_dir / "job.json").write_text(json.dumps(job, indent=2))
             if limit <= MIN_NODE_SECONDS:
                 self.journal.record(node.model_copy(update={"status": "failed", "error": "interrupted (the run was stopped)"}))
                 continue
+            job["time_limit"] = round(limit, 1)
+            if job.get("mode") == "tune":
+                job["storage"] = node_storage(node_dir)
+            write_atomic(node_dir / "job.json", json.dumps(job, indent=2))
             log.info("node %s was interrupted by the previous session: running it again", node.id)
             (node_dir / "result.json").unlink(missing_ok=True)
+            node = node.model_copy(update={"attempts": node.attempts + 1, "started_at": time.time()})
+            self.journal.record(node)
             self._run_node(node, limit)
 
     def _run_node(self, node: Node, limit: float) -> Node:
@@ -476,7 +497,6 @@ class Search:
         if node.ok:
             self._promote_if_best(node)
         self.display.update(node, self.best)
-        self.run.heartbeat()
         log.info("node %s %s %s: %s %s", node.id, node.step, node.title, node.status,
                  node.score if node.ok else node.error)
         return node
@@ -485,7 +505,6 @@ class Search:
         node = node.model_copy(update={"status": "failed", "error": error, "seconds": 0.0})
         self.journal.record(node)
         self.display.update(node, self.best)
-        self.run.heartbeat()
         log.info("node %s %s %s: not run: %s", node.id, node.step, node.title, error)
         return node
 
@@ -536,6 +555,14 @@ class Search:
         return None
 
     @staticmethod
+    def _read_json(path) -> dict:
+        try:
+            value = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    @staticmethod
     def _log_tail(node_dir, lines: int = 1) -> str:
         try:
             with open(node_dir / "log.txt", "rb") as f:
@@ -560,18 +587,20 @@ class Search:
         """Make `node` the run's submission if it beats the best so far and its file is valid."""
         if not self._is_better(node):
             return
-        node_dir = self.run.node_dir(node.id)
-        tmp = self.run.submission_path.with_name("submission.csv.tmp")
-        try:  # a candidate's file is untrusted input: copied as a regular file of bounded size, then checked
-            tmp.write_bytes(read_node_file(node_dir / "submission.csv", max_submission_bytes(self.data.sample)))
-            problems = submission_problems(read_table(tmp), self.data.sample, self.spec)
-        except Exception as exc:
-            problems = [str(exc)]
+        problems = self._submission_problems(self.run.node_dir(node.id) / "submission.csv")
         if problems:
-            tmp.unlink(missing_ok=True)
             log.warning("node %s has a better score but an invalid submission: %s", node.id, "; ".join(problems))
             return
+        self._install(node)
+
+    def _install(self, node: Node) -> None:
+        """Copy a node's submission over the run's (atomically, as a bounded regular file), then its code
+        and facts into best/; best/node.json, written last, says which node the submission is."""
+        node_dir = self.run.node_dir(node.id)
+        tmp = self.run.submission_path.with_name("submission.csv.tmp")
+        tmp.write_bytes(read_node_file(node_dir / "submission.csv", max_submission_bytes(self.data.sample)))
         tmp.replace(self.run.submission_path)
+        write_point("promote")
         best_dir = self.run.best_dir
         best_dir.mkdir(exist_ok=True)
         for name in ("solution.py", "standalone.py"):  # both the agent's own (see reclaim)
@@ -580,6 +609,12 @@ class Search:
         write_atomic(best_dir / "submission.csv", self.run.submission_path.read_text())
         write_atomic(best_dir / "node.json", node.model_dump_json(indent=2))
         self.best = node
+
+    def _submission_problems(self, path) -> list[str]:
+        try:
+            return submission_problems(read_table(path), self.data.sample, self.spec)
+        except Exception as exc:  # a candidate's file is untrusted input
+            return [str(exc)]
 
 
 def prepared_inputs(run: RunFolder, data: RunData) -> list:

@@ -108,18 +108,16 @@ def test_a_forecast_is_validated_on_later_rows_and_refitted_on_all(tmp_path: Pat
 
 
 def test_a_run_without_any_finished_candidate_still_leaves_the_prior_submission(tmp_path: Path) -> None:
-    """Candidates limited to 60 MB all die; the run fails (exit 1) but its submission is valid and graded."""
+    """A budget smaller than the final ensemble's reserve plus the shortest node starts no candidate
+    at all; the run fails (exit 1) but its submission is valid and graded."""
     run = tmp_path / "run"
-    result = agent_command("compete", str(DEMO), "--time-budget", "20", "--memory-mb", "60", "--no-submit",
-                           "--run-dir", str(run))
+    result = agent_command("compete", str(DEMO), "--time-budget", "12", "--no-submit", "--run-dir", str(run))
     assert result.returncode == 1 and "no candidate produced a valid submission" in result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(run / "submission.csv")
     assert_valid_submission(run)
     survived = pd.read_csv(run / "submission.csv")["Survived"]
     assert survived.nunique() == 1 and survived.iloc[0] == 0  # most passengers died: the prior's label
-    journal = Journal(run / "journal.jsonl")
-    assert len(journal) >= 1 and all("out of memory" in n.error for n in journal)
-    assert journal.best(greater_is_better=True) is None
+    assert len(Journal(run / "journal.jsonl")) == 0
     assert agent_command("review", str(run)).returncode == 0
 
 
