@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agent import __version__
 from pipelines.errors import InputError
 
 app = typer.Typer(
@@ -26,25 +28,10 @@ console = Console() if sys.stdout.isatty() else Console(width=160)
 err_console = Console(stderr=True)
 
 
-def one_line_errors(command):
-    """Bad input ends as `error: <where>: <problem>` and exit code 2, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except InputError as exc:
-            err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            err_console.print("interrupted: everything finished so far is saved; continue with --resume")
-            raise typer.Exit(130) from None
-
-    return wrapper
+VERBOSE = typer.Option(False, "--verbose", "-v", help="Log every decision to the terminal.")
 
 
-@app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every decision to the terminal.")) -> None:
+def _log_to_terminal(verbose: bool) -> None:
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "agent_terminal", False)]:
         root.removeHandler(old)  # one terminal handler, however many commands run in this process
@@ -55,12 +42,59 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every 
     root.addHandler(handler)
 
 
+def one_line_errors(command):
+    """Bad input ends as `error: <where>: <problem>` and exit code 2, never a traceback.
+
+    Every command also takes -v/--verbose, so it may follow the subcommand as well as precede it.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args, verbose: bool = False, **kwargs):
+        if verbose:
+            _log_to_terminal(True)
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted: everything finished so far is saved; continue with --resume")
+            raise typer.Exit(130) from None
+
+    signature = inspect.signature(command)
+    verbose = inspect.Parameter("verbose", inspect.Parameter.KEYWORD_ONLY, default=VERBOSE, annotation=bool)
+    wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), verbose])
+    return wrapper
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"kagglewright {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: bool = VERBOSE,
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    _log_to_terminal(verbose)
+
+
+def _default(setting: str) -> str:
+    from agent.config import Settings
+
+    return str(Settings.model_fields[setting].default)
+
+
 @app.command()
 @one_line_errors
 def compete(
     source: str = typer.Argument(..., help="A competition folder (MLE-bench prepared layout, <dir>/public, or a plain "
                                  "Kaggle download), or a Kaggle slug to download."),
-    time_budget: Optional[float] = typer.Option(None, help="Seconds for the whole run."),
+    time_budget: Optional[float] = typer.Option(None, help="Seconds for the whole run.",
+                                                show_default=_default("time_budget")),
     submit: Optional[bool] = typer.Option(None, "--submit/--no-submit", help="Upload the best submission to Kaggle at "
                                           "the end (default: yes for a Kaggle slug, no for a local folder)."),
     force: bool = typer.Option(False, "--force", help="Download the competition again even if cached."),
@@ -73,26 +107,30 @@ def compete(
     task: Optional[str] = typer.Option(None, help="binary, multiclass, multilabel or regression."),
     group_column: Optional[str] = typer.Option(None, help="Keep rows of a group in one fold."),
     time_column: Optional[str] = typer.Option(None, help="Validate on later rows only (time-ordered folds)."),
-    folds: Optional[int] = typer.Option(None, help="Cross-validation folds (default 5; 3 above 50,000 rows)."),
+    folds: Optional[int] = typer.Option(None, help="Cross-validation folds.", show_default="5; 3 above 50,000 rows"),
     max_train_rows: Optional[int] = typer.Option(None, help="Train on a uniform sample of at most this many rows "
-                                                 "(0: all; default: what the budget allows)."),
-    seed: Optional[int] = typer.Option(None, help="Random seed."),
+                                                 "(0: all).", show_default="what the budget allows"),
+    seed: Optional[int] = typer.Option(None, help="Random seed.", show_default=_default("seed")),
     refit: Optional[bool] = typer.Option(None, "--refit/--fold-average", help="Test predictions from one model "
-                                         "refitted on all training rows, or the fold models' average (default)."),
-    node_timeout: Optional[float] = typer.Option(None, help="Seconds one candidate may run."),
-    memory_mb: Optional[int] = typer.Option(None, help="Memory one candidate may use (MB)."),
+                                         "refitted on all training rows, or the fold models' average.",
+                                         show_default="fold-average"),
+    node_timeout: Optional[float] = typer.Option(None, help="Seconds one candidate may run.",
+                                                 show_default=_default("node_timeout")),
+    memory_mb: Optional[int] = typer.Option(None, help="Memory one candidate may use (MB).",
+                                            show_default="70% of this machine's memory"),
     llm: Optional[str] = typer.Option(None, help="Let an LLM write solutions: provider:model for langchain, e.g. "
                                       "openai:gpt-5-mini, anthropic:claude-sonnet-4-6, ollama:qwen2.5-coder:32b."),
     llm_base_url: Optional[str] = typer.Option(None, help="Base URL of an OpenAI-compatible server or Ollama."),
     max_cost: Optional[float] = typer.Option(None, help="USD the LLM may spend; then built-in steps only."),
     max_llm_calls: Optional[int] = typer.Option(None, help="LLM calls allowed; then built-in steps only."),
+    description: Optional[Path] = typer.Option(None, help="The competition's description and goal for the engineer "
+                                               "(Markdown or text).", show_default="the folder's description.md"),
+    config: Optional[Path] = typer.Option(None, help="Settings file (TOML).", show_default="./agent.toml if present"),
 ) -> None:
     """Search for the best solution of a competition within a time budget and write its submission.
 
     The last line printed is the path of the best submission.
     """
-    from pydantic import ValidationError
-
     from agent.compete import acquire, submit_best
     from agent.compete import compete as run_compete
     from agent.config import Settings
@@ -100,11 +138,9 @@ def compete(
     chosen = {"time_budget": time_budget, "folds": folds, "max_train_rows": max_train_rows, "seed": seed,
               "refit": refit, "node_timeout": node_timeout, "memory_mb": memory_mb, "llm": llm,
               "llm_base_url": llm_base_url, "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}
-    try:
-        settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        raise InputError(problem["msg"], ".".join(str(part) for part in problem["loc"]) or "settings") from None
+    settings = Settings.load(config, **chosen)
+    if description is not None and not description.is_file():
+        raise InputError("no such description file", description)
     flags: dict[str, Any] = {"metric": metric, "direction": direction, "target_columns": target,
                              "id_column": id_column, "task": task, "group_column": group_column,
                              "time_column": time_column}
@@ -114,7 +150,8 @@ def compete(
         raise InputError(f"--task must be binary, multiclass, multilabel or regression, not {task!r}")
     folder, layers, from_kaggle = acquire(source, settings, force, console)
     outcome = run_compete(folder, settings, flags={k: v for k, v in flags.items() if v is not None},
-                          run_dir=run_dir, resume=resume, console=console, extra_layers=layers)
+                          run_dir=run_dir, resume=resume, console=console, extra_layers=layers,
+                          description=description)
     if outcome.best is None:
         err_console.print("[red]error:[/] no candidate produced a valid submission; see `agent review "
                           f"{outcome.run.path}`")
@@ -140,7 +177,7 @@ def submit_run(run: Path = typer.Argument(..., help="A run folder whose best sub
     from agent.config import Settings
     from agent.run_folder import RunFolder
 
-    submit_best(RunFolder(run), console, Settings().kaggle_poll_seconds)
+    submit_best(RunFolder(run), console, Settings.load().kaggle_poll_seconds)
 
 
 @app.command()

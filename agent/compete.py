@@ -6,7 +6,7 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +73,13 @@ def default_folds(n_rows: int) -> int:
 
 
 def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, flags: dict[str, Any],
-                extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunData:
-    """Read the public files, decide the spec, fix the folds, and write it all into the run folder."""
+                extra_layers: list[tuple[str, dict[str, Any]]] = (), description: Path | None = None) -> RunData:
+    """Read the public files, decide the spec, fix the folds, and write it all into the run folder.
+
+    `description` (the goal and evaluation the engineer reads) replaces the folder's description.md."""
     files = find_files(source, extract_to=unpacked_folder(settings, slug))
+    if description is not None:
+        files = replace(files, description=Path(description))
     # Sampled while read at the cap for a narrow table, then to the cap for this table's width.
     train, test, sample = load_tables(files, train_row_cap(settings), settings.seed)
     rows_in_file = train.attrs.get("rows_in_file", len(train))
@@ -183,7 +187,7 @@ def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) ->
 
 def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = None, run_dir: Path | None = None,
             resume: bool = False, engineer: Engineer | None = None, console: Console | None = None,
-            extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunOutcome:
+            extra_layers: list[tuple[str, dict[str, Any]]] = (), description: Path | None = None) -> RunOutcome:
     """Run (or resume) the search on a local competition folder; the run folder holds everything."""
     started = time.time()  # reading and preparing the data counts against the budget too
     console = console or Console()
@@ -203,7 +207,7 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
             raise InputError("run folder already holds a run; use --resume to continue it", run.path)
         engineer = engineer or make_engineer(settings)  # a wrong --llm fails before any work
         try:
-            data = prepare_run(source, slug, run, settings, flags or {}, extra_layers)
+            data = prepare_run(source, slug, run, settings, flags or {}, extra_layers, description)
         except InputError:
             if (fallback := write_sample_fallback(source, slug, run, settings)) is not None:
                 console.print(f"the competition's files could not be read; its sample submission is copied to "
