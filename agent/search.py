@@ -55,6 +55,7 @@ class Budget:
 class Action:
     kind: Literal["draft", "improve", "debug", "tune", "ensemble", "stop"]
     parent: Node | None = None
+    reason: str = ""  # why a stop: said to the user, who otherwise sees a run end early without a word
 
 
 ENSEMBLE_MAX_MEMBERS = 8
@@ -164,7 +165,9 @@ class Policy:
         fits = lambda kind, parent=None: 1.25 * self.expected_seconds(journal, kind, parent) + 2 < spare  # noqa: E731
 
         if spare <= MIN_NODE_SECONDS:
-            return Action("ensemble") if new_pool else Action("stop")
+            return Action("ensemble") if new_pool else Action(
+                "stop", reason=f"stopping: {budget.remaining:.0f} s left, kept for the final ensemble "
+                               f"({self.reserve(journal):.0f} s)")
         drafts = sum(1 for n in journal if n.step == "draft")
         if drafts < self.settings.num_drafts and "draft" not in self.exhausted and fits("draft"):
             return Action("draft")
@@ -189,7 +192,19 @@ class Policy:
             return Action("debug", buggy[0])
         if "draft" not in self.exhausted and fits("draft"):
             return Action("draft")
-        return Action("ensemble") if new_pool else Action("stop")
+        return Action("ensemble") if new_pool else Action("stop", reason=self._why_stop(journal, budget, singles))
+
+    def _why_stop(self, journal: Journal, budget: Budget, singles: list[Node]) -> str:
+        """The time left against the cheapest step still open, in words."""
+        left = f"{budget.remaining:.0f} s left ({self.reserve(journal):.0f} s of it kept for the final ensemble)"
+        open_steps = [(self.expected_seconds(journal, "improve", n), f"improving node {n.id}")
+                      for n in self._best_of_recipes(singles).values() if f"improve:{n.id}" not in self.exhausted]
+        if "draft" not in self.exhausted:
+            open_steps.append((self.expected_seconds(journal, "draft", None), "another draft"))
+        if not open_steps:
+            return f"stopping: {left}; nothing is left to try (drafts and improvements are used up)"
+        seconds, step = min(open_steps)
+        return f"stopping: {left}; the cheapest next step, {step}, needs about {1.25 * seconds + 2:.0f} s"
 
 
 STANDALONE_FOOTER = '''
@@ -232,6 +247,8 @@ class Search:
             action = self.policy.next(self.journal, self.budget)
             log.info("next step: %s%s", action.kind, f" of node {action.parent.id}" if action.parent else "")
             if action.kind == "stop":
+                log.info(action.reason)
+                self.display.note(action.reason)
                 break
             if action.kind == "tune":
                 self._tune(action.parent)
@@ -245,6 +262,9 @@ class Search:
                 continue
             parents = [action.parent.id] if action.parent else []
             self.execute(proposal, action.kind, parents, timeout=self._node_limit())
+        else:  # the loop ran out of time rather than choosing to stop
+            log.info("stopping: the budget is spent (%.0f s left)", self.budget.remaining)
+            self.display.note(f"stopping: the budget is spent ({self.budget.remaining:.0f} s left)")
         self.run.heartbeat()
         return self.best
 
@@ -277,6 +297,8 @@ class Search:
         spare = self.budget.remaining - self.policy.reserve(self.journal)
         tune_seconds = min(spare - 1.5 * parent_seconds - 5, self.settings.tune_share * self.budget.total)
         if tune_seconds < 2 * parent_seconds:
+            log.info("not tuning node %s: %.0f s would fit, two runs of it take %.0f s", parent.id,
+                     max(tune_seconds, 0), 2 * parent_seconds)
             return
         proposal = Proposal(title=f"tune {parent.title}"[:40], plan=f"Optuna over the search space of node {parent.id}, "
                             f"starting from its parameters, for {tune_seconds:.0f}s", code=code,
