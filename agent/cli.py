@@ -180,30 +180,69 @@ def submit_run(run: Path = typer.Argument(..., help="A run folder whose best sub
     submit_best(RunFolder(run), console, Settings.load().kaggle_poll_seconds)
 
 
+RUN = typer.Argument(..., help="A run folder (data/runs/<slug>/<run-id>), `latest`, or <slug>/latest.")
+
+
 @app.command()
 @one_line_errors
 def review(
-    run: Path = typer.Argument(..., help="A run folder, e.g. data/runs/<slug>/<run-id>."),
+    run: str = RUN,
     node: Optional[str] = typer.Option(None, "--node", "-n", help="Show this node's plan, facts and code."),
-    diff: bool = typer.Option(False, "--diff", help="With --node: show the diff against its parent instead of the code."),
+    diff: bool = typer.Option(False, "--diff", help="With --node: show the diff against its parent (an "
+                              "ensemble's: against the previous ensemble) instead of the code."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run and its nodes as JSON, for scripts."),
 ) -> None:
-    """Show a run's nodes as a tree with scores, or one node's code and its diff against its parent."""
-    from agent.review import open_run, show_node, show_tree
+    """Show a run's nodes as a tree with scores and gains (± paired standard error over folds),
+    or one node's code and its diff."""
+    import json
 
-    folder, journal, spec = open_run(run)
-    if node:
-        show_node(console, folder, journal, node.zfill(4), diff)
+    from agent.config import Settings
+    from agent.review import open_run, run_as_dict, show_node, show_tree
+    from agent.run_folder import resolve_run
+
+    folder, journal, spec = open_run(resolve_run(run, Settings.load().runs_root))
+    if as_json:
+        typer.echo(json.dumps(run_as_dict(folder, journal, spec), default=str))
+    elif node:
+        show_node(console, folder, journal, spec, node.zfill(4), diff)
     else:
         show_tree(console, folder, journal, spec)
 
 
 @app.command()
 @one_line_errors
-def report(run: Path = typer.Argument(..., help="A run folder, e.g. data/runs/<slug>/<run-id>.")) -> None:
-    """Write <run>/report.html: plots of the search, the node tree, and each node's plan, code and diff."""
-    from agent.report import write_report
+def runs(slug: Optional[str] = typer.Argument(None, help="Only this competition's runs.")) -> None:
+    """List the runs under the runs folder: id, date, budget, best score and status, newest last."""
+    from rich.table import Table
 
-    console.print(str(write_report(run)), highlight=False, soft_wrap=True)
+    from agent.config import Settings
+    from agent.review import run_facts
+    from agent.run_folder import list_runs
+
+    root = Settings.load().runs_root
+    found = list_runs(root, slug)
+    if not found:
+        console.print(f"no runs under {root / slug if slug else root}", highlight=False)
+        return
+    table = Table()
+    for column in ("competition", "run", "started", "budget", "best score", "nodes", "status"):
+        table.add_column(column, justify="right" if column in ("budget", "best score", "nodes") else "left")
+    for folder in found:
+        facts = run_facts(folder)
+        table.add_row(folder.path.parent.name, folder.path.name, facts["started"], facts["budget"],
+                      facts["best_score"], facts["nodes"], facts["status"])
+    console.print(table)
+
+
+@app.command()
+@one_line_errors
+def report(run: str = RUN) -> None:
+    """Write <run>/report.html: plots of the search, the node tree, and each node's plan, code and diff."""
+    from agent.config import Settings
+    from agent.report import write_report
+    from agent.run_folder import resolve_run
+
+    console.print(str(write_report(resolve_run(run, Settings.load().runs_root))), highlight=False, soft_wrap=True)
 
 
 @app.command()

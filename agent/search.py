@@ -204,17 +204,27 @@ class Policy:
         if not open_steps:
             return f"stopping: {left}; nothing is left to try (drafts and improvements are used up)"
         seconds, step = min(open_steps)
-        return f"stopping: {left}; the cheapest next step, {step}, needs about {1.25 * seconds + 2:.0f} s"
+        spare = max(0.0, budget.remaining - self.reserve(journal))
+        return (f"stopping: {left}; the cheapest next step, {step}, needs about {1.25 * seconds + 2:.0f} s "
+                f"and {spare:.0f} s can be spent")
 
+
+STANDALONE_HEADER = '''# Node {node_id} of a kagglewright run: `python standalone.py`, from any folder, reruns it on the run's data.
+try:
+    import pipelines  # noqa: F401  (the harness the solution runs under)
+except ImportError:
+    raise SystemExit("standalone.py needs the kagglewright package: pip install kagglewright "
+                     "(or run it with the Python that made the run)") from None
+'''
 
 STANDALONE_FOOTER = '''
 
 if __name__ == "__main__":
-    # Reproduce node {node_id}: the same data, folds, seed and parameters the agent used.
-    # Writes submission.csv into the current folder and prints the cross-validation score.
+    # The same data, folds, seed and parameters the agent used, from the run folder this file is in
+    # (wherever it has moved). Writes submission.csv into the current folder and prints the CV score.
     from pipelines.standalone import reproduce
 
-    reproduce(__file__, run_dir={run_dir!r}, params={params!r}, seed={seed!r}, refit={refit!r})
+    reproduce(__file__, params={params!r}, seed={seed!r}, refit={refit!r})
 '''
 
 
@@ -435,9 +445,12 @@ class Search:
 
     def _write_standalone(self, node: Node) -> None:
         node_dir = self.run.node_dir(node.id)
-        footer = STANDALONE_FOOTER.format(node_id=node.id, run_dir=str(self.run.path), params=node.params,
-                                          seed=self.settings.seed, refit=self.refit)
-        (node_dir / "standalone.py").write_text((node_dir / "solution.py").read_text() + footer)
+        lines = (node_dir / "solution.py").read_text().splitlines(keepends=True)
+        # The package check goes first, after any `from __future__` line (which must lead the file).
+        future = max((i + 1 for i, line in enumerate(lines) if line.startswith("from __future__")), default=0)
+        header = STANDALONE_HEADER.format(node_id=node.id)
+        footer = STANDALONE_FOOTER.format(params=node.params, seed=self.settings.seed, refit=self.refit)
+        (node_dir / "standalone.py").write_text("".join(lines[:future]) + header + "".join(lines[future:]) + footer)
 
     def _is_better(self, node: Node) -> bool:
         if self.best is None:
