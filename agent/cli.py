@@ -290,13 +290,18 @@ def grade(
     submission: Path = typer.Argument(..., help="The submission CSV to grade."),
     leaderboard: Optional[Path] = typer.Option(None, help="leaderboard.csv to take medal cut-offs from."),
 ) -> None:
-    """Grade a submission against a competition's private answers, as MLE-bench does; prints one JSON line."""
+    """Grade a submission against a competition's private answers, as MLE-bench does; prints one JSON line
+    with MLE-bench's report keys. An invalid submission exits with code 1, its reasons on stderr."""
     import json
 
     from agent.grading import grade_submission
 
     report = grade_submission(competition_dir, submission, leaderboard=leaderboard)
     typer.echo(json.dumps(report.to_dict()))
+    if not report.valid:
+        err_console.print(f"[red]invalid submission:[/] {escape('; '.join(report.errors))}", highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()
