@@ -38,18 +38,24 @@ def list_runs(runs_root: Path, slug: str | None = None) -> list[RunFolder]:
 
 def resolve_run(given: str | Path, runs_root: Path) -> Path:
     """A run folder from what a user types: a run folder, `latest` (the newest run of all),
-    `<slug>/latest` or a competition's folder of runs (its newest run)."""
+    `<slug>/latest` or `<folder of runs>/latest` (the newest there)."""
     path = Path(given)
     if (path / "config.json").exists() or (path / "journal.jsonl").exists():
         return path
-    if path.name == "latest":
-        parent = path.parent
-        runs = list_runs(runs_root) if str(parent) == "." else \
-            list_runs(parent.parent, parent.name) if parent.is_dir() else list_runs(runs_root, str(parent))
+    if path.name != "latest":
+        if path.is_dir() and list_runs(path.parent, path.name):
+            raise InputError(f"a folder of runs, not a run: name one (`agent runs {path.name}`) or say {path / 'latest'}",
+                             given)
+        raise InputError("not a run folder (no journal.jsonl / spec.json)", given)
+    parent = path.parent
+    if str(parent) == ".":
+        runs = list_runs(runs_root)
+    elif parent.is_dir():
+        runs = list_runs(parent.parent, parent.name)
     else:
-        runs = list_runs(path.parent, path.name) if path.is_dir() else []
+        runs = list_runs(runs_root, str(parent))
     if not runs:
-        raise InputError("not a run folder, and no runs there (see `agent runs`)", given)
+        raise InputError("no runs there (see `agent runs`)", given)
     return runs[-1].path
 
 

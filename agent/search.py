@@ -349,7 +349,8 @@ class Search:
                "device": self.device, "n_jobs": self.settings.n_jobs, "time_limit": round(limit, 1),
                "refit": self.refit}
         if tune_seconds:
-            job.update(tune_seconds=tune_seconds, storage=self.run.optuna_storage, study_name=f"node-{node.id}")
+            recipe = node.info.get("recipe", node.title)  # the name says what was tuned: node-0007-lightgbm_tabular
+            job.update(tune_seconds=tune_seconds, storage=self.run.optuna_storage, study_name=f"node-{node.id}-{recipe}")
         (node_dir / "job.json").write_text(json.dumps(job, indent=2))
         self.journal.record(node)
         self.display.update(node, self.best)
