@@ -184,7 +184,10 @@ def test_cli_report(tmp_path: Path, make_comp) -> None:
     done = agent_command("report", str(run.path))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("report.html") and (run.path / "report.html").exists()
-    bad = agent_command("report", str(tmp_path))
+    runs = agent_command("report", str(tmp_path))  # the folder holding the run, not the run
+    assert runs.returncode == 2 and "a folder of runs, not a run" in runs.stderr and "latest" in runs.stderr
+    assert agent_command("report", str(tmp_path / "latest")).stdout.strip() == str(run.path / "report.html")
+    bad = agent_command("report", str(run.path / "nodes"))
     assert bad.returncode == 2 and "error:" in bad.stderr and "not a run folder" in bad.stderr
 
 
