@@ -22,6 +22,7 @@ from agent.report import render_report, write_report
 from agent.run_folder import RunFolder
 from pipelines.rundata import RunData
 from pipelines.targets import encode_target
+from tests.browser import find_browser, visit
 from tests.conftest import agent_command
 
 PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -246,3 +247,21 @@ def test_search_plots_need_something_to_draw() -> None:
     assert plots.fold_spread([running]) is None and plots.gains([]) is None
     assert plots.gains([("0002 improve: same", 0.0, 0.01)]) is None, "no chart when nothing changed"
     assert is_png(plots.gains([("0002 improve: better", 0.01, 0.004), ("0003 improve: worse", -0.02, None)]))
+
+
+@pytest.mark.skipif(find_browser() is None, reason="no Chromium installed (e.g. apt-get install chromium)")
+def test_the_report_in_a_real_browser_renders_offline_without_errors(tmp_path: Path, make_comp) -> None:
+    browser = find_browser()
+    page = write_report(hand_made_run(tmp_path, make_comp).path)
+    seen = visit(browser, page)
+    assert seen.title == "toy-binary · run report" and seen.headings >= 6
+    assert seen.images == 7 and seen.broken_images == 0, "every plot decoded and drawn"
+    assert seen.errors == []
+    assert seen.requests[0] == page.resolve().as_uri()
+    assert all(url.startswith(("file:", "data:")) for url in seen.requests), seen.requests
+    # The check itself sees what it must catch: a console error, a broken image, a request to elsewhere.
+    bad = tmp_path / "bad.html"
+    bad.write_text('<html><body><img src="http://127.0.0.1:9/x.png"><script>console.error("boom")</script></body></html>')
+    caught = visit(browser, bad)
+    assert "boom" in caught.errors and caught.broken_images == 1
+    assert "http://127.0.0.1:9/x.png" in caught.requests
