@@ -100,3 +100,19 @@ def test_standalone_runs_from_a_moved_run_folder_and_says_when_the_package_is_mi
     assert bare.returncode == 1 and "Traceback" not in bare.stderr
     assert bare.stderr.strip() == ("standalone.py needs the kagglewright package: pip install kagglewright "
                                    "(or run it with the Python that made the run)")
+
+
+def test_the_readme_is_a_short_guide_whose_config_example_is_valid(tmp_path: Path) -> None:
+    import re
+    import tomllib
+
+    from agent.config import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.encode()) < 10_000 and "make test" in readme and "../shared" not in readme
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    assert f"pip install '{name}[text]'" in readme or f"{name}-" in readme
+    example = re.search(r"```toml\n# agent.toml\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "agent.toml").write_text(example)
+    settings = Settings.load(tmp_path / "agent.toml")
+    assert settings.time_budget == 900 and settings.node_timeout == 300
