@@ -131,7 +131,6 @@ def compete(
 
     The last line printed is the path of the best submission.
     """
-    from agent.compete import acquire, submit_best
     from agent.compete import compete as run_compete
     from agent.config import Settings
 
@@ -148,9 +147,8 @@ def compete(
         raise InputError(f"--direction must be maximize or minimize, not {direction!r}")
     if task not in (None, "binary", "multiclass", "multilabel", "regression"):
         raise InputError(f"--task must be binary, multiclass, multilabel or regression, not {task!r}")
-    folder, layers, from_kaggle = acquire(source, settings, force, console)
-    outcome = run_compete(folder, settings, flags={k: v for k, v in flags.items() if v is not None},
-                          run_dir=run_dir, resume=resume, console=console, extra_layers=layers,
+    outcome = run_compete(source, settings, flags={k: v for k, v in flags.items() if v is not None},
+                          run_dir=run_dir, resume=resume, submit=submit, force=force, console=console,
                           description=description)
     if outcome.best is None:
         err_console.print("[red]error:[/] no candidate produced a valid submission; see `agent review "
@@ -160,12 +158,6 @@ def compete(
             console.print(str(outcome.run.submission_path), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(f"best: node {outcome.best.id} {outcome.best.title} {outcome.best.score:.5f}")
-    if submit if submit is not None else from_kaggle:
-        try:
-            submit_best(outcome.run, console, settings.kaggle_poll_seconds)
-        except InputError as exc:
-            err_console.print(f"[red]upload failed:[/] {exc}; the submission is kept, send it later with "
-                              f"`agent submit {outcome.run.path}`", highlight=False, soft_wrap=True)
     console.print(str(outcome.run.submission_path), highlight=False, soft_wrap=True)
 
 

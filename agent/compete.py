@@ -1,4 +1,4 @@
-"""One run of `agent compete`: acquire, understand, search, and leave a submission behind."""
+"""One run of `agent compete`: acquire, understand, search, submit; `compete()` reads in that order."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
+from agent.competition_files import find_files, load_tables
 from agent.config import Settings
 from agent.display import Display
 from agent.engineers.base import Brief, Engineer
@@ -21,10 +22,11 @@ from agent.llm.usage import USAGE_FILE, usage_line
 from agent.profile import profile, profile_markdown
 from agent.run_folder import RunFolder, new_run_id, write_atomic
 from agent.search import Budget, Search
-from agent.understand import build_spec, clean_train, find_files, load_tables, make_folds
+from agent.understand import build_spec
 from competitions.registry import get_competition, load_spec_overrides
 from pipelines.errors import InputError
 from pipelines.files import FileCatalog, attach_file_paths
+from pipelines.folds import clean_train, describe_folds, make_folds
 from pipelines.metrics import get_metric
 from pipelines.rundata import RunData
 from pipelines.tables import read_table, sample_rows
@@ -57,9 +59,8 @@ def registry_layer(slug: str) -> dict[str, Any]:
 def train_row_cap(settings: Settings, n_columns: int | None = None) -> int:
     """The most training rows a run uses (0: all): --max-train-rows, else ROWS_PER_BUDGET_SECOND per
     second of budget for a table of ten columns on two cores, fewer for wider tables, more for more
-    cores; without the width (before the table is read), ten. So a GBDT draft takes about a quarter
-    of the budget (measured: LightGBM's 5-fold draft on 100k rows x 8 columns with 200k test rows,
-    77 s on two cores, much of it predicting the test rows in every fold)."""
+    cores (without the width, before the table is read, ten), so a GBDT draft takes about a quarter
+    of the budget."""
     if settings.max_train_rows is not None:
         return settings.max_train_rows
     scale = settings.time_budget * max(1, settings.n_jobs) / 2 * 10 / max(10, n_columns or 10)
@@ -185,37 +186,70 @@ def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) ->
     return node
 
 
-def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = None, run_dir: Path | None = None,
-            resume: bool = False, engineer: Engineer | None = None, console: Console | None = None,
-            extra_layers: list[tuple[str, dict[str, Any]]] = (), description: Path | None = None) -> RunOutcome:
-    """Run (or resume) the search on a local competition folder; the run folder holds everything."""
+def compete(source: str | Path, settings: Settings, *, flags: dict[str, Any] | None = None, run_dir: Path | None = None,
+            resume: bool = False, submit: bool | None = None, force: bool = False, engineer: Engineer | None = None,
+            console: Console | None = None, description: Path | None = None) -> RunOutcome:
+    """One run, top to bottom: acquire the files, understand them, search, and submit the best.
+
+    `submit` None uploads only what came from Kaggle; a failed upload keeps the local submission.
+    `description` (the goal and evaluation the engineer reads) replaces the folder's description.md.
+    """
     started = time.time()  # reading and preparing the data counts against the budget too
     console = console or Console()
-    slug = slug_of(source)
+    folder, kaggle_layers, from_kaggle = acquire(str(source), settings, force, console)
     if resume:
-        run = RunFolder(run_dir) if run_dir else RunFolder.latest(settings.runs_root, slug)
-        if run is None or not RunData.exists(run.path):
-            raise InputError("no run to resume (start one without --resume)", run_dir or settings.runs_root / slug)
-        saved = run.load_config()
-        settings = Settings.model_validate({**saved["settings"], **settings.model_dump(exclude_unset=True)})
+        run, data, settings = resume_run(folder, settings, run_dir, console)
         engineer = engineer or make_engineer(settings)
-        data = RunData.load(run.path)
-        console.print(f"resuming run {run.path} ({len(Journal(run.journal_path))} nodes so far)")
     else:
-        run = RunFolder(run_dir or settings.runs_root / slug / new_run_id())
-        if RunData.exists(run.path):
-            raise InputError("run folder already holds a run; use --resume to continue it", run.path)
         engineer = engineer or make_engineer(settings)  # a wrong --llm fails before any work
+        run, data = start_run(folder, settings, flags or {}, run_dir, kaggle_layers, console, description)
+    best = search(run, data, settings, engineer, console, started)
+    if best is not None and (submit if submit is not None else from_kaggle):
         try:
-            data = prepare_run(source, slug, run, settings, flags or {}, extra_layers, description)
-        except InputError:
-            if (fallback := write_sample_fallback(source, slug, run, settings)) is not None:
-                console.print(f"the competition's files could not be read; its sample submission is copied to "
-                              f"{fallback} as a fallback", highlight=False, soft_wrap=True)
-            raise
-        run.save_config({"source": str(Path(source).resolve()), "slug": slug,
-                         "settings": settings.model_dump(mode="json"), "flags": flags or {}})
-        console.print(f"run folder {run.path}")
+            submit_best(run, console, settings.kaggle_poll_seconds)
+        except InputError as exc:
+            Console(stderr=True).print(f"[red]upload failed:[/] {exc}; the submission is kept, send it later with "
+                          f"`agent submit {run.path}`", highlight=False, soft_wrap=True)
+    return RunOutcome(run, best)
+
+
+def start_run(folder: Path, settings: Settings, flags: dict[str, Any], run_dir: Path | None,
+              extra_layers: list[tuple[str, dict[str, Any]]], console: Console,
+              description: Path | None = None) -> tuple[RunFolder, RunData]:
+    """A new run folder with the prepared data and the settings; the sample submission as a fallback
+    when the files cannot be understood."""
+    slug = slug_of(folder)
+    run = RunFolder(run_dir or settings.runs_root / slug / new_run_id())
+    if RunData.exists(run.path):
+        raise InputError("run folder already holds a run; use --resume to continue it", run.path)
+    try:
+        data = prepare_run(folder, slug, run, settings, flags, extra_layers, description)
+    except InputError:
+        if (fallback := write_sample_fallback(folder, slug, run, settings)) is not None:
+            console.print(f"the competition's files could not be read; its sample submission is copied to "
+                          f"{fallback} as a fallback", highlight=False, soft_wrap=True)
+        raise
+    run.save_config({"source": str(Path(folder).resolve()), "slug": slug,
+                     "settings": settings.model_dump(mode="json"), "flags": flags})
+    console.print(f"run folder {run.path}")
+    return run, data
+
+
+def resume_run(folder: Path, settings: Settings, run_dir: Path | None,
+               console: Console) -> tuple[RunFolder, RunData, Settings]:
+    """The latest run of this competition (or `run_dir`), with its saved settings under the ones given now."""
+    run = RunFolder(run_dir) if run_dir else RunFolder.latest(settings.runs_root, slug_of(folder))
+    if run is None or not RunData.exists(run.path):
+        raise InputError("no run to resume (start one without --resume)", run_dir or settings.runs_root / slug_of(folder))
+    saved = run.load_config()
+    settings = Settings.model_validate({**saved["settings"], **settings.model_dump(exclude_unset=True)})
+    console.print(f"resuming run {run.path} ({len(Journal(run.journal_path))} nodes so far)")
+    return run, RunData.load(run.path), settings
+
+
+def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer, console: Console,
+           started: float) -> Node | None:
+    """The search within what is left of the budget; the summary and report are written however it ends."""
     spec = data.spec
     console.print(
         f"{spec.slug}: {spec.task} ({spec.modality}), target {spec.target_columns}, metric {spec.metric} "
@@ -223,22 +257,22 @@ def compete(source: Path, settings: Settings, *, flags: dict[str, Any] | None = 
     )
     _log_to_file(run)
     facts = json.loads((run.path / "profile.json").read_text())
-    brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text())
+    brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text(),
+                  folds=describe_folds(data.folds, spec))
     run.start_session(started)
     budget = Budget(settings.time_budget, run.seconds_used())
     if settings.llm:
-        console.print(f"engineer: {settings.llm} after {settings.llm_builtin_drafts} built-in draft(s); "
-                      f"{_llm_limits(settings)}")
+        start = f"after {settings.llm_builtin_drafts} built-in draft(s)" if settings.llm_builtin_drafts else "at once"
+        console.print(f"engineer: built-in, with {settings.llm} beside it {start}; {_llm_limits(settings)}")
     try:
         with Display(console, spec.slug, settings.time_budget, run.seconds_used()) as display:
-            search = Search(run, data, brief, engineer, settings, budget, display)
-            best = search.run_loop()
+            best = Search(run, data, brief, engineer, settings, budget, display).run_loop()
     finally:
         summary = write_summary(run, spec.greater_is_better)
     if summary.get("llm"):
         console.print(usage_line(summary["llm"]), highlight=False)
     write_report_softly(run, console)
-    return RunOutcome(run, best)
+    return best
 
 
 def _llm_limits(settings: Settings) -> str:

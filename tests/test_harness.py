@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agent.understand import build_spec, clean_train, find_files, load_tables, make_folds
+from agent.competition_files import find_files, load_tables
+from agent.understand import build_spec
+from pipelines.folds import clean_train, make_folds
 from pipelines.context import Context
 from pipelines.harness import SolutionError, cross_validate, load_solution, prior_prediction, tune
 from pipelines.submission import submission_problems, write_submission

@@ -15,7 +15,8 @@ import pytest
 from PIL import Image
 
 from agent.engineers.builtin import applicable_recipes
-from agent.understand import build_spec, find_files, load_tables
+from agent.competition_files import find_files, load_tables
+from agent.understand import build_spec
 from pipelines.errors import InputError
 from pipelines.files import FileCatalog, attach_file_paths, extract_archive, file_paths, path_column
 
@@ -217,7 +218,7 @@ def test_device_and_sizes_follow_the_machine() -> None:
 # --- the network, through the harness ---------------------------------------------------------------
 
 def harness_data(tmp_path: Path, n: int, n_classes: int = 2, **kwargs):
-    from agent.understand import make_folds
+    from pipelines.folds import make_folds
 
     folder = image_competition(tmp_path / "comp", n=n, n_classes=n_classes, **kwargs)
     spec, train, test, _ = spec_and_tables(folder, tmp_path / "files")

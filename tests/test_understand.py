@@ -9,7 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agent.understand import build_spec, clean_train, column_kind, find_files, load_tables, make_folds, metric_from_description
+from agent.column_roles import column_kind
+from agent.competition_files import find_files, load_tables
+from agent.metric_choice import metric_from_description
+from agent.understand import build_spec
+from pipelines.folds import clean_train, make_folds
 from agent.profile import profile
 from pipelines.errors import InputError
 from pipelines.features import tabular

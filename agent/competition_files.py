@@ -1,0 +1,183 @@
+"""Find a competition's tables in its folder and load them: train, test and the sample submission.
+
+A folder is what Kaggle or MLE-bench gives an agent: sometimes a single archive, a train table
+called `labels.csv`, no test table (the sample lists the test ids), no train table at all (the
+training files' folders are their labels), or the targets in a table of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.errors import InputError
+from pipelines.files import FileCatalog, extract_archive, labelled_files
+from pipelines.tables import is_table, read_table, read_table_sample, table_columns, table_stem
+
+log = logging.getLogger(__name__)
+
+
+def locate_public_dir(path: Path) -> Path:
+    """The folder the agent may read: <dir>/prepared/public, <dir>/public, or <dir> itself.
+
+    A `private/` folder beside it holds grading answers and is never read.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such folder", path)
+    if not path.is_dir():
+        raise InputError("expected a competition folder", path)
+    for candidate in (path / "prepared" / "public", path / "public"):
+        if candidate.is_dir():
+            return candidate
+    return path
+
+
+@dataclass
+class CompetitionFiles:
+    folder: Path
+    train: Path
+    test: Path
+    sample_submission: Path
+    description: Path | None
+    labels: pd.Series | None = None  # without a train table: each training file's label, by its path
+    targets: Path | None = None  # a table of the train rows' targets, apart from the train table
+
+
+def _extract_archives(folder: Path, extract_to: Path) -> Path:
+    """A plain Kaggle download is one `<slug>.zip`; unpack it once and read from there."""
+    archives = [p for p in folder.glob("*.zip") if not is_table(p)]
+    tables = [p for p in folder.iterdir() if p.is_file() and is_table(p)]
+    if tables or len(archives) != 1:
+        return folder
+    return extract_archive(archives[0], extract_to)
+
+
+def _pick(tables: list[Path], folder: Path, role: str, patterns: list[str]) -> Path:
+    for pattern in patterns:
+        hits = [p for p in tables if re.fullmatch(pattern, table_stem(p), re.I)]
+        if hits:
+            return sorted(hits, key=lambda p: len(p.name))[0]
+    names = ", ".join(sorted(p.name for p in tables)) or "no tables"
+    raise InputError(f"no {role} table found (looked for {patterns[0]!r}; folder has: {names})", folder)
+
+
+def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
+    """The tables of a competition folder.
+
+    Image competitions often ship no test table (the sample submission lists the test ids, the
+    images are in `test/`) and call the train table `labels.csv`: then the sample submission's
+    ids are the test rows (`test` is the sample submission's path, see `load_tables`). Some ship no
+    train table at all, the labels being the class folders or the names of the training files:
+    then `train` is the folder itself, `labels` holds them, and `load_tables` makes the table.
+    """
+    folder = locate_public_dir(path)
+    if extract_to is not None:
+        folder = _extract_archives(folder, extract_to)
+    tables = [p for p in folder.iterdir() if p.is_file() and is_table(p)]
+    sample = _pick(tables, folder, "sample submission", [r"sample_?submission.*", r".*sample.*", r".*submission.*"])
+    rest = [p for p in tables if p != sample]
+    labels = None
+    try:
+        train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train", r".*labels?"])
+    except InputError:
+        labels = labelled_files(FileCatalog(folder))
+        if labels is None:
+            raise
+        log.info("%s: no train table; the training files' folders or names are their labels", folder)
+        train = folder
+    others = [p for p in rest if p != train]
+    test_patterns = [r"test", r"test.*", r".*test"]
+    if any(re.fullmatch(p, table_stem(t), re.I) for p in test_patterns for t in others):
+        test = _pick(others, folder, "test", test_patterns)
+    else:
+        log.info("%s: no test table; the sample submission's ids are the test rows", folder)
+        test = sample
+    description = next(
+        (p for name in ("description.md", "description.txt", "overview.md") if (p := folder / name).exists()), None
+    )
+    targets = None if labels is not None else _target_table([p for p in others if p != test], train, sample)
+    return CompetitionFiles(folder, train, test, sample, description, labels, targets)
+
+
+def _target_table(candidates: list[Path], train: Path, sample: Path) -> Path | None:
+    """The table holding the targets when the train table has only the inputs (lish-moa's
+    train_targets_scored.csv beside train_features.csv): it has the sample submission's id column and
+    every one of its other columns, which the train table lacks. Only headers are read."""
+    try:
+        id_column, *targets = table_columns(sample)
+        train_columns = set(table_columns(train))
+    except InputError:  # reported when the tables are read
+        return None
+    if not targets or set(targets) <= train_columns or id_column not in train_columns:
+        return None
+    for path in sorted(candidates):
+        try:
+            columns = set(table_columns(path))
+        except InputError:  # an unreadable side table is not this run's concern
+            continue
+        if id_column in columns and set(targets) <= columns:
+            log.info("%s: the targets are in %s, joined on %r", train, path.name, id_column)
+            return path
+    return None
+
+
+def train_from_files(labels: pd.Series, sample: pd.DataFrame) -> pd.DataFrame:
+    """The train table of a competition whose training files carry their labels: the file's path in
+    the sample submission's id column, its label in the submission's one label column (or `label`
+    when the submission has a column per class)."""
+    target = sample.columns[1] if len(sample.columns) == 2 else "label"
+    return pd.DataFrame({sample.columns[0]: labels.index, target: labels.to_numpy()})
+
+
+def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
+                seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Train, test and sample submission. With `max_train_rows`, a larger train table is sampled
+    uniformly (and streamed, not loaded whole); `train.attrs["rows_in_file"]` says how many it had."""
+    sample = read_table(files.sample_submission)
+    if files.labels is not None:
+        train = train_from_files(files.labels, sample)
+    elif max_train_rows:
+        train, rows = read_table_sample(files.train, max_train_rows, seed)
+        train.attrs["rows_in_file"] = rows
+    else:
+        train = read_table(files.train)
+    if files.targets is not None:
+        train = _join_targets(train, files.targets, sample)
+    # Without a test table the test rows are the sample submission's ids (its first column).
+    test = sample.iloc[:, :1].copy() if files.test == files.sample_submission else read_table(files.test)
+    for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):
+        if frame.empty:
+            raise InputError("table has a header but no rows", path)
+    return train, _with_row_number_ids(test, sample, files.test), sample
+
+
+def _join_targets(train: pd.DataFrame, path: Path, sample: pd.DataFrame) -> pd.DataFrame:
+    """The train rows with the sample submission's columns from the target table, matched by id
+    (a train row without targets keeps missing values, and `clean_train` drops it)."""
+    id_column = sample.columns[0]
+    targets = read_table(path)[[id_column, *sample.columns[1:]]]
+    try:
+        joined = train.merge(targets, on=id_column, how="left", validate="many_to_one")
+    except pd.errors.MergeError:
+        raise InputError(f"ids repeat in column {id_column!r}, so the targets cannot be matched to train rows", path) from None
+    except ValueError as exc:  # ids of different types in the two tables
+        raise InputError(f"cannot match its {id_column!r} to the train table's: {exc}", path) from None
+    joined.attrs = train.attrs
+    return joined
+
+
+def _with_row_number_ids(test: pd.DataFrame, sample: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The test table with the sample submission's ids when they are only its row numbers
+    (digit-recognizer: `ImageId` 1..N, absent from test.csv); else the test table as it is."""
+    id_column = sample.columns[0]
+    ids = pd.to_numeric(sample[id_column], errors="coerce")
+    if id_column in test.columns or len(test) != len(sample) or ids.isna().any() or not (ids.diff().iloc[1:] == 1).all():
+        return test
+    log.info("%s: no %r column; the sample submission's ids %s..%s are its row numbers", path, id_column,
+             sample[id_column].iloc[0], sample[id_column].iloc[-1])
+    return test.assign(**{id_column: sample[id_column].to_numpy()})[[id_column, *test.columns]]
