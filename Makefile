@@ -9,11 +9,11 @@ BUDGET ?= 120
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# dev: tests, LLM providers, ray; text: torch (CPU) and sentence embeddings, for text and image recipes
-	$(BIN)/python -m pip install --quiet -e '.[dev,text]'
+	# dev: tests, LLM providers, ray; text: torch and sentence embeddings; constraints.txt pins the CPU torch
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,text]'
 	touch $@
 
 demo: install

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agent import __version__
 from pipelines.errors import InputError
 
 app = typer.Typer(
@@ -26,25 +28,10 @@ console = Console() if sys.stdout.isatty() else Console(width=160)
 err_console = Console(stderr=True)
 
 
-def one_line_errors(command):
-    """Bad input ends as `error: <where>: <problem>` and exit code 2, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except InputError as exc:
-            err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            err_console.print("interrupted: everything finished so far is saved; continue with --resume")
-            raise typer.Exit(130) from None
-
-    return wrapper
+VERBOSE = typer.Option(False, "--verbose", "-v", help="Log every decision to the terminal.")
 
 
-@app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every decision to the terminal.")) -> None:
+def _log_to_terminal(verbose: bool) -> None:
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "agent_terminal", False)]:
         root.removeHandler(old)  # one terminal handler, however many commands run in this process
@@ -55,12 +42,59 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every 
     root.addHandler(handler)
 
 
+def one_line_errors(command):
+    """Bad input ends as `error: <where>: <problem>` and exit code 2, never a traceback.
+
+    Every command also takes -v/--verbose, so it may follow the subcommand as well as precede it.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args, verbose: bool = False, **kwargs):
+        if verbose:
+            _log_to_terminal(True)
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted: everything finished so far is saved; continue with --resume")
+            raise typer.Exit(130) from None
+
+    signature = inspect.signature(command)
+    verbose = inspect.Parameter("verbose", inspect.Parameter.KEYWORD_ONLY, default=VERBOSE, annotation=bool)
+    wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), verbose])
+    return wrapper
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"kagglewright {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: bool = VERBOSE,
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    _log_to_terminal(verbose)
+
+
+def _default(setting: str) -> str:
+    from agent.config import Settings
+
+    return str(Settings.model_fields[setting].default)
+
+
 @app.command()
 @one_line_errors
 def compete(
     source: str = typer.Argument(..., help="A competition folder (MLE-bench prepared layout, <dir>/public, or a plain "
                                  "Kaggle download), or a Kaggle slug to download."),
-    time_budget: Optional[float] = typer.Option(None, help="Seconds for the whole run."),
+    time_budget: Optional[float] = typer.Option(None, help="Seconds for the whole run.",
+                                                show_default=_default("time_budget")),
     submit: Optional[bool] = typer.Option(None, "--submit/--no-submit", help="Upload the best submission to Kaggle at "
                                           "the end (default: yes for a Kaggle slug, no for a local folder)."),
     force: bool = typer.Option(False, "--force", help="Download the competition again even if cached."),
@@ -73,19 +107,25 @@ def compete(
     task: Optional[str] = typer.Option(None, help="binary, multiclass, multilabel or regression."),
     group_column: Optional[str] = typer.Option(None, help="Keep rows of a group in one fold."),
     time_column: Optional[str] = typer.Option(None, help="Validate on later rows only (time-ordered folds)."),
-    folds: Optional[int] = typer.Option(None, help="Cross-validation folds (default 5; 3 above 50,000 rows)."),
+    folds: Optional[int] = typer.Option(None, help="Cross-validation folds.", show_default="5; 3 above 50,000 rows"),
     max_train_rows: Optional[int] = typer.Option(None, help="Train on a uniform sample of at most this many rows "
-                                                 "(0: all; default: what the budget allows)."),
-    seed: Optional[int] = typer.Option(None, help="Random seed."),
+                                                 "(0: all).", show_default="what the budget allows"),
+    seed: Optional[int] = typer.Option(None, help="Random seed.", show_default=_default("seed")),
     refit: Optional[bool] = typer.Option(None, "--refit/--fold-average", help="Test predictions from one model "
-                                         "refitted on all training rows, or the fold models' average (default)."),
-    node_timeout: Optional[float] = typer.Option(None, help="Seconds one candidate may run."),
-    memory_mb: Optional[int] = typer.Option(None, help="Memory one candidate may use (MB)."),
+                                         "refitted on all training rows, or the fold models' average.",
+                                         show_default="fold-average"),
+    node_timeout: Optional[float] = typer.Option(None, help="Seconds one candidate may run.",
+                                                 show_default=_default("node_timeout")),
+    memory_mb: Optional[int] = typer.Option(None, help="Memory one candidate may use (MB).",
+                                            show_default="70% of this machine's memory"),
     llm: Optional[str] = typer.Option(None, help="Let an LLM write solutions: provider:model for langchain, e.g. "
                                       "openai:gpt-5-mini, anthropic:claude-sonnet-4-6, ollama:qwen2.5-coder:32b."),
     llm_base_url: Optional[str] = typer.Option(None, help="Base URL of an OpenAI-compatible server or Ollama."),
     max_cost: Optional[float] = typer.Option(None, help="USD the LLM may spend; then built-in steps only."),
     max_llm_calls: Optional[int] = typer.Option(None, help="LLM calls allowed; then built-in steps only."),
+    description: Optional[Path] = typer.Option(None, help="The competition's description and goal for the engineer "
+                                               "(Markdown or text).", show_default="the folder's description.md"),
+    config: Optional[Path] = typer.Option(None, help="Settings file (TOML).", show_default="./agent.toml if present"),
 ) -> None:
     """Search for the best solution of a competition within a time budget and write its submission.
 
@@ -100,18 +140,20 @@ def compete(
     chosen = {"time_budget": time_budget, "folds": folds, "max_train_rows": max_train_rows, "seed": seed,
               "refit": refit, "node_timeout": node_timeout, "memory_mb": memory_mb, "llm": llm,
               "llm_base_url": llm_base_url, "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}
+    if description is not None and not description.is_file():
+        raise InputError("no such description file", description)
     flags: dict[str, Any] = {"metric": metric, "direction": direction, "target_columns": target,
                              "id_column": id_column, "task": task, "group_column": group_column,
                              "time_column": time_column}
     try:
-        settings = settings_from_flags({k: v for k, v in chosen.items() if v is not None})
+        settings = settings_from_flags({k: v for k, v in chosen.items() if v is not None}, config)
         check_flags(flags)
     except InputError:
         leave_sample(source, run_dir, console)  # a refused run still leaves a file to grade
         raise
     outcome = run_compete(source, settings, flags={k: v for k, v in flags.items() if v is not None},
                           run_dir=run_dir, resume=resume, submit=submit, force=force, console=console,
-                          started_at=started)
+                          started_at=started, description=description)
     if outcome.best is None:
         err_console.print("[red]error:[/] no candidate produced a valid submission; see `agent review "
                           f"{outcome.run.path}`")
@@ -131,33 +173,72 @@ def submit_run(run: Path = typer.Argument(..., help="A run folder whose best sub
     from agent.config import Settings
     from agent.run_folder import RunFolder
 
-    submit_best(RunFolder(run), console, Settings().kaggle_poll_seconds)
+    submit_best(RunFolder(run), console, Settings.load().kaggle_poll_seconds)
+
+
+RUN = typer.Argument(..., help="A run folder (data/runs/<slug>/<run-id>), `latest`, or <slug>/latest.")
 
 
 @app.command()
 @one_line_errors
 def review(
-    run: Path = typer.Argument(..., help="A run folder, e.g. data/runs/<slug>/<run-id>."),
+    run: str = RUN,
     node: Optional[str] = typer.Option(None, "--node", "-n", help="Show this node's plan, facts and code."),
-    diff: bool = typer.Option(False, "--diff", help="With --node: show the diff against its parent instead of the code."),
+    diff: bool = typer.Option(False, "--diff", help="With --node: show the diff against its parent (an "
+                              "ensemble's: against the previous ensemble) instead of the code."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run and its nodes as JSON, for scripts."),
 ) -> None:
-    """Show a run's nodes as a tree with scores, or one node's code and its diff against its parent."""
-    from agent.review import open_run, show_node, show_tree
+    """Show a run's nodes as a tree with scores and gains (± paired standard error over folds),
+    or one node's code and its diff."""
+    import json
 
-    folder, journal, spec = open_run(run)
-    if node:
-        show_node(console, folder, journal, node.zfill(4), diff)
+    from agent.config import Settings
+    from agent.review import open_run, run_as_dict, show_node, show_tree
+    from agent.run_folder import resolve_run
+
+    folder, journal, spec = open_run(resolve_run(run, Settings.load().runs_root))
+    if as_json:
+        typer.echo(json.dumps(run_as_dict(folder, journal, spec), default=str))
+    elif node:
+        show_node(console, folder, journal, spec, node.zfill(4), diff)
     else:
         show_tree(console, folder, journal, spec)
 
 
 @app.command()
 @one_line_errors
-def report(run: Path = typer.Argument(..., help="A run folder, e.g. data/runs/<slug>/<run-id>.")) -> None:
-    """Write <run>/report.html: plots of the search, the node tree, and each node's plan, code and diff."""
-    from agent.report import write_report
+def runs(slug: Optional[str] = typer.Argument(None, help="Only this competition's runs.")) -> None:
+    """List the runs under the runs folder: id, date, budget, best score and status, newest last."""
+    from rich.table import Table
 
-    console.print(str(write_report(run)), highlight=False, soft_wrap=True)
+    from agent.config import Settings
+    from agent.review import run_facts
+    from agent.run_folder import list_runs
+
+    root = Settings.load().runs_root
+    found = list_runs(root, slug)
+    if not found:
+        console.print(f"no runs under {root / slug if slug else root}", highlight=False)
+        return
+    table = Table()
+    for column in ("competition", "run", "started", "budget", "best score", "nodes", "status"):
+        table.add_column(column, justify="right" if column in ("budget", "best score", "nodes") else "left")
+    for folder in found:
+        facts = run_facts(folder)
+        table.add_row(folder.path.parent.name, folder.path.name, facts["started"], facts["budget"],
+                      facts["best_score"], facts["nodes"], facts["status"])
+    console.print(table)
+
+
+@app.command()
+@one_line_errors
+def report(run: str = RUN) -> None:
+    """Write <run>/report.html: plots of the search, the node tree, and each node's plan, code and diff."""
+    from agent.config import Settings
+    from agent.report import write_report
+    from agent.run_folder import resolve_run
+
+    console.print(str(write_report(resolve_run(run, Settings.load().runs_root))), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -205,13 +286,18 @@ def grade(
     submission: Path = typer.Argument(..., help="The submission CSV to grade."),
     leaderboard: Optional[Path] = typer.Option(None, help="leaderboard.csv to take medal cut-offs from."),
 ) -> None:
-    """Grade a submission against a competition's private answers, as MLE-bench does; prints one JSON line."""
+    """Grade a submission against a competition's private answers, as MLE-bench does; prints one JSON line
+    with MLE-bench's report keys. An invalid submission exits with code 1, its reasons on stderr."""
     import json
 
     from agent.grading import grade_submission
 
     report = grade_submission(competition_dir, submission, leaderboard=leaderboard)
     typer.echo(json.dumps(report.to_dict()))
+    if not report.valid:
+        err_console.print(f"[red]invalid submission:[/] {escape('; '.join(report.errors))}", highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -6,7 +6,7 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,11 +78,15 @@ def default_folds(n_rows: int) -> int:
 
 
 def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, flags: dict[str, Any],
-                extra_layers: list[tuple[str, dict[str, Any]]] = ()) -> RunData:
-    """Read the public files, decide the spec, fix the folds, and write it all into the run folder."""
+                extra_layers: list[tuple[str, dict[str, Any]]] = (), description: Path | None = None) -> RunData:
+    """Read the public files, decide the spec, fix the folds, and write it all into the run folder.
+
+    `description` (the goal and evaluation the engineer reads) replaces the folder's description.md."""
     files = find_files(source, extract_to=unpacked_folder(settings, slug))
     for table in (files.train, files.test):
         check_width(table, settings.time_budget)
+    if description is not None:
+        files = replace(files, description=Path(description))
     # Sampled while read at the cap for a narrow table, then to the cap for this table's width.
     train, test, sample = load_tables(files, train_row_cap(settings), settings.seed)
     layout_layer: dict[str, Any] = {}
@@ -145,10 +149,10 @@ def write_sample_fallback(source: Path, slug: str, run: RunFolder, settings: Set
 FLAG_NAMES = {"llm_max_cost": "--max-cost", "llm_max_calls": "--max-llm-calls"}
 
 
-def settings_from_flags(chosen: dict[str, Any]) -> Settings:
-    """Settings with the flags given; a value out of range is an InputError naming its flag."""
+def settings_from_flags(chosen: dict[str, Any], config: Path | None = None) -> Settings:
+    """Settings from `config` and the flags given; a flag's value out of range is an InputError naming the flag."""
     try:
-        return Settings(**chosen)
+        return Settings.load(config, **chosen)
     except ValidationError as exc:
         problem = exc.errors()[0]
         field = str(problem["loc"][0]) if problem["loc"] else "settings"
@@ -231,12 +235,14 @@ def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) ->
 
 def compete(source: str | Path, settings: Settings, *, flags: dict[str, Any] | None = None, run_dir: Path | None = None,
             resume: bool = False, submit: bool | None = None, force: bool = False, engineer: Engineer | None = None,
-            console: Console | None = None, started_at: float | None = None) -> RunOutcome:
+            console: Console | None = None, started_at: float | None = None,
+            description: Path | None = None) -> RunOutcome:
     """One run, top to bottom: acquire the files, understand them, search, and submit the best.
 
     `submit` None uploads only what came from Kaggle; a failed upload keeps the local submission.
     `started_at` is when this session began (the CLI passes its process's start): starting Python
-    and preparing the data count against the budget too.
+    and preparing the data count against the budget too. `description` (the goal and evaluation
+    the engineer reads) replaces the folder's description.md.
     """
     started = started_at or time.time()
     console = console or Console()
@@ -249,7 +255,7 @@ def compete(source: str | Path, settings: Settings, *, flags: dict[str, Any] | N
             console.print(f"resuming run {run.path} ({len(Journal(run.journal_path))} nodes so far)")
             data = RunData.load(run.path)
         else:
-            data = start_run(folder, run, settings, flags, kaggle_layers, console)
+            data = start_run(folder, run, settings, flags, kaggle_layers, console, description)
         best = search(run, data, settings, engineer, console)
     if best is not None and (submit if submit is not None else from_kaggle):
         try:
@@ -288,7 +294,8 @@ def open_run(folder: Path, settings: Settings, flags: dict[str, Any], run_dir: P
 
 
 def start_run(folder: Path, run: RunFolder, settings: Settings, flags: dict[str, Any],
-              extra_layers: list[tuple[str, dict[str, Any]]], console: Console) -> RunData:
+              extra_layers: list[tuple[str, dict[str, Any]]], console: Console,
+              description: Path | None = None) -> RunData:
     """The run's prepared data, between config.json written with `prepared` false and set true: a
     kill in between leaves a folder that the next start or resume prepares again. When the files or
     flags cannot make a run, the sample submission is left as the run's submission and the problem
@@ -298,7 +305,7 @@ def start_run(folder: Path, run: RunFolder, settings: Settings, flags: dict[str,
                      "settings": settings.model_dump(mode="json"), "flags": flags})
     try:
         try:
-            data = prepare_run(folder, slug, run, settings, flags, extra_layers)
+            data = prepare_run(folder, slug, run, settings, flags, extra_layers, description)
         except (InputError, KeyboardInterrupt):
             raise
         except Exception as exc:  # files no check foresaw: still one line, and the sample left behind

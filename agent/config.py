@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 
 import psutil
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from pipelines.errors import InputError
+
+DEFAULT_CONFIG = Path("agent.toml")
+ENV_PREFIX = "AGENT_"
+# AGENT_* variables read outside Settings (by candidate processes and the Kaggle client), not typos.
+OTHER_VARIABLES = {"AGENT_KAGGLE_ENDPOINT", "AGENT_IMAGE_BACKBONE", "AGENT_TEXT_MODEL"}
+_config_file: ContextVar[Path] = ContextVar("config_file", default=DEFAULT_CONFIG)
 
 
 MIN_MEMORY_MB = 256  # a candidate's Python with the harness imported (numpy, pandas, sklearn, lightgbm) takes ~200 MB
@@ -83,4 +94,40 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_config_file.get())
+
+    @classmethod
+    def load(cls, config: Path | None = None, **flags: object) -> Settings:
+        """Settings from `config` (default ./agent.toml, when present), AGENT_* variables and `flags`;
+        a key that is not a setting, in the file or the environment, is an error naming the closest one."""
+        path = Path(config) if config is not None else DEFAULT_CONFIG
+        if config is not None and not path.is_file():
+            raise InputError("no such config file", path)
+        if path.is_file():
+            try:
+                keys = tomllib.loads(path.read_text())
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise InputError(f"not valid TOML ({exc})", path) from None
+            for key in keys:
+                _check_key(key, key, path)
+        for name in os.environ:
+            if name.upper().startswith(ENV_PREFIX) and name.upper() not in OTHER_VARIABLES:
+                _check_key(name[len(ENV_PREFIX):].lower(), name, "environment")
+        token = _config_file.set(path)
+        try:
+            return cls(**{k: v for k, v in flags.items() if v is not None})
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            if problem["loc"] and problem["loc"][0] in flags:
+                raise  # the caller names the flag
+            raise InputError(problem["msg"], ".".join(str(part) for part in problem["loc"]) or path) from None
+        finally:
+            _config_file.reset(token)
+
+
+def _check_key(key: str, shown: str, where: Path | str) -> None:
+    if key in Settings.model_fields:
+        return
+    close = difflib.get_close_matches(key, list(Settings.model_fields), n=1)
+    hint = f"; did you mean {(ENV_PREFIX + close[0].upper()) if shown != key else close[0]!r}?" if close else ""
+    raise InputError(f"unknown setting {shown!r}{hint}", where)

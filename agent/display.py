@@ -68,6 +68,10 @@ class Display:
         if self.live:
             self.live.update(self._render())
 
+    def note(self, text: str) -> None:
+        """A line above the live panel (or in the plain log): a decision the user should see."""
+        self.console.print(f"[bold]{text}[/]" if self.live else text, highlight=False, soft_wrap=True)
+
     def update(self, node: Node, best: Node | None) -> None:
         self.nodes[node.id] = node
         self.best = best

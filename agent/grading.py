@@ -18,6 +18,10 @@ Where each fact comes from:
   the public image named after each id. Groups (metrics scored per group of rows): the
   answers' column named ``group_column`` in the competition's spec.
 
+``GradeReport.to_dict`` has MLE-bench's report keys (``competition_id``, ``score``, the four
+``*_threshold``, the medal booleans, ``valid_submission``, ...), then a few of ours, so
+MLE-bench's tooling and this project's read the same files.
+
 Validity, as MLE-bench graders check it: the columns are the sample submission's (any order),
 one row per answer id (ids compared as text, ``12.0`` == ``12``), no empty or NaN value
 (except for string and mask metrics, where an empty span, answer or mask is an answer);
@@ -37,6 +41,7 @@ import logging
 import math
 import re
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
@@ -59,6 +64,7 @@ log = logging.getLogger(__name__)
 
 Medal = Literal["gold", "silver", "bronze"]
 SHOWN = 5  # offending values quoted per error
+REGISTRY_SOURCE = "registry (MLE-Dojo's copies of the Kaggle private leaderboards)"
 BOOL_LABELS = {"true": 1, "false": 0, "1": 1, "0": 0}
 INT01_LABELS = {"1": 1, "0": 0}
 # Predictions Kaggle refuses for these metrics: (test, what is required).
@@ -82,9 +88,24 @@ class GradeReport:
     above_median: bool = False
     thresholds: dict | None = None
     percentile: float | None = None
+    submission_path: str = ""
+    submission_exists: bool = False
+    created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """MLE-bench's report keys, in its order, then the metric, percentile, cut-offs' source and errors."""
+        cutoffs = self.thresholds or {}
+        return {
+            "competition_id": self.competition, "score": self.score,
+            **{f"{k}_threshold": cutoffs.get(k) for k in ("gold", "silver", "bronze", "median")},
+            "any_medal": self.any_medal, "gold_medal": self.medal == "gold", "silver_medal": self.medal == "silver",
+            "bronze_medal": self.medal == "bronze", "above_median": self.above_median,
+            "submission_exists": self.submission_exists, "valid_submission": self.valid,
+            "is_lower_better": self.direction == "minimize", "created_at": self.created_at,
+            "submission_path": self.submission_path,
+            "metric": self.metric, "medal": self.medal, "percentile": self.percentile,
+            "thresholds_source": cutoffs.get("source"), "errors": self.errors,
+        }
 
 
 class _Invalid(Exception):
@@ -242,7 +263,7 @@ def _medal_reference(
         return medal_thresholds(board), str(board_file), board
     info = get_competition(slug)
     if info is not None and info.thresholds is not None:
-        return info.thresholds, "mlebench registry", None
+        return info.thresholds, REGISTRY_SOURCE, None
     return None, None, None
 
 
@@ -613,7 +634,8 @@ def grade_submission(
     """
     comp = _load_competition(Path(competition_dir), Path(leaderboard) if leaderboard else None)
     report = GradeReport(competition=comp.slug, score=None, metric=comp.metric.name,
-                         direction=comp.direction, valid=False)
+                         direction=comp.direction, valid=False, submission_path=str(submission),
+                         submission_exists=Path(submission).is_file())
     if comp.thresholds is not None:
         report.thresholds = {**asdict(comp.thresholds), "source": comp.thresholds_source}
     try:

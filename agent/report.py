@@ -19,12 +19,14 @@ from typing import Any
 import numpy as np
 
 from agent import report_plots as plots
+from agent.gains import gain_of
 from agent.journal import Journal, Node
 from agent.review import open_run
 from agent.run_folder import RunFolder, write_atomic
+from competitions.registry import get_competition, medal_thresholds, read_leaderboard
 from pipelines.rundata import RunData
 from pipelines.spec import CompetitionSpec
-from pipelines.targets import encode_target
+from pipelines.targets import as_labels, encode_target
 
 log = logging.getLogger(__name__)
 
@@ -69,23 +71,26 @@ def render_report(run_dir: Path) -> str:
     sessions = _read_json(run.path / "state.json").get("sessions", [])
     start = sessions[0][0] if sessions else min((n.started_at for n in nodes), default=time.time())
     end = max([s[1] for s in sessions] + [n.started_at + (n.seconds or 0.0) for n in nodes] + [start])
+    cutoffs, cutoffs_source = _cutoffs(run, spec)
     body = [
         f"<h1>{escape(spec.slug)}</h1>",
         _header(run, journal, spec, best),
         "<h2>Search</h2>",
-        _figure(plots.progress(nodes, spec.greater_is_better, start, end, [s[0] for s in sessions]),
+        _figure(plots.progress(nodes, spec.greater_is_better, start, end, [s[0] for s in sessions], cutoffs),
                 "Best CV score so far over wall time; each point is a node when it finished, coloured by its step. "
-                "Crosses on the bottom edge are failed nodes; dotted lines mark resumed sessions.",
+                "Crosses on the bottom edge are failed nodes; dotted lines mark resumed sessions."
+                + (f" Dashed lines: the leaderboard's medal and median cut-offs ({cutoffs_source})." if cutoffs else ""),
                 "no node has finished yet"),
         _figure(plots.fold_spread(nodes),
                 "Fold scores per node (box and points) and the out-of-fold score (diamond): the box width is "
                 "how noisy a node's CV score is.", "no node has fold scores yet"),
-        _figure(plots.gains(nodes), "What helped: each node's CV gain over its parent (green better, red worse).",
-                "no node has been compared with a scored parent yet"),
+        _what_helped(journal, spec),
         f"<h2>Best node{f' {escape(best.id)}' if best else ''}: out-of-fold diagnostics</h2>",
         _diagnostics(run, best),
+        _importance(run, journal, spec),
+        _tuning(run, journal),
         "<h2>Node tree</h2>",
-        _tree(journal, best),
+        _tree(journal, best, spec.greater_is_better),
         "<h2>Nodes</h2>",
         *(_node_details(run, node, best, start) for node in nodes),
         _profile(run),
@@ -154,6 +159,101 @@ def _figure(png: str | None, caption: str, missing: str) -> str:
             f"<figcaption>{escape(caption)}</figcaption></figure>")
 
 
+def _cutoffs(run: RunFolder, spec: CompetitionSpec) -> tuple[dict[str, float] | None, str]:
+    """The leaderboard's medal and median cut-offs: a leaderboard.csv beside the competition's data,
+    else the registry's (computed from MLE-Dojo's copies of the Kaggle leaderboards)."""
+    source = _read_json(run.path / "config.json").get("source")
+    for folder in ([Path(source), Path(source).parent] if source else []):
+        board = folder / "leaderboard.csv"
+        if board.is_file():
+            try:
+                t = medal_thresholds(read_leaderboard(board))
+            except Exception as exc:  # a damaged leaderboard must not cost the report
+                log.warning("report: leaderboard %s unreadable (%s)", board, exc)
+                break
+            return {"gold": t.gold, "silver": t.silver, "bronze": t.bronze, "median": t.median}, str(board)
+    info = get_competition(spec.slug)
+    if info is not None and info.thresholds is not None:
+        t = info.thresholds
+        return ({"gold": t.gold, "silver": t.silver, "bronze": t.bronze, "median": t.median},
+                "the registry, from MLE-Dojo's copies of the Kaggle leaderboards")
+    return None, ""
+
+
+def _what_helped(journal: Journal, spec: CompetitionSpec) -> str:
+    rows = []
+    for node in journal:
+        gain = gain_of(node, journal, spec.greater_is_better)
+        if gain is not None:
+            label = f"{node.id} {node.step}: {node.title[:40]}" + (" (vs best member)" if node.step == "ensemble" else "")
+            rows.append((label, gain.value, gain.se))
+    if not rows:
+        return '<p class="note">What helped: no node has been compared with a scored parent yet.</p>'
+    png = plots.gains(rows)
+    if png is None:
+        return '<p class="note">What helped: no step changed the CV score.</p>'
+    return _figure(png, "What helped: each node's CV gain over its parent (an ensemble's over its best member), "
+                        "green better, red worse; the bars' whiskers are the paired standard error over folds, so a "
+                        "gain inside them may be noise.", "")
+
+
+def _importance(run: RunFolder, journal: Journal, spec: CompetitionSpec) -> str:
+    """Feature importance of the best tree model (the best node that left importance.json)."""
+    sign = 1 if spec.greater_is_better else -1
+    trees = [n for n in journal if n.ok and (run.node_dir(n.id) / "importance.json").exists()]
+    if not trees:
+        return ""
+    node = max(trees, key=lambda n: (sign * n.score, -int(n.id)))
+    try:
+        importance = json.loads((run.node_dir(node.id) / "importance.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return f'<p class="note">node {escape(node.id)}: importance.json unreadable</p>'
+    used = node.info.get("trees") or []
+    trees_text = f"; trees used per fold: {', '.join(str(t) for t in used)}" if used else ""
+    return (f"<h2>Best tree model: node {escape(node.id)} {escape(node.title)}</h2>"
+            + _figure(plots.feature_importance(importance),
+                      f"The {min(30, len(importance))} most important of its {len(importance)} input columns "
+                      f"(share of the model's importance, mean over folds){trees_text}.",
+                      "the model gave every column zero importance"))
+
+
+def _tuning(run: RunFolder, journal: Journal) -> str:
+    """One block per Optuna study of the run: optimisation history and parameter importances."""
+    import re
+
+    db = run.path / "optuna.db"
+    if not db.exists():
+        return ""
+    import optuna
+
+    storage = f"sqlite:///{db}"
+    try:
+        names = sorted(optuna.get_all_study_names(storage=storage))
+    except Exception as exc:  # a damaged study file must not cost the report
+        return f'<h2>Tuning</h2><p class="note">optuna.db unreadable: {escape(str(exc))}</p>'
+    parts = []
+    for name in names:
+        study = optuna.load_study(study_name=name, storage=storage)
+        finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
+        match = re.match(r"node-(\d{4})", name)
+        node = journal.nodes.get(match.group(1)) if match else None
+        title = f"study {escape(name)}" + (f": node {escape(node.id)} {escape(node.title)}" if node else "")
+        if not finished:
+            parts.append(f"<h3>{title}</h3><p class=\"note\">no finished trial ({len(study.trials)} started)</p>")
+            continue
+        history, importances = plots.optuna_plots(study)
+        parts.append(f"<h3>{title}</h3><p>{len(study.trials)} trials: {len(finished)} finished, {pruned} pruned; "
+                     f"best value {_num(study.best_value)} with <code>{escape(json.dumps(study.best_params))}</code>"
+                     "</p>")
+        parts.append(_figure(history, "Optuna's optimisation history: each trial's score and the best so far.",
+                             "no history to draw"))
+        parts.append(_figure(importances, "Optuna's parameter importances (fANOVA): how much of the score's "
+                                          "variation each tuned parameter explains.",
+                             "too few distinct finished trials to rank the parameters"))
+    return "<h2>Tuning</h2>" + "".join(parts) if parts else ""
+
+
 def _diagnostics(run: RunFolder, node: Node | None) -> str:
     """The best node's out-of-fold predictions against the truth, in the form that suits the task."""
     if node is None:
@@ -177,12 +277,17 @@ def _diagnostics(run: RunFolder, node: Node | None) -> str:
     if not rows.any():
         return f'<p class="note">node {escape(node.id)} has no finite out-of-fold predictions</p>'
     y, oof = y[rows], oof[rows]
+    rule = node.info.get("threshold")  # the decision rule the node's submission used, fitted out of fold
     if spec.task == "binary":
-        png = plots.binary_diagnostics(y, oof, spec.classes)
-        what = f"ROC, calibration and confusion matrix (threshold 0.5; positive class {spec.classes[1]!r})"
+        threshold = float(rule) if isinstance(rule, (int, float)) else 0.5
+        png = plots.binary_diagnostics(y, oof, spec.classes, threshold)
+        what = (f"ROC, calibration and confusion matrix (at the node's threshold {threshold:.3g}"
+                + (", fitted out of fold" if rule is not None else "") + f"; positive class {spec.classes[1]!r})")
     elif spec.task == "multiclass":
-        png = plots.multiclass_diagnostics(y, oof, spec.classes)
-        what = "confusion matrix and calibration of the most likely class"
+        png = plots.multiclass_diagnostics(y, oof, spec.classes, as_labels(oof, spec, rule))
+        what = ("confusion matrix at the node's decision rule ("
+                + ("fitted " + ("cut points" if isinstance(rule, dict) else "class weights") if rule is not None
+                   else "the most likely class") + ") and calibration of the most likely class")
     elif spec.task == "multilabel":
         png = plots.multilabel_diagnostics(y, oof, spec.classes or spec.target_columns)
         what = "AUC of each label, worst first"
@@ -197,7 +302,7 @@ def _diagnostics(run: RunFolder, node: Node | None) -> str:
 # --- node tree and node details ----------------------------------------------------------------
 
 
-def _tree(journal: Journal, best: Node | None) -> str:
+def _tree(journal: Journal, best: Node | None, greater_is_better: bool) -> str:
     """Nodes depth-first from each draft, children under their first parent (an ensemble names the others)."""
     children: dict[str | None, list[Node]] = {}
     for node in journal:
@@ -213,7 +318,7 @@ def _tree(journal: Journal, best: Node | None) -> str:
         others = node.parents[1:]
         title = ("↳ " if depth else "") + node.title + (f"  (+ {', '.join(others)})" if others else "")
         star = ' <span class="best">★</span>' if best is not None and node.id == best.id else ""
-        gain = node.info.get("gain")
+        gain = gain_of(node, journal, greater_is_better)
         error = node.error or ""
         text = [
             f'<a href="#node-{escape(node.id)}">{escape(node.id)}</a>{star}',
@@ -223,7 +328,7 @@ def _tree(journal: Journal, best: Node | None) -> str:
         ]
         numbers = [
             _num(node.score),
-            f"{gain:+.4g}" if isinstance(gain, (int, float)) else "",
+            (f"{gain.value:+.4g}" + (f" ± {gain.se:.2g}" if gain.se is not None else "")) if gain else "",
             *([_num(node.public_score)] if show_public else []),
             _duration(node.seconds) if node.seconds is not None else "",
             f"{node.peak_memory_mb:,.0f}" if node.peak_memory_mb is not None else "",

@@ -40,12 +40,16 @@ def _step_legend(ax, steps: Collection[str], failed: bool) -> None:
         ax.legend(handles=handles, loc="best", fontsize=8, frameon=False)
 
 
+MEDAL_COLOURS = {"gold": "#d4af37", "silver": "#8c8c8c", "bronze": "#cd7f32", "median": "#5b8db8"}
+
+
 def progress(nodes: Sequence[Node], greater_is_better: bool, start: float, end: float,
-             session_starts: Sequence[float] = ()) -> str | None:
+             session_starts: Sequence[float] = (), cutoffs: dict[str, float] | None = None) -> str | None:
     """Best-so-far score over wall time, with every finished node as a point coloured by its step.
 
     A node counts when it finishes (start + seconds). Failed nodes have no score, so they sit as
-    crosses on the bottom edge: a row of crosses is time lost to bugs.
+    crosses on the bottom edge: a row of crosses is time lost to bugs. `cutoffs` (gold, silver,
+    bronze, median) are drawn as dashed lines: where the CV score would land on the leaderboard.
     """
     finished = [n for n in nodes if n.status != "running"]
     if not finished:
@@ -68,6 +72,10 @@ def progress(nodes: Sequence[Node], greater_is_better: bool, start: float, end: 
                    transform=ax.get_xaxis_transform(), zorder=3, clip_on=False)
     for t in session_starts[1:]:
         ax.axvline(minutes(t), color="grey", linestyle=":", linewidth=1)
+    for name, value in (cutoffs or {}).items():
+        ax.axhline(value, color=MEDAL_COLOURS[name], linestyle="--", linewidth=1)
+        ax.annotate(name, (1, value), xycoords=("axes fraction", "data"), xytext=(3, 0), textcoords="offset points",
+                    color=MEDAL_COLOURS[name], fontsize=8, va="center")
     ax.margins(y=0.1)
     ax.set_xlim(0, max(minutes(end), *(minutes(t) for t in done_at.values()), 0.1) * 1.03)
     ax.set_xlabel("minutes since the run started")
@@ -107,31 +115,75 @@ def fold_spread(nodes: Sequence[Node]) -> str | None:
     return to_png(fig)
 
 
-def gains(nodes: Sequence[Node]) -> str | None:
-    """What helped: each step's gain over its parent (positive = better, whatever the direction)."""
-    rows = [n for n in nodes if n.ok and isinstance(n.info.get("gain"), (int, float))]
-    if not rows:
+def gains(rows: Sequence[tuple[str, float, float | None]]) -> str | None:
+    """What helped: each step's gain over what it was compared with (positive = better, whatever the
+    direction), with its paired standard error over folds as an error bar. None when no step changed
+    the score: an empty chart says nothing."""
+    rows = list(rows)
+    if not rows or all(value == 0 for _, value, _ in rows):
         return None
     if len(rows) > MAX_BARS:
-        rows = sorted(sorted(rows, key=lambda n: -abs(n.info["gain"]))[:MAX_BARS], key=lambda n: n.id)
+        keep = set(sorted(range(len(rows)), key=lambda i: -abs(rows[i][1]))[:MAX_BARS])
+        rows = [row for i, row in enumerate(rows) if i in keep]
     fig = Figure(figsize=(9, 0.3 * len(rows) + 1))
     ax = fig.add_subplot()
-    values = [n.info["gain"] for n in rows]
-    labels = [f"{n.id} {n.step}: {n.title[:40]}" for n in rows]
+    values = [value for _, value, _ in rows]
+    errors = [se or 0.0 for _, _, se in rows]
     y = np.arange(len(rows))[::-1]
-    ax.barh(y, values, height=0.6, color=["#2ca02c" if v > 0 else "#d62728" for v in values])
-    ax.set_yticks(y, labels, fontsize=8)
+    ax.barh(y, values, height=0.6, xerr=errors, error_kw={"ecolor": "black", "capsize": 3, "linewidth": 1},
+            color=["#2ca02c" if v > 0 else "#d62728" for v in values])
+    ax.set_yticks(y, [label for label, _, _ in rows], fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("gain over parent (CV, positive = better)")
+    ax.set_xlabel("CV gain (positive = better) ± paired standard error over folds")
     ax.grid(axis="x", alpha=0.3)
     return to_png(fig)
+
+
+def feature_importance(importance: dict[str, float], top: int = 30) -> str | None:
+    """The columns a tree model relied on most, as shares of its importance."""
+    ranked = sorted(importance.items(), key=lambda kv: -kv[1])[:top]
+    if not ranked or ranked[0][1] <= 0:
+        return None
+    fig = Figure(figsize=(9, 0.28 * len(ranked) + 1))
+    ax = fig.add_subplot()
+    y = np.arange(len(ranked))[::-1]
+    ax.barh(y, [v for _, v in ranked], height=0.6, color="#1f77b4")
+    ax.set_yticks(y, [name[:40] for name, _ in ranked], fontsize=8)
+    ax.set_xlabel("share of importance (mean over folds)")
+    ax.grid(axis="x", alpha=0.3)
+    return to_png(fig)
+
+
+def optuna_plots(study) -> tuple[str | None, str | None]:
+    """Optuna's own optimisation history and parameter importances (its matplotlib backend, so the
+    page stays offline); importances need two finished trials that differ."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from optuna.exceptions import ExperimentalWarning
+    from optuna.visualization.matplotlib import plot_optimization_history, plot_param_importances
+
+    pictures = []
+    for plot in (plot_optimization_history, plot_param_importances):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            try:
+                ax = plot(study)
+            except (ValueError, RuntimeError, ZeroDivisionError):  # too few or identical trials to rank parameters
+                pictures.append(None)
+                continue
+        fig = ax.figure
+        fig.set_size_inches(7, 3.6)
+        pictures.append(to_png(fig))
+        plt.close(fig)
+    return pictures[0], pictures[1]
 
 
 # --- out-of-fold diagnostics of one node -------------------------------------------------------
 
 
-def binary_diagnostics(y: np.ndarray, p: np.ndarray, classes: Sequence[object]) -> str:
-    """ROC curve, reliability curve and confusion matrix at threshold 0.5."""
+def binary_diagnostics(y: np.ndarray, p: np.ndarray, classes: Sequence[object], threshold: float = 0.5) -> str:
+    """ROC curve, reliability curve and confusion matrix at the node's threshold (the rule its submission used)."""
     from sklearn.metrics import roc_auc_score, roc_curve
 
     fig = Figure(figsize=(13, 4))
@@ -152,16 +204,18 @@ def binary_diagnostics(y: np.ndarray, p: np.ndarray, classes: Sequence[object]) 
     else:
         cal_ax.text(0.5, 0.5, "predictions are not probabilities", ha="center", va="center")
         cal_ax.set_axis_off()
-    _confusion(cm_ax, y, (p >= 0.5).astype(np.int64), [str(c) for c in classes], "confusion at 0.5")
+    _confusion(cm_ax, y, (p >= threshold).astype(np.int64), [str(c) for c in classes], f"confusion at {threshold:.3g}")
     fig.tight_layout()
     return to_png(fig)
 
 
-def multiclass_diagnostics(y: np.ndarray, proba: np.ndarray, classes: Sequence[object]) -> str:
-    """Row-normalised confusion matrix (most frequent classes) and top-class reliability."""
+def multiclass_diagnostics(y: np.ndarray, proba: np.ndarray, classes: Sequence[object],
+                           predicted: np.ndarray | None = None) -> str:
+    """Row-normalised confusion matrix (most frequent classes) of `predicted` (the node's decision rule;
+    default the most likely class) and top-class reliability."""
     fig = Figure(figsize=(11, 4.6))
     cm_ax, cal_ax = fig.subplots(1, 2, width_ratios=[3, 2])
-    predicted = proba.argmax(axis=1)
+    predicted = proba.argmax(axis=1) if predicted is None else predicted
     labels = [str(c) for c in classes]
     if len(labels) > MAX_CLASSES_SHOWN:
         keep = np.argsort(-np.bincount(y, minlength=len(labels)), kind="stable")[:MAX_CLASSES_SHOWN]
@@ -173,7 +227,7 @@ def multiclass_diagnostics(y: np.ndarray, proba: np.ndarray, classes: Sequence[o
     else:
         _confusion(cm_ax, y, predicted, labels, "confusion (row-normalised)")
     confidence = proba.max(axis=1)
-    correct = (predicted == y).astype(float)
+    correct = (proba.argmax(axis=1) == y).astype(float)
     edges = np.unique(np.quantile(confidence, np.linspace(0, 1, 11)))
     bins = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, max(len(edges) - 2, 0))
     used = np.unique(bins)

@@ -85,6 +85,36 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
+def list_runs(runs_root: Path, slug: str | None = None) -> list[RunFolder]:
+    """Runs under `runs_root` (<slug>/<run-id>/), of one competition or all, oldest first."""
+    pattern = f"{slug}/*/config.json" if slug else "*/*/config.json"
+    runs = [RunFolder(p.parent) for p in Path(runs_root).glob(pattern)]
+    return sorted(runs, key=lambda run: (run.started_at, run.path.name))
+
+
+def resolve_run(given: str | Path, runs_root: Path) -> Path:
+    """A run folder from what a user types: a run folder, `latest` (the newest run of all),
+    `<slug>/latest` or `<folder of runs>/latest` (the newest there)."""
+    path = Path(given)
+    if (path / "config.json").exists() or (path / "journal.jsonl").exists():
+        return path
+    if path.name != "latest":
+        if path.is_dir() and list_runs(path.parent, path.name):
+            raise InputError(f"a folder of runs, not a run: name one (`agent runs {path.name}`) or say {path / 'latest'}",
+                             given)
+        raise InputError("not a run folder (no journal.jsonl / spec.json)", given)
+    parent = path.parent
+    if str(parent) == ".":
+        runs = list_runs(runs_root)
+    elif parent.is_dir():
+        runs = list_runs(parent.parent, parent.name)
+    else:
+        runs = list_runs(runs_root, str(parent))
+    if not runs:
+        raise InputError("no runs there (see `agent runs`)", given)
+    return runs[-1].path
+
+
 def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
@@ -98,9 +128,13 @@ class RunFolder:
 
     @classmethod
     def latest(cls, runs_root: Path, slug: str) -> RunFolder | None:
-        folder = Path(runs_root) / slug
-        runs = sorted(p for p in folder.glob("*") if (p / "config.json").exists()) if folder.exists() else []
-        return cls(runs[-1]) if runs else None
+        runs = list_runs(runs_root, slug)
+        return runs[-1] if runs else None
+
+    @property
+    def started_at(self) -> float:
+        sessions = self._state().get("sessions") or [[(self.path / "config.json").stat().st_mtime]]
+        return sessions[0][0]
 
     def create(self) -> None:
         (self.path / "nodes").mkdir(parents=True, exist_ok=True)

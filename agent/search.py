@@ -64,6 +64,7 @@ class Budget:
 class Action:
     kind: Literal["draft", "improve", "debug", "tune", "ensemble", "stop"]
     parent: Node | None = None
+    reason: str = ""  # why a stop: said to the user, who otherwise sees a run end early without a word
 
 
 ENSEMBLE_MAX_MEMBERS = 8
@@ -176,7 +177,9 @@ class Policy:
         fits = lambda kind, parent=None: 1.25 * self.expected_seconds(journal, kind, parent) + 2 < spare  # noqa: E731
 
         if spare <= MIN_NODE_SECONDS:
-            return Action("ensemble") if new_pool else Action("stop")
+            return Action("ensemble") if new_pool else Action(
+                "stop", reason=f"stopping: {budget.remaining:.0f} s left, kept for the final ensemble "
+                               f"({self.reserve(journal):.0f} s)")
         drafts = sum(1 for n in journal if n.step == "draft" and n.engineer != self.llm_name)
         if drafts < self.settings.num_drafts and "draft" not in self.exhausted and fits("draft"):
             return Action("draft")
@@ -201,7 +204,7 @@ class Policy:
             return Action("debug", buggy[0])
         if "draft" not in self.exhausted and fits("draft"):
             return Action("draft")
-        return Action("ensemble") if new_pool else Action("stop")
+        return Action("ensemble") if new_pool else Action("stop", reason=self._why_stop(journal, budget, singles))
 
     def llm_ask(self, journal: Journal) -> Ask:
         """The LLM's next step: fix its latest failure, else its own drafts, else improve the best
@@ -225,15 +228,37 @@ class Policy:
                 return Ask("improve", node, why)
         return Ask("draft")
 
+    def _why_stop(self, journal: Journal, budget: Budget, singles: list[Node]) -> str:
+        """The time left against the cheapest step still open, in words."""
+        left = f"{budget.remaining:.0f} s left ({self.reserve(journal):.0f} s of it kept for the final ensemble)"
+        open_steps = [(self.expected_seconds(journal, "improve", n), f"improving node {n.id}")
+                      for n in self._best_of_recipes(singles).values() if f"improve:{n.id}" not in self.exhausted]
+        if "draft" not in self.exhausted:
+            open_steps.append((self.expected_seconds(journal, "draft", None), "another draft"))
+        if not open_steps:
+            return f"stopping: {left}; nothing is left to try (drafts and improvements are used up)"
+        seconds, step = min(open_steps)
+        spare = max(0.0, budget.remaining - self.reserve(journal))
+        return (f"stopping: {left}; the cheapest next step, {step}, needs about {1.25 * seconds + 2:.0f} s "
+                f"and {spare:.0f} s can be spent")
+
+
+STANDALONE_HEADER = '''# Node {node_id} of a kagglewright run: `python standalone.py`, from any folder, reruns it on the run's data.
+try:
+    import pipelines  # noqa: F401  (the harness the solution runs under)
+except ImportError:
+    raise SystemExit("standalone.py needs the kagglewright package: pip install kagglewright "
+                     "(or run it with the Python that made the run)") from None
+'''
 
 STANDALONE_FOOTER = '''
 
 if __name__ == "__main__":
-    # Reproduce node {node_id}: the same data, folds, seed and parameters the agent used.
-    # Writes submission.csv into the current folder and prints the cross-validation score.
+    # The same data, folds, seed and parameters the agent used, from the run folder this file is in
+    # (wherever it has moved). Writes submission.csv into the current folder and prints the CV score.
     from pipelines.standalone import reproduce
 
-    reproduce(__file__, run_dir={run_dir!r}, params={params!r}, seed={seed!r}, refit={refit!r})
+    reproduce(__file__, params={params!r}, seed={seed!r}, refit={refit!r})
 '''
 
 
@@ -278,6 +303,8 @@ class Search:
             if action.kind == "stop":
                 if self._wait_for_llm():
                     continue
+                log.info(action.reason)
+                self.display.note(action.reason)
                 break
             if action.kind == "tune":
                 self._tune(action.parent)
@@ -291,6 +318,9 @@ class Search:
                 continue
             parents = [action.parent.id] if action.parent else []
             self.execute(proposal, action.kind, parents, timeout=self._node_limit())
+        else:  # the loop ran out of time rather than choosing to stop
+            log.info("stopping: the budget is spent (%.0f s left)", self.budget.remaining)
+            self.display.note(f"stopping: the budget is spent ({self.budget.remaining:.0f} s left)")
         if self.thinking.busy:
             log.info("stopping with the LLM's %s step unanswered: the budget is spent", self.thinking.ask.kind)
         return self.best
@@ -372,6 +402,8 @@ class Search:
         spare = self.budget.remaining - self.policy.reserve(self.journal)
         tune_seconds = min(spare - 1.5 * parent_seconds - 5, self.settings.tune_share * self.budget.total)
         if tune_seconds < 2 * parent_seconds:
+            log.info("not tuning node %s: %.0f s would fit, two runs of it take %.0f s", parent.id,
+                     max(tune_seconds, 0), 2 * parent_seconds)
             return
         proposal = Proposal(title=f"tune {parent.title}"[:40], plan=f"Optuna over the search space of node {parent.id}, "
                             f"starting from its parameters, for {tune_seconds:.0f}s", code=code,
@@ -413,7 +445,8 @@ class Search:
                "device": self.device, "n_jobs": self.settings.n_jobs, "time_limit": round(limit, 1),
                "refit": self.refit}
         if tune_seconds:
-            job.update(tune_seconds=tune_seconds, storage=node_storage(node_dir), study_name=f"node-{node.id}")
+            recipe = node.info.get("recipe", node.title)  # the name says what was tuned: node-0007-lightgbm_tabular
+            job.update(tune_seconds=tune_seconds, storage=node_storage(node_dir), study_name=f"node-{node.id}-{recipe}")
         write_atomic(node_dir / "job.json", json.dumps(job, indent=2))
         self.journal.record(node)
         self.display.update(node, self.best)
@@ -574,9 +607,12 @@ class Search:
 
     def _write_standalone(self, node: Node) -> None:
         node_dir = self.run.node_dir(node.id)
-        footer = STANDALONE_FOOTER.format(node_id=node.id, run_dir=str(self.run.path), params=node.params,
-                                          seed=self.settings.seed, refit=self.refit)
-        (node_dir / "standalone.py").write_text((node_dir / "solution.py").read_text() + footer)
+        lines = (node_dir / "solution.py").read_text().splitlines(keepends=True)
+        # The package check goes first, after any `from __future__` line (which must lead the file).
+        future = max((i + 1 for i, line in enumerate(lines) if line.startswith("from __future__")), default=0)
+        header = STANDALONE_HEADER.format(node_id=node.id)
+        footer = STANDALONE_FOOTER.format(params=node.params, seed=self.settings.seed, refit=self.refit)
+        (node_dir / "standalone.py").write_text("".join(lines[:future]) + header + "".join(lines[future:]) + footer)
 
     def _is_better(self, node: Node) -> bool:
         if self.best is None:

@@ -195,10 +195,19 @@ def combine(oofs: list[np.ndarray], tests: list[np.ndarray], y: np.ndarray, fold
     return from_blend_space(outcomes[method][1], metric), from_blend_space(apply(tests), metric), facts
 
 
-def blend_members(nodes_dir: Path, members: list[str], train: Any, folds: np.ndarray,
+def nodes_folder(solution_file: str | Path) -> Path:
+    """<run>/nodes, from a solution in <run>/nodes/<id>/ or a copy of it in <run>/best/ (or the folder itself,
+    as ensembles written before this took it)."""
+    if Path(solution_file).is_dir():
+        return Path(solution_file)
+    here = Path(solution_file).resolve().parent
+    return here.parent if here.parent.name == "nodes" else here.parent / "nodes"
+
+
+def blend_members(solution_file: str | Path, members: list[str], train: Any, folds: np.ndarray,
                   ctx: Context) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """What an ensemble node's fit_predict returns: the combination of `members` (node ids), and its facts."""
-    oofs, tests = load_members(nodes_dir, members)
+    oofs, tests = load_members(nodes_folder(solution_file), members)
     oof, test, facts = combine(oofs, tests, encode_target(train, ctx.spec), folds, ctx.spec, get_metric(ctx.spec.metric))
     if "weights" in facts:
         facts["weights"] = dict(zip(members, facts["weights"]))
@@ -211,8 +220,6 @@ Whichever combination has the better cross-fitted score wins (each fold's combin
 the other folds only); its weights are recorded in the journal.
 """
 
-from pathlib import Path
-
 from pipelines.ensemble import blend_members
 
 MEMBERS = {members!r}
@@ -220,7 +227,7 @@ MEMBERS = {members!r}
 
 def fit_predict(train, test, folds, ctx):
     # Members' predictions live beside this node: <run>/nodes/<id>/{{oof,test}}.npy
-    return blend_members(Path(__file__).resolve().parent.parent, MEMBERS, train, folds, ctx)
+    return blend_members(__file__, MEMBERS, train, folds, ctx)
 '''
 
 

@@ -212,6 +212,15 @@ class CVResult:
     n_features: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     models: list[Any] = field(default_factory=list)  # the fold models, while their test predictions wait
+    importance: dict[str, float] | None = None  # a tree model's mean share of importance per input column
+
+
+def _tree_facts(estimator: Any, X: Any) -> tuple[int, dict[str, float]] | None:
+    """A boosted-tree fold model's trees used and feature importances (None for other models)."""
+    if not hasattr(estimator, "trees_used"):
+        return None
+    names = [str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else [f"x{i}" for i in range(X.shape[1])]
+    return estimator.trees_used(), dict(zip(names, estimator.feature_importance().tolist()))
 
 
 def oof_score(y: np.ndarray, oof: np.ndarray, folds: np.ndarray, ctx: Context, metric: Metric) -> float:
@@ -276,6 +285,7 @@ def run_folds(
     workers = 1 if on_fold is not None else max(1, min(workers, len(fold_data)))
     model_ctx = replace(ctx, n_jobs=max(1, ctx.n_jobs // workers))
     timings: list[tuple[float, float]] = []  # (fitting, predicting) seconds of each finished fold
+    tree_facts: dict[int, tuple[int, dict[str, float]] | None] = {}
 
     def fit(i: int, fd: FoldData) -> tuple[np.ndarray, Any]:
         # Decided as the fold starts, from the time then left: a round that ran long shrinks the later ones.
@@ -289,6 +299,7 @@ def run_folds(
         valid = _predict(estimator, fd.X_valid, fold_ctx, transform)
         test_or_model = _predict(estimator, fd.X_test, fold_ctx, transform) if predict_test else estimator
         timings.append((fitted - started, time.perf_counter() - fitted))
+        tree_facts[i] = _tree_facts(estimator, fd.X_train)
         return valid, test_or_model
 
     if workers > 1:
@@ -310,6 +321,11 @@ def run_folds(
     for fd in fold_data:
         folds[fd.valid_rows] = fd.fold
     n_features = fd.X_train.shape[1] if fold_data and getattr(fd.X_train, "ndim", 1) > 1 else None
+    trees = [tree_facts.get(i) for i in range(len(fold_data))]
+    importance = None
+    if trees and all(trees):
+        names = list(trees[0][1])
+        importance = {c: float(np.mean([t[1].get(c, 0.0) for t in trees])) for c in names}
     return CVResult(
         oof=oof,
         test=test,
@@ -318,7 +334,9 @@ def run_folds(
         params=dict(params),
         seconds=time.perf_counter() - start,
         n_features=n_features,
+        extra={"trees": [t[0] for t in trees]} if importance is not None else {},
         models=models,
+        importance=importance,
     )
 
 

@@ -262,6 +262,26 @@ class GBDT(BaseEstimator):
         self.model_ = self._fit_one(X, y, self.n_trees_, stop_at=self.deadline)
         return self
 
+    def trees_used(self) -> int:
+        """Trees the predictions use: the early-stopped count, or as many as boosting grew before its time limit."""
+        model = self.model_
+        if self.library == "lightgbm":
+            return int(model.best_iteration_ or model.booster_.current_iteration())
+        if self.library == "xgboost":
+            best = getattr(model, "best_iteration", None)
+            return int(best + 1 if best is not None else model.get_booster().num_boosted_rounds())
+        return int(model.tree_count_)
+
+    def feature_importance(self) -> np.ndarray:
+        """Each input column's importance as a share: LightGBM's and XGBoost's total gain, CatBoost's
+        prediction change (its default)."""
+        if self.library == "lightgbm":
+            values = self.model_.booster_.feature_importance(importance_type="gain")
+        else:
+            values = self.model_.feature_importances_
+        values = np.asarray(values, dtype=float)
+        return values / values.sum() if values.sum() > 0 else values
+
     def _input(self, X: Any) -> Any:
         return _for_catboost(X, _category_columns(X)) if self.library == "catboost" else X
 

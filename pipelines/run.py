@@ -41,6 +41,8 @@ def save_result(node_dir: Path, data: RunData, result: CVResult) -> dict[str, An
     ids = data.test[data.spec.id_column]
     submission = submission_frame(ids, result.test, data.spec, result.extra.get("threshold"))
     write_submission(submission, data.sample, data.spec, node_dir / "submission.csv")
+    if result.importance is not None:  # for the report: what the tree model split on
+        (node_dir / "importance.json").write_text(json.dumps(result.importance))
     return {
         "status": "ok",
         "score": result.score,

@@ -26,7 +26,8 @@ from agent.bench.report import competition_rows, overall_row, summary_markdown, 
 from agent.bench.results import RECORD_FIELDS, new_record, results_csv, submissions_jsonl
 from agent.bench import worker
 from agent.bench.worker import child_env, run_child, run_task, visible_gpus
-from agent.grading import grade_submission, perfect_submission
+from agent.grading import REGISTRY_SOURCE, grade_submission, perfect_submission
+from tests.test_grading import MLEBENCH_KEYS
 from pipelines.errors import InputError
 from tests.conftest import ROOT, agent_command
 
@@ -160,7 +161,7 @@ def test_perfect_submission_uses_the_registry_thresholds(tmp_path):
     folder = make_spaceship(tmp_path)
     check = check_grading(folder)
     assert check["ok"] and check["perfect_medal"] == "gold"
-    assert check["thresholds"]["source"] == "mlebench registry"
+    assert check["thresholds"]["source"] == REGISTRY_SOURCE
 
 
 def test_perfect_submission_fills_class_columns_one_hot(tmp_path):
@@ -208,7 +209,7 @@ def test_a_run_over_its_hard_limit_is_a_timeout_and_still_graded(tmp_path, monke
     record = run_task(task, cpus=1)
     assert record["status"] == "timeout" and record["exit_code"] is None
     assert record["error"] == "killed after 0s (budget 60s)"
-    assert not record["valid"] and record["metric"] == "accuracy"
+    assert not record["valid_submission"] and record["metric"] == "accuracy"
     assert any("not found" in e for e in record["grade_errors"])
     assert 0.5 <= record["wall_seconds"] < 10
 
@@ -227,7 +228,7 @@ def test_runs_see_their_cores_and_gpus():
 def fake_record(cid: str, seed: int, medal: str | None, *, valid: bool = True, cut_offs: bool = True,
                 percentile: float | None = 40.0) -> dict:
     task = Task(cid, seed, Path("/data") / cid, Path("/out"), 300.0)
-    return new_record(task, status="ok" if valid else "failed", valid=valid, score=0.8 if valid else None,
+    return new_record(task, status="ok" if valid else "failed", valid_submission=valid, score=0.8 if valid else None,
                       metric="auc", medal=medal, any_medal=medal is not None, above_median=medal is not None,
                       percentile=percentile if cut_offs and valid else None,
                       gold_threshold=0.9 if cut_offs else None, wall_seconds=120.0, cpu_seconds=200.0, cpus=1,
@@ -302,14 +303,16 @@ def test_bench_runs_grades_skips_and_resumes(tmp_path, monkeypatch):
     assert [r["task"] for r in records] == ["broken-seed0", "broken-seed1", "spaceship-titanic-seed0",
                                             "spaceship-titanic-seed1"]
     for record in records[2:]:
-        assert record["status"] == "ok" and record["valid"] and record["score"] == 1.0
-        assert record["medal"] == "gold" and record["thresholds_source"] == "mlebench registry"
+        assert record["status"] == "ok" and record["valid_submission"] and record["score"] == 1.0
+        assert record["medal"] == "gold" and record["thresholds_source"] == REGISTRY_SOURCE
+        assert record["gold_medal"] and record["submission_exists"] and record["is_lower_better"] is False
+        assert set(MLEBENCH_KEYS) <= set(record)  # what `agent grade` prints: MLE-bench's report keys
         assert record["nodes"] >= 1 and record["cpus"] == 1 and record["device"] == "cpu"
         assert record["wall_seconds"] < BUDGET * 1.1 + 120 and record["cpu_seconds"] > 0
         assert Path(record["submission_path"]).is_file()
     for record in records[:2]:  # its compete fails at once, leaving the sample submission; the bench goes on
         assert record["status"] == "failed" and record["exit_code"] == 2
-        assert record["valid"] and record["score"] < 1.0 and not record["any_medal"]
+        assert record["valid_submission"] and record["score"] < 1.0 and not record["any_medal"]
         assert "cannot find the target" in record["error"]
         assert record["gold_threshold"] == 1.0  # from its leaderboard file
     bench = json.loads((out / "bench.json").read_text())

@@ -53,7 +53,7 @@ def test_bench_on_ray(tmp_path, ray_cluster):
     assert sorted(records) == ["broken-seed0", "spaceship-titanic-seed0"]
     good, bad = records["spaceship-titanic-seed0"], records["broken-seed0"]
     assert good["status"] == "ok" and good["medal"] == "gold" and good["cpus"] == 1 and good["gpus"] == 0
-    assert bad["status"] == "failed" and bad["valid"] and not bad["any_medal"]  # the sample submission, as a fallback
+    assert bad["status"] == "failed" and bad["valid_submission"] and not bad["any_medal"]  # the sample submission, as a fallback
     assert (out / "summary.md").is_file() and (out / "submissions.jsonl").read_text().count("\n") == 1
 
 

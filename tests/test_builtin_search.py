@@ -143,6 +143,25 @@ def test_policy_drafts_ensembles_improves_tunes_and_ends_with_an_ensemble(tmp_pa
     assert policy.next(journal, budget).kind == "stop"
 
 
+def test_a_stop_says_why_in_seconds(tmp_path: Path) -> None:
+    settings = Settings(num_drafts=1, tune_share=0.0, debug_prob=0.0)
+    policy = Policy(settings, greater_is_better=True, rng=random.Random(0))
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.record(Node(id="0001", step="draft", status="ok", score=0.8, seconds=30.0, info={"recipe": "a"}))
+    budget = Budget(100.0)
+    policy.exhausted.update({"tune:0001", "draft"})  # too short to tune: _tune gives up on it and says so
+    budget.deadline = time.monotonic() + 30  # 22 s after the ensemble's reserve; improving node 0001 takes ~30
+    action = policy.next(journal, budget)
+    assert action.kind == "stop"
+    assert "the cheapest next step, improving node 0001, needs about 40 s and 22 s can be spent" in action.reason, \
+        action.reason
+    assert action.reason.startswith("stopping: 30 s left (8 s of it kept for the final ensemble)"), action.reason
+    policy.exhausted.add("improve:0001")
+    assert "nothing is left to try" in policy.next(journal, budget).reason
+    budget.deadline = time.monotonic() + 6
+    assert "kept for the final ensemble" in policy.next(journal, budget).reason
+
+
 @pytest.mark.slow
 def test_a_short_run_drafts_ensembles_and_improves_with_recorded_gains(make_comp, tmp_path: Path) -> None:
     folder = make_comp(task="multiclass", n_train=300, n_test=80)

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli import app
-from agent.grading import grade_submission
+from agent.grading import REGISTRY_SOURCE, grade_submission
 from pipelines.errors import InputError
 from pipelines.metrics import get_metric
 
@@ -342,13 +342,17 @@ def test_registry_thresholds(tmp_path):
                             answers.assign(Insult=0.5), prepared=True, answers_name="test.csv")
     report = grade(comp, answers.assign(Insult=[0.1, 0.9, 0.2, 0.8]))
     assert report.metric == "auc" and report.score == 1.0 and report.medal == "gold"
-    assert report.thresholds["source"] == "mlebench registry"
+    assert report.thresholds["source"] == REGISTRY_SOURCE and "MLE-Dojo" in REGISTRY_SOURCE
     assert report.percentile == 90.0  # at least as good as position 5 of 50
     below = grade(comp, answers.assign(Insult=[0.9, 0.1, 0.8, 0.2]))
     assert below.score == 0.0 and below.medal is None and below.percentile == 0.0
 
 
 # ---------------------------------------------------------------- CLI
+
+MLEBENCH_KEYS = ("competition_id", "score", "gold_threshold", "silver_threshold", "bronze_threshold",
+                 "median_threshold", "any_medal", "gold_medal", "silver_medal", "bronze_medal", "above_median",
+                 "submission_exists", "valid_submission", "is_lower_better", "created_at", "submission_path")
 
 
 def test_cli_prints_one_json_line(binary):
@@ -357,10 +361,18 @@ def test_cli_prints_one_json_line(binary):
     good = write(comp.parent / "good.csv", answers)
     result = runner.invoke(app, ["grade", str(comp), str(good)])
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == grade_submission(comp, good).to_dict()
+    printed = json.loads(result.stdout)
+    expected = grade_submission(comp, good).to_dict()
+    assert list(printed)[:len(MLEBENCH_KEYS)] == list(MLEBENCH_KEYS)  # MLE-bench's report keys, in its order
+    assert {k: v for k, v in printed.items() if k != "created_at"} == {k: v for k, v in expected.items()
+                                                                      if k != "created_at"}
+    assert printed["valid_submission"] and printed["submission_exists"] and printed["is_lower_better"] is False
     bad = write(comp.parent / "bad.csv", answers.head(2))
     result = runner.invoke(app, ["grade", str(comp), str(bad)])
-    assert result.exit_code == 0 and json.loads(result.stdout)["valid"] is False
+    assert result.exit_code == 1 and json.loads(result.stdout)["valid_submission"] is False
+    assert result.stderr.startswith("invalid submission: ")
+    result = runner.invoke(app, ["grade", str(comp), str(comp.parent / "none.csv")])
+    assert result.exit_code == 1 and json.loads(result.stdout)["submission_exists"] is False
     (comp / "private" / "answers.csv").unlink()
     result = runner.invoke(app, ["grade", str(comp), str(good)])
     assert result.exit_code == 2 and result.stderr.startswith("error: ")

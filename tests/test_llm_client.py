@@ -202,7 +202,7 @@ def test_a_missing_extra_names_the_project_extra(monkeypatch):
         raise ImportError("Initializing ChatAnthropic requires the langchain-anthropic package.")
 
     monkeypatch.setattr(langchain.chat_models, "init_chat_model", no_package)
-    with pytest.raises(InputError, match=r"pip install langchain-anthropic \(or pip install 'agent\[anthropic\]'\)"):
+    with pytest.raises(InputError, match=r"pip install langchain-anthropic \(or pip install 'kagglewright\[anthropic\]'\)"):
         make_chat_model(Settings(llm="anthropic:claude-sonnet-4-6"))
 
 

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import optuna
+import pandas as pd
 import pytest
 from rich.console import Console
 
@@ -20,6 +22,7 @@ from agent.report import render_report, write_report
 from agent.run_folder import RunFolder
 from pipelines.rundata import RunData
 from pipelines.targets import encode_target
+from tests.browser import find_browser, visit
 from tests.conftest import agent_command
 
 PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -59,7 +62,8 @@ def hand_made_run(root: Path, make_comp, task: str = "binary") -> RunFolder:
     run = RunFolder(root / f"run-{task}")
     settings = Settings(folds=3, runs_root=root / "runs", competitions_root=root / "comps")
     data = prepare_run(source, f"toy-{task}", run, settings, {})
-    run.save_config({"slug": data.spec.slug, "settings": settings.model_dump(mode="json")})
+    run.save_config({"slug": data.spec.slug, "source": str(source), "settings": settings.model_dump(mode="json")})
+    pd.DataFrame({"score": np.linspace(0.9, 0.5, 40)}).to_csv(source / "leaderboard.csv", index=False)
     y = encode_target(data.train, data.spec)
     rng = np.random.default_rng(0)
     journal = Journal(run.journal_path)
@@ -90,8 +94,14 @@ def hand_made_run(root: Path, make_comp, task: str = "binary") -> RunFolder:
     add("0005", "tune", ["0003"], "ok", 0.85, hostile, 5, info={"gain": 0.01, "trials": 12},
         params={"learning_rate": 0.03})
     add("0006", "ensemble", ["0003", "0004", "0005"], "ok", 0.86, base, 7, public_score=0.855,
-        info={"weights": [0.5, 0.2, 0.3]})
+        info={"weights": [0.5, 0.2, 0.3], **({"threshold": 0.61} if task == "binary" else {})})
     add("0007", "improve", ["0006"], "running", None, base + "# more\n", 8)
+    (run.node_dir("0003") / "importance.json").write_text('{"x1": 0.6, "x2": 0.3, "colour": 0.1}')
+    journal.record(journal.get("0003").model_copy(update={"info": {**journal.get("0003").info, "trees": [41, 37, 44]}}))
+    study = optuna.create_study(study_name="node-0005-lightgbm_tabular", storage=run.optuna_storage,
+                                direction="maximize")
+    study.optimize(lambda t: 1 - (t.suggest_float("learning_rate", 0.01, 0.3, log=True) - 0.05) ** 2
+                   - 0.001 * t.suggest_int("num_leaves", 4, 64), n_trials=8)
     return run
 
 
@@ -103,10 +113,18 @@ def test_report_of_a_hand_made_run(tmp_path: Path, make_comp) -> None:
     assert_self_contained(html)
     for node_id in ("0001", "0002", "0003", "0004", "0005", "0006", "0007"):
         assert f'id="node-{node_id}"' in html and f'href="#node-{node_id}"' in html
-    # progress, fold spread, gains, and the best node's out-of-fold diagnostics
+    # progress, fold spread, gains, the best node's out-of-fold diagnostics, the best tree model's importances,
+    # and Optuna's history and parameter importances of the tuned node
     images = pngs(html)
-    assert len(images) == 4 and all(image.startswith(b"\x89PNG\r\n\x1a\n") for image in images)
+    assert len(images) == 7 and all(image.startswith(b"\x89PNG\r\n\x1a\n") for image in images)
     assert "Out-of-fold predictions of node 0006" in html and "ROC" in html
+    assert "at the node&#x27;s threshold 0.61, fitted out of fold" in html
+    assert "leaderboard&#x27;s medal and median cut-offs" in html and "leaderboard.csv" in html
+    assert "paired standard error over folds" in html
+    assert "Best tree model: node 0003" in html and "trees used per fold: 41, 37, 44" in html
+    tuning = html[html.index("<h2>Tuning</h2>"):]
+    assert "study node-0005-lightgbm_tabular: node 0005" in tuning and "8 trials: 8 finished" in tuning
+    assert "optimisation history" in tuning and "parameter importances" in tuning
     # escaping: candidate code, plans and titles are shown, never interpreted
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;script&gt;evil()&lt;/script&gt; features &amp; more" in html
@@ -140,7 +158,7 @@ def test_diagnostics_suit_the_task(tmp_path: Path, make_comp, task: str, expecte
     assert_self_contained(html)
     best = Journal(run.journal_path).best(RunData.load(run.path).spec.greater_is_better)
     assert f"Out-of-fold predictions of node {best.id}" in html and expected in html
-    assert len(pngs(html)) == 4
+    assert len(pngs(html)) == 7
 
 
 def test_report_of_a_run_without_valid_nodes(tmp_path: Path, make_comp) -> None:
@@ -150,7 +168,8 @@ def test_report_of_a_run_without_valid_nodes(tmp_path: Path, make_comp) -> None:
         journal.record(node.model_copy(update={"status": "failed", "score": None, "error": "boom"}))
     html = render_report(run.path)
     assert "no valid node" in html
-    assert len(pngs(html)) == 1  # the progress plot, with failed nodes only
+    assert len(pngs(html)) == 3  # the progress plot, with failed nodes only, and the tuning study's two
+    assert "Best tree model" not in html and "What helped: no node has been compared" in html
     assert all(f'id="node-{n.id}"' in html for n in journal)
 
 
@@ -166,7 +185,10 @@ def test_cli_report(tmp_path: Path, make_comp) -> None:
     done = agent_command("report", str(run.path))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("report.html") and (run.path / "report.html").exists()
-    bad = agent_command("report", str(tmp_path))
+    runs = agent_command("report", str(tmp_path))  # the folder holding the run, not the run
+    assert runs.returncode == 2 and "a folder of runs, not a run" in runs.stderr and "latest" in runs.stderr
+    assert agent_command("report", str(tmp_path / "latest")).stdout.strip() == str(run.path / "report.html")
+    bad = agent_command("report", str(run.path / "nodes"))
     assert bad.returncode == 2 and "error:" in bad.stderr and "not a run folder" in bad.stderr
 
 
@@ -222,4 +244,24 @@ def test_diagnostics_draw_awkward_shapes() -> None:
 def test_search_plots_need_something_to_draw() -> None:
     running = Node(id="0001", step="draft")
     assert plots.progress([running], True, running.started_at, running.started_at + 10) is None
-    assert plots.fold_spread([running]) is None and plots.gains([running]) is None
+    assert plots.fold_spread([running]) is None and plots.gains([]) is None
+    assert plots.gains([("0002 improve: same", 0.0, 0.01)]) is None, "no chart when nothing changed"
+    assert is_png(plots.gains([("0002 improve: better", 0.01, 0.004), ("0003 improve: worse", -0.02, None)]))
+
+
+@pytest.mark.skipif(find_browser() is None, reason="no Chromium installed (e.g. apt-get install chromium)")
+def test_the_report_in_a_real_browser_renders_offline_without_errors(tmp_path: Path, make_comp) -> None:
+    browser = find_browser()
+    page = write_report(hand_made_run(tmp_path, make_comp).path)
+    seen = visit(browser, page)
+    assert seen.title == "toy-binary · run report" and seen.headings >= 6
+    assert seen.images == 7 and seen.broken_images == 0, "every plot decoded and drawn"
+    assert seen.errors == []
+    assert seen.requests[0] == page.resolve().as_uri()
+    assert all(url.startswith(("file:", "data:")) for url in seen.requests), seen.requests
+    # The check itself sees what it must catch: a console error, a broken image, a request to elsewhere.
+    bad = tmp_path / "bad.html"
+    bad.write_text('<html><body><img src="http://127.0.0.1:9/x.png"><script>console.error("boom")</script></body></html>')
+    caught = visit(browser, bad)
+    assert "boom" in caught.errors and caught.broken_images == 1
+    assert "http://127.0.0.1:9/x.png" in caught.requests

@@ -149,7 +149,7 @@ def run_on_ray(tasks: list[Task], workers: int, cpus: int, gpus_per_task: float,
     try:
         import ray
     except ImportError:
-        raise InputError("Ray is not installed: pip install 'agent[ray]'", "--ray-address") from None
+        raise InputError("Ray is not installed: pip install 'kagglewright[ray]'", "--ray-address") from None
     started_here = not ray.is_initialized()
     if started_here:
         check_ray_address(address)

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agent.bench.results import load_records, write_tables
+from agent.grading import REGISTRY_SOURCE
 from agent.run_folder import write_atomic
 from pipelines.errors import InputError
 
@@ -74,7 +75,7 @@ def _row(name: str, records: list[Record], medal_rates: list[float] | None, metr
     any_medal, se = mean_se(medal_rates) if medal_rates else (None, None)
     return Row(
         name=name, metric=metric, runs=len(records), seeds=len({r["seed"] for r in records}),
-        valid_rate=sum(bool(r["valid"]) for r in records) / len(records),
+        valid_rate=sum(bool(r["valid_submission"]) for r in records) / len(records),
         any_medal=any_medal, any_medal_se=se,
         gold=sum(r["medal"] == "gold" for r in records), silver=sum(r["medal"] == "silver" for r in records),
         bronze=sum(r["medal"] == "bronze" for r in records),
@@ -168,7 +169,7 @@ def _checks_table(checks: dict[str, dict]) -> str:
 
 
 def _tasks_table(records: list[Record]) -> str:
-    rows = [[r["task"], r["status"] + (" (resumed)" if r["resumed"] else ""), "yes" if r["valid"] else "no",
+    rows = [[r["task"], r["status"] + (" (resumed)" if r["resumed"] else ""), "yes" if r["valid_submission"] else "no",
              _num(r["score"]), _num(r["cv_score"]), r["medal"] or "—", _num(r["percentile"], 4),
              f"{(r['wall_seconds'] or 0):.0f} s", str(r["nodes"] if r["nodes"] is not None else "—"),
              (r["error"] or "; ".join(r["grade_errors"] or []) or "")[:160]] for r in records]
@@ -189,7 +190,7 @@ def summary_markdown(records: list[Record], bench: dict[str, Any], title: str) -
         parts += ["", f"**Any medal: {_medal_text(overall)}** (per seed over the {len(medal_competitions)} "
                   f"competition(s) with medal cut-offs, mean ± standard error over {overall.seeds} seed(s)); "
                   f"valid submissions: {_pct(overall.valid_rate)}."]
-        if any(r["thresholds_source"] == "mlebench registry" for r in records):
+        if any(r["thresholds_source"] == REGISTRY_SOURCE for r in records):
             parts += ["", "Percentiles graded against the registry's cut-offs are lower bounds (the share of "
                       "the leaderboard below the best cut-off reached); a leaderboard file makes them exact."]
         parts += ["", "## Per competition", "",
@@ -228,7 +229,7 @@ OUTCOME_COLOURS = {"gold": "#d4af37", "silver": "#a8a9ad", "bronze": "#cd7f32", 
 
 
 def _outcome(record: Record) -> str:
-    if not record["valid"]:
+    if not record["valid_submission"]:
         return "invalid"
     if record["gold_threshold"] is None:
         return "valid, no cut-offs"

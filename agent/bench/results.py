@@ -20,15 +20,17 @@ from competitions.registry import get_competition
 if TYPE_CHECKING:
     from agent.bench.plan import Task
 
-# Every record has these keys, in this order (the columns of results.csv).
+# Every record has these keys, in this order (the columns of results.csv): MLE-bench's report keys
+# (agent.grading.GradeReport.to_dict) and the task's own.
 RECORD_FIELDS = (
     "task", "competition_id", "seed", "status", "exit_code", "error", "resumed",
-    "valid", "score", "metric", "direction", "medal", "any_medal", "above_median", "percentile",
-    "gold_threshold", "silver_threshold", "bronze_threshold", "median_threshold", "thresholds_source",
-    "grade_errors", "cv_score",
+    "score", "gold_threshold", "silver_threshold", "bronze_threshold", "median_threshold", "any_medal",
+    "gold_medal", "silver_medal", "bronze_medal", "above_median", "submission_exists", "valid_submission",
+    "is_lower_better", "created_at", "submission_path",
+    "metric", "direction", "medal", "percentile", "thresholds_source", "grade_errors", "cv_score",
     "time_budget", "wall_seconds", "agent_seconds", "cpu_seconds", "cpus", "gpus", "gpu_ids", "device", "host",
     "nodes", "tokens_in", "tokens_out", "cost_usd",
-    "run_dir", "submission_path", "log_path", "finished_at",
+    "run_dir", "log_path", "finished_at",
 )
 
 
@@ -40,7 +42,8 @@ def new_record(task: Task, **fields: Any) -> dict[str, Any]:
     record = dict.fromkeys(RECORD_FIELDS)
     record.update(task=task.name, competition_id=task.competition_id, seed=task.seed, time_budget=task.time_budget,
                   run_dir=str(task.run_dir), submission_path=str(task.submission_path), log_path=str(task.log_path),
-                  valid=False, any_medal=False, above_median=False, grade_errors=[])
+                  valid_submission=False, submission_exists=False, any_medal=False, gold_medal=False,
+                  silver_medal=False, bronze_medal=False, above_median=False, grade_errors=[])
     record.update(fields)
     record["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     return record

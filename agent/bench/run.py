@@ -102,7 +102,7 @@ def _retry(tasks: list[Task]) -> int:
 
 
 def _describe(record: dict[str, Any]) -> str:
-    if record["valid"]:
+    if record["valid_submission"]:
         verdict = f"score {record['score']:.5g}" + (f" [bold]{record['medal']}[/]" if record["medal"] else "")
         if record["percentile"] is not None:
             verdict += f", beats {record['percentile']:.1f}% of the leaderboard"

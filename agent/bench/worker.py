@@ -194,15 +194,11 @@ def graded(task: Task) -> dict[str, Any]:
     try:
         report = grade_submission(task.competition_dir, task.submission_path, leaderboard=task.leaderboard)
     except InputError as exc:
-        return {"valid": False, "grade_errors": [f"cannot grade: {exc}"]}
-    thresholds = report.thresholds or {}
-    return {
-        "valid": report.valid, "score": report.score, "metric": report.metric, "direction": report.direction,
-        "medal": report.medal, "any_medal": report.any_medal, "above_median": report.above_median,
-        "percentile": report.percentile,
-        **{f"{k}_threshold": thresholds.get(k) for k in ("gold", "silver", "bronze", "median")},
-        "thresholds_source": thresholds.get("source"), "grade_errors": report.errors,
-    }
+        return {"valid_submission": False, "submission_exists": task.submission_path.is_file(),
+                "grade_errors": [f"cannot grade: {exc}"]}
+    facts = report.to_dict()  # MLE-bench's report keys, so its tools read tasks/*.json too
+    errors = facts.pop("errors")
+    return {**facts, "direction": report.direction, "grade_errors": errors}
 
 
 def failed_record(task: Task, error: str) -> dict[str, Any]:

@@ -84,7 +84,7 @@ def _missing_package(provider: str, message: str) -> str:
     if package is None:
         found = re.search(r"requires the ([\w.-]+) package", message)
         package = found.group(1) if found else f"langchain-{provider.replace('_', '-')}"
-    hint = f" (or pip install 'agent[{extra}]')" if extra else ""
+    hint = f" (or pip install 'kagglewright[{extra}]')" if extra else ""
     return f"the {provider} provider needs the {package} package: pip install {package}{hint}"
 
 

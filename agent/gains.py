@@ -1,0 +1,54 @@
+"""What a step gained over what it was compared with, and how sure that gain is.
+
+Every node of a run is scored on the same folds, so a gain's noise is the spread of its per-fold
+differences: the paired standard error, std(d, ddof=1) / sqrt(k). A gain of one passenger beside
+an SE of a point is no gain; review and the report show both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from agent.journal import Journal, Node
+
+
+@dataclass(frozen=True)
+class Gain:
+    value: float  # positive is better, whatever the metric's direction
+    se: float | None  # paired over folds; None when the fold scores do not pair up
+    against: str  # the node compared with
+    versus: str  # "parent" or "best member"
+
+    def text(self, digits: int = 5) -> str:
+        se = f" ± {self.se:.{digits}f}" if self.se is not None else ""
+        return f"{self.value:+.{digits}f}{se} vs {self.versus} {self.against}"
+
+
+def compared_node(node: Node, journal: Journal, greater_is_better: bool) -> tuple[Node, str] | None:
+    """An ensemble is compared with its best member, any other step with its parent."""
+    if node.step == "ensemble":
+        members = [journal.nodes[i] for i in node.parents if i in journal.nodes and journal.nodes[i].ok]
+        if not members:
+            return None
+        sign = 1 if greater_is_better else -1
+        return max(members, key=lambda m: sign * m.score), "best member"
+    parent = journal.nodes.get(node.parent) if node.parent else None
+    return (parent, "parent") if parent is not None and parent.ok else None
+
+
+def gain_of(node: Node, journal: Journal, greater_is_better: bool) -> Gain | None:
+    if not node.ok:
+        return None
+    compared = compared_node(node, journal, greater_is_better)
+    if compared is None:
+        return None
+    other, versus = compared
+    sign = 1 if greater_is_better else -1
+    se = None
+    if len(node.fold_scores) == len(other.fold_scores) >= 2:
+        differences = sign * (np.asarray(node.fold_scores) - np.asarray(other.fold_scores))
+        se = float(np.std(differences, ddof=1) / math.sqrt(len(differences)))
+    return Gain(round(sign * (node.score - other.score), 6), se, other.id, versus)
