@@ -221,18 +221,21 @@ def _tuning(run: RunFolder, journal: Journal) -> str:
     """One block per Optuna study of the run: optimisation history and parameter importances."""
     import re
 
-    db = run.path / "optuna.db"
-    if not db.exists():
+    # Each tuning node keeps its study in its own folder; runs made before that kept them in the run's.
+    dbs = [db for db in [run.path / "optuna.db", *sorted(run.path.glob("nodes/*/optuna.db"))] if db.is_file()]
+    if not dbs:
         return ""
     import optuna
 
-    storage = f"sqlite:///{db}"
-    try:
-        names = sorted(optuna.get_all_study_names(storage=storage))
-    except Exception as exc:  # a damaged study file must not cost the report
-        return f'<h2>Tuning</h2><p class="note">optuna.db unreadable: {escape(str(exc))}</p>'
+    studies = []
+    for db in dbs:
+        storage = f"sqlite:///{db}"
+        try:
+            studies += [(name, storage) for name in sorted(optuna.get_all_study_names(storage=storage))]
+        except Exception as exc:  # a damaged study file must not cost the report
+            return f'<h2>Tuning</h2><p class="note">{escape(db.name)} unreadable: {escape(str(exc))}</p>'
     parts = []
-    for name in names:
+    for name, storage in studies:
         study = optuna.load_study(study_name=name, storage=storage)
         finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
