@@ -2,8 +2,13 @@
 benchmark suites, medal thresholds and hand-written per-competition specs.
 
 ``mlebench.csv`` is a copy of MLE-bench's competition list with the thresholds its grading
-rule gives (see the project's notes on how it was built); ``<slug>.yaml`` files are specs a
-person wrote for one competition and override anything inferred.
+rule gives (see the project's notes on how it was built), plus one column: ``metric`` names
+the ``pipelines.metrics`` metric that scores the competition the way its ``grade.py`` does,
+and ``mlebench_metric`` keeps the registry's own name (they differ where one name covers
+several rules, e.g. ``f1_micro`` over single labels or over label sets, and for the
+``custom:`` metrics). A row whose metric no ``pipelines.metrics`` metric computes keeps the
+registry's name in both. ``<slug>.yaml`` files are specs a person wrote for one competition
+and override anything inferred.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ class CompetitionInfo:
     id: str
     splits: tuple[str, ...]
     competition_type: str
-    metric: str
+    metric: str  # the pipelines.metrics name (see the module docstring)
     lower_is_better: bool
     data_type: str
     leaderboard_rows: int | None
@@ -59,6 +64,7 @@ class CompetitionInfo:
     silver_threshold: float | None
     bronze_threshold: float | None
     median_threshold: float | None
+    mlebench_metric: str = ""  # the registry's own name for the metric
 
     @property
     def thresholds(self) -> MedalThresholds | None:
@@ -87,6 +93,7 @@ def _parse_row(row: dict[str, str]) -> CompetitionInfo:
         silver_threshold=_optional_float(row["silver_threshold"]),
         bronze_threshold=_optional_float(row["bronze_threshold"]),
         median_threshold=_optional_float(row["median_threshold"]),
+        mlebench_metric=row.get("mlebench_metric") or row["metric"],
     )
 
 

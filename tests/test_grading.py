@@ -263,7 +263,7 @@ def test_spec_yaml_beats_the_local_competition_yaml(tmp_path):
 
 @pytest.mark.parametrize(
     "yaml, message",
-    [(None, "no metric known"), ("metric: map@5\n", "cannot be graded"),
+    [(None, "no metric known"), ("metric: map@7\n", "cannot be graded"),
      ("metric: rmse\ndirection: up\n", "direction")],
 )
 def test_competitions_that_cannot_be_graded(tmp_path, yaml, message):

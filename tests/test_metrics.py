@@ -25,10 +25,19 @@ def test_canonical_names_and_kinds():
     expected = {
         "accuracy": "label", "top1_error": "label", "f1": "label", "f1_macro": "label",
         "f1_micro": "label", "qwk": "label", "mcc": "label", "auc": "proba",
-        "auc_mean_columnwise": "proba", "logloss": "proba", "logloss_multiclass": "proba",
+        "auc_mean_columnwise": "proba", "weighted_auc": "proba", "jigsaw_bias_auc": "proba",
+        "probabilistic_f1": "proba", "lwlrap": "proba", "logloss": "proba",
+        "logloss_multiclass": "proba", "weighted_multilabel_logloss": "proba",
+        "kl_divergence": "proba",
         "rmse": "value", "rmsle": "value", "rmse_log": "value", "mae": "value", "r2": "value",
         "mcrmse": "value", "mcrmsle": "value", "pearson": "value",
-        "spearman_mean_columnwise": "value",
+        "spearman_mean_columnwise": "value", "gini_normalized": "value",
+        "mean_angular_error": "value", "laplace_log_likelihood": "value",
+        "mean_log_mae_by_group": "value", "mean_p50_p95_haversine_m": "value",
+        "jaccard_word": "text", "levenshtein_mean": "text", "levenshtein_per_token": "text",
+        "kendall_tau": "text", "map@5": "text", "map@12": "text", "f1_micro_label_sets": "text",
+        "answer_match": "text",
+        "mean_precision_iou": "mask", "dice": "mask", "dice_global": "mask", "f0.5_mean": "mask",
     }
     assert sorted(metric_names()) == sorted(expected)
     for name, needs in expected.items():
@@ -39,7 +48,9 @@ def test_canonical_names_and_kinds():
 
 def test_direction():
     lower_is_better = {"top1_error", "logloss", "logloss_multiclass", "rmse", "rmsle",
-                       "rmse_log", "mae", "mcrmse", "mcrmsle"}
+                       "rmse_log", "mae", "mcrmse", "mcrmsle", "weighted_multilabel_logloss",
+                       "kl_divergence", "mean_angular_error", "mean_log_mae_by_group",
+                       "mean_p50_p95_haversine_m", "levenshtein_mean", "levenshtein_per_token"}
     for name in metric_names():
         assert get_metric(name).greater_is_better == (name not in lower_is_better), name
 
@@ -53,6 +64,8 @@ def test_direction():
         ("RMSE", "rmse"), ("  Accuracy ", "accuracy"), ("matthews_corrcoef", "mcc"),
         ("root_mean_squared_log_error", "rmsle"), ("macro_f1", "f1_macro"),
         ("Spearman", "spearman_mean_columnwise"), ("r2_score", "r2"),
+        ("MAP@5", "map@5"), ("custom:mean_precision_iou_0.5-0.95", "mean_precision_iou"),
+        ("custom:levenshtein_per_gesture", "levenshtein_per_token"), ("Gini", "gini_normalized"),
     ],
 )
 def test_aliases(alias, canonical):
@@ -62,8 +75,8 @@ def test_aliases(alias, canonical):
 def test_unknown_name_lists_close_matches():
     with pytest.raises(KeyError, match="accuracy"):
         get_metric("acuracy")
-    with pytest.raises(KeyError, match="unknown metric 'map@5'"):
-        get_metric("map@5")
+    with pytest.raises(KeyError, match="unknown metric 'map@7'"):
+        get_metric("map@7")
 
 
 def test_length_mismatch_and_empty_input_raise():
