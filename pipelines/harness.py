@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from pipelines.context import Context
 from pipelines.metrics import Metric, get_metric
+from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
 from pipelines.targets import encode_target, score
 from pipelines.thresholds import decide_threshold
@@ -368,6 +369,8 @@ def cross_validate(
     """Score a solution under the run's folds with the competition's metric. Its test prediction is the
     fold models' average, or with `refit` one model's fitted on every row (`fit_predict` solutions
     make their own)."""
+    if ctx.spec.answer_shape == "mask":
+        return masks.cross_validate(solution, train, test, folds, ctx, params)
     metric = get_metric(ctx.spec.metric)
     y = encode_target(train, ctx.spec)
     if callable(getattr(solution, "fit_predict", None)):

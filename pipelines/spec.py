@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 Task = Literal["binary", "multiclass", "multilabel", "regression"]
 Modality = Literal["tabular", "text", "image", "mixed"]
 SubmissionKind = Literal["label", "proba", "value"]
+AnswerShape = Literal["rows", "mask"]
 
 
 class CompetitionSpec(BaseModel):
@@ -42,6 +43,14 @@ class CompetitionSpec(BaseModel):
 
     metric: str
     direction: Literal["maximize", "minimize"]
+
+    answer_shape: AnswerShape = Field(
+        "rows", description="rows: a label or number per row; mask: a 0/1 mask per item (image), written as "
+                            "run-length strings (pipelines.shapes.masks)")
+    mask_order: Literal["F", "C"] = Field(
+        "F", description="pixel order of the run-length strings: F numbers pixels down each column first "
+                         "(Kaggle's usual), C along each row")
+    image_size: tuple[int, int] | None = Field(None, description="(height, width) shared by every item's image")
 
     text_columns: list[str] = Field(default_factory=list)
     categorical_columns: list[str] = Field(default_factory=list)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
 from pipelines.targets import label_key
 
@@ -56,6 +57,8 @@ def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: Co
         problems.append(f"{len(missing)} ids of sample_submission missing")
     if unknown:
         problems.append(f"{len(unknown)} ids not in sample_submission")
+    if spec.answer_shape == "mask":
+        return problems + masks.submission_problems(submission, spec)
     for col in spec.submission_columns:
         values = submission[col]
         if values.isna().any():

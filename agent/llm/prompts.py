@@ -62,11 +62,16 @@ def render(name: str, **values: object) -> str:
 def build_messages(ask: Ask, brief: Brief, journal: Journal, run: RunFolder, limits: Limits) -> list[BaseMessage]:
     """The system prompt and the step's prompt for `ask`."""
     spec = brief.spec
+    limit_values = dict(metric=spec.metric, node_seconds=f"{limits.node_seconds:.0f}", n_jobs=limits.n_jobs,
+                        device=limits.device, memory_mb=limits.memory_mb, libraries=installed_libraries())
+    if spec.answer_shape == "mask":
+        answer = f"column `{spec.submission_columns[0]}` of the submission, as run-length strings"
+        contract = render("contract_mask", answer=answer, **limit_values)
+    else:
+        contract = render("contract", helpers=helper_signatures(), **limit_values)
     common = {
         "competition": competition_section(brief),
-        "contract": render("contract", metric=spec.metric, node_seconds=f"{limits.node_seconds:.0f}",
-                           n_jobs=limits.n_jobs, device=limits.device, memory_mb=limits.memory_mb,
-                           libraries=installed_libraries(), helpers=helper_signatures()),
+        "contract": contract,
         "memory": memory_section(journal, spec.greater_is_better),
         "reply_format": render("reply_format", plan_hint=PLAN_HINTS[ask.kind]),
     }
