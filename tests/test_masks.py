@@ -20,7 +20,7 @@ from pipelines.metrics import get_metric
 from pipelines.shapes import masks
 from pipelines.submission import submission_problems
 
-SIDE = 32
+SIDE = 16  # tgs-salt's are 101 px; 16 px keep a network's steps cheap on a busy machine
 DESCRIPTION = """# Overview
 
 ## Evaluation
@@ -36,7 +36,7 @@ def blob_item(rng: np.random.Generator, empty: bool) -> tuple[np.ndarray, np.nda
     mask = np.zeros((SIDE, SIDE), dtype=np.uint8)
     if not empty:
         rows, cols = np.mgrid[:SIDE, :SIDE]
-        r = rng.uniform(5, 10)
+        r = rng.uniform(3, 6)
         cy, cx = rng.uniform(r, SIDE - r, size=2)
         mask = ((rows - cy) ** 2 + (cols - cx) ** 2 <= r * r).astype(np.uint8)
         image = image + 90 * mask
@@ -120,14 +120,14 @@ def test_the_submission_is_the_rule_applied_and_run_length_encoded(tmp_path: Pat
     spec, _, test, sample = prepared(public, tmp_path)
     rng = np.random.default_rng(3)
     proba = rng.uniform(0, 1, (len(test), SIDE, SIDE)).astype(np.float32)
-    proba[0] = 0.9 * (np.arange(SIDE)[None, :] < 3)  # a thin strip of 96 pixels: under the smallest area
-    rule = {"cut": 0.6, "min_area": 100.0}
+    proba[0] = 0.9 * (np.arange(SIDE)[None, :] < 3)  # a thin strip of 48 pixels: under the smallest area
+    rule = {"cut": 0.6, "min_area": 50.0}
     frame = masks.submission_frame(test["id"], proba, spec, rule)
     assert list(frame.columns) == ["id", "rle_mask"] and frame["rle_mask"].iloc[0] == ""
     decoded = np.stack([rle.decode(v, (SIDE, SIDE)) for v in frame["rle_mask"]])
     assert (decoded == masks.apply_rule(proba, rule).astype(bool)).all()
     assert submission_problems(frame, sample, spec) == []
-    broken = frame.assign(rle_mask=["3 2 1 4", "1 5000"] + list(frame["rle_mask"].iloc[2:]))
+    broken = frame.assign(rle_mask=["3 2 1 4", "1 500"] + list(frame["rle_mask"].iloc[2:]))
     problems = submission_problems(broken, sample, spec)
     assert len(problems) == 1 and "2 invalid run-length masks" in problems[0]
 
@@ -142,6 +142,38 @@ def test_the_rule_is_fitted_on_held_out_items_and_scored_on_the_other_half() -> 
     assert masks.rule_score(y, proba, {"cut": 0.1, "min_area": 0}, metric) < 0.6  # noise makes every mask wrong
 
 
+def test_the_unet_learns_blobs_and_a_later_fit_continues_from_its_weights(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from pipelines.context import Context
+    from pipelines.segmentation import UNetSegmenter
+
+    rng = np.random.default_rng(1)
+    items = [blob_item(rng, empty=i % 3 == 0) for i in range(72)]
+    X = np.stack([image for image, _ in items])[:, None]
+    y = np.stack([mask for _, mask in items])
+    ctx = Context(spec=None, workdir=tmp_path, n_jobs=1)  # no deadline: the fit ends after its epochs
+    first = UNetSegmenter(ctx, epochs=25, batch_size=16).fit(X[:56], y[:56])
+    proba = first.predict(X[56:])
+    assert proba.shape == (16, SIDE, SIDE) and 0 <= proba.min() and proba.max() <= 1
+    dice = get_metric("dice")(list(y[56:]), list((proba > 0.5).astype(np.uint8)))
+    assert dice > 0.7, dice
+    assert not first.facts.continued and first.facts.side == SIDE and first.facts.epochs == 25
+    again = UNetSegmenter(ctx, epochs=1, batch_size=16, continue_training=True).fit(X[:56], y[:56])
+    assert again.facts.continued and again.facts.side == first.facts.side
+    other_items = UNetSegmenter(ctx, epochs=1, batch_size=16, continue_training=True).fit(X[16:], y[16:])
+    assert not other_items.facts.continued  # weights fitted on other items never carry over
+
+
+def test_the_schedule_and_the_side_follow_the_time() -> None:
+    from pipelines.segmentation import choose_side, one_cycle, side_range
+
+    assert one_cycle(0.0) == pytest.approx(0.1) and one_cycle(0.15) == pytest.approx(1.0) and one_cycle(1.0) < 0.02
+    assert side_range(101) == (32, 128) and side_range(16) == (16, 16)
+    # 0.1 s a step at 32 px: 1,000 steps fit in 100 s at 32 px, in 400 s at 64 px
+    assert choose_side(101, 32, 0.1, 1000, 100) == 32 and choose_side(101, 32, 0.1, 1000, 400) == 64
+    assert choose_side(101, 32, 0.1, 1000, 10) == 32  # none fits: the smallest worth training
+
+
 @pytest.mark.slow
 def test_compete_on_a_mask_competition_beats_empty_masks(tmp_path: Path) -> None:
     pytest.importorskip("torch")
@@ -153,7 +185,7 @@ def test_compete_on_a_mask_competition_beats_empty_masks(tmp_path: Path) -> None
     from pipelines.rundata import RunData
 
     public, answers = mask_competition(tmp_path / "blobs", n_train=90, n_test=30)
-    settings = Settings(time_budget=50, runs_root=tmp_path / "runs", competitions_root=tmp_path / "comps", n_jobs=2)
+    settings = Settings(time_budget=60, runs_root=tmp_path / "runs", competitions_root=tmp_path / "comps", n_jobs=2)
     outcome = compete(public, settings, console=Console(quiet=True))
     journal = Journal(outcome.run.journal_path)
     drafts = [n for n in journal if n.step == "draft"]

@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 CUTS = np.round(np.arange(0.3, 0.71, 0.05), 2)
 MIN_AREA_SHARES = (0.0, 0.001, 0.0025, 0.005, 0.01, 0.02)  # of the image's pixels
-FIT_SHARE = 0.85  # of the time left when a fold starts, for its fit and predictions; the rest scores and writes
+FIT_SHARE = 0.7  # of the time left as a fold starts, for its fit: the rest predicts, scores and writes, and a
+# node well within its limit leaves the run time for a second one that continues its training
 
 
 class MaskSolutionError(Exception):
@@ -94,25 +95,45 @@ def common_size(paths: list[str], sample: int = 50) -> tuple[int, int] | None:
     return shapes.pop() if len(shapes) == 1 else None
 
 
-def _read_gray_or_rgb(path: str, channels: int) -> np.ndarray:
+GRAY_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "I;16L", "F"}
+
+
+def image_channels(path: str) -> int:
+    """1 for a grayscale image, also one stored as RGB with three equal bands (tgs-salt's); else 3."""
     with Image.open(path) as image:
-        return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+        if image.mode in GRAY_MODES:
+            return 1
+        rgb = np.asarray(image.convert("RGB"))
+    return 1 if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all() else 3
+
+
+def _read(path: str, channels: int) -> np.ndarray:
+    with Image.open(path) as image:
+        if channels == 1 and image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+            return np.asarray(image)  # more than 8 bits: kept as they are (models standardise their inputs)
+        return np.asarray(image.convert("L" if channels == 1 else "RGB"))
 
 
 def read_images(frame: pd.DataFrame, ctx: Context) -> np.ndarray:
-    """The rows' images as one uint8 array (n, C, H, W): one channel when the first image is grayscale."""
+    """The rows' images as one array (n, C, H, W), uint8 unless they hold more than 8 bits: one channel
+    when the first image is grayscale."""
     paths = list(file_paths(frame, image_path_column(ctx.spec)))
     if not paths:
         raise MaskSolutionError("no images to read")
-    with Image.open(paths[0]) as first:
-        channels = 1 if first.mode in ("1", "L", "LA", "I", "I;16", "F", "P") and first.convert("RGB").getextrema() \
-            == first.convert("L").convert("RGB").getextrema() else 3
+    channels = image_channels(paths[0])
     with ThreadPoolExecutor(max_workers=max(2, ctx.n_jobs)) as pool:
-        arrays = list(pool.map(lambda p: _read_gray_or_rgb(p, channels), paths))
+        arrays = list(pool.map(lambda p: _read(p, channels), paths))
     if len({a.shape for a in arrays}) > 1:
         raise MaskSolutionError("the images differ in size; read_images needs one size (resize them in features())")
     stacked = np.stack(arrays)
     return stacked[:, None] if channels == 1 else stacked.transpose(0, 3, 1, 2)
+
+
+def _read_mask(path: str) -> np.ndarray:
+    """Foreground where any band is nonzero, whatever the file's bit depth."""
+    with Image.open(path) as image:
+        pixels = np.asarray(image)
+    return (pixels.any(axis=-1) if pixels.ndim == 3 else pixels > 0).astype(np.uint8)
 
 
 def mask_files(image_paths: list[str]) -> list[str] | None:
@@ -148,7 +169,7 @@ def load_masks(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
     paths = mask_files(list(file_paths(frame, image_path_column(spec))))
     if paths is None:
         raise MaskSolutionError(f"no run-length column {spec.target_columns} and no mask files beside the images")
-    return np.stack([np.asarray(Image.open(p).convert("L")) > 0 for p in paths]).astype(np.uint8)
+    return np.stack([_read_mask(p) for p in paths])
 
 
 def has_rle_target(frame: pd.DataFrame, spec: CompetitionSpec) -> bool:
