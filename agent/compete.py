@@ -26,7 +26,7 @@ from agent.understand import build_spec
 from competitions.registry import get_competition, load_spec_overrides
 from pipelines.errors import InputError
 from pipelines.files import FileCatalog, attach_file_paths
-from pipelines.folds import clean_train, make_folds
+from pipelines.folds import clean_train, describe_folds, make_folds
 from pipelines.metrics import get_metric
 from pipelines.rundata import RunData
 from pipelines.tables import read_table, sample_rows
@@ -251,12 +251,13 @@ def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer
     )
     _log_to_file(run)
     facts = json.loads((run.path / "profile.json").read_text())
-    brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text())
+    brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text(),
+                  folds=describe_folds(data.folds, spec))
     run.start_session(started)
     budget = Budget(settings.time_budget, run.seconds_used())
     if settings.llm:
-        console.print(f"engineer: {settings.llm} after {settings.llm_builtin_drafts} built-in draft(s); "
-                      f"{_llm_limits(settings)}")
+        start = f"after {settings.llm_builtin_drafts} built-in draft(s)" if settings.llm_builtin_drafts else "at once"
+        console.print(f"engineer: built-in, with {settings.llm} beside it {start}; {_llm_limits(settings)}")
     try:
         with Display(console, spec.slug, settings.time_budget, run.seconds_used()) as display:
             best = Search(run, data, brief, engineer, settings, budget, display).run_loop()

@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     llm_temperature: float | None = Field(None, ge=0, description="unset: the provider's default")
     llm_max_tokens: int | None = Field(None, ge=256, description="longest reply; unset: the provider's default")
     llm_reply_attempts: int = Field(2, ge=1, description="asks per step when a reply holds no code")
-    llm_builtin_drafts: int = Field(2, ge=0, description="built-in drafts before the LLM writes (0: LLM only)")
+    llm_builtin_drafts: int = Field(0, ge=0, description="built-in drafts that finish before the LLM is first asked "
+                                    "(it works beside the built-in search, which drafts as offline either way)")
     llm_prices: dict[str, list[float]] = Field(
         default_factory=dict,
         description="USD per million tokens by model name, [input, output] or [input, output, cached input]; "

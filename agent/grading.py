@@ -13,9 +13,13 @@ Where each fact comes from:
 - metric and direction: ``competitions/<slug>.yaml``, else the MLE-bench registry, else the
   top-level ``metric:`` / ``direction:`` lines of a ``competition.yaml`` beside the data.
 - medal cut-offs: a leaderboard CSV (given, or ``<dir>/leaderboard.csv``), else the registry.
+- mask shapes (RLE strings): the answers' ``*height*`` / ``*width*`` columns, else the size of
+  the public image named after each id. Groups (metrics scored per group of rows): the
+  answers' column named ``group_column`` in the competition's spec.
 
 Validity, as MLE-bench graders check it: the columns are the sample submission's (any order),
-one row per answer id (ids compared as text, ``12.0`` == ``12``), no empty or NaN value;
+one row per answer id (ids compared as text, ``12.0`` == ``12``), no empty or NaN value
+(except for string and mask metrics, where an empty span, answer or mask is an answer);
 binary labels must be 0/1 (or True/False, any case, when the answers are True/False);
 probabilities must be numbers in [0, 1]; values must be finite numbers, > 0 for ``rmse_log``
 and >= 0 for the RMSLE metrics (Kaggle rejects negative ones).
@@ -104,6 +108,8 @@ class _Competition:
     thresholds_source: str | None
     board: list[float] | None
     passthrough: list[str] = field(default_factory=list)  # sample columns that repeat the answers' inputs (not scored)
+    public: Path | None = None  # the public files: test images give mask shapes
+    group_column: str | None = None  # from a spec: the answers' column grouped metrics group by
 
 
 # ---------------------------------------------------------------- text
@@ -280,6 +286,8 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
         thresholds=thresholds,
         thresholds_source=source,
         board=board,
+        public=public,
+        group_column=spec.get("group_column") or local.get("group_column"),
     )
 
 
@@ -330,7 +338,8 @@ def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
     answered[position[position >= 0]] = True
     if len(absent := comp.answer_ids[~answered]):
         errors.append(f"{len(absent)} test id(s) missing from the submission: {_quote(absent)}")
-    for column in comp.columns:
+    # An empty span, mask or answer is an answer; an empty number or label is not.
+    for column in comp.columns if comp.metric.needs not in ("text", "mask") else ():
         empty = submission[column].str.strip().str.lower().isin(["", "nan"])
         if empty.any():
             errors.append(f"column `{column}` has {int(empty.sum())} empty or NaN value(s)")
@@ -449,12 +458,68 @@ def _value_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[np.ndarray, np
     return _squeeze(_answer_numbers(comp, scored)), _squeeze(y_pred)
 
 
+def _scored_column(comp: _Competition) -> str:
+    """The one submission column a string or mask metric compares with the answers."""
+    scored = [c for c in comp.columns if c in comp.answers.columns]
+    if len(scored) != 1:
+        raise InputError(f"{comp.metric.name} compares one column; the submission columns the "
+                         f"answers also have are {scored}", comp.slug)
+    return scored[0]
+
+
+def _column_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[list[str], list[str]]:
+    """Strings and RLE masks are compared as the text they are written in."""
+    column = _scored_column(comp)
+    return comp.answers[column].tolist(), sub[column].tolist()
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+
+
+def _mask_shapes(comp: _Competition) -> list[tuple[int, int]] | None:
+    """Each answer mask's (height, width): the answers' height and width columns, else the size
+    of the public image named after the row's id, else unknown (None)."""
+    lower = {c.lower(): c for c in comp.answers.columns}
+    height = next((lower[c] for c in lower if "height" in c), None)
+    width = next((lower[c] for c in lower if "width" in c), None)
+    if height and width:
+        try:
+            return list(zip(comp.answers[height].astype(int), comp.answers[width].astype(int)))
+        except ValueError as exc:
+            raise InputError(f"answers' {height}/{width} are not integers ({exc})",
+                             comp.slug) from exc
+    if comp.public is None:
+        return None
+    images = {p.stem: p for p in comp.public.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES}
+    ids = comp.answers[comp.id_column].astype(str).str.strip()  # as written: "0123" names a file
+    if not ids.isin(list(images)).all():
+        return None
+    from PIL import Image
+
+    shapes = []
+    for item in ids:
+        with Image.open(images[item]) as image:
+            shapes.append((image.height, image.width))
+    return shapes
+
+
+def _groups(comp: _Competition) -> np.ndarray | None:
+    if not comp.metric.grouped:
+        return None
+    if comp.group_column not in comp.answers.columns:
+        raise InputError(f"{comp.metric.name} scores within groups: name the answers' column as "
+                         f"`group_column` in competitions/{comp.slug}.yaml", comp.slug)
+    return comp.answers[comp.group_column].to_numpy(dtype=object)
+
+
 def _score(submission_path: Path, comp: _Competition) -> float:
     sub = _aligned(_read_submission(submission_path), comp)
-    inputs = {"label": _label_inputs, "proba": _proba_inputs, "value": _value_inputs}
+    inputs = {"label": _label_inputs, "proba": _proba_inputs, "value": _value_inputs,
+              "text": _column_inputs, "mask": _column_inputs}
     y_true, y_pred = inputs[comp.metric.needs](sub, comp)
+    shapes = _mask_shapes(comp) if comp.metric.needs == "mask" else None
     try:
-        score = comp.metric(y_true, y_pred)
+        score = comp.metric(y_true, y_pred, groups=_groups(comp), shapes=shapes)
     except ValueError as exc:  # MLE-bench: a grader that raises means no score
         raise _Invalid([f"{comp.metric.name} could not be computed: {exc}"]) from None
     if not math.isfinite(score):

@@ -82,6 +82,12 @@ class Journal:
             f.flush()
             os.fsync(f.fileno())
 
+    def snapshot(self) -> Journal:
+        """A copy of the nodes as they are now, for a reader in another thread (an LLM's prompt)."""
+        copy = Journal.__new__(Journal)
+        copy.path, copy.nodes = self.path, dict(self.nodes)
+        return copy
+
     def new_id(self) -> str:
         return f"{len(self.nodes) + 1:04d}"
 

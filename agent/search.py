@@ -20,6 +20,7 @@ import numpy as np
 
 from agent.config import Settings
 from agent.display import Display
+from agent.engineers.background import BackgroundProposal
 from agent.engineers.base import Ask, Brief, Engineer, Proposal
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder, write_atomic
@@ -60,6 +61,8 @@ class Action:
 ENSEMBLE_MAX_MEMBERS = 8
 ENSEMBLE_MIN_RESERVE = 8.0  # seconds kept at the end of the budget for the final ensemble
 TOP_RECIPES = 3  # improved and tuned; work on a weak recipe rarely beats the best
+LLM_DRAFTS = 3  # the LLM's own first solutions before it improves the best
+LLM_TRIES_ON_ONE_NODE = 3  # changes to one node that did not help before the LLM works on the runner-up
 
 
 def single_candidates(journal: Journal, greater_is_better: bool) -> list[Node]:
@@ -100,6 +103,7 @@ class Policy:
     greater_is_better: bool
     rng: random.Random
     exhausted: set[str] = field(default_factory=set)
+    llm_name: str | None = None  # a background engineer's nodes do not count as the main engineer's drafts
 
     def _debuggable(self, journal: Journal) -> list[Node]:
         return [
@@ -165,7 +169,7 @@ class Policy:
 
         if spare <= MIN_NODE_SECONDS:
             return Action("ensemble") if new_pool else Action("stop")
-        drafts = sum(1 for n in journal if n.step == "draft")
+        drafts = sum(1 for n in journal if n.step == "draft" and n.engineer != self.llm_name)
         if drafts < self.settings.num_drafts and "draft" not in self.exhausted and fits("draft"):
             return Action("draft")
         last = next(reversed(journal.nodes.values()), None)
@@ -190,6 +194,28 @@ class Policy:
         if "draft" not in self.exhausted and fits("draft"):
             return Action("draft")
         return Action("ensemble") if new_pool else Action("stop")
+
+    def llm_ask(self, journal: Journal) -> Ask:
+        """The LLM's next step: fix its latest failure, else its own drafts, else improve the best
+        single candidate, or the runner-up recipe once changes to the best keep failing to help."""
+        mine = [n for n in journal if n.engineer == self.llm_name]
+        broken = [n for n in mine if n.status == "failed" and n.step in ("draft", "improve", "debug")
+                  and not journal.children(n.id) and journal.depth(n, "debug") < self.settings.max_debug_depth]
+        if broken:
+            return Ask("debug", broken[-1], "your latest solution failed")
+        singles = single_candidates(journal, self.greater_is_better)
+        if sum(n.step == "draft" for n in mine) < LLM_DRAFTS or not singles:
+            return Ask("draft")
+        leaders = list(self._best_of_recipes(singles).values())
+        for rank, node in enumerate(leaders):
+            tried = [c for c in journal.children(node.id) if c.engineer == self.llm_name and c.step == "improve"]
+            if sum(not c.ok or (c.info.get("gain") or 0) <= 0 for c in tried) < LLM_TRIES_ON_ONE_NODE:
+                why = ("the best solution so far" if rank == 0 else
+                       f"the best of the runner-up recipe '{node.info.get('recipe', node.title)}' (rank {rank + 1}): "
+                       f"{LLM_TRIES_ON_ONE_NODE} changes to each better one did not help, and a stronger "
+                       "runner-up also strengthens the ensemble")
+                return Ask("improve", node, why)
+        return Ask("draft")
 
 
 STANDALONE_FOOTER = '''
@@ -217,6 +243,12 @@ class Search:
         self.journal = Journal(run.journal_path)
         self.device = detect_device()
         self.policy = Policy(settings, self.spec.greater_is_better, random.Random(settings.seed + len(self.journal)))
+        # An engineer may bring a slower partner (the LLM) that is asked in the background.
+        self.llm: Engineer | None = getattr(engineer, "llm", None)
+        self.llm_after_drafts: int = getattr(engineer, "builtin_drafts", 0)
+        self.thinking = BackgroundProposal()
+        if self.llm is not None:
+            self.policy.llm_name = self.llm.name
         self.best = self.journal.best(self.spec.greater_is_better)
         # Time-ordered folds train their early models on a short past; a forecast is made by one
         # model on every row instead.
@@ -229,9 +261,15 @@ class Search:
             self._write_prior_submission()
         self._rerun_interrupted()
         while self.budget.remaining > MIN_NODE_SECONDS:
+            if (reply := self.thinking.take()) is not None:
+                self._run_reply(*reply)
+                continue
+            self._keep_llm_thinking()
             action = self.policy.next(self.journal, self.budget)
             log.info("next step: %s%s", action.kind, f" of node {action.parent.id}" if action.parent else "")
             if action.kind == "stop":
+                if self._wait_for_llm():
+                    continue
                 break
             if action.kind == "tune":
                 self._tune(action.parent)
@@ -245,8 +283,39 @@ class Search:
                 continue
             parents = [action.parent.id] if action.parent else []
             self.execute(proposal, action.kind, parents, timeout=self._node_limit())
+        if self.thinking.busy:
+            log.info("stopping with the LLM's %s step unanswered: the budget is spent", self.thinking.ask.kind)
         self.run.heartbeat()
         return self.best
+
+    # --- the LLM beside the built-in steps --------------------------------------------------------
+
+    def _keep_llm_thinking(self) -> None:
+        """One LLM call in flight whenever the LLM can take one, made from a snapshot of the journal."""
+        if self.llm is None or not self.thinking.idle or not getattr(self.llm, "available", True):
+            return
+        builtin_drafts = sum(1 for n in self.journal if n.step == "draft" and n.engineer != self.llm.name
+                             and n.status != "running")
+        if builtin_drafts < self.llm_after_drafts and "draft" not in self.policy.exhausted:
+            return
+        ask = self.policy.llm_ask(self.journal)
+        snapshot = self.journal.snapshot()
+        log.info("asking the LLM for a %s step%s in the background", ask.kind,
+                 f" on node {ask.parent.id} ({ask.why})" if ask.parent else "")
+        self.thinking.start(ask, lambda: self.llm.propose(ask, self.brief, snapshot, self.run))
+
+    def _run_reply(self, ask: Ask, proposal: Proposal | None) -> None:
+        if proposal is None:  # no reply (the call failed, the LLM stopped): nothing to run
+            return
+        parents = [ask.parent.id] if ask.parent else []
+        self.execute(proposal, ask.kind, parents, timeout=self._node_limit())
+
+    def _wait_for_llm(self) -> bool:
+        """With no built-in step left, wait for the pending LLM reply while a node could still run after it."""
+        if not self.thinking.busy:
+            return False
+        log.info("waiting for the LLM's %s step: no built-in step is left", self.thinking.ask.kind)
+        return self.thinking.wait(self.budget.remaining - self.policy.reserve(self.journal) - MIN_NODE_SECONDS)
 
     def _write_prior_submission(self) -> None:
         """A valid submission from the start: the training target's prior (a constant), which the

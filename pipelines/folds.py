@@ -75,3 +75,21 @@ def held_out_items(strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
     folds = np.full(len(strata), -1)
     folds[valid] = 0
     return folds
+
+
+def describe_folds(folds: np.ndarray, spec: CompetitionSpec) -> str:
+    """The folds in a sentence, for whoever writes solutions: how many, how split, how large."""
+    validated = folds[folds >= 0]
+    k = int(validated.max()) + 1 if validated.size else 0
+    if spec.time_column:
+        how = (f"time-ordered by `{spec.time_column}`: each fold validates on a later period and trains on "
+               "every earlier row (the oldest rows only ever train)")
+    elif spec.group_column:
+        how = f"grouped by `{spec.group_column}`: all rows of a group sit in one fold, as test holds unseen groups"
+    elif spec.task in ("binary", "multiclass"):
+        how = "shuffled and stratified by class"
+    else:
+        how = "shuffled at random"
+    per_fold = np.bincount(validated, minlength=k) if k else np.array([0])
+    return (f"{k} folds, {how}; each validates about {int(per_fold.mean())} rows and trains on about "
+            f"{int(len(folds) - per_fold.mean())} of the {len(folds)} training rows")

@@ -275,7 +275,17 @@ class GBDT(BaseEstimator):
 
 
 def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100, **params: Any) -> Any:
-    """A GBDT of `library` ("lightgbm", "xgboost", "catboost") for the task; `n_estimators` caps the trees."""
+    """A GBDT of `library` ("lightgbm", "xgboost", "catboost") with the task's objective (binary,
+    multiclass, multilabel or multi-target regression) and the device's settings.
+
+    `n_estimators` (default 1000) caps the trees; every other keyword goes to the library's
+    estimator as it is (LightGBM: num_leaves, learning_rate, min_child_samples, subsample,
+    colsample_bytree, reg_lambda...; XGBoost: max_depth, learning_rate...; CatBoost: depth,
+    learning_rate, l2_leaf_reg...). Early stopping needs no evaluation set: with
+    `early_stopping_rounds` (default 100; None: off) a stratified 15% of the fitting rows finds the
+    number of trees, then the model is refitted on all of them. Boosting also stops at the fold's
+    share of the candidate's time. pandas `category` columns are used as categoricals.
+    """
     n_estimators = params.pop("n_estimators", 1000)
     model = GBDT(library=library, classifier=ctx.is_classification, params=params, n_estimators=n_estimators,
                  early_stopping_rounds=early_stopping_rounds, device=ctx.device, n_jobs=ctx.n_jobs, seed=ctx.seed,
@@ -284,22 +294,26 @@ def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100,
 
 
 def lgbm(ctx: Context, **params: Any) -> Any:
-    """LightGBM for the task: binary, multiclass, multilabel or (multi-target) regression."""
+    """LightGBM for the task: `gbdt("lightgbm", ctx, **params)`; keywords as there."""
     return gbdt("lightgbm", ctx, **params)
 
 
 def xgboost(ctx: Context, **params: Any) -> Any:
+    """XGBoost for the task: `gbdt("xgboost", ctx, **params)`; keywords as there."""
     return gbdt("xgboost", ctx, **params)
 
 
 def catboost(ctx: Context, **params: Any) -> Any:
+    """CatBoost for the task: `gbdt("catboost", ctx, **params)`; keywords as there."""
     return gbdt("catboost", ctx, **params)
 
 
 # --- linear, kernel and neighbour models ---------------------------------------------------------
 
 def linear(ctx: Context, **params: Any) -> Any:
-    """Logistic regression for classification, ridge for regression."""
+    """Logistic regression for classification (C=1.0, max_iter=3000), ridge for regression (alpha=1.0);
+    every keyword goes to scikit-learn's LogisticRegression or Ridge, one model per target column
+    for multilabel and multi-target tasks. Scale dense inputs first."""
     from sklearn.linear_model import LogisticRegression, Ridge
 
     if ctx.task == "regression":

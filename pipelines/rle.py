@@ -32,19 +32,22 @@ def encode(mask: np.ndarray, order: Order = "F") -> str:
 
 def decode(rle: str, shape: tuple[int, int], order: Order = "F") -> np.ndarray:
     """The boolean mask of ``shape`` (height, width) that ``rle`` describes."""
-    height, width = (int(v) for v in shape)
     starts, ends = runs(rle)
+    return from_runs(starts, ends, shape, order)
+
+
+def from_runs(starts: np.ndarray, ends: np.ndarray, shape: tuple[int, int],
+              order: Order = "F") -> np.ndarray:
+    """The boolean mask of ``shape`` whose foreground is the runs (as ``runs`` gives them)."""
+    height, width = (int(v) for v in shape)
     if len(ends) and ends[-1] > height * width:
         raise ValueError(f"RLE runs past the last pixel of a {height}x{width} image "
                          f"(pixel {ends[-1]} > {height * width})")
-    flat = np.zeros(height * width, dtype=bool)
-    covered = np.zeros(height * width + 1, dtype=np.int64)
-    np.add.at(covered, starts, 1)
-    np.add.at(covered, ends, -1)
-    flat[:] = np.cumsum(covered[:-1]) > 0
-    if order == "F":
-        return flat.reshape(width, height).T
-    return flat.reshape(height, width)
+    steps = np.zeros(height * width + 1, dtype=np.int64)
+    np.add.at(steps, starts, 1)
+    np.add.at(steps, ends, -1)
+    flat = np.cumsum(steps[:-1]) > 0
+    return flat.reshape(height, width, order=order)
 
 
 def runs(rle: str) -> tuple[np.ndarray, np.ndarray]:

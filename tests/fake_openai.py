@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -40,8 +41,15 @@ def error(status: int, message: str = "", code: str | None = None, retry_after: 
 
 
 class FakeOpenAI:
-    def __init__(self, script: list[Completion | Failure]) -> None:
+    """`delay` seconds pass before each answer (a slow or thinking model); once the script is used up,
+    `otherwise` answers every request (default: an HTTP 500)."""
+
+    def __init__(self, script: list[Completion | Failure], delay: float = 0.0,
+                 otherwise: Completion | Failure | None = None) -> None:
         self.script = list(script)
+        self.delay = delay
+        self.otherwise = otherwise
+        self.asked_at: list[float] = []  # time.time() of each request's arrival
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -62,11 +70,15 @@ class FakeOpenAI:
 
     def _next(self, body: dict[str, Any], headers: dict[str, str]) -> Completion | Failure:
         with self._lock:
+            self.asked_at.append(time.time())
             self.requests.append(body)
             self.headers.append(headers)
-            if not self.script:
-                return Failure(500, "the fake server's script is used up")
-            return self.script.pop(0)
+            if self.script:
+                item = self.script.pop(0)
+            else:
+                item = self.otherwise or Failure(500, "the fake server's script is used up")
+        time.sleep(self.delay)
+        return item
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

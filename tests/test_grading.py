@@ -349,3 +349,52 @@ def test_cli_prints_one_json_line(binary):
     result = runner.invoke(app, ["grade", str(comp), str(good)])
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- strings, masks, groups
+
+
+def test_mask_answers_take_their_shape_from_the_test_images(tmp_path):
+    # tgs-salt: the registry names mean_precision_iou; answers hold only id and rle_mask, so the
+    # 5x5 size comes from public/test/images/<id>.png
+    from PIL import Image
+
+    from pipelines import rle
+
+    masks = {"0123": np.zeros((5, 5), bool), "b2": np.zeros((5, 5), bool)}  # "0123" as written
+    masks["b2"][:4, :] = True  # 20 of 25 pixels
+    answers = pd.DataFrame({"id": list(masks), "rle_mask": [rle.encode(m) for m in masks.values()]})
+    comp = make_competition(tmp_path / "tgs-salt-identification-challenge", answers,
+                            answers.assign(rle_mask="1 1"), prepared=True, answers_name="test.csv")
+    images = comp / "prepared" / "public" / "test" / "images"
+    images.mkdir(parents=True)
+    for name in masks:
+        Image.fromarray(np.zeros((5, 5), np.uint8)).save(images / f"{name}.png")
+    perfect = grade(comp, answers)
+    assert perfect.metric == "mean_precision_iou" and perfect.score == 1.0 and perfect.medal == "gold"
+    # empty masks: 1 for the empty image; IoU 20/25 = 0.8 beats 6 of the 10 thresholds
+    assert grade(comp, answers.assign(rle_mask="")).score == pytest.approx((1 + 0.6) / 2)
+    broken = grade(comp, answers.assign(rle_mask=["", "3 2 1 2"]))
+    assert not broken.valid and "sorted" in broken.errors[0]
+
+
+def test_span_answers_accept_empty_predictions(tmp_path):
+    answers = pd.DataFrame({"textID": ["t1", "t2"], "selected_text": ["so happy today", "bad"]})
+    comp = make_competition(tmp_path / "spans", answers, answers.assign(selected_text="x"),
+                            yaml="metric: jaccard_word\n")
+    # {so, happy, today} vs {happy}: 1/3; "" vs {bad}: 0
+    report = grade(comp, answers.assign(selected_text=["Happy", ""]))
+    assert report.valid and report.score == pytest.approx(round(1 / 6, 5))
+
+
+def test_grouped_metric_reads_its_group_column_from_the_spec(tmp_path):
+    answers = pd.DataFrame({"id": [1, 2, 3], "type": ["1JHC", "1JHC", "2JHH"], "y": [0.0, 0, 0]})
+    sample = answers[["id", "y"]]
+    comp = make_competition(tmp_path / "couplings", answers, sample,
+                            yaml="metric: mean_log_mae_by_group\ngroup_column: type\n")
+    # 1JHC: MAE 2 -> ln 2; 2JHH: MAE 0.5 -> ln 0.5; mean 0
+    assert grade(comp, sample.assign(y=[1, 3, 0.5])).score == pytest.approx(0.0)
+    unnamed = make_competition(tmp_path / "no-groups", answers, sample,
+                               yaml="metric: mean_log_mae_by_group\n")
+    with pytest.raises(InputError, match="group_column"):
+        grade(unnamed, sample)

@@ -134,11 +134,11 @@ def test_scripted_run_drafts_debugs_improves_and_counts_tokens(tmp_path):
     assert len(model.prompts) == 7  # the limit stopped the search before an eighth call
 
 
-def test_mixed_run_starts_with_builtin_and_falls_back_when_the_llm_budget_is_spent(tmp_path):
+def test_mixed_run_keeps_the_builtin_search_and_runs_llm_replies_beside_it(tmp_path):
     competition = make_competition(tmp_path)
     script = {
-        "draft": [solution_reply("logistic on x1", "A quick baseline.", logistic_on("x1"))],
-        "improve": [solution_reply("logistic on x1 and x2", "Use both signals.", logistic_on("x1", "x2"))],
+        "draft": [solution_reply("logistic on x1", "A quick baseline.", logistic_on("x1")),
+                  solution_reply("logistic on x1 and x2", "Use both signals.", logistic_on("x1", "x2"))],
     }
     model = ScriptedChatModel(script=script)
     settings = settings_for(tmp_path, llm_max_calls=2, time_budget=30)
@@ -149,8 +149,10 @@ def test_mixed_run_starts_with_builtin_and_falls_back_when_the_llm_budget_is_spe
     nodes = list(Journal(outcome.run.journal_path))
     assert nodes[0].engineer == "builtin" and nodes[0].step == "draft" and nodes[0].ok
     by_llm = [n for n in nodes if n.engineer == "llm"]
-    assert [n.step for n in by_llm] == ["draft", "improve"] and all(n.ok for n in by_llm)
+    assert [n.step for n in by_llm] == ["draft", "draft"] and all(n.ok for n in by_llm)
     assert len(model.prompts) == 2  # nothing asked of the LLM once its budget was spent
+    builtin_drafts = [n for n in nodes if n.engineer == "builtin" and n.step == "draft"]
+    assert len(builtin_drafts) == settings.num_drafts  # the offline search's drafts, all of them
     builtin_best = max(n.score for n in nodes if n.engineer != "llm" and n.ok)
     assert outcome.best.score >= builtin_best
     usage = json.loads((outcome.run.path / "llm_usage.json").read_text())

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from langchain_core.exceptions import ModelConnectionError
 
+from agent import search
 from agent.config import Settings
 from agent.engineers.base import Ask, Proposal
 from agent.engineers.builtin import BuiltinEngineer
@@ -16,6 +18,7 @@ from agent.journal import Node
 from agent.llm.client import LLMClient
 from agent.llm.models import ModelName
 from agent.llm.prices import Price
+from agent.search import Policy
 from tests.llm_helpers import SYNTAX_ERROR, ScriptedChatModel, logistic_on, reply, small_run, solution_reply
 
 
@@ -74,22 +77,33 @@ def test_a_failed_call_gives_no_proposal_and_the_budget_counts_earlier_sessions(
     assert model.prompts == [] and llm.client.total.calls == 3 and llm.client.total.cost_usd == 0.25
 
 
-def test_mixed_drafts_builtin_first_then_llm_then_builtin_when_the_llm_is_spent(tmp_path):
+def test_mixed_answers_the_search_as_the_builtin_engineer_and_never_waits_for_the_llm(tmp_path):
     run, journal, brief = small_run(tmp_path)
-    journal.nodes = {}  # a fresh run
     llm, model = engineer([solution_reply("llm draft", "plan", logistic_on("x2"))], llm_max_calls=1)
     recipes = Recipes()
     mixed = MixedEngineer(llm, recipes, builtin_drafts=1)
     first = mixed.propose(Ask("draft"), brief, journal, run)
-    assert first.engineer == "builtin" and model.prompts == []
-    journal.record(journal_node(first, "0001"))
-    second = mixed.propose(Ask("draft"), brief, journal, run)
-    assert second.engineer == "llm" and second.title == "llm draft"
-    journal.record(journal_node(second, "0002", engineer="llm"))
-    third = mixed.propose(Ask("draft"), brief, journal, run)  # the LLM's one call is spent
-    assert third.engineer == "builtin" and len(model.prompts) == 1
+    assert first.engineer == "builtin" and first.title == "recipe"
     assert mixed.propose(Ask("improve", journal.get("0001")), brief, journal, run) is None
-    assert recipes.asked == ["draft", "draft", "improve"]
+    assert recipes.asked == ["draft", "improve"] and model.prompts == []  # the search asks the LLM itself
+
+
+def test_the_llm_fixes_its_failure_then_drafts_then_improves_the_best_and_says_why(tmp_path):
+    _, journal, _ = small_run(tmp_path)
+    policy = Policy(Settings(), greater_is_better=False, rng=random.Random(0), llm_name="llm")
+    ask = policy.llm_ask(journal)
+    assert (ask.kind, ask.parent.id) == ("debug", "0003")  # its own failed draft, a leaf
+    journal.record(Node(id="0005", step="debug", parents=["0003"], engineer="llm", status="ok", score=0.2))
+    assert policy.llm_ask(journal).kind == "draft"  # one of its own drafts so far
+    for i in (6, 7):
+        journal.record(Node(id=f"{i:04d}", step="draft", engineer="llm", status="ok", score=0.3))
+    ask = policy.llm_ask(journal)
+    assert (ask.kind, ask.parent.id, ask.why) == ("improve", "0004", "the best solution so far")
+    for i in range(8, 8 + search.LLM_TRIES_ON_ONE_NODE):
+        journal.record(Node(id=f"{i:04d}", step="improve", parents=["0004"], engineer="llm", status="ok",
+                            score=0.14, info={"gain": -0.01}))
+    ask = policy.llm_ask(journal)  # three changes to the best did not help: the runner-up recipe's best
+    assert ask.kind == "improve" and ask.parent.id != "0004" and "runner-up" in ask.why
 
 
 def test_the_engineer_follows_the_settings(monkeypatch):

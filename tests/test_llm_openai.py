@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from agent.cli import app
 from agent.config import Settings
+from agent.journal import Journal
 from agent.llm.client import LLMClient
 from agent.llm.prices import PRICES
 from pipelines.errors import InputError
@@ -104,20 +105,48 @@ def test_agent_compete_with_an_llm_end_to_end(tmp_path, monkeypatch):
     summary = json.loads((run_dir / "summary.json").read_text())
     singles = [c for c in summary["candidates"] if c["step"] != "ensemble"]  # the search's own blends aside
     steps = [(c["engineer"], c["step"], c["status"]) for c in singles]
-    assert steps[:3] == [("builtin", "draft", "ok"), ("llm", "draft", "ok"), ("llm", "improve", "ok")]
+    assert steps[0] == ("builtin", "draft", "ok")
+    assert [s for s in steps if s[0] == "llm"] == [("llm", "draft", "ok"), ("llm", "draft", "ok")]
     assert summary["llm"]["calls"] == 2 and summary["llm"]["stopped"].startswith("LLM call limit reached")
     expected = MINI.cost(2000, 400) + MINI.cost(3000, 500)
     assert summary["cost_usd"] == pytest.approx(expected, abs=1e-4)
     assert summary["llm"]["cost_usd"] == pytest.approx(expected)
-    improve = singles[2]
-    node_dir = run_dir / "nodes" / improve["id"]
-    assert "# Step: improve a good solution" in (node_dir / "prompt.md").read_text()
+    second = [c for c in singles if c["engineer"] == "llm"][1]
+    node_dir = run_dir / "nodes" / second["id"]
+    prompt = (node_dir / "prompt.md").read_text()
+    assert "# Step: draft a new solution" in prompt and '"logistic on x1"' in prompt  # the memory has the first
+    assert "Validation: 3 folds, shuffled and stratified by class" in prompt
     assert "logistic on x1 and x2" in (node_dir / "reply.md").read_text()
     assert pd.read_csv(run_dir / "submission.csv").shape == (100, 2)
 
     review = CliRunner().invoke(app, ["review", str(run_dir)])
     assert review.exit_code == 0
     assert "by llm" in review.output and "LLM openai:gpt-5-mini: 2 calls" in review.output
+
+
+@pytest.mark.slow
+def test_a_slow_llm_leaves_no_core_idle_and_the_run_ends_within_its_budget(tmp_path, monkeypatch):
+    competition = make_competition(tmp_path)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    for name, value in {"NUM_DRAFTS": "3", "TUNE_SHARE": "0", "LLM_BUILTIN_DRAFTS": "0", "LLM_REPLY_ATTEMPTS": "1",
+                        "FOLDS": "3", "N_JOBS": "1"}.items():
+        monkeypatch.setenv(f"AGENT_{name}", value)
+    nonsense = completion("Interesting problem. I would think about it carefully.", 500, 50)
+    run_dir, budget, delay = tmp_path / "run", 40, 15
+    with FakeOpenAI([], delay=delay, otherwise=nonsense) as server:
+        result = CliRunner().invoke(app, [
+            "compete", str(competition), "--llm", "openai:gpt-5-mini", "--llm-base-url", server.url,
+            "--metric", "auc", "--time-budget", str(budget), "--no-submit", "--run-dir", str(run_dir),
+        ])
+    assert result.exit_code == 0, result.output
+    nodes = list(Journal(run_dir / "journal.jsonl"))
+    first_ask = server.asked_at[0]
+    # built-in work went on while the model was thinking, not after it
+    assert any(first_ask < n.started_at < first_ask + delay for n in nodes if n.engineer != "llm")
+    assert sum(n.engineer != "llm" and n.ok for n in nodes) >= 2
+    assert [n.error for n in nodes if n.engineer == "llm"][:1] == ["unusable LLM reply: no Python code in 1 reply"]
+    # the reply pending at the deadline was not waited for
+    assert json.loads((run_dir / "summary.json").read_text())["seconds_used"] <= budget + 2
 
 
 @pytest.mark.slow
@@ -138,7 +167,7 @@ def test_agent_compete_stops_at_once_on_a_wrong_key(tmp_path, monkeypatch):
     assert errors[0].startswith("error: openai:gpt-5-mini: the provider rejected the credentials")
     assert "Incorrect API key provided" in errors[0] and errors[0].endswith("check OPENAI_API_KEY")
     assert len(server.requests) == 1
-    assert json.loads((run_dir / "summary.json").read_text())["nodes"] == 0
+    assert json.loads((run_dir / "summary.json").read_text())["nodes"] <= 1  # at most the built-in node then running
 
 
 @pytest.mark.parametrize("flags, message", [

@@ -6,6 +6,7 @@ import pytest
 
 from agent.engineers.base import Ask
 from agent.journal import Journal
+from agent.llm import prompts
 from agent.llm.prompts import Limits, as_markdown, build_messages, helper_signatures, memory_section, render
 from tests.llm_helpers import small_run
 
@@ -21,11 +22,27 @@ def test_memory_lists_best_first_then_what_did_not_help_then_failures(run):
     _, journal, _ = run
     text = memory_section(journal, greater_is_better=False)
     assert "4 solutions so far: 3 scored, 1 failed." in text
-    best = text.index("node 0004 (tune of 0001, by builtin) 0.13000")
-    assert best < text.index("node 0001 (draft, by builtin) 0.14000") < text.index("node 0002 (improve of 0001")
+    best = text.index("node 0004 (tune of 0001, by builtin), 300s: 0.13000")
+    assert best < text.index("node 0001 (draft, by builtin), 20s: 0.14000 ± 0.00000 over 2 folds") \
+        < text.index("node 0002 (improve of 0001")
     did_not_help = text.split("Changes that did not help")[1]
-    assert "\"log area\": Add log of the lot area." in did_not_help
-    assert "node 0003 (draft, by llm) \"ridge\": ValueError: could not convert string to float: 'RL'" in text
+    assert "(-0.01000 vs parent) \"log area\"\n  Plan: Add log of the lot area." in did_not_help
+    assert "node 0003 (draft, by llm) \"ridge\": failed: ValueError: could not convert string to float: 'RL'" in text
+
+
+def test_memory_keeps_whole_plans_and_drops_the_oldest_plans_past_its_length(run, monkeypatch):
+    _, journal, _ = run
+    monkeypatch.setattr(prompts, "MEMORY_CHARS", 4000)
+    long_plan = "Blend three models. " * 60  # 1,200 characters: longer than the old cut of 240
+    journal.record(journal.get("0001").model_copy(update={"plan": long_plan}))
+    assert " ".join(long_plan.split()) in memory_section(journal, greater_is_better=False)
+    for i in range(5, 13):
+        journal.record(journal.get("0001").model_copy(update={"id": f"{i:04d}", "plan": long_plan, "score": 0.1 - i / 1000}))
+    text = memory_section(journal, greater_is_better=False)
+    assert len(text) < prompts.MEMORY_CHARS + 2000
+    assert "Plans of the" in text and "oldest entries are left out for length" in text
+    newest = text.split("node 0012")[1].split("\n- ")[0]
+    assert "Plan: Blend three models." in newest
     assert "Nothing yet" in memory_section(Journal(run[0].path / "empty.jsonl"), True)
 
 

@@ -88,3 +88,11 @@ def test_missing_contract_functions_are_named():
     assert code_problem(fit_predict) is None
     nested = "class S:\n    def features(self, a, b, c): ...\n    def model(self, p, c): ...\n"
     assert code_problem(nested) is not None
+
+
+def test_what_the_model_found_unclear_is_kept_apart_from_the_plan():
+    text = "Title: ridge\nPlan: Ridge on counts.\nUnclear: whether PARAMS are merged\n\n```python\n" \
+           "def features(train, test, ctx):\n    return train, test\n\n\ndef model(params, ctx):\n    return None\n```"
+    parsed = parse_reply(text)
+    assert (parsed.plan, parsed.unclear) == ("Ridge on counts.", "whether PARAMS are merged")
+    assert parse_reply(text.replace("Unclear: whether PARAMS are merged\n", "")).unclear == ""

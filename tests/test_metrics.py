@@ -28,6 +28,7 @@ def test_canonical_names_and_kinds():
         "auc_mean_columnwise": "proba", "weighted_auc": "proba", "jigsaw_bias_auc": "proba",
         "probabilistic_f1": "proba", "lwlrap": "proba", "logloss": "proba",
         "logloss_multiclass": "proba", "weighted_multilabel_logloss": "proba",
+        "logloss_mean_columnwise": "proba",
         "kl_divergence": "proba",
         "rmse": "value", "rmsle": "value", "rmse_log": "value", "mae": "value", "r2": "value",
         "mcrmse": "value", "mcrmsle": "value", "pearson": "value",
@@ -36,7 +37,7 @@ def test_canonical_names_and_kinds():
         "mean_log_mae_by_group": "value", "mean_p50_p95_haversine_m": "value",
         "jaccard_word": "text", "levenshtein_mean": "text", "levenshtein_per_token": "text",
         "kendall_tau": "text", "map@5": "text", "map@12": "text", "f1_micro_label_sets": "text",
-        "answer_match": "text",
+        "answer_match": "text", "f1_points_in_boxes": "text", "map_boxes_iou50": "text", "dice_hausdorff": "mask",
         "mean_precision_iou": "mask", "dice": "mask", "dice_global": "mask", "f0.5_mean": "mask",
     }
     assert sorted(metric_names()) == sorted(expected)
@@ -49,6 +50,7 @@ def test_canonical_names_and_kinds():
 def test_direction():
     lower_is_better = {"top1_error", "logloss", "logloss_multiclass", "rmse", "rmsle",
                        "rmse_log", "mae", "mcrmse", "mcrmsle", "weighted_multilabel_logloss",
+                       "logloss_mean_columnwise",
                        "kl_divergence", "mean_angular_error", "mean_log_mae_by_group",
                        "mean_p50_p95_haversine_m", "levenshtein_mean", "levenshtein_per_token"}
     for name in metric_names():

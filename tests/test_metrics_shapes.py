@@ -217,7 +217,9 @@ def test_f1_micro_label_sets_drops_unknown_labels():
     t = [" ".join(RNG.choice(list("abcdef"), RNG.integers(1, 4), replace=False)) for _ in range(30)]
     p = [" ".join(RNG.choice(list("abcdef"), RNG.integers(0, 4), replace=False)) for _ in range(30)]
     labels = list("abcdef")
-    indicator = lambda rows: np.array([[c in r.split() for c in labels] for r in rows])  # noqa: E731
+    def indicator(rows):
+        return np.array([[c in r.split() for c in labels] for r in rows])
+
     expected = skm.f1_score(indicator(t), indicator(p), average="micro")
     assert score("f1_micro_label_sets", t, p) == pytest.approx(expected)
 
@@ -328,3 +330,69 @@ def test_jigsaw_bias_auc():
     # one identity, so each power mean is its one AUC: 0.25 * (2/3 + 1/4 + 1/2 + 3/4) = 13/24
     assert score("jigsaw_bias_auc", y_true, y_pred) == pytest.approx(13 / 24)
     # MLE-bench's grade.py (identity_columns=["male"]) gives 0.54167 on the same rows.
+
+
+def test_f1_points_in_boxes():
+    truth = ["U+0041 10 10 20 20 U+0042 50 50 10 10", "", "U+0044 0 0 5 5", "U+0045 0 0 4 4"]
+    pred = ["U+0041 15 15 U+0041 20 20 U+0042 70 70", "U+0043 1 1", "", "U+0045 4 2"]
+    # page 1: box A takes (15, 15), box B has none inside -> tp 1, fn 1, fp 2 (unused points);
+    # page 2: fp 1; page 3: fn 1; page 4: x = 4 is on the box's edge, not inside -> fn 1, fp 1.
+    # tp 1, fp 4, fn 3: P = 1/5, R = 1/4 -> F1 = 2 / 9
+    assert score("f1_points_in_boxes", truth, pred) == pytest.approx(2 / 9)
+    with pytest.raises(ValueError, match="groups of 3"):
+        score("f1_points_in_boxes", ["U+0041 0 0 4 4"], ["U+0041 1"])
+
+
+def test_dice_hausdorff_stacks_slices_into_volumes():
+    shape = (4, 4)
+    corner, empty = mask(shape, (0, 0)), np.zeros(shape, dtype=bool)
+    slices = ["case1_day1_slice_0001", "case1_day1_slice_0001", "case1_day1_slice_0002",
+              "case2_day1_slice_0001"]
+    y_true = [corner, empty, empty, empty]
+    y_pred = [corner, empty, corner, empty]
+    # Dice per row: 1, skipped (both empty), 0, skipped -> 0.5.
+    # Volume case1_day1 (2 x 4 x 4): truth {(0,0,0)}, prediction {(0,0,0), (1,0,0)}; scaled by
+    # the shape, (1,0,0) is (0.5, 0, 0): Hausdorff 0.5, over the diagonal sqrt(3).
+    # Volume case2_day1 is empty on both sides: skipped.
+    expected = 0.4 * 0.5 + 0.6 * (1 - 0.5 / math.sqrt(3))
+    got = score("dice_hausdorff", y_true, y_pred, groups=slices)
+    assert got == pytest.approx(expected)
+    # the same masks as RLE strings, with their shape
+    as_rle = [rle.encode(m) for m in y_pred]
+    assert score("dice_hausdorff", [rle.encode(m) for m in y_true], as_rle, groups=slices,
+                 shapes=shape) == pytest.approx(expected)
+    # a prediction with over ten times the true pixels costs the whole distance
+    full = np.ones(shape, dtype=bool)
+    assert score("dice_hausdorff", [corner], [full], groups=slices[:1]) == pytest.approx(
+        0.4 * (2 / 17) + 0.6 * 0)
+
+
+def test_map_boxes_iou50():
+    truth = ["opacity 1 0 0 10 10", "none 1 0 0 1 1", "opacity 1 0 0 10 10"]
+    pred = ["opacity 0.9 0 0 10 10 opacity 0.8 20 20 30 30", "none 0.7 0 0 1 1", ""]
+    # none: (0, 0) for item 1, a hit at 0.7, (0, 0) for item 3 -> the one positive ranks first: 1.
+    # opacity: hit 0.9, miss 0.8, (0, 0) for item 2, an unmatched true box (1, 0):
+    # AP = 0.5 x 1 (at 0.9) + 0 (at 0.8) + 0.5 x 0.5 (at 0) = 0.75 -> mean (1 + 0.75) / 2
+    assert score("map_boxes_iou50", truth, pred) == pytest.approx(0.875)
+    # MLE-bench's siim-covid19 grade.py gives 0.875 on the same rows.
+    # IoU exactly 0.5 is no hit: the only pair left is the unmatched box (1, 0) and the miss
+    half = score("map_boxes_iou50", ["opacity 1 0 0 10 10", "none 1 0 0 1 1"],
+                 ["opacity 0.9 0 0 10 5", "none 0.6 0 0 1 1"])
+    y, s = [0, 1, 0], [0.9, 0.0, 0.0]  # opacity's pairs: miss 0.9, true box 0, item 2's (0, 0)
+    assert half == pytest.approx((skm.average_precision_score(y, s) + 1.0) / 2)
+
+
+def test_logloss_mean_columnwise():
+    # column 1: -(ln 0.8 + ln 0.6) / 2; column 2: -(ln 0.5 + ln 0.9) / 2; mean of the two
+    y, p = [[1, 0], [0, 1]], [[0.8, 0.5], [0.4, 0.9]]
+    expected = (-(math.log(0.8) + math.log(0.6)) / 2 - (math.log(0.5) + math.log(0.9)) / 2) / 2
+    assert score("Mean Columnwise Log Loss", y, p) == pytest.approx(expected)
+    t, s = RNG.integers(0, 2, (50, 3)), RNG.random((50, 3))
+    reference = np.mean([skm.log_loss(t[:, c], s[:, c]) for c in range(3)])
+    assert score("logloss_mean_columnwise", t, s) == pytest.approx(reference)
+
+
+def test_probability_maps_are_not_masks():
+    with pytest.raises(ValueError, match="threshold probabilities"):
+        score("dice", [np.ones((2, 2))], [np.full((2, 2), 0.3)])
+    assert score("dice", [np.ones((2, 2), dtype=np.uint8)], [np.ones((2, 2))]) == 1.0

@@ -17,6 +17,7 @@ class Brief:
     spec: CompetitionSpec
     profile: dict[str, Any]
     profile_text: str
+    folds: str = ""  # the validation folds in a sentence (pipelines.folds.describe_folds)
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Ask:
 
     kind: Literal["draft", "improve", "debug"]
     parent: Node | None = None
+    why: str = ""  # why this parent: the prompt tells the engineer, e.g. "the best solution so far"
 
 
 @dataclass

@@ -83,6 +83,8 @@ class LLMEngineer:
             error = problem.error
             files["log.txt"] = problem.details
         info = {"model": str(self.client.name), "llm_calls": used.calls, "llm_seconds": round(used.seconds, 1)}
+        if parsed.unclear:
+            info["unclear"] = parsed.unclear
         if used.cached_in:
             info["cached_tokens"] = used.cached_in
         return Proposal(

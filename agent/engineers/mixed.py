@@ -1,9 +1,10 @@
 """The LLM and the built-in engineer in one search.
 
-The built-in engineer drafts first: its recipes run in seconds, so a valid submission exists
-early, and its best candidate is in the journal, so an LLM run does not end worse than an offline
-run. Then the LLM drafts, improves and debugs. Whenever the LLM has nothing to give (its budget
-is spent, the provider keeps failing) the built-in engineer answers instead, so the run goes on.
+The built-in engineer answers the search policy exactly as in an offline run (its strongest drafts
+for the data, its improvements; the search adds tuning and ensembles), so an LLM run never ends
+below an offline one for want of built-in work. The LLM works beside it: the search keeps one LLM
+call in flight and runs each reply as soon as it arrives (see `Search`), so the cores never wait
+for the model. When the LLM stops (its budget spent, the provider failing) the run goes on offline.
 """
 
 from __future__ import annotations
@@ -17,33 +18,19 @@ from agent.run_folder import RunFolder
 
 
 class MixedEngineer:
-    # Every proposal names its real author ("llm" or the built-in engineer's name); this name only
-    # marks the steps the search makes itself (tuning), which are built-in machinery, not the LLM's.
-    name = "builtin"
+    """The built-in engineer, with the LLM as its slower partner `llm` that the search asks in the background."""
 
     def __init__(self, llm: LLMEngineer, builtin: Engineer, builtin_drafts: int) -> None:
         self.llm = llm
         self.builtin = builtin
-        self.builtin_drafts = builtin_drafts
+        self.builtin_drafts = builtin_drafts  # built-in drafts that finish before the LLM is first asked
+        self.name = builtin.name
 
     def propose(self, ask: Ask, brief: Brief, journal: Journal, run: RunFolder) -> Proposal | None:
-        if ask.kind == "draft" and self._builtin_draft_count(journal) < self.builtin_drafts:
-            proposal = self._builtin(ask, brief, journal, run)
-            if proposal is not None:
-                return proposal
-        proposal = self.llm.propose(ask, brief, journal, run)
-        if proposal is not None:
-            return proposal
-        return self._builtin(ask, brief, journal, run)
-
-    def _builtin(self, ask: Ask, brief: Brief, journal: Journal, run: RunFolder) -> Proposal | None:
         proposal = self.builtin.propose(ask, brief, journal, run)
         if proposal is not None and proposal.engineer is None:
             proposal.engineer = self.builtin.name
         return proposal
-
-    def _builtin_draft_count(self, journal: Journal) -> int:
-        return sum(1 for n in journal if n.step == "draft" and n.engineer != self.llm.name)
 
 
 def make_engineer(settings: Settings) -> Engineer:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import math
 import re
+import statistics
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -27,7 +29,9 @@ DESCRIPTION_CHARS = 8000
 PROFILE_CHARS = 12000
 LOG_TAIL_LINES = 40
 LOG_TAIL_CHARS = 4000
-PLAN_CHARS = 240
+PLAN_CHARS = 1500
+MEMORY_CHARS = 12000
+HELPER_DOC_CHARS = 900
 MEMORY_BEST, MEMORY_WORSE, MEMORY_FAILED = 6, 6, 8
 LIBRARIES = ["numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch",
              "sentence-transformers"]
@@ -68,7 +72,8 @@ def build_messages(ask: Ask, brief: Brief, journal: Journal, run: RunFolder, lim
         answer = f"column `{spec.submission_columns[0]}` of the submission, as run-length strings"
         contract = render("contract_mask", answer=answer, **limit_values)
     else:
-        contract = render("contract", helpers=helper_signatures(), **limit_values)
+        contract = render("contract", helpers=helper_signatures(), folds=brief.folds or "folds fixed by the harness",
+                          **limit_values)
     common = {
         "competition": competition_section(brief),
         "contract": contract,
@@ -79,6 +84,7 @@ def build_messages(ask: Ask, brief: Brief, journal: Journal, run: RunFolder, lim
         user = render("draft", **common)
     elif ask.kind == "improve":
         user = render("improve", **common, **_node_values(ask.parent, journal, run), metric=spec.metric,
+                      why=ask.why or "chosen by the search",
                       direction_words=_direction_words(spec.greater_is_better),
                       node_seconds=f"{limits.node_seconds:.0f}")
     else:
@@ -106,7 +112,11 @@ def competition_section(brief: Brief) -> str:
 
 
 def memory_section(journal: Journal, greater_is_better: bool) -> str:
-    """Best nodes, changes that did not help, and failures: what the model must know to not repeat itself."""
+    """Best nodes, changes that did not help, and failures: what the model must know to not repeat itself.
+
+    Each entry has its runtime, its full plan, its score with the folds' spread and its gain over
+    its parent with the gain's standard error; past MEMORY_CHARS the oldest entries lose their plans.
+    """
     nodes = list(journal)
     if not nodes:
         return render("memory", counts="Nothing yet: this is the first solution.", entries="")
@@ -114,26 +124,50 @@ def memory_section(journal: Journal, greater_is_better: bool) -> str:
     ok = sorted((n for n in nodes if n.ok), key=lambda n: -sign * n.score)
     worse = [n for n in nodes if n.ok and isinstance(n.info.get("gain"), (int, float)) and n.info["gain"] <= 0]
     failed = [n for n in nodes if n.status == "failed"]
-    parts = []
-    if ok:
-        parts.append(f"Best solutions ({_direction_words(greater_is_better)}):\n"
-                     + "\n".join(_memory_line(n) for n in ok[:MEMORY_BEST]))
-    if worse:
-        parts.append("Changes that did not help (score not better than their parent's):\n"
-                     + "\n".join(_memory_line(n) for n in worse[-MEMORY_WORSE:]))
-    if failed:
-        parts.append("Failures and their causes:\n"
-                     + "\n".join(f"- {_origin(n)} \"{n.title}\": {_one_line(n.error or 'failed', 200)}"
-                                 for n in failed[-MEMORY_FAILED:]))
+    sections = [
+        (f"Best solutions ({_direction_words(greater_is_better)}):", ok[:MEMORY_BEST]),
+        ("Changes that did not help (score not better than their parent's):", worse[-MEMORY_WORSE:]),
+        ("Failures and their causes:", failed[-MEMORY_FAILED:]),
+    ]
+    shown = sorted({n.id for _, group in sections for n in group})
+    with_plan = set(shown)
+    while len(_memory_entries(sections, journal, with_plan)) > MEMORY_CHARS and with_plan:
+        with_plan.discard(min(with_plan))  # the oldest plans go first
     counts = f"{len(nodes)} solutions so far: {len(ok)} scored, {len(failed)} failed."
-    return render("memory", counts=counts, entries="\n\n".join(parts))
+    if len(with_plan) < len(shown):
+        counts += f" Plans of the {len(shown) - len(with_plan)} oldest entries are left out for length."
+    return render("memory", counts=counts, entries=_memory_entries(sections, journal, with_plan))
 
 
-def _memory_line(node: Node) -> str:
+def _memory_entries(sections: list[tuple[str, list[Node]]], journal: Journal, with_plan: set[str]) -> str:
+    return "\n\n".join(f"{heading}\n" + "\n".join(_memory_line(n, journal, n.id in with_plan) for n in group)
+                       for heading, group in sections if group)
+
+
+def _memory_line(node: Node, journal: Journal, plan: bool = True) -> str:
+    took = f", {node.seconds:.0f}s" if node.seconds is not None else ""
+    if node.ok:
+        spread = f" ± {statistics.stdev(node.fold_scores):.5f} over {len(node.fold_scores)} folds" \
+            if len(node.fold_scores) > 1 else ""
+        head = f"- {_origin(node)}{took}: {node.score:.5f}{spread}{_gain_text(node, journal)} \"{node.title}\""
+    else:
+        head = f"- {_origin(node)}{took} \"{node.title}\": failed: {_one_line(node.error or 'failed', 300)}"
+    if plan and node.plan and node.step != "tune":
+        head += f"\n  Plan: {_one_line(node.plan, PLAN_CHARS)}"
+    return head
+
+
+def _gain_text(node: Node, journal: Journal) -> str:
+    """The gain over the parent (positive is better), with its standard error paired over the folds."""
     gain = node.info.get("gain")
-    gain_text = f" ({gain:+.5f} vs parent)" if isinstance(gain, (int, float)) else ""
-    plan = f": {_one_line(node.plan, PLAN_CHARS)}" if node.plan and node.step != "tune" else ""
-    return f"- {_origin(node)} {node.score:.5f}{gain_text} \"{node.title}\"{plan}"
+    if not isinstance(gain, (int, float)):
+        return ""
+    parent = journal.nodes.get(node.parent) if node.parent and node.step != "ensemble" else None
+    if parent is not None and len(parent.fold_scores) == len(node.fold_scores) > 1:
+        differences = [a - b for a, b in zip(node.fold_scores, parent.fold_scores)]
+        se = statistics.stdev(differences) / math.sqrt(len(differences))
+        return f" ({gain:+.5f} ± {se:.5f} vs parent)"
+    return f" ({gain:+.5f} vs {'best member' if node.step == 'ensemble' else 'parent'})"
 
 
 def _origin(node: Node) -> str:
@@ -203,7 +237,7 @@ def _signature_lines(module: ModuleType) -> list[str]:
             if p.default is not p.empty:
                 text += f" = {p.default!r}"
             params.append(text)
-        doc = (inspect.getdoc(fn) or "").split("\n")[0]
+        doc = _one_line(inspect.getdoc(fn) or "", HELPER_DOC_CHARS)
         lines.append(f"- `{module.__name__}.{name}({', '.join(params)})`: {doc}")
     return lines
 

@@ -19,6 +19,7 @@ FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$
 PYTHON_TAGS = {"", "python", "python3", "py", "ipython"}
 TITLE = re.compile(r"^[ \t]*[#*_ ]*title[*_ ]*:[*_ ]*(.+?)[*_ ]*$", re.I | re.M)
 PLAN_LABEL = re.compile(r"^[ \t]*[#*_ ]*plan[*_ ]*:?[*_ ]*", re.I)
+UNCLEAR = re.compile(r"^[ \t]*[#*_ ]*unclear[*_ ]*:[*_ ]*(.*?)[*_ ]*$", re.I | re.M)
 CONTRACT_DEF = re.compile(r"^def (features|model|fit_predict)\s*\(", re.M)
 MAX_TITLE = 60
 
@@ -28,6 +29,7 @@ class ParsedReply:
     title: str
     plan: str
     code: str  # empty when the reply holds no code
+    unclear: str = ""  # what the model said the prompt left unclear, for the people improving it
 
 
 def _blocks(text: str) -> list[str]:
@@ -98,10 +100,13 @@ def parse_reply(text: str) -> ParsedReply:
     title = found.group(1).strip() if found else ""
     if found:
         prose = prose[: found.start()] + prose[found.end():]
+    unclear = UNCLEAR.search(prose)
+    if unclear:
+        prose = prose[: unclear.start()] + prose[unclear.end():]
     plan = PLAN_LABEL.sub("", prose.strip(), count=1).strip()
     if not title:
         title = plan.split("\n", 1)[0].strip(" #*.") if plan else ""
-    return ParsedReply(title=_shorten(title), plan=plan, code=code)
+    return ParsedReply(title=_shorten(title), plan=plan, code=code, unclear=unclear.group(1).strip() if unclear else "")
 
 
 def _shorten(title: str) -> str:

@@ -74,7 +74,7 @@ class Metric:
     greater_is_better: bool
     needs: Needs
     fn: Callable[..., float]
-    ordinal: bool = False  # labels are ordered: a prediction one class off costs less than one far off
+    ordinal: bool = False  # ordered labels: one class off costs less than one far off
     grouped: bool = False  # scored within groups of rows (fn takes groups as a third argument)
     rle_order: rle.Order = "F"  # pixel order of this competition's RLE strings
 
@@ -142,6 +142,7 @@ _METRICS: dict[str, Metric] = {
         Metric("lwlrap", True, "proba", tabular.lwlrap),
         Metric("logloss", False, "proba", tabular.logloss),
         Metric("logloss_multiclass", False, "proba", tabular.logloss_multiclass),
+        Metric("logloss_mean_columnwise", False, "proba", tabular.columnwise_mean(tabular.logloss)),
         Metric("weighted_multilabel_logloss", False, "proba", tabular.weighted_multilabel_logloss),
         Metric("kl_divergence", False, "proba", tabular.kl_divergence),
         Metric("rmse", False, "value", tabular.rmse),
@@ -152,11 +153,13 @@ _METRICS: dict[str, Metric] = {
         Metric("mcrmse", False, "value", tabular.columnwise_mean(tabular.rmse)),
         Metric("mcrmsle", False, "value", tabular.columnwise_mean(tabular.rmsle)),
         Metric("pearson", True, "value", tabular.pearson),
-        Metric("spearman_mean_columnwise", True, "value", tabular.columnwise_mean(tabular.spearman)),
+        Metric("spearman_mean_columnwise", True, "value",
+               tabular.columnwise_mean(tabular.spearman)),
         Metric("gini_normalized", True, "value", tabular.gini_normalized),
         Metric("mean_angular_error", False, "value", tabular.mean_angular_error),
         Metric("laplace_log_likelihood", True, "value", tabular.laplace_log_likelihood),
-        Metric("mean_log_mae_by_group", False, "value", tabular.mean_log_mae_by_group, grouped=True),
+        Metric("mean_log_mae_by_group", False, "value", tabular.mean_log_mae_by_group,
+               grouped=True),
         Metric("mean_p50_p95_haversine_m", False, "value", tabular.haversine_p50_p95_by_group,
                grouped=True),
         Metric("jaccard_word", True, "text", text.jaccard_word),
@@ -167,10 +170,13 @@ _METRICS: dict[str, Metric] = {
         Metric("map@12", True, "text", text.map_at_k(12)),
         Metric("f1_micro_label_sets", True, "text", text.f1_micro_label_sets),
         Metric("answer_match", True, "text", text.answer_match),
+        Metric("f1_points_in_boxes", True, "text", text.f1_points_in_boxes),
+        Metric("map_boxes_iou50", True, "text", text.map_boxes_iou50),
         Metric("mean_precision_iou", True, "mask", masks.mean_precision_iou),
         Metric("dice", True, "mask", masks.dice_mean),
         Metric("dice_global", True, "mask", masks.dice_global),
         Metric("f0.5_mean", True, "mask", masks.fbeta_mean(0.5), rle_order="C"),
+        Metric("dice_hausdorff", True, "mask", masks.dice_hausdorff, grouped=True),
     ]
 }
 # Other spellings seen in Kaggle's metric names, MLE-bench configs and library APIs. Keys are
@@ -232,6 +238,8 @@ _ALIASES: dict[str, str] = {
     "spearman": "spearman_mean_columnwise",
     "spearmanr": "spearman_mean_columnwise",
     "mean_columnwise_spearman": "spearman_mean_columnwise",
+    "mean_columnwise_logloss": "logloss_mean_columnwise",
+    "mean_columnwise_log_loss": "logloss_mean_columnwise",
     "gini": "gini_normalized",
     "normalized_gini": "gini_normalized",
     "normalised_gini": "gini_normalized",
@@ -261,6 +269,9 @@ _ALIASES: dict[str, str] = {
     "custom:levenshtein_per_gesture": "levenshtein_per_token",
     "custom:mean_precision_iou_0.5-0.95": "mean_precision_iou",
     "custom:mean_f0.5_per_fragment": "f0.5_mean",
+    "custom:f1_char_center_in_box": "f1_points_in_boxes",
+    "custom:map_iou0.5": "map_boxes_iou50",
+    "custom:0.4dice+0.6(1-hausdorff)": "dice_hausdorff",
 }
 
 

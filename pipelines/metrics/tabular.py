@@ -280,7 +280,8 @@ def lwlrap(y_true: np.ndarray, y_score: np.ndarray) -> float:
     keep = weights > 0
     if not keep.any():
         raise ValueError("lwlrap is undefined when no row has a positive label")
-    return float(label_ranking_average_precision_score(t[keep], s[keep], sample_weight=weights[keep]))
+    return float(label_ranking_average_precision_score(t[keep], s[keep],
+                                                       sample_weight=weights[keep]))
 
 
 def mean_angular_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -360,7 +361,9 @@ def jigsaw_bias_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
     pred = (y_score.astype(float).ravel() >= 0.5).astype(float)
     per_identity = []
     for member in identities.T:
-        subsets = (member, (member & ~toxic) | (~member & toxic), (member & toxic) | (~member & ~toxic))
+        background_positive = (member & ~toxic) | (~member & toxic)
+        background_negative = (member & toxic) | (~member & ~toxic)
+        subsets = (member, background_positive, background_negative)
         per_identity.append([auc(toxic[s].astype(int), pred[s]) for s in subsets])
     power_means = np.mean(np.asarray(per_identity) ** -5.0, axis=0) ** (1 / -5.0)
     return float(0.25 * auc(toxic.astype(int), pred) + 0.25 * power_means.sum())

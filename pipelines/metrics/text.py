@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from Levenshtein import distance
+from sklearn.metrics import average_precision_score
 
 Strings = Sequence[str]
 
@@ -127,3 +128,97 @@ def answer_match(y_true: Strings, y_pred: Strings) -> float:
     right = [(p.strip() in set(t.split())) if p.strip() else not t.split()
              for t, p in zip(y_true, y_pred)]
     return float(np.mean(right))
+
+
+def f1_points_in_boxes(y_true: Strings, y_pred: Strings) -> float:
+    """Kuzushiji's F1 of labelled points against labelled boxes, pooled over pages.
+
+    The truth of a page is ``label x y width height`` repeated, the prediction ``label x y``
+    repeated. Each true box, in order, takes the first unused prediction of its label strictly
+    inside it (a true positive) or counts a false negative; unused predictions are false
+    positives.
+    """
+    tp = fp = fn = 0
+    for truth, pred in zip(y_true, y_pred):
+        boxes, points = _fields(truth, 5, "truth"), _fields(pred, 3, "prediction")
+        labels, x, y = points[:, 0], points[:, 1].astype(float), points[:, 2].astype(float)
+        unused = np.ones(len(points), dtype=bool)
+        for label, *box in boxes:
+            left, top, width, height = (float(v) for v in box)
+            inside = ((x > left) & (x < left + width) & (y > top) & (y < top + height)
+                      & (labels == label) & unused)
+            if inside.any():
+                tp += 1
+                unused[np.argmax(inside)] = False
+            else:
+                fn += 1
+        fp += int(unused.sum())
+    if tp == 0:
+        return 0.0
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _fields(text: str, width: int, what: str) -> np.ndarray:
+    tokens = text.split()
+    if len(tokens) % width:
+        raise ValueError(f"a {what} string must be groups of {width} fields, got {len(tokens)}")
+    return np.array(tokens, dtype=object).reshape(-1, width)
+
+
+def map_boxes_iou50(y_true: Strings, y_pred: Strings) -> float:
+    """SIIM-COVID's mean over classes of the average precision of boxes at IoU > 0.5.
+
+    Each item is ``label confidence x_min y_min x_max y_max`` repeated (the truth's confidence
+    is ignored). Per class and item, predictions in falling confidence each take the unmatched
+    true box of that class with the highest IoU above 0.5 (a hit scored at its confidence) or
+    count a miss; unmatched true boxes count as hits scored 0, and an item with neither adds
+    one (negative, 0) pair, as MLE-bench's grader builds them. AP is scikit-learn's
+    ``average_precision_score`` of those pairs; classes are those of the truth.
+    """
+    truths, preds = [_boxes(t) for t in y_true], [_boxes(p) for p in y_pred]
+    classes = sorted({box[0] for item in truths for box in item})
+    if not classes:
+        raise ValueError("map_boxes_iou50 is undefined when the truth has no box")
+    aps = []
+    for label in classes:
+        hits: list[int] = []
+        scores: list[float] = []
+        for truth, pred in zip(truths, preds):
+            gts = [box[2:] for box in truth if box[0] == label]
+            matched = [False] * len(gts)
+            mine = sorted((box for box in pred if box[0] == label), key=lambda b: -b[1])
+            for _, confidence, *box in mine:
+                ious = [0.0 if used else _iou(box, gt) for gt, used in zip(gts, matched)]
+                best = int(np.argmax(ious)) if ious else -1
+                hit = best >= 0 and ious[best] > 0.5
+                if hit:
+                    matched[best] = True
+                hits.append(int(hit))
+                scores.append(confidence)
+            misses = matched.count(False)
+            if not mine and not misses:
+                hits.append(0)
+                scores.append(0.0)
+            hits += [1] * misses
+            scores += [0.0] * misses
+        if all(hits):
+            raise ValueError(f"AP of class {label!r} is undefined: every pair is a true box")
+        aps.append(average_precision_score(hits, scores))
+    return float(np.mean(aps))
+
+
+def _boxes(text: str) -> list[tuple]:
+    fields = _fields(text, 6, "box")
+    try:
+        return [(row[0], *(float(v) for v in row[1:])) for row in fields]
+    except ValueError:
+        raise ValueError("box fields after the label must be numbers") from None
+
+
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
