@@ -8,6 +8,8 @@ import re
 REGRESSION_METRICS = {"rmse", "rmsle", "rmse_log", "mae", "r2", "mcrmse", "mcrmsle", "pearson", "spearman_mean_columnwise"}
 
 _METRIC_PATTERNS = [
+    (r"(intersection over union|\biou\b)[^.]{0,20}thresholds", "mean_precision_iou"),
+    (r"dice coefficient|\bmean dice\b", "dice"),
     (r"quadratic(ally)? weighted kappa|\bqwk\b", "qwk"),
     (r"mean column-?wise root mean squared logarithmic", "mcrmsle"),
     (r"root mean squared? logarithmic error|\brmsle\b", "rmsle"),
@@ -61,3 +63,11 @@ def default_metric(task: str, kind: str, shape: str = "rows") -> str:
     if kind == "proba":
         return "auc" if task == "binary" else "logloss_multiclass"
     return "accuracy"
+
+
+def pixel_order(text: str) -> str:
+    """How a description numbers a mask's pixels for run-length encoding: "C" when it says left to
+    right and then top to bottom (row by row), else Kaggle's usual "F" (down each column first)."""
+    lowered = re.sub(r"\s+", " ", text.lower())
+    row_first = re.search(r"left to right,? (and )?then (from )?top to bottom|row[- ]major|row by row", lowered)
+    return "C" if row_first else "F"

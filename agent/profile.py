@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
 from pipelines.targets import class_labels
 
@@ -39,7 +40,9 @@ def profile(spec: CompetitionSpec, train: pd.DataFrame, test: pd.DataFrame) -> d
         ("numeric", spec.numeric_columns), ("categorical", spec.categorical_columns), ("text", spec.text_columns),
         ("datetime", spec.datetime_columns), ("file", spec.file_columns)) for c in cols}
     target: dict[str, Any] = {"columns": spec.target_columns, "task": spec.task}
-    if spec.task in ("binary", "multiclass"):
+    if spec.answer_shape == "mask":
+        target.update(masks.profile_facts(train, spec))
+    elif spec.task in ("binary", "multiclass"):
         shares = class_labels(train, spec).map(str).value_counts(normalize=True)
         target["class_shares"] = {k: round(float(v), 4) for k, v in shares.head(30).items()}
     elif spec.task == "multilabel":
@@ -56,6 +59,7 @@ def profile(spec: CompetitionSpec, train: pd.DataFrame, test: pd.DataFrame) -> d
         "slug": spec.slug,
         "rows": {"train": len(train), "test": len(test)},
         "task": spec.task,
+        "answer_shape": spec.answer_shape,
         "modality": spec.modality,
         "metric": spec.metric,
         "direction": spec.direction,
@@ -113,6 +117,9 @@ def _shape_line(submission: dict[str, Any]) -> str:
     elif shape == "string":
         line = "; each answer is a string" + (f" rewriting `{submission['source_column']}`"
                                               if submission.get("source_column") else "")
+    elif shape == "mask":
+        line = ("; each answer is a 0/1 mask per item (image) as run-length strings: models predict a probability "
+                "per pixel (n, H, W) and the harness makes the masks")
     if submission.get("rows_matched_by_order"):
         line += "; rows are matched by their order (the sample has no id)"
     return line

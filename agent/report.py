@@ -268,8 +268,8 @@ def _diagnostics(run: RunFolder, node: Node | None) -> str:
         return '<p class="note">the run folder holds no prepared data (data/, spec.json)</p>'
     data = RunData.load(run.path)
     spec = data.spec
-    if spec.task == "text":
-        return f'<p class="note">the answers are strings ({escape(spec.answer_shape)}s); no plot of them</p>'
+    if spec.answer_shape != "rows":
+        return f'<p class="note">the answers are {escape(spec.answer_shape)}s: no per-row diagnostics</p>'
     oof = np.load(oof_path, allow_pickle=False)
     y = encode_target(data.train, spec)
     if len(oof) != len(y):

@@ -374,16 +374,20 @@ class Search:
         (data too large for the budget, an unforeseen layout) still leaves a file to grade."""
         from pipelines.harness import prior_prediction
         from pipelines.metrics import get_metric
+        from pipelines.shapes import masks
         from pipelines.shapes.strings import fallback_answers
         from pipelines.submission import write_submission
         from pipelines.targets import encode_target, submission_frame
 
-        if self.spec.answer_shape in STRING_SHAPES:
-            raw = fallback_answers(self.data.train, self.data.test, self.spec)
+        ids = self.data.test[self.spec.id_column]
+        if self.spec.answer_shape == "mask":
+            frame = masks.empty_submission(ids, self.spec)
+        elif self.spec.answer_shape in STRING_SHAPES:
+            frame = submission_frame(ids, fallback_answers(self.data.train, self.data.test, self.spec), self.spec)
         else:
             y = encode_target(self.data.train, self.spec)
             raw = prior_prediction(y, self.spec, get_metric(self.spec.metric), len(self.data.test))
-        frame = submission_frame(self.data.test[self.spec.id_column], raw, self.spec)
+            frame = submission_frame(ids, raw, self.spec)
         write_point("prior")
         write_submission(frame, self.data.sample, self.spec, self.run.submission_path)
         log.info("wrote the prior submission %s; the first candidate to finish replaces it", self.run.submission_path)
@@ -396,7 +400,7 @@ class Search:
     def _tune(self, parent: Node) -> None:
         self.policy.exhausted.add(f"tune:{parent.id}")
         code = self.run.code(parent.id)
-        if "def search_space" not in code or self.spec.answer_shape != "rows":
+        if "def search_space" not in code or self.spec.answer_shape != "rows":  # Optuna tunes row models only
             return
         parent_seconds = parent.seconds or 30.0
         spare = self.budget.remaining - self.policy.reserve(self.journal)

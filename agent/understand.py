@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from agent.column_roles import ColumnKinds, column_kinds, forecast_time_column, input_columns, modality, unseen_group_column
 from agent.competition_files import CompetitionFiles
-from agent.metric_choice import REGRESSION_METRICS, adapt_metric, default_metric, metric_from_description
+from agent.metric_choice import REGRESSION_METRICS, adapt_metric, default_metric, metric_from_description, pixel_order
 from pipelines.errors import InputError
 from pipelines.features import comparable_pairs
 from pipelines.files import FileCatalog
 from pipelines.metrics import get_metric
-from pipelines.shapes import STRING_SHAPES
+from pipelines.shapes import STRING_SHAPES, masks
 from pipelines.shapes.strings import string_shape
 from pipelines.spec import CompetitionSpec
 from pipelines.submission import order_key, passthrough_columns, row_key
@@ -75,20 +76,25 @@ def build_spec(
 
     rows = decide_row_key(ev)
     targets, per_class = decide_targets(ev, rows)
+    inputs = input_columns(train, test, targets, rows.id_column, rows.id_is_content, files.test)
+    kinds = column_kinds(train, test, inputs, rows.id_column, ev.catalog)
     metric = given.get("metric")
     if metric is None and (described := metric_from_description(description)):
         metric, sources["metric"] = described, "description"
     shape, source_column = decide_answer_shape(ev, targets)
-    if shape in STRING_SHAPES:
-        task, kind = "text", "label"
-        sources["task"] = "answer shape"
+    if shape == "rows":
+        shape = decide_mask_shape(ev, rows, targets, kinds)
+    if shape == "mask":
+        task, kind, metric, direction = decide_mask_scoring(ev, metric)
     else:
-        task = given.get("task") or infer_task(train, targets, metric)
-        sources.setdefault("task", "inferred")
-        kind = decide_submission_kind(ev, task, targets, rows.answer_columns, per_class, metric)
-    metric, direction = decide_metric(ev, metric, task, kind, shape)
-    inputs = input_columns(train, test, targets, rows.id_column, rows.id_is_content, files.test)
-    kinds = column_kinds(train, test, inputs, rows.id_column, ev.catalog)
+        if shape in STRING_SHAPES:
+            task, kind = "text", "label"
+            sources["task"] = "answer shape"
+        else:
+            task = given.get("task") or infer_task(train, targets, metric)
+            sources.setdefault("task", "inferred")
+            kind = decide_submission_kind(ev, task, targets, rows.answer_columns, per_class, metric)
+        metric, direction = decide_metric(ev, metric, task, kind, shape)
     time_column, group_column = decide_time_and_group(ev, kinds)
 
     return CompetitionSpec(
@@ -103,7 +109,7 @@ def build_spec(
         target_columns=targets,
         task=task,
         modality=modality(kinds),
-        classes=decide_classes(ev, task, targets, per_class, rows.id_column),
+        classes=[0, 1] if shape == "mask" else decide_classes(ev, task, targets, per_class, rows.id_column),
         answer_shape=shape,
         source_column=source_column,
         submission_columns=rows.answer_columns,
@@ -111,6 +117,8 @@ def build_spec(
         submission_kind=kind,
         metric=metric,
         direction=direction,
+        mask_order=pixel_order(description),
+        image_size=_image_size(ev, kinds) if shape == "mask" else None,
         text_columns=kinds.text,
         categorical_columns=kinds.categorical,
         numeric_columns=kinds.numeric,
@@ -160,6 +168,40 @@ def decide_row_key(ev: Evidence) -> RowKey:
     passthrough = passthrough_columns(ev.sample, ev.test, id_column)
     answers = [c for c in ev.sample.columns if c != id_column and c not in passthrough]
     return RowKey(id_column, id_column != ev.sample.columns[0], passthrough, answers)
+
+
+def decide_mask_shape(ev: Evidence, rows: RowKey, targets: list[str], kinds: ColumnKinds) -> str:
+    """rows (a label or number per row) or mask (a mask per image): a mask when each row names an image
+    and its one answer is written as run-length strings, in train's target or the sample, or when the
+    training images have mask files beside them (`train/images` with `train/masks`) and the answer is
+    not a number."""
+    if given := ev.given.get("answer_shape"):
+        return given
+    if not kinds.image or len(rows.answer_columns) != 1:
+        return "rows"
+    answer = ev.sample[rows.answer_columns[0]]
+    written_as_runs = any(c in ev.train.columns and masks.is_rle_column(ev.train[c]) for c in targets) \
+        or masks.is_rle_column(answer)
+    if written_as_runs or (not pd.api.types.is_numeric_dtype(answer) and _has_mask_files(ev, kinds)):
+        ev.sources["answer_shape"] = "inferred: images answered by run-length masks" if written_as_runs \
+            else "inferred: mask files beside the training images"
+        return "mask"
+    return "rows"
+
+
+def decide_mask_scoring(ev: Evidence, metric: str | None) -> tuple[str, str, str, str]:
+    """Task, submission kind, metric and direction of a mask answer: each pixel in or out (binary
+    labels), scored by a mask metric; Dice when nothing names one."""
+    if metric is not None and get_metric(metric).needs != "mask":
+        log.warning("%s names %r, which does not score masks; scoring by Dice", ev.sources.get("metric"), metric)
+        metric = None
+    if metric is None:
+        metric, ev.sources["metric"] = "dice", "inferred: the usual metric for masks"
+    metric = get_metric(metric).name
+    direction = ev.given.get("direction") or ("maximize" if get_metric(metric).greater_is_better else "minimize")
+    ev.sources.setdefault("direction", "metric")
+    ev.sources["task"] = "answer shape"
+    return "binary", "label", metric, direction
 
 
 def decide_targets(ev: Evidence, rows: RowKey) -> tuple[list[str], bool]:
@@ -274,6 +316,23 @@ def decide_time_and_group(ev: Evidence, kinds: ColumnKinds) -> tuple[str | None,
 
 
 # --- helpers of the decisions ------------------------------------------------------------------------
+
+def _train_image_files(ev: Evidence, kinds: ColumnKinds, sample: int = 50) -> list[Path]:
+    """Plain files (not archive members) of the first training rows' images."""
+    column = kinds.image[0]
+    found = [ev.catalog.find(v, "train") for v in ev.train[column].head(sample)]
+    return [ev.catalog.folder / f.member for f in found if f is not None and f.archive is None]
+
+
+def _has_mask_files(ev: Evidence, kinds: ColumnKinds) -> bool:
+    paths = _train_image_files(ev, kinds, sample=20)
+    return bool(paths) and masks.mask_files([str(p) for p in paths]) is not None
+
+
+def _image_size(ev: Evidence, kinds: ColumnKinds) -> tuple[int, int] | None:
+    paths = _train_image_files(ev, kinds)
+    return masks.common_size([str(p) for p in paths]) if paths else None
+
 
 def _sorted_classes(values: pd.Series) -> list[Any]:
     unique = pd.unique(values.dropna())

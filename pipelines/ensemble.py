@@ -208,6 +208,9 @@ def blend_members(solution_file: str | Path, members: list[str], train: Any, fol
                   ctx: Context) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """What an ensemble node's fit_predict returns: the combination of `members` (node ids), and its facts."""
     oofs, tests = load_members(nodes_folder(solution_file), members)
+    if ctx.spec.answer_shape == "mask":  # probabilities per pixel, averaged; the harness fits the cut
+        weights = {m: round(1 / len(members), 4) for m in members}
+        return np.mean(oofs, axis=0, dtype=np.float32), np.mean(tests, axis=0, dtype=np.float32), {"weights": weights}
     oof, test, facts = combine(oofs, tests, encode_target(train, ctx.spec), folds, ctx.spec, get_metric(ctx.spec.metric))
     if "weights" in facts:
         facts["weights"] = dict(zip(members, facts["weights"]))

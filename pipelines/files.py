@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 STAT_NAMES = ["exists", "bytes", "width", "height", "aspect", "channels", "mean", "std", "red", "green", "blue"]
 PATH_SUFFIX = "__path"
+ANSWER_FOLDER_WORDS = {"mask", "masks", "label", "labels", "annotation", "annotations", "gt", "cleaned"}
 SPLIT_WORDS = {"train": {"train", "training", "trn"}, "test": {"test", "testing", "tst"}}
 EXTRACTED_MARKER = ".complete"
 
@@ -129,7 +130,8 @@ class FileCatalog:
         if len(candidates) > 1 and split in SPLIT_WORDS:
             in_split = [c for c in candidates if c.words() & SPLIT_WORDS[split]]
             candidates = in_split or candidates
-        return min(candidates, key=lambda c: (c.archive is not None, c.member))
+        # An image and its mask share a name (train/images/x.png, train/masks/x.png): the row names the image.
+        return min(candidates, key=lambda c: (c.archive is not None, bool(c.words() & ANSWER_FOLDER_WORDS), c.member))
 
     def share_found(self, values: pd.Series, sample: int = 200) -> float:
         """Share of a sample of the non-empty cells that name a file here."""

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
+from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
 from pipelines.tables import parse_datetimes
 from pipelines.targets import class_labels, label_key
@@ -20,7 +21,9 @@ log = logging.getLogger(__name__)
 
 
 def clean_train(train: pd.DataFrame, spec: CompetitionSpec) -> pd.DataFrame:
-    """Rows without a target teach nothing; drop them."""
+    """Rows without a target teach nothing; drop them (an empty mask is an answer: it stays)."""
+    if spec.answer_shape == "mask":
+        return train.reset_index(drop=True)
     keep = train[spec.target_columns].notna().all(axis=1)
     if not keep.all():
         log.warning("dropping %d train rows without a target", int((~keep).sum()))
@@ -32,6 +35,8 @@ def make_folds(train: pd.DataFrame, spec: CompetitionSpec, n_folds: int, seed: i
     n = len(train)
     n_folds = max(2, min(n_folds, n // 2))
     folds = np.full(n, -1)
+    if spec.answer_shape == "mask":
+        return held_out_items(masks.coverage_strata(train, spec), n_folds, seed)
     if spec.time_column:
         # Chunks of whole time points, oldest first, so rows of one date never straddle a fold's
         # training and validation; the oldest chunk only ever trains (as do rows without a date).
@@ -55,6 +60,20 @@ def make_folds(train: pd.DataFrame, spec: CompetitionSpec, n_folds: int, seed: i
         splits = KFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n))
     for k, (_, valid) in enumerate(splits):
         folds[valid] = k
+    return folds
+
+
+def held_out_items(strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
+    """One fold of items (1/n_folds of them, alike in `strata`) held out; the rest only train (-1).
+
+    A network per fold is more than a run's budget pays for on items such as images: one
+    held-out fold measures the model that predicts the test items.
+    """
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed) \
+        if np.unique(strata, return_counts=True)[1].min() >= n_folds else KFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    _, valid = next(splitter.split(np.zeros(len(strata)), strata))
+    folds = np.full(len(strata), -1)
+    folds[valid] = 0
     return folds
 
 

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from pipelines.context import Context
 from pipelines.metrics import Metric, get_metric
 from pipelines.shapes import STRING_SHAPES
+from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
 from pipelines.targets import encode_target, score
 from pipelines.thresholds import decide_threshold
@@ -391,6 +392,8 @@ def cross_validate(
         from pipelines.shapes import strings
 
         return strings.cross_validate(solution, train, test, folds, ctx, params)
+    if ctx.spec.answer_shape == "mask":
+        return masks.cross_validate(solution, train, test, folds, ctx, params)
     metric = get_metric(ctx.spec.metric)
     y = encode_target(train, ctx.spec)
     if callable(getattr(solution, "fit_predict", None)):

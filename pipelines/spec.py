@@ -11,8 +11,9 @@ Task = Literal["binary", "multiclass", "multilabel", "regression", "text"]
 Modality = Literal["tabular", "text", "image", "mixed"]
 SubmissionKind = Literal["label", "proba", "value"]
 # rows: a label or number per row; span: a substring of an input text per row; string: free text per row;
-# sequence: a value per position of each item, read as a row per position (pipelines.shapes.sequences).
-AnswerShape = Literal["rows", "span", "string", "sequence"]
+# sequence: a value per position of each item, read as a row per position (pipelines.shapes.sequences);
+# mask: a run-length encoded mask per image (pipelines.shapes.masks).
+AnswerShape = Literal["rows", "span", "string", "sequence", "mask"]
 
 
 class CompetitionSpec(BaseModel):
@@ -52,6 +53,14 @@ class CompetitionSpec(BaseModel):
 
     metric: str
     direction: Literal["maximize", "minimize"]
+
+    answer_shape: AnswerShape = Field(
+        "rows", description="rows: a label or number per row; mask: a 0/1 mask per item (image), written as "
+                            "run-length strings (pipelines.shapes.masks)")
+    mask_order: Literal["F", "C"] = Field(
+        "F", description="pixel order of the run-length strings: F numbers pixels down each column first "
+                         "(Kaggle's usual), C along each row")
+    image_size: tuple[int, int] | None = Field(None, description="(height, width) shared by every item's image")
 
     text_columns: list[str] = Field(default_factory=list)
     categorical_columns: list[str] = Field(default_factory=list)

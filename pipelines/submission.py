@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
 from pipelines.targets import label_key
 
@@ -72,6 +73,8 @@ def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: Co
             problems.append(f"rows are matched by order, and column {spec.id_column!r} is not in sample_submission's")
     else:
         problems += _id_problems(submission, sample, spec.id_column)
+    if spec.answer_shape == "mask":
+        return problems + masks.submission_problems(submission, spec)
     for col in spec.submission_columns:
         values = submission[col]
         if values.isna().any():

@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipelines.errors import InputError
 from pipelines.metrics import Metric
+from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
 
 
@@ -103,6 +104,8 @@ def submission_frame(
     ids: pd.Series, raw: np.ndarray, spec: CompetitionSpec, threshold: Any = None
 ) -> pd.DataFrame:
     """The submission table for raw test predictions, in the sample submission's column order."""
+    if spec.answer_shape == "mask":
+        return masks.submission_frame(ids, raw, spec, threshold)
     raw = np.asarray(raw)
     out = pd.DataFrame({spec.id_column: ids.to_numpy()})
     if spec.submission_kind == "label":

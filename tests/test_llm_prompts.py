@@ -105,3 +105,14 @@ def test_the_saved_prompt_shows_both_messages(run):
     folder, journal, brief = run
     saved = as_markdown(build_messages(Ask("draft"), brief, journal, folder, LIMITS))
     assert saved.startswith("<!-- system -->") and "<!-- human -->" in saved
+
+
+def test_a_mask_answer_gets_the_mask_contract(run):
+    folder, journal, brief = run
+    spec = brief.spec.model_copy(update={"answer_shape": "mask", "task": "binary", "classes": [0, 1],
+                                         "metric": "mean_precision_iou", "submission_columns": ["rle_mask"],
+                                         "image_columns": ["Id"], "file_columns": ["Id"]})
+    mask_brief = type(brief)(spec=spec, profile=brief.profile, profile_text=brief.profile_text)
+    text = build_messages(Ask("draft"), mask_brief, journal, folder, LIMITS)[1].content
+    assert "answers are masks" in text and "`rle_mask`" in text and "predict(X) -> (n, H, W)" in text
+    assert "predict_proba" not in text and "search_space" not in text

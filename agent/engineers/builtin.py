@@ -50,6 +50,8 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
     tabular = bool(spec.numeric_columns or spec.categorical_columns or spec.datetime_columns)
     text = bool(spec.text_columns)
     embeddings = ["text_embeddings"] if embeddings_available() else []
+    if spec.answer_shape == "mask":
+        return ["unet_masks"] if importlib.util.find_spec("torch") is not None else []
     recipes: list[str] = []
     if spec.file_columns:
         recipes.append("file_stats_lightgbm")  # seconds: a valid submission before any network trains

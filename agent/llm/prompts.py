@@ -109,11 +109,14 @@ def competition_section(brief: Brief) -> str:
 
 
 def contract_section(brief: Brief, limits: Limits) -> str:
-    """The rows contract (features and model), or for string answers the per-fold fit_predict one."""
+    """The rows contract (features and model), the mask contract, or for string answers the per-fold fit_predict one."""
     spec = brief.spec
     values = dict(metric=spec.metric, node_seconds=f"{limits.node_seconds:.0f}", n_jobs=limits.n_jobs,
                   device=limits.device, memory_mb=limits.memory_mb, folds=brief.folds or "folds fixed by the harness",
                   libraries=installed_libraries())
+    if spec.answer_shape == "mask":
+        answer = f"column `{spec.submission_columns[0]}` of the submission, as run-length strings"
+        return render("contract_mask", answer=answer, **{k: v for k, v in values.items() if k != "folds"})
     if spec.answer_shape not in STRING_SHAPES:
         return render("contract", **values, helpers=helper_signatures())
     import pipelines.shapes.spans

@@ -1,0 +1,350 @@
+"""Answers that are a mask per item (an image): reading them, validating candidates on held-out items,
+and writing the submission as the sample asks for it (run-length strings).
+
+The harness holds out training items, has the candidate predict a probability per pixel for them
+exactly as for the test items, and turns probabilities into masks by a rule it fits itself on the
+held-out items: a probability cut and a smallest mask area (fewer foreground pixels than that make
+an empty mask, which most mask metrics reward when the true mask is empty). The rule's score is
+cross-fitted (fitted on one half of the held-out items, scored on the other, and the other way
+round), so it stays comparable with a fixed rule. The candidate never sees a held-out mask.
+
+Contract of a mask solution (built-in or LLM-written):
+- `features(train, test, ctx)` returns input arrays (n, C, H, W) for the rows given (the items'
+  images: `read_images(frame, ctx)`, perhaps with more channels); it never sees a mask;
+- `model(params, ctx)` returns an estimator: `fit(X, y)` with `y` the 0/1 masks (n, H, W) and
+  `predict(X)` returning per-pixel probabilities (n, H, W);
+- or `fit_predict(train, test, folds, ctx)` returning (oof, test) probabilities, oof (n, H, W)
+  with NaN for items never held out.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from pipelines import rle
+from pipelines.files import ANSWER_FOLDER_WORDS, IMAGE_SUFFIXES, file_paths
+from pipelines.metrics import Metric, get_metric
+from pipelines.spec import CompetitionSpec
+
+if TYPE_CHECKING:
+    from pipelines.context import Context
+
+log = logging.getLogger(__name__)
+
+CUTS = np.round(np.arange(0.3, 0.71, 0.05), 2)
+MIN_AREA_SHARES = (0.0, 0.001, 0.0025, 0.005, 0.01, 0.02)  # of the image's pixels
+FIT_SHARE = 0.7  # of the time left as a fold starts, for its fit: the rest predicts, scores and writes, and a
+# node well within its limit leaves the run time for a second one that continues its training
+
+
+class MaskSolutionError(Exception):
+    """A mask solution broke the contract (wrong shapes, values outside [0, 1])."""
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+def is_rle_column(values: pd.Series) -> bool:
+    """Whether a column holds run-length strings: every value empty or `start length` pairs with
+    increasing starts, and some with several pairs (a lone "1 1" could be a placeholder)."""
+    present = values.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    if present.empty:
+        return False
+    sample = present.sample(min(len(present), 200), random_state=0)
+    try:
+        lengths = [len(rle.runs(v)[0]) for v in sample]
+    except ValueError:
+        return False
+    return max(lengths) >= 2
+
+
+def image_path_column(spec: CompetitionSpec) -> str:
+    if not spec.image_columns:
+        raise MaskSolutionError("a mask answer needs a column naming each item's image; none was found")
+    return spec.image_columns[0]
+
+
+def image_shape(path: str) -> tuple[int, int]:
+    """(height, width) from the file's header."""
+    with Image.open(path) as image:
+        return image.height, image.width
+
+
+def item_shapes(frame: pd.DataFrame, spec: CompetitionSpec) -> list[tuple[int, int]]:
+    """Each row's image (height, width): the spec's `image_size` when all images share it, else each file's."""
+    if spec.image_size is not None:
+        return [tuple(spec.image_size)] * len(frame)
+    return [image_shape(p) for p in file_paths(frame, image_path_column(spec))]
+
+
+def common_size(paths: list[str], sample: int = 50) -> tuple[int, int] | None:
+    """The (height, width) shared by a sample of the images, or None when they differ."""
+    shapes = {image_shape(p) for p in paths[:sample] if p}
+    return shapes.pop() if len(shapes) == 1 else None
+
+
+GRAY_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "I;16L", "F"}
+
+
+def image_channels(path: str) -> int:
+    """1 for a grayscale image, also one stored as RGB with three equal bands (tgs-salt's); else 3."""
+    with Image.open(path) as image:
+        if image.mode in GRAY_MODES:
+            return 1
+        rgb = np.asarray(image.convert("RGB"))
+    return 1 if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all() else 3
+
+
+def _read(path: str, channels: int) -> np.ndarray:
+    with Image.open(path) as image:
+        if channels == 1 and image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+            return np.asarray(image)  # more than 8 bits: kept as they are (models standardise their inputs)
+        return np.asarray(image.convert("L" if channels == 1 else "RGB"))
+
+
+def read_images(frame: pd.DataFrame, ctx: Context) -> np.ndarray:
+    """The rows' images as one array (n, C, H, W), uint8 unless they hold more than 8 bits: one channel
+    when the first image is grayscale."""
+    paths = list(file_paths(frame, image_path_column(ctx.spec)))
+    if not paths:
+        raise MaskSolutionError("no images to read")
+    channels = image_channels(paths[0])
+    with ThreadPoolExecutor(max_workers=max(2, ctx.n_jobs)) as pool:
+        arrays = list(pool.map(lambda p: _read(p, channels), paths))
+    if len({a.shape for a in arrays}) > 1:
+        raise MaskSolutionError("the images differ in size; read_images needs one size (resize them in features())")
+    stacked = np.stack(arrays)
+    return stacked[:, None] if channels == 1 else stacked.transpose(0, 3, 1, 2)
+
+
+def _read_mask(path: str) -> np.ndarray:
+    """Foreground where any band is nonzero, whatever the file's bit depth."""
+    with Image.open(path) as image:
+        pixels = np.asarray(image)
+    return (pixels.any(axis=-1) if pixels.ndim == 3 else pixels > 0).astype(np.uint8)
+
+
+def mask_files(image_paths: list[str]) -> list[str] | None:
+    """Each image's mask file: the same file name in a folder beside the image's whose name says masks
+    (`train/images/x.png` -> `train/masks/x.png`); None unless every image has one."""
+    found = []
+    folders: dict[Path, list[Path]] = {}
+    for path in image_paths:
+        if not path:
+            return None
+        image = Path(path)
+        siblings = folders.setdefault(image.parent, [
+            d for d in sorted(image.parent.parent.iterdir()) if d.is_dir() and d != image.parent
+            and set(re.split(r"[^a-z0-9]+", d.name.lower())) & ANSWER_FOLDER_WORDS - {"cleaned"}])
+        match = next((c for d in siblings for c in [d / image.name, *(d / (image.stem + s) for s in IMAGE_SUFFIXES)]
+                      if c.is_file()), None)
+        if match is None:
+            return None
+        found.append(str(match))
+    return found
+
+
+def load_masks(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
+    """The rows' true masks as uint8 0/1 (n, H, W): decoded from the target's run-length strings,
+    or read from the mask files beside the images when the table has none."""
+    shapes = item_shapes(frame, spec)
+    if len(set(shapes)) > 1:
+        raise MaskSolutionError("the images differ in size; masks of one size are needed")
+    if has_rle_target(frame, spec):
+        target = spec.target_columns[0]
+        values = frame[target].where(frame[target].notna(), "").astype(str)
+        return np.stack([rle.decode(v, s, spec.mask_order) for v, s in zip(values, shapes)]).astype(np.uint8)
+    paths = mask_files(list(file_paths(frame, image_path_column(spec))))
+    if paths is None:
+        raise MaskSolutionError(f"no run-length column {spec.target_columns} and no mask files beside the images")
+    return np.stack([_read_mask(p) for p in paths])
+
+
+def has_rle_target(frame: pd.DataFrame, spec: CompetitionSpec) -> bool:
+    return bool(spec.target_columns) and spec.target_columns[0] in frame.columns \
+        and is_rle_column(frame[spec.target_columns[0]])
+
+
+def mask_areas(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
+    """Foreground pixels per row, from the run-length strings without decoding them (for stratified folds)."""
+    values = frame[spec.target_columns[0]]
+    return np.array([int((e - s).sum()) for s, e in map(rle.runs, values.where(values.notna(), ""))])
+
+
+def coverage_strata(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
+    """Empty masks in one stratum, the others in quintiles of their area: held-out items like the rest
+    (one stratum when the masks are files, not run-length strings)."""
+    if not has_rle_target(frame, spec):
+        return np.zeros(len(frame), dtype=np.int64)
+    areas = mask_areas(frame, spec)
+    strata = np.zeros(len(areas), dtype=np.int64)
+    full = areas > 0
+    if full.sum() >= 5:
+        strata[full] = 1 + np.searchsorted(np.quantile(areas[full], [0.2, 0.4, 0.6, 0.8]), areas[full], side="right")
+    return strata
+
+
+def profile_facts(frame: pd.DataFrame, spec: CompetitionSpec) -> dict[str, Any]:
+    """What an engineer looks at first in masks: how many are empty, how much of the image the others cover."""
+    areas = mask_areas(frame, spec) if has_rle_target(frame, spec) \
+        else load_masks(frame, spec).reshape(len(frame), -1).sum(axis=1)
+    pixels = spec.image_size[0] * spec.image_size[1] if spec.image_size else None
+    full = areas[areas > 0]
+    facts: dict[str, Any] = {"answer_shape": "mask", "image_size": spec.image_size, "empty_share": round(float(np.mean(areas == 0)), 4)}
+    if pixels and len(full):
+        facts["coverage_of_non_empty"] = {q: round(float(np.quantile(full, v)) / pixels, 4)
+                                          for q, v in (("p10", 0.1), ("median", 0.5), ("p90", 0.9))}
+    return facts
+
+
+# --- from probabilities to masks ------------------------------------------------------------------
+
+def apply_rule(proba: np.ndarray, rule: dict[str, float] | None) -> np.ndarray:
+    """0/1 masks from probabilities: above the cut, and empty when fewer pixels than the rule's minimum."""
+    rule = rule or {"cut": 0.5, "min_area": 0.0}
+    masks = (np.nan_to_num(proba, nan=0.0) > rule["cut"]).astype(np.uint8)
+    areas = masks.reshape(len(masks), -1).sum(axis=1)
+    masks[areas < rule["min_area"]] = 0
+    return masks
+
+
+def rule_score(y: np.ndarray, proba: np.ndarray, rule: dict[str, float], metric: Metric) -> float:
+    return metric(list(y), list(apply_rule(proba, rule)))
+
+
+def best_rule(y: np.ndarray, proba: np.ndarray, metric: Metric) -> dict[str, float]:
+    """The cut and smallest area that score best on these items (ties: the earlier, plainer rule)."""
+    sign = 1.0 if metric.greater_is_better else -1.0
+    pixels = int(np.prod(y.shape[1:]))
+    rules = [{"cut": float(c), "min_area": float(math.ceil(s * pixels))} for s in MIN_AREA_SHARES for c in CUTS]
+    scores = [sign * rule_score(y, proba, r, metric) for r in rules]
+    return rules[int(np.argmax(scores))]
+
+
+def decide_rule(y: np.ndarray, proba: np.ndarray, metric: Metric, seed: int = 0) -> tuple[dict[str, float], float]:
+    """The rule fitted on every held-out item, and its honest score: each half scored by the rule
+    fitted on the other half."""
+    order = np.random.default_rng(seed).permutation(len(y))
+    halves = [order[: len(y) // 2], order[len(y) // 2:]]
+    if min(map(len, halves)) < 2:
+        rule = best_rule(y, proba, metric)
+        return rule, rule_score(y, proba, rule, metric)
+    masks = np.zeros_like(y)
+    for fit, score_on in (halves, halves[::-1]):
+        masks[score_on] = apply_rule(proba[score_on], best_rule(y[fit], proba[fit], metric))
+    return best_rule(y, proba, metric), metric(list(y), list(masks))
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+def _checked(name: str, values: Any, shape: tuple[int, ...], allow_nan: bool = False) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float32)
+    if values.shape != shape:
+        raise MaskSolutionError(f"{name} has shape {values.shape}, expected {shape} (a probability per pixel)")
+    finite = values[~np.isnan(values)] if allow_nan else values
+    if not allow_nan and np.isnan(values).any():
+        raise MaskSolutionError(f"{name} holds NaN")
+    if finite.size and (finite.min() < 0 or finite.max() > 1):
+        raise MaskSolutionError(f"{name} holds values outside [0, 1]; predict probabilities")
+    return values
+
+
+def _inputs(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    X_train, X_test = solution.features(train.reset_index(drop=True), test.reset_index(drop=True), ctx)
+    for X, n, name in ((X_train, len(train), "train"), (X_test, len(test), "test")):
+        if not hasattr(X, "shape") or len(X) != n:
+            raise MaskSolutionError(f"features() returned {getattr(X, 'shape', type(X).__name__)} for {name}; "
+                                    f"expected an array with {n} items first")
+    return X_train, X_test
+
+
+def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, folds: np.ndarray, ctx: Context,
+                   params: dict[str, Any] | None = None):
+    """Out-of-fold and test probabilities of a mask solution on the run's held-out items, scored by the
+    competition's metric through the fitted rule (`extra["threshold"]`, which the submission applies)."""
+    from pipelines.harness import CVResult  # the harness dispatches here: import at call time
+
+    started = time.perf_counter()
+    metric = get_metric(ctx.spec.metric)
+    y = load_masks(train, ctx.spec)
+    test = test.drop(columns=ctx.spec.target_columns, errors="ignore")
+    shape = y.shape[1:]
+    params = {**getattr(solution, "PARAMS", {}), **(params or {})}
+    extra: dict[str, Any] = {}
+    if callable(getattr(solution, "fit_predict", None)):
+        returned = solution.fit_predict(train, test, folds, ctx)
+        if not isinstance(returned, tuple) or len(returned) not in (2, 3):
+            raise MaskSolutionError("fit_predict returns (oof, test_pred) or (oof, test_pred, facts)")
+        oof = _checked("oof", returned[0], y.shape, allow_nan=True)
+        test_pred = _checked("test", returned[1], (len(test), *shape))
+        extra.update(dict(returned[2]) if len(returned) == 3 else {})
+    else:
+        oof = np.full(y.shape, np.nan, dtype=np.float32)
+        test_pred = np.zeros((len(test), *shape), dtype=np.float32)
+        fold_ids = sorted(set(folds[folds >= 0].tolist()))
+        X_train, X_test = _inputs(solution, train, test, ctx)
+        for i, k in enumerate(fold_ids):
+            fit_rows, valid_rows = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
+            seconds = FIT_SHARE * ctx.seconds_left() / (len(fold_ids) - i)
+            fold_ctx = ctx if math.isinf(seconds) else replace(ctx, fit_deadline=time.monotonic() + seconds)
+            estimator = solution.model(dict(params), fold_ctx)
+            estimator.fit(X_train[fit_rows], y[fit_rows])
+            oof[valid_rows] = _checked("predict() on held-out items", estimator.predict(X_train[valid_rows]),
+                                       (len(valid_rows), *shape))
+            test_pred += _checked("predict() on test", estimator.predict(X_test), test_pred.shape) / len(fold_ids)
+            if facts := getattr(estimator, "facts", None):
+                extra[f"fold_{k}"] = facts if isinstance(facts, dict) else getattr(facts, "__dict__", str(facts))
+    held_out = ~np.isnan(oof.reshape(len(oof), -1)).any(axis=1)
+    if not held_out.any():
+        raise MaskSolutionError("no item was held out and predicted")
+    rule, score = decide_rule(y[held_out], oof[held_out], metric, ctx.seed)
+    fold_scores = [metric(list(y[folds == k]), list(apply_rule(oof[folds == k], rule)))
+                   for k in sorted(set(folds[held_out & (folds >= 0)].tolist()))]
+    extra.update(threshold=rule, score_at_half=rule_score(y[held_out], oof[held_out], {"cut": 0.5, "min_area": 0},
+                                                           metric))
+    # Half precision halves what a node keeps on disk (probabilities need no more).
+    return CVResult(oof=oof.astype(np.float16), test=test_pred.astype(np.float16), fold_scores=fold_scores, score=score, params=params,
+                    seconds=time.perf_counter() - started, extra=extra)
+
+
+# --- submission ---------------------------------------------------------------------------------
+
+def submission_frame(ids: pd.Series, proba: np.ndarray, spec: CompetitionSpec, rule: dict[str, float] | None) -> pd.DataFrame:
+    """One run-length string per test item (empty for an empty mask), in the sample's column."""
+    masks = apply_rule(np.asarray(proba), rule)
+    return pd.DataFrame({spec.id_column: ids.to_numpy(),
+                         spec.submission_columns[0]: [rle.encode(m, spec.mask_order) for m in masks]})
+
+
+def empty_submission(ids: pd.Series, spec: CompetitionSpec) -> pd.DataFrame:
+    """Every test item's mask empty: what a run submits before any candidate has finished."""
+    return pd.DataFrame({spec.id_column: ids.to_numpy(), spec.submission_columns[0]: [""] * len(ids)})
+
+
+def submission_problems(submission: pd.DataFrame, spec: CompetitionSpec) -> list[str]:
+    """Why the answer column would be rejected: strings that are not valid run-length encodings, or
+    runs past the image's last pixel when the image size is known."""
+    column = spec.submission_columns[0]
+    pixels = None if spec.image_size is None else spec.image_size[0] * spec.image_size[1]
+    bad = []
+    for item, value in zip(submission[spec.id_column], submission[column]):
+        try:
+            _, ends = rle.runs("" if value is None or (isinstance(value, float) and math.isnan(value)) else value)
+        except ValueError as exc:
+            bad.append(f"{item}: {exc}")
+            continue
+        if pixels is not None and len(ends) and ends[-1] > pixels:
+            bad.append(f"{item}: runs past pixel {pixels}")
+    return [f"column {column!r} has {len(bad)} invalid run-length masks, e.g. {bad[0]}"] if bad else []
