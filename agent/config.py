@@ -17,7 +17,7 @@ from pipelines.errors import InputError
 DEFAULT_CONFIG = Path("agent.toml")
 ENV_PREFIX = "AGENT_"
 # AGENT_* variables read outside Settings (by candidate processes and the Kaggle client), not typos.
-OTHER_VARIABLES = {"AGENT_KAGGLE_ENDPOINT", "AGENT_IMAGE_BACKBONE", "AGENT_TEXT_MODEL"}
+OTHER_VARIABLES = {"AGENT_KILL_AT", "AGENT_WRITE_POINTS", "AGENT_KAGGLE_ENDPOINT", "AGENT_IMAGE_BACKBONE", "AGENT_TEXT_MODEL"}
 _config_file: ContextVar[Path] = ContextVar("config_file", default=DEFAULT_CONFIG)
 
 

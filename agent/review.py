@@ -149,7 +149,7 @@ def run_facts(run: RunFolder, stale_seconds: float = 120.0) -> dict[str, str]:
     spec_path = run.path / "spec.json"
     greater = CompetitionSpec.model_validate_json(spec_path.read_text()).greater_is_better if spec_path.exists() else True
     best = journal.best(greater)
-    sessions = run._state().get("sessions", [])
+    sessions = run._state()[0].get("sessions", [])
     last_beat = sessions[-1][1] if sessions else run.started_at
     if any(n.status == "running" for n in journal) or not (run.path / "summary.json").exists():
         status = "running" if time.time() - last_beat < stale_seconds else "interrupted"

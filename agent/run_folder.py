@@ -133,7 +133,7 @@ class RunFolder:
 
     @property
     def started_at(self) -> float:
-        sessions = self._state().get("sessions") or [[(self.path / "config.json").stat().st_mtime]]
+        sessions = self._state()[0].get("sessions") or [[(self.path / "config.json").stat().st_mtime]]
         return sessions[0][0]
 
     def create(self) -> None:

@@ -575,6 +575,7 @@ class Search:
     def _confinement(self, node: Node, node_dir) -> Confinement:
         """The node writes its folder (and the run's shared cache); an ensemble also reads its members' folders."""
         members = [self.run.node_dir(p) for p in node.parents] if node.step == "ensemble" else []
+        (self.run.path / "cache").mkdir(exist_ok=True)  # granted only if it exists when the node starts
         return Confinement(read=[*self.inputs, *members], write=[node_dir, self.run.path / "cache"],
                            disk_mb=self.settings.node_disk_mb)
 

@@ -81,9 +81,9 @@ def build_spec(
     metric = given.get("metric")
     if metric is None and (described := metric_from_description(description)):
         metric, sources["metric"] = described, "description"
-    shape, source_column = decide_answer_shape(ev, targets)
+    shape, source_column = decide_mask_shape(ev, rows, targets, kinds), None  # run-length strings are no text
     if shape == "rows":
-        shape = decide_mask_shape(ev, rows, targets, kinds)
+        shape, source_column = decide_answer_shape(ev, targets)
     if shape == "mask":
         task, kind, metric, direction = decide_mask_scoring(ev, metric)
     else:
