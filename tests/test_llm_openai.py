@@ -173,7 +173,7 @@ def test_agent_compete_stops_at_once_on_a_wrong_key(tmp_path, monkeypatch):
 @pytest.mark.parametrize("flags, message", [
     (["--llm", "gpt-5-mini"], "error: --llm: name the model as provider:model"),
     (["--llm", "groq:llama-3.3-70b"], "error: --llm: the groq provider needs the langchain-groq package"),
-    (["--llm", "openai:gpt-5-mini", "--max-cost", "-1"], "error: llm_max_cost: Input should be greater than 0"),
+    (["--llm", "openai:gpt-5-mini", "--max-cost", "-1"], "error: --max-cost: Input should be greater than 0"),
     (["--llm", "openai:my-own-model", "--max-cost", "5"],
      "error: --max-cost: no price known for my-own-model, so --max-cost cannot be kept; add it to llm_prices in "
      "agent.toml (USD per million tokens, [input, output]) or use --max-llm-calls"),
