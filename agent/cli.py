@@ -134,9 +134,9 @@ def compete(
     from agent.checks import check_flags
     from agent.compete import leave_sample, settings_from_flags
     from agent.compete import compete as run_compete
-    from agent.run_folder import process_started_at
+    from agent.run_folder import session_started_at
 
-    started = process_started_at()  # starting Python counts against the budget too
+    started = session_started_at()
     chosen = {"time_budget": time_budget, "folds": folds, "max_train_rows": max_train_rows, "seed": seed,
               "refit": refit, "node_timeout": node_timeout, "memory_mb": memory_mb, "llm": llm,
               "llm_base_url": llm_base_url, "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}

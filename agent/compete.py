@@ -24,7 +24,8 @@ from agent.llm.usage import USAGE_FILE, usage_line
 from agent.profile import profile, profile_markdown
 from agent.run_folder import RunFolder, new_run_id, write_atomic, write_point
 from agent.sandbox import not_enforced
-from agent.search import Budget, Search
+from agent.search import Search
+from agent.timing import Budget
 from agent.understand import build_spec
 from competitions.registry import get_competition, load_spec_overrides
 from pipelines.errors import InputError
@@ -224,7 +225,7 @@ def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) ->
     result = submit(spec.slug, run.submission_path, message, sample_submission=spec.sample_submission_file,
                     id_column=spec.id_column, poll_seconds=poll_seconds)
     node = best.model_copy(update={"public_score": result.public_score,
-                                   "info": {**best.info, "kaggle_ref": result.ref, "kaggle_status": result.status}})
+                                   "facts": {**best.facts, "kaggle_ref": result.ref, "kaggle_status": result.status}})
     journal.record(node)
     gap = f" (CV {best.score:.5f})" if result.public_score is not None else ""
     console.print(f"Kaggle: submission {result.ref} {result.status}, public score {result.public_score}{gap}")

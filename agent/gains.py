@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.journal import Journal, Node
+from agent.journal import Journal, Node, oriented
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,7 @@ def compared_node(node: Node, journal: Journal, greater_is_better: bool) -> tupl
         members = [journal.nodes[i] for i in node.parents if i in journal.nodes and journal.nodes[i].ok]
         if not members:
             return None
-        sign = 1 if greater_is_better else -1
-        return max(members, key=lambda m: sign * m.score), "best member"
+        return journal.ranked(greater_is_better, members)[0], "best member"
     parent = journal.nodes.get(node.parent) if node.parent else None
     return (parent, "parent") if parent is not None and parent.ok else None
 
@@ -46,7 +45,7 @@ def gain_of(node: Node, journal: Journal, greater_is_better: bool) -> Gain | Non
     if compared is None:
         return None
     other, versus = compared
-    sign = 1 if greater_is_better else -1
+    sign = oriented(1.0, greater_is_better)
     se = None
     if len(node.fold_scores) == len(other.fold_scores) >= 2:
         differences = sign * (np.asarray(node.fold_scores) - np.asarray(other.fold_scores))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from agent.run_folder import write_point
 
@@ -44,9 +45,20 @@ class Node(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
-    info: dict[str, Any] = Field(default_factory=dict, description="step-specific facts: gain over parent, trials, weights")
+    recipe: str = Field("", description="what the code is a version of: a built-in recipe's name, else the title")
+    gain: float | None = Field(None, description="score over the parent's (an ensemble's: its best member's); "
+                                                 "positive is better")
+    facts: dict[str, Any] = Field(default_factory=dict, description="what the run told: trials, weights, trees, "
+                                                                     "threshold, the LLM's calls")
     public_score: float | None = None
     attempts: int = Field(1, description="times the node was started; one running at every kill is given up")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recipe_from_title(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("recipe"):
+            return {**data, "recipe": data.get("title", "")}
+        return data
 
     @property
     def parent(self) -> str | None:
@@ -55,6 +67,11 @@ class Node(BaseModel):
     @property
     def ok(self) -> bool:
         return self.status == "ok" and self.score is not None
+
+
+def oriented(score: float, greater_is_better: bool) -> float:
+    """The score with its sign turned so that higher is better, whatever the metric's direction."""
+    return score if greater_is_better else -score
 
 
 def _write_durably(f, text: str) -> None:
@@ -120,12 +137,14 @@ class Journal:
     def good(self) -> list[Node]:
         return [n for n in self if n.ok]
 
+    def ranked(self, greater_is_better: bool, nodes: Iterable[Node] | None = None) -> list[Node]:
+        """Good nodes (of `nodes`, default all), best first; on a tie, the earlier."""
+        good = [n for n in (self if nodes is None else nodes) if n.ok]
+        return sorted(good, key=lambda n: (-oriented(n.score, greater_is_better), int(n.id)))
+
     def best(self, greater_is_better: bool) -> Node | None:
-        good = self.good()
-        if not good:
-            return None
-        sign = 1 if greater_is_better else -1
-        return max(good, key=lambda n: (sign * n.score, -int(n.id)))
+        ranked = self.ranked(greater_is_better)
+        return ranked[0] if ranked else None
 
     def children(self, node_id: str) -> list[Node]:
         return [n for n in self if node_id in n.parents]

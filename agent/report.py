@@ -199,16 +199,15 @@ def _what_helped(journal: Journal, spec: CompetitionSpec) -> str:
 
 def _importance(run: RunFolder, journal: Journal, spec: CompetitionSpec) -> str:
     """Feature importance of the best tree model (the best node that left importance.json)."""
-    sign = 1 if spec.greater_is_better else -1
-    trees = [n for n in journal if n.ok and (run.node_dir(n.id) / "importance.json").exists()]
+    trees = journal.ranked(spec.greater_is_better, (n for n in journal if (run.node_dir(n.id) / "importance.json").exists()))
     if not trees:
         return ""
-    node = max(trees, key=lambda n: (sign * n.score, -int(n.id)))
+    node = trees[0]
     try:
         importance = json.loads((run.node_dir(node.id) / "importance.json").read_text())
     except (OSError, json.JSONDecodeError):
         return f'<p class="note">node {escape(node.id)}: importance.json unreadable</p>'
-    used = node.info.get("trees") or []
+    used = node.facts.get("trees") or []
     trees_text = f"; trees used per fold: {', '.join(str(t) for t in used)}" if used else ""
     return (f"<h2>Best tree model: node {escape(node.id)} {escape(node.title)}</h2>"
             + _figure(plots.feature_importance(importance),
@@ -280,7 +279,7 @@ def _diagnostics(run: RunFolder, node: Node | None) -> str:
     if not rows.any():
         return f'<p class="note">node {escape(node.id)} has no finite out-of-fold predictions</p>'
     y, oof = y[rows], oof[rows]
-    rule = node.info.get("threshold")  # the decision rule the node's submission used, fitted out of fold
+    rule = node.facts.get("threshold")  # the decision rule the node's submission used, fitted out of fold
     if spec.task == "binary":
         threshold = float(rule) if isinstance(rule, (int, float)) else 0.5
         png = plots.binary_diagnostics(y, oof, spec.classes, threshold)
@@ -373,8 +372,8 @@ def _node_details(run: RunFolder, node: Node, best: Node | None, run_start: floa
         facts.append(("LLM", f"{node.tokens_in:,} tokens in, {node.tokens_out:,} out · ${node.cost_usd:.4f}"))
     if node.params:
         facts.append(("params", f"<code>{escape(json.dumps(node.params, default=str))}</code>"))
-    if node.info:
-        facts.append(("info", f"<code>{escape(json.dumps(node.info, default=str))}</code>"))
+    if node.facts:
+        facts.append(("facts", f"<code>{escape(json.dumps(node.facts, default=str))}</code>"))
     node_dir = run.node_dir(node.id)
     if (node_dir / "log.txt").exists():
         relative = f"nodes/{node.id}/log.txt"

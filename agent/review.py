@@ -74,7 +74,7 @@ def run_as_dict(run: RunFolder, journal: Journal, spec: CompetitionSpec) -> dict
         nodes.append({**node.model_dump(include={"id", "parents", "step", "engineer", "title", "status", "score",
                                                  "fold_scores", "public_score", "seconds", "peak_memory_mb",
                                                  "error", "params"}),
-                      "recipe": node.info.get("recipe"),
+                      "recipe": node.recipe,
                       "gain": gain.value if gain else None, "gain_se": gain.se if gain else None,
                       "gain_vs": gain.against if gain else None, "gain_vs_kind": gain.versus if gain else None})
     return {"run": str(run.path), "competition": spec.slug, "metric": spec.metric, "direction": spec.direction,
@@ -100,7 +100,7 @@ def show_node(console: Console, run: RunFolder, journal: Journal, spec: Competit
     console.print(Panel(node.plan or "(no plan)", title=f"node {node.id} · {node.step} · {node.title}"))
     facts = {"status": node.status, "score": node.score, "fold_scores": node.fold_scores, "seconds": node.seconds,
              "peak_memory_mb": node.peak_memory_mb, "params": node.params, "parents": node.parents,
-             "error": node.error, "engineer": node.engineer, **node.info}
+             "error": node.error, "engineer": node.engineer, **node.facts}
     if (gain := gain_of(node, journal, spec.greater_is_better)) is not None:
         facts["gain"] = gain.text()
     if node.tokens_in or node.tokens_out:

@@ -68,6 +68,17 @@ def write_point(name: str, torn: Callable[[], None] | None = None) -> None:
         os._exit(KILLED_EXIT_CODE)
 
 
+def session_started_at() -> float:
+    """When this `agent` command began: its process's start when the process is the command (starting
+    Python counts against the budget), else now (the CLI called from tests or a notebook)."""
+    import __main__
+
+    entry = Path(getattr(__main__, "__file__", "") or "")
+    if entry.name == "agent" or entry.parts[-2:] == ("agent", "cli.py"):
+        return process_started_at()
+    return time.time()
+
+
 def process_started_at() -> float:
     """When this process started, on the wall clock, to the kernel's tick (psutil's create_time adds
     boot time rounded down to the second, so it can be a second early)."""

@@ -271,8 +271,11 @@ def folder_mb(folder: Path) -> float:
 
 def private_home(temp: Path) -> dict[str, str]:
     """HOME and every temp and cache variable point at the node's private temp folder, never the user's."""
+    # Compilers' caches too: torch sets TORCHINDUCTOR_CACHE_DIR in the agent's own environment once imported.
     variables = {name: str(temp) for name in ("HOME", "TMPDIR", "TEMP", "TMP", "JOBLIB_TEMP_FOLDER", "MPLCONFIGDIR",
-                                                "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "KAGGLE_CONFIG_DIR")}
+                                                "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "KAGGLE_CONFIG_DIR",
+                                                "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR", "CUDA_CACHE_PATH",
+                                                "NUMBA_CACHE_DIR")}
     return {**variables, "HF_HUB_OFFLINE": "1"}
 
 

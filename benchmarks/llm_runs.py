@@ -73,8 +73,8 @@ def relay(args: argparse.Namespace) -> None:
         if node.engineer != "llm":
             continue
         score = f"{node.score:.5f}" if node.ok else node.error or node.status
-        print(f"| {node.id} | {node.step} | {node.info.get('llm_seconds', '?')} | {node.ok} | {score} | "
-              f"{node.info.get('unclear', '')} |")
+        print(f"| {node.id} | {node.step} | {node.facts.get('llm_seconds', '?')} | {node.ok} | {score} | "
+              f"{node.facts.get('unclear', '')} |")
     print(f"wall {wall:.0f} s; run folder {run_dir}")
 
 

@@ -211,7 +211,7 @@ class CVResult:
     params: dict[str, Any]
     seconds: float
     n_features: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
     models: list[Any] = field(default_factory=list)  # the fold models, while their test predictions wait
     importance: dict[str, float] | None = None  # a tree model's mean share of importance per input column
 
@@ -335,7 +335,7 @@ def run_folds(
         params=dict(params),
         seconds=time.perf_counter() - start,
         n_features=n_features,
-        extra={"trees": [t[0] for t in trees]} if importance is not None else {},
+        facts={"trees": [t[0] for t in trees]} if importance is not None else {},
         models=models,
         importance=importance,
     )
@@ -363,7 +363,7 @@ def refit_test(result: CVResult, solution: ModuleType, train: pd.DataFrame, test
     _check_features(X_train, X_test, len(train), len(test))
     estimator = _fit(solution, X_train, encode_target(train, ctx.spec), result.params, ctx, transform)
     result.test = _predict(estimator, X_test, ctx, transform)
-    result.extra["test_prediction"] = "refit"
+    result.facts["test_prediction"] = "refit"
     return result
 
 
@@ -405,13 +405,13 @@ def cross_validate(
         test_pred = _check_predictions("test", returned[1], _raw_shape(ctx, len(test)))
         fold_scores = [score(y[folds == k], oof[folds == k], ctx.spec, metric) for k in sorted(set(folds[folds >= 0]))]
         result = CVResult(oof, test_pred, fold_scores, oof_score(y, oof, folds, ctx, metric), {},
-                          time.perf_counter() - start, extra=dict(returned[2]) if len(returned) == 3 else {})
+                          time.perf_counter() - start, facts=dict(returned[2]) if len(returned) == 3 else {})
         return with_threshold(result, y, folds, ctx, metric)
     params = {**getattr(solution, "PARAMS", {}), **(params or {})}
     transform = getattr(solution, "TARGET_TRANSFORM", target_transform(metric, y))
     fold_data = fold_features(solution, train, test, folds, ctx)
     result = run_folds(solution, fold_data, y, len(test), params, ctx, metric, transform, workers=ctx.n_jobs)
-    result.extra["target_transform"] = transform
+    result.facts["target_transform"] = transform
     if refit:
         result = refit_test(result, solution, train, test, ctx, transform)
     return with_threshold(result, y, folds, ctx, metric)
@@ -425,7 +425,7 @@ def with_threshold(result: CVResult, y: np.ndarray, folds: np.ndarray, ctx: Cont
     """
     threshold, honest, fold_scores = decide_threshold(y, result.oof, folds, ctx.spec, metric, result.score)
     if threshold is not None:
-        result.extra.update(threshold=threshold, score_without_threshold=result.score)
+        result.facts.update(threshold=threshold, score_without_threshold=result.score)
         result.score, result.fold_scores = honest, fold_scores
     return result
 
@@ -508,7 +508,7 @@ def tune(
     if "best" not in best:
         raise SolutionError("no tuning trial finished within the time limit")
     result = best["best"]
-    result.extra.update(target_transform=transform, trials=len(study.trials))
+    result.facts.update(target_transform=transform, trials=len(study.trials))
     if refit:  # one model on every row predicts the test rows instead of the fold models
         result.models = []
         result = refit_test(result, solution, train, test, ctx, transform)

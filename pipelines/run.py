@@ -39,7 +39,7 @@ def save_result(node_dir: Path, data: RunData, result: CVResult) -> dict[str, An
     np.save(node_dir / "oof.npy", result.oof)
     np.save(node_dir / "test.npy", result.test)
     ids = data.test[data.spec.id_column]
-    submission = submission_frame(ids, result.test, data.spec, result.extra.get("threshold"))
+    submission = submission_frame(ids, result.test, data.spec, result.facts.get("threshold"))
     write_submission(submission, data.sample, data.spec, node_dir / "submission.csv")
     if result.importance is not None:  # for the report: what the tree model split on
         (node_dir / "importance.json").write_text(json.dumps(result.importance))
@@ -50,7 +50,7 @@ def save_result(node_dir: Path, data: RunData, result: CVResult) -> dict[str, An
         "params": _json_safe(result.params),
         "seconds": result.seconds,
         "n_features": result.n_features,
-        "extra": _json_safe(result.extra),
+        "facts": _json_safe(result.facts),
     }
 
 

@@ -266,7 +266,7 @@ time.sleep(3)  # for the folder's watcher to see it
 import atexit
 def lie():
     write(node_dir / "result.json", json.dumps({"status": "ok", "score": 1.0, "fold_scores": [1.0, 1.0, 1.0],
-                                                 "params": {}, "extra": {}}))
+                                                 "params": {}, "facts": {}}))
 atexit.register(lie)
 ''', "a score its predictions did not earn", clean=True),
 ]

@@ -120,11 +120,11 @@ def small_run(tmp_path: Path) -> tuple[RunFolder, Journal, Brief]:
         Node(id="0001", step="draft", title="lightgbm", plan="LightGBM on all columns.", status="ok", score=0.140,
              seconds=20.0, fold_scores=[0.14, 0.14]),
         Node(id="0002", step="improve", parents=["0001"], engineer="llm", title="log area",
-             plan="Add log of the lot area.", status="ok", score=0.150, info={"gain": -0.010}),
+             plan="Add log of the lot area.", status="ok", score=0.150, gain=-0.010),
         Node(id="0003", step="draft", engineer="llm", title="ridge", plan="Ridge on one-hot columns.",
              status="failed", error="ValueError: could not convert string to float: 'RL'"),
         Node(id="0004", step="tune", parents=["0001"], title="tune lightgbm", plan="Optuna.", status="ok",
-             score=0.130, seconds=300.0, params={"num_leaves": 15}, info={"gain": 0.010}),
+             score=0.130, seconds=300.0, params={"num_leaves": 15}, gain=0.010),
     ]
     for node in nodes:
         journal.record(node)

@@ -118,7 +118,7 @@ def test_files_beside_a_private_folder_are_granted_one_by_one(tmp_path) -> None:
     import pandas as pd
 
     from agent.run_folder import RunFolder
-    from agent.search import prepared_inputs
+    from agent.node_files import prepared_inputs
 
     images, public = tmp_path / "comp" / "images", tmp_path / "comp"
     images.mkdir(parents=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +15,6 @@ from agent.engineers.base import Ask, Brief
 from agent.engineers.builtin import BuiltinEngineer, applicable_recipes, flip, recipe_code, switches, with_params
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder
-from agent.search import Budget, Policy, ensemble_pool
 from pipelines.rundata import RunData
 from pipelines.submission import submission_problems
 from tests.test_features import make_spec
@@ -70,19 +67,19 @@ def test_improvements_flip_untried_switches_that_can_matter(tmp_path: Path) -> N
     engineer = BuiltinEngineer()
     code = recipe_code("lightgbm_tabular")
     draft = record(journal, run, Node(id="0001", step="draft", title="lightgbm_tabular", status="ok", score=0.8,
-                                      seconds=3, info={"recipe": "lightgbm_tabular"}), code)
+                                      seconds=3, recipe="lightgbm_tabular"), code)
     titles = []
     while (proposal := engineer.propose(Ask("improve", draft), brief, journal, run)) is not None:
         titles.append(proposal.title)
         record(journal, run, Node(id=journal.new_id(), parents=["0001"], step="improve", title=proposal.title,
-                                  info=proposal.info), proposal.code)
+                                  recipe=proposal.recipe, facts=proposal.facts), proposal.code)
     # No missing values and no group column: those switches cannot change anything and are not tried.
     assert titles == ["lightgbm_tabular +count_encoding", "lightgbm_tabular +target_encoding",
                       "lightgbm_tabular +row_statistics", "lightgbm_tabular +integer_codes"]
     tuned = record(journal, run, Node(id=journal.new_id(), parents=["0001"], step="tune", title="tune", status="ok",
-                                      score=0.81, params={"learning_rate": 0.2}, info={"recipe": "lightgbm_tabular"}), code)
+                                      score=0.81, params={"learning_rate": 0.2}, recipe="lightgbm_tabular"), code)
     proposal = engineer.propose(Ask("improve", tuned), brief, journal, run)
-    assert "PARAMS = {'learning_rate': 0.2}" in proposal.code and proposal.info["switch"] == "COUNT_ENCODING"
+    assert "PARAMS = {'learning_rate': 0.2}" in proposal.code and proposal.facts["switch"] == "COUNT_ENCODING"
     assert engineer.propose(Ask("debug", draft), brief, journal, run) is None
 
 
@@ -98,68 +95,13 @@ def test_group_blocks_are_on_from_the_first_draft_when_there_is_a_group_column(t
         on = {s.name for s in switches(draft.code) if s.value}
         assert (on == {"GROUP_STATISTICS", "GROUP_SEQUENCE"}) is expected and (not on) is (not expected)
     record(journal, run, Node(id="0001", step="draft", title="lightgbm_tabular", status="ok", score=0.8, seconds=3,
-                              info={"recipe": "lightgbm_tabular"}), draft.code)
+                              recipe="lightgbm_tabular"), draft.code)
     titles = []
     while (proposal := engineer.propose(Ask("improve", journal.get("0001")), brief, journal, run)) is not None:
         titles.append(proposal.title)
         record(journal, run, Node(id=journal.new_id(), parents=["0001"], step="improve", title=proposal.title,
-                                  info=proposal.info), proposal.code)
+                                  recipe=proposal.recipe, facts=proposal.facts), proposal.code)
     assert titles[-2:] == ["lightgbm_tabular -group_statistics", "lightgbm_tabular -group_sequence"]  # removals last
-
-
-def test_policy_drafts_ensembles_improves_tunes_and_ends_with_an_ensemble(tmp_path: Path) -> None:
-    settings = Settings(num_drafts=2, tune_share=0.25, debug_prob=0.0)
-    policy = Policy(settings, greater_is_better=True, rng=random.Random(0))
-    journal = Journal(tmp_path / "journal.jsonl")
-    budget = Budget(100.0)
-
-    def add(step: str, score: float | None, parents: list[str] = (), recipe: str = "r") -> Node:
-        node = Node(id=journal.new_id(), step=step, parents=list(parents), status="ok" if score else "failed",
-                    score=score, seconds=2.0, info={"recipe": recipe})
-        journal.record(node)
-        return node
-
-    assert policy.next(journal, budget).kind == "draft"
-    add("draft", 0.80, recipe="a")
-    assert policy.next(journal, budget).kind == "draft"
-    add("draft", 0.82, recipe="b")
-    assert policy.next(journal, budget).kind == "ensemble"
-    add("ensemble", 0.83, ["0001", "0002"])
-    action = policy.next(journal, budget)
-    assert action.kind == "improve" and action.parent.id == "0002"  # the best single node, not the ensemble
-    add("improve", 0.84, ["0002"], recipe="b")
-    budget.deadline = time.monotonic() + 20  # late: the last quarter of the budget
-    action = policy.next(journal, budget)
-    assert action.kind == "tune" and action.parent.id == "0004"
-    add("tune", 0.845, ["0004"], recipe="b")
-    assert policy.next(journal, budget).kind == "ensemble"  # tuning changed the pool
-    add("ensemble", 0.85, ensemble_pool(journal, True))
-    action = policy.next(journal, budget)
-    assert action.kind == "tune" and action.parent.id == "0001"  # recipe b is tuned; a is the next best recipe
-    budget.deadline = time.monotonic() + 9  # inside the reserve kept for the final ensemble
-    add("improve", 0.81, ["0001"], recipe="a")
-    assert policy.next(journal, budget).kind == "ensemble"
-    add("ensemble", 0.85, ensemble_pool(journal, True))
-    assert policy.next(journal, budget).kind == "stop"
-
-
-def test_a_stop_says_why_in_seconds(tmp_path: Path) -> None:
-    settings = Settings(num_drafts=1, tune_share=0.0, debug_prob=0.0)
-    policy = Policy(settings, greater_is_better=True, rng=random.Random(0))
-    journal = Journal(tmp_path / "journal.jsonl")
-    journal.record(Node(id="0001", step="draft", status="ok", score=0.8, seconds=30.0, info={"recipe": "a"}))
-    budget = Budget(100.0)
-    policy.exhausted.update({"tune:0001", "draft"})  # too short to tune: _tune gives up on it and says so
-    budget.deadline = time.monotonic() + 30  # 22 s after the ensemble's reserve; improving node 0001 takes ~30
-    action = policy.next(journal, budget)
-    assert action.kind == "stop"
-    assert "the cheapest next step, improving node 0001, needs about 40 s and 22 s can be spent" in action.reason, \
-        action.reason
-    assert action.reason.startswith("stopping: 30 s left (8 s of it kept for the final ensemble)"), action.reason
-    policy.exhausted.add("improve:0001")
-    assert "nothing is left to try" in policy.next(journal, budget).reason
-    budget.deadline = time.monotonic() + 6
-    assert "kept for the final ensemble" in policy.next(journal, budget).reason
 
 
 @pytest.mark.slow
@@ -167,19 +109,17 @@ def test_a_short_run_drafts_ensembles_and_improves_with_recorded_gains(make_comp
     folder = make_comp(task="multiclass", n_train=300, n_test=80)
     settings = Settings(time_budget=40, num_drafts=3, n_jobs=2, runs_root=tmp_path / "runs",
                         competitions_root=tmp_path / "comps")
-    start = time.monotonic()
     outcome = compete(folder, settings, run_dir=tmp_path / "run", console=Console(quiet=True))
-    assert time.monotonic() - start < 60 * 1.1 + 5
     journal = Journal(outcome.run.journal_path)
     steps = [n.step for n in journal]
     assert steps[:4] == ["draft", "draft", "draft", "ensemble"] and "improve" in steps, \
         [(n.step, n.title, n.seconds) for n in journal]
-    assert [n.info["recipe"] for n in journal if n.step == "draft"][:3] == ["lightgbm_tabular", "small_multiclass_blend",
+    assert [n.recipe for n in journal if n.step == "draft"][:3] == ["lightgbm_tabular", "small_multiclass_blend",
                                                                          "linear_tabular"]
     assert all(n.ok for n in journal), [n.error for n in journal if not n.ok]
-    assert all("gain" in n.info for n in journal if n.step in ("improve", "ensemble"))
+    assert all(n.gain is not None for n in journal if n.step in ("improve", "ensemble"))
     ensemble = next(n for n in journal if n.step == "ensemble")
-    assert len(ensemble.parents) == 3 and ensemble.info["method"] in ("greedy", "stack")
+    assert len(ensemble.parents) == 3 and ensemble.facts["method"] in ("greedy", "stack")
     best = journal.best(greater_is_better=True)
     assert best.score > 0.8
     data = RunData.load(outcome.run.path)

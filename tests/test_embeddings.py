@@ -121,7 +121,7 @@ def test_the_text_stack_goes_on_without_embeddings_that_cannot_finish(tmp_path: 
     ctx = Context(spec=spec, cache_dir=tmp_path / "cache", deadline=time.monotonic() + 20)
     assert embeddings_fit(pd.concat([train["text"], test["text"]]), ctx, share=1.0)  # the estimate says it may fit
     result = cross_validate(load_solution(RECIPES / "text_stack.py"), train, test, folds, ctx)
-    assert "would take about" in result.extra["embeddings_left_out"] and "lr_embeddings" not in result.extra["members"]
+    assert "would take about" in result.facts["embeddings_left_out"] and "lr_embeddings" not in result.facts["members"]
     assert result.score > 0.9 and len(fake_encoder) == 2
 
 
@@ -209,7 +209,7 @@ def test_the_recipes_learn_from_embeddings_through_the_harness(tmp_path: Path) -
     assert result.score > 0.9 and result.n_features > 384
     assert result.test.shape == (len(test),) and np.isfinite(result.test).all()
     stack = cross_validate(load_solution(RECIPES / "text_stack.py"), train, test, folds, ctx)
-    assert stack.extra["members"]["lr_embeddings"] > 0.9
+    assert stack.facts["members"]["lr_embeddings"] > 0.9
 
 
 @real_model
@@ -248,6 +248,6 @@ def test_a_candidate_is_told_the_runs_cache_and_its_deadline(tmp_path: Path) -> 
     (node / "job.json").write_text(json.dumps({"run_dir": str(run), "time_limit": 60}))
     subprocess.run([sys.executable, "-m", "pipelines.run", str(node)], check=True, timeout=120,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
-    facts = json.loads((node / "result.json").read_text())["extra"]
+    facts = json.loads((node / "result.json").read_text())["facts"]
     assert facts["cache_dir"] == str(run / "cache")
     assert 30 < facts["seconds_left"] < 60  # counted from the start of the candidate's process

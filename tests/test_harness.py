@@ -131,7 +131,7 @@ def test_log_target_for_log_metrics_and_valid_regression_submission(make_comp) -
     spec, train, test, sample, folds = prepared(make_comp(task="regression"), [("flag", {"metric": "rmsle"})])
     solution = load_solution(RECIPES / "lightgbm_tabular.py")
     result = cross_validate(solution, train, test, folds, Context(spec=spec, n_jobs=2), {"n_estimators": 100})
-    assert result.extra["target_transform"] == "log1p"
+    assert result.facts["target_transform"] == "log1p"
     assert result.score < 0.2
     frame = submission_frame(test[spec.id_column], result.test, spec)
     assert submission_problems(frame, sample, spec) == []
@@ -206,7 +206,7 @@ PARAMS = {"alpha": 1.0}
     y = train[spec.target_columns[0]].to_numpy(dtype=float)
     expected = np.expm1(solution.model({"alpha": 1.0}, ctx).fit(X, np.log1p(y)).predict(X_test))
     assert np.allclose(refitted.test, expected) and not np.allclose(averaged.test, expected)
-    assert refitted.extra["test_prediction"] == "refit" and "test_prediction" not in averaged.extra
+    assert refitted.facts["test_prediction"] == "refit" and "test_prediction" not in averaged.facts
     tuned, _ = tune(solution, train, test, folds, ctx, timeout=60, n_trials=3, refit=True,
                     storage=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t")
     alpha = tuned.params["alpha"]

@@ -246,7 +246,7 @@ def test_cnn_learns_shapes_binary_and_multiclass(tmp_path: Path) -> None:
     result = run_recipe(spec, train, test, folds, tmp_path / "b", **{'"max_epochs": 30': '"max_epochs": 12'})
     assert spec.metric == "auc" and result.score > 0.9, result.score
     assert result.test.shape == (40,) and np.all((result.test >= 0) & (result.test <= 1))
-    assert result.extra["device"] == "cpu" and result.extra["side"] == SIDE and result.extra["epochs"] == [12] * 3
+    assert result.facts["device"] == "cpu" and result.facts["side"] == SIDE and result.facts["epochs"] == [12] * 3
 
     spec, train, test, folds = harness_data(tmp_path / "m", 300, n_classes=3, seed=1)
     spec = spec.model_copy(update={"metric": "accuracy"})
@@ -263,9 +263,9 @@ def test_cnn_stops_within_its_time_limit(tmp_path: Path) -> None:
                                                                                  "ROTATIONS = False": "ROTATIONS = True"})
     # The time was used (a 15 s node keeps 15% and a reserve for itself; a pessimistic probe of the
     # step time on a busy machine costs more), and the limit was kept.
-    assert 0.4 * 15 < time.monotonic() - start < 15, result.extra
-    steps = result.extra["steps"]
-    assert 2 <= min(steps) and max(result.extra["epochs"]) < 5000
+    assert 0.4 * 15 < time.monotonic() - start < 15, result.facts
+    steps = result.facts["steps"]
+    assert 2 <= min(steps) and max(result.facts["epochs"]) < 5000
     assert steps == sorted(steps, reverse=True)  # no fold trains longer than the first
     assert np.isfinite(result.oof).all()
 
@@ -278,7 +278,7 @@ def test_a_local_torchscript_backbone_replaces_the_scratch_network(tmp_path: Pat
     monkeypatch.setenv("AGENT_IMAGE_BACKBONE", str(tmp_path / "backbone.pt"))
     spec, train, test, folds = harness_data(tmp_path, 60)
     result = run_recipe(spec, train, test, folds, tmp_path, **{'"max_epochs": 30': '"max_epochs": 1'})
-    assert result.extra["backbone"] == "backbone.pt" and result.extra["side"] == 64
+    assert result.facts["backbone"] == "backbone.pt" and result.facts["side"] == 64
     assert np.isfinite(result.oof).all() and result.test.shape == (15,)
     monkeypatch.setenv("AGENT_IMAGE_BACKBONE", str(tmp_path / "weights.pt"))
     with pytest.raises(ValueError, match="no such file"):
@@ -303,7 +303,7 @@ def test_compete_on_a_zipped_image_competition_beats_file_statistics(tmp_path: P
     nodes = {n.title: n for n in Journal(outcome.run.journal_path)}
     cnn, stats = nodes["image_cnn"], nodes["file_stats_lightgbm"]
     assert cnn.ok and cnn.score > 0.9 and cnn.score > stats.score + 0.15, (cnn.score, stats.score)
-    assert cnn.info["device"] == "cpu" and sum(cnn.info["epochs"]) >= 3
+    assert cnn.facts["device"] == "cpu" and sum(cnn.facts["epochs"]) >= 3
     data = RunData.load(outcome.run.path)
     assert submission_problems(pd.read_csv(outcome.run.submission_path), data.sample, data.spec) == []
 

@@ -91,16 +91,16 @@ def test_scripted_run_drafts_debugs_improves_and_counts_tokens(tmp_path):
 
     # a reply without code is asked again within the step; both replies are kept and paid for
     assert better.parents == [max([weak, fixed], key=lambda n: n.score).id]
-    assert better.info["llm_calls"] == 2 and better.title == "logistic on x1 and x2"
+    assert better.facts["llm_calls"] == 2 and better.title == "logistic on x1 and x2"
     assert better.plan == "Add x2: the target depends on x1 + x2."
     folder = run.node_dir(better.id)
     assert {"prompt.md", "reply.md", "prompt-2.md", "reply-2.md"} <= {p.name for p in folder.iterdir()}
     assert "no Python code block" in (folder / "prompt-2.md").read_text()
     assert (better.tokens_in, better.tokens_out) == (1400 + 1500, 40 + 250)
-    assert better.info["gain"] > 0.05
+    assert better.gain > 0.05
 
     # an improvement that hurts is kept in the journal, and the memory tells the next prompt so
-    assert worse.parents == [better.id] and worse.info["gain"] < 0
+    assert worse.parents == [better.id] and worse.gain < 0
     endless_prompt = (run.node_dir(endless.id) / "prompt.md").read_text()
     assert "Changes that did not help" in endless_prompt and '"logistic on noise"' in endless_prompt
     assert "Add x2: the target depends on x1 + x2." in endless_prompt  # the best node's plan
@@ -152,7 +152,7 @@ def test_mixed_run_keeps_the_builtin_search_and_runs_llm_replies_beside_it(tmp_p
     assert [n.step for n in by_llm] == ["draft", "draft"] and all(n.ok for n in by_llm)
     assert len(model.prompts) == 2  # nothing asked of the LLM once its budget was spent
     builtin_drafts = [n for n in nodes if n.engineer == "builtin" and n.step == "draft"]
-    assert len(builtin_drafts) == settings.num_drafts  # the offline search's drafts, all of them
+    assert len(builtin_drafts) >= settings.num_drafts  # the offline search's drafts, all of them (more when time is left)
     builtin_best = max(n.score for n in nodes if n.engineer != "llm" and n.ok)
     assert outcome.best.score >= builtin_best
     usage = json.loads((outcome.run.path / "llm_usage.json").read_text())

@@ -8,7 +8,7 @@ import random
 import pytest
 from langchain_core.exceptions import ModelConnectionError
 
-from agent import search
+from agent import policy as policy_module
 from agent.config import Settings
 from agent.engineers.base import Ask, Proposal
 from agent.engineers.builtin import BuiltinEngineer
@@ -18,7 +18,8 @@ from agent.journal import Node
 from agent.llm.client import LLMClient
 from agent.llm.models import ModelName
 from agent.llm.prices import Price
-from agent.search import Policy
+from agent.policy import Policy
+from agent.timing import Budget, StepTimes
 from tests.llm_helpers import SYNTAX_ERROR, ScriptedChatModel, logistic_on, reply, small_run, solution_reply
 
 
@@ -50,7 +51,7 @@ def test_a_reply_without_code_twice_is_an_unusable_proposal_with_its_cost(tmp_pa
     llm, model = engineer([reply("Let me think about it.", 100, 10), reply("Still thinking.", 200, 20)])
     proposal = llm.propose(Ask("draft"), brief, journal, run)
     assert proposal.error == "unusable LLM reply: no Python code in 2 replies"
-    assert (proposal.tokens_in, proposal.tokens_out) == (300, 30) and proposal.info["llm_calls"] == 2
+    assert (proposal.tokens_in, proposal.tokens_out) == (300, 30) and proposal.facts["llm_calls"] == 2
     assert proposal.cost_usd == pytest.approx(330 / 1e6)
     assert set(proposal.files) == {"prompt.md", "reply.md", "prompt-2.md", "reply-2.md", "log.txt"}
     assert model.prompts[1][-2].content == "Let me think about it."  # the second ask shows the first reply
@@ -70,7 +71,7 @@ def test_a_failed_call_gives_no_proposal_and_the_budget_counts_earlier_sessions(
     run, journal, brief = small_run(tmp_path)
     llm, _ = engineer([ModelConnectionError("refused")] * 2)
     assert llm.propose(Ask("draft"), brief, journal, run) is None
-    node = journal.get("0003").model_copy(update={"tokens_in": 500, "cost_usd": 0.25, "info": {"llm_calls": 3}})
+    node = journal.get("0003").model_copy(update={"tokens_in": 500, "cost_usd": 0.25, "facts": {"llm_calls": 3}})
     journal.record(node)
     llm, model = engineer([reply("never")], llm_max_calls=3)
     assert llm.propose(Ask("draft"), brief, journal, run) is None
@@ -90,7 +91,9 @@ def test_mixed_answers_the_search_as_the_builtin_engineer_and_never_waits_for_th
 
 def test_the_llm_fixes_its_failure_then_drafts_then_improves_the_best_and_says_why(tmp_path):
     _, journal, _ = small_run(tmp_path)
-    policy = Policy(Settings(), greater_is_better=False, rng=random.Random(0), llm_name="llm")
+    settings = Settings()
+    policy = Policy(settings, greater_is_better=False, rng=random.Random(0), times=StepTimes(settings, Budget(600)),
+                    llm_name="llm")
     ask = policy.llm_ask(journal)
     assert (ask.kind, ask.parent.id) == ("debug", "0003")  # its own failed draft, a leaf
     journal.record(Node(id="0005", step="debug", parents=["0003"], engineer="llm", status="ok", score=0.2))
@@ -99,9 +102,9 @@ def test_the_llm_fixes_its_failure_then_drafts_then_improves_the_best_and_says_w
         journal.record(Node(id=f"{i:04d}", step="draft", engineer="llm", status="ok", score=0.3))
     ask = policy.llm_ask(journal)
     assert (ask.kind, ask.parent.id, ask.why) == ("improve", "0004", "the best solution so far")
-    for i in range(8, 8 + search.LLM_TRIES_ON_ONE_NODE):
+    for i in range(8, 8 + policy_module.LLM_TRIES_ON_ONE_NODE):
         journal.record(Node(id=f"{i:04d}", step="improve", parents=["0004"], engineer="llm", status="ok",
-                            score=0.14, info={"gain": -0.01}))
+                            score=0.14, gain=-0.01))
     ask = policy.llm_ask(journal)  # three changes to the best did not help: the runner-up recipe's best
     assert ask.kind == "improve" and ask.parent.id != "0004" and "runner-up" in ask.why
 

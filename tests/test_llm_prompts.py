@@ -6,8 +6,8 @@ import pytest
 
 from agent.engineers.base import Ask
 from agent.journal import Journal
-from agent.llm import prompts
-from agent.llm.prompts import Limits, as_markdown, build_messages, helper_signatures, memory_section, render
+from agent.engineers import prompts
+from agent.engineers.prompts import Limits, as_markdown, build_messages, helper_signatures, memory_section, render
 from tests.llm_helpers import small_run
 
 LIMITS = Limits(node_seconds=600, n_jobs=4, memory_mb=8000, device="cpu")
@@ -26,7 +26,7 @@ def test_memory_lists_best_first_then_what_did_not_help_then_failures(run):
     assert best < text.index("node 0001 (draft, by builtin), 20s: 0.14000 ± 0.00000 over 2 folds") \
         < text.index("node 0002 (improve of 0001")
     did_not_help = text.split("Changes that did not help")[1]
-    assert "(-0.01000 vs parent) \"log area\"\n  Plan: Add log of the lot area." in did_not_help
+    assert "(-0.01000 vs parent 0001) \"log area\"\n  Plan: Add log of the lot area." in did_not_help
     assert "node 0003 (draft, by llm) \"ridge\": failed: ValueError: could not convert string to float: 'RL'" in text
 
 

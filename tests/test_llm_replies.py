@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.llm.replies import code_problem, extract_code, parse_reply
+from agent.engineers.replies import code_problem, extract_code, parse_reply
 
 SOLUTION = '''import pandas as pd
 from pipelines.models import lgbm

@@ -88,16 +88,16 @@ def hand_made_run(root: Path, make_comp, task: str = "binary") -> RunFolder:
 
     add("0001", "draft", [], "ok", 0.80, base, 0)
     add("0002", "draft", [], "failed", None, base.replace("None", "1 / 0"), 1, error="ZeroDivisionError: division by zero")
-    add("0003", "improve", ["0001"], "ok", 0.84, hostile, 2, info={"gain": 0.04}, tokens_in=1200, tokens_out=340,
+    add("0003", "improve", ["0001"], "ok", 0.84, hostile, 2, gain=0.04, tokens_in=1200, tokens_out=340,
         cost_usd=0.0123, title="<b>bold</b> improve", plan="add <script>evil()</script> features & more")
     add("0004", "debug", ["0002"], "ok", 0.78, base, 3)
-    add("0005", "tune", ["0003"], "ok", 0.85, hostile, 5, info={"gain": 0.01, "trials": 12},
+    add("0005", "tune", ["0003"], "ok", 0.85, hostile, 5, gain=0.01, facts={"trials": 12},
         params={"learning_rate": 0.03})
     add("0006", "ensemble", ["0003", "0004", "0005"], "ok", 0.86, base, 7, public_score=0.855,
-        info={"weights": [0.5, 0.2, 0.3], **({"threshold": 0.61} if task == "binary" else {})})
+        facts={"weights": [0.5, 0.2, 0.3], **({"threshold": 0.61} if task == "binary" else {})})
     add("0007", "improve", ["0006"], "running", None, base + "# more\n", 8)
     (run.node_dir("0003") / "importance.json").write_text('{"x1": 0.6, "x2": 0.3, "colour": 0.1}')
-    journal.record(journal.get("0003").model_copy(update={"info": {**journal.get("0003").info, "trees": [41, 37, 44]}}))
+    journal.record(journal.get("0003").model_copy(update={"facts": {**journal.get("0003").facts, "trees": [41, 37, 44]}}))
     study = optuna.create_study(study_name="node-0005-lightgbm_tabular", storage=run.optuna_storage,
                                 direction="maximize")
     study.optimize(lambda t: 1 - (t.suggest_float("learning_rate", 0.01, 0.3, log=True) - 0.05) ** 2

@@ -15,7 +15,7 @@ import pytest
 
 from agent.competition_files import find_files, load_tables
 from agent.engineers.base import Brief
-from agent.llm.prompts import Limits, contract_section
+from agent.engineers.prompts import Limits, contract_section
 from agent.profile import profile, profile_markdown
 from agent.grading import grade_submission
 from agent.understand import build_spec

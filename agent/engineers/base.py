@@ -41,7 +41,8 @@ class Proposal:
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
-    info: dict[str, Any] = field(default_factory=dict)
+    recipe: str = ""  # what the code is a version of (a built-in recipe's name); the title when empty
+    facts: dict[str, Any] = field(default_factory=dict)
     # Why this proposal cannot run (an LLM reply without code, a syntax error): the search records it
     # as a failed node with this one-line cause, without spending a sandbox run on it.
     error: str | None = None

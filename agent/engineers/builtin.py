@@ -157,7 +157,7 @@ class BuiltinEngineer:
         return None  # recipes do not fail on inputs they apply to; there is nothing to debug by rule
 
     def _draft(self, brief: Brief, journal: Journal) -> Proposal | None:
-        tried = {n.info.get("recipe", n.title) for n in journal if n.step == "draft"}
+        tried = {n.recipe for n in journal if n.step == "draft"}
         n_rows = int(brief.profile.get("rows", {}).get("train", 0))
         for name in applicable_recipes(brief.spec, n_rows):
             if name not in tried:
@@ -165,7 +165,7 @@ class BuiltinEngineer:
                 for switch in switches(code):
                     if switch.name in ON_FROM_THE_START and not switch.value and SWITCH_MATTERS[switch.name](brief):
                         code = flip(code, switch.name)
-                return Proposal(title=name, plan=recipe_plan(code), code=code, info={"recipe": name})
+                return Proposal(title=name, plan=recipe_plan(code), code=code, recipe=name)
         return None
 
     def _improve(self, parent: Node, brief: Brief, journal: Journal, run: RunFolder) -> Proposal | None:
@@ -174,7 +174,7 @@ class BuiltinEngineer:
         if parent.step == "tune":
             code = with_params(code, parent.params)
         seen = {_normalised(run.code(n.id)) for n in journal if run.node_dir(n.id).joinpath("solution.py").exists()}
-        recipe = parent.info.get("recipe", parent.title)
+        recipe = parent.recipe
         # Additions first (a block switched on), then removals: trees rarely lose from a relevant block.
         for switch in sorted(switches(code), key=lambda s: s.value):
             if not SWITCH_MATTERS.get(switch.name, lambda b: True)(brief):
@@ -187,5 +187,5 @@ class BuiltinEngineer:
             plan = (f"Node {parent.id} ({parent.title}) with {switch.name} switched "
                     f"{'off' if switch.value else 'on'}; cross-validation decides whether it stays.")
             return Proposal(title=title[:60], plan=plan, code=variant,
-                            info={"recipe": recipe, "switch": switch.name, "switch_on": not switch.value})
+                            recipe=recipe, facts={"switch": switch.name, "switch_on": not switch.value})
         return None

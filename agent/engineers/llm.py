@@ -17,8 +17,8 @@ from agent.config import Settings
 from agent.engineers.base import Ask, Brief, Proposal
 from agent.journal import Journal
 from agent.llm.client import CallFailed, LLMClient, LLMStopped
-from agent.llm.prompts import Limits, as_markdown, build_messages, render
-from agent.llm.replies import ParsedReply, code_problem, parse_reply
+from agent.engineers.prompts import Limits, as_markdown, build_messages, render
+from agent.engineers.replies import ParsedReply, code_problem, parse_reply
 from agent.llm.usage import USAGE_FILE, Usage
 from agent.run_folder import RunFolder, write_atomic
 from pipelines.device import detect_device
@@ -82,15 +82,15 @@ class LLMEngineer:
         elif problem := code_problem(parsed.code):
             error = problem.error
             files["log.txt"] = problem.details
-        info = {"model": str(self.client.name), "llm_calls": used.calls, "llm_seconds": round(used.seconds, 1)}
+        facts = {"model": str(self.client.name), "llm_calls": used.calls, "llm_seconds": round(used.seconds, 1)}
         if parsed.unclear:
-            info["unclear"] = parsed.unclear
+            facts["unclear"] = parsed.unclear
         if used.cached_in:
-            info["cached_tokens"] = used.cached_in
+            facts["cached_tokens"] = used.cached_in
         return Proposal(
             title=parsed.title or f"{ask.kind} by {self.client.name.model}", plan=parsed.plan, code=parsed.code,
             engineer=self.name, files=files, tokens_in=used.tokens_in, tokens_out=used.tokens_out,
-            cost_usd=used.cost_usd, info=info, error=error,
+            cost_usd=used.cost_usd, facts=facts, error=error,
         )
 
     def _count_earlier_sessions(self, journal: Journal) -> None:
@@ -99,7 +99,7 @@ class LLMEngineer:
             return
         self._counted_earlier_sessions = True
         for node in journal:
-            calls = node.info.get("llm_calls", 0)
+            calls = node.facts.get("llm_calls", 0)
             if calls:
                 self.client.total.add(Usage(calls=calls, tokens_in=node.tokens_in, tokens_out=node.tokens_out,
                                             cost_usd=node.cost_usd))

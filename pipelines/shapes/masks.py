@@ -273,7 +273,7 @@ def _inputs(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, ctx: 
 def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, folds: np.ndarray, ctx: Context,
                    params: dict[str, Any] | None = None):
     """Out-of-fold and test probabilities of a mask solution on the run's held-out items, scored by the
-    competition's metric through the fitted rule (`extra["threshold"]`, which the submission applies)."""
+    competition's metric through the fitted rule (`facts["threshold"]`, which the submission applies)."""
     from pipelines.harness import CVResult  # the harness dispatches here: import at call time
 
     started = time.perf_counter()
@@ -282,14 +282,14 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
     test = test.drop(columns=ctx.spec.target_columns, errors="ignore")
     shape = y.shape[1:]
     params = {**getattr(solution, "PARAMS", {}), **(params or {})}
-    extra: dict[str, Any] = {}
+    facts: dict[str, Any] = {}
     if callable(getattr(solution, "fit_predict", None)):
         returned = solution.fit_predict(train, test, folds, ctx)
         if not isinstance(returned, tuple) or len(returned) not in (2, 3):
             raise MaskSolutionError("fit_predict returns (oof, test_pred) or (oof, test_pred, facts)")
         oof = _checked("oof", returned[0], y.shape, allow_nan=True)
         test_pred = _checked("test", returned[1], (len(test), *shape))
-        extra.update(dict(returned[2]) if len(returned) == 3 else {})
+        facts.update(dict(returned[2]) if len(returned) == 3 else {})
     else:
         oof = np.full(y.shape, np.nan, dtype=np.float32)
         test_pred = np.zeros((len(test), *shape), dtype=np.float32)
@@ -304,19 +304,20 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
             oof[valid_rows] = _checked("predict() on held-out items", estimator.predict(X_train[valid_rows]),
                                        (len(valid_rows), *shape))
             test_pred += _checked("predict() on test", estimator.predict(X_test), test_pred.shape) / len(fold_ids)
-            if facts := getattr(estimator, "facts", None):
-                extra[f"fold_{k}"] = facts if isinstance(facts, dict) else getattr(facts, "__dict__", str(facts))
+            if told := getattr(estimator, "facts", None):
+                facts[f"fold_{k}"] = told if isinstance(told, dict) else getattr(told, "__dict__", str(told))
+    # Half precision halves what a node keeps on disk; the score is of what is kept, so it can be re-checked.
+    oof, test_pred = oof.astype(np.float16).astype(np.float32), test_pred.astype(np.float16)
     held_out = ~np.isnan(oof.reshape(len(oof), -1)).any(axis=1)
     if not held_out.any():
         raise MaskSolutionError("no item was held out and predicted")
     rule, score = decide_rule(y[held_out], oof[held_out], metric, ctx.seed)
     fold_scores = [metric(list(y[folds == k]), list(apply_rule(oof[folds == k], rule)))
                    for k in sorted(set(folds[held_out & (folds >= 0)].tolist()))]
-    extra.update(threshold=rule, score_at_half=rule_score(y[held_out], oof[held_out], {"cut": 0.5, "min_area": 0},
+    facts.update(threshold=rule, score_at_half=rule_score(y[held_out], oof[held_out], {"cut": 0.5, "min_area": 0},
                                                            metric))
-    # Half precision halves what a node keeps on disk (probabilities need no more).
-    return CVResult(oof=oof.astype(np.float16), test=test_pred.astype(np.float16), fold_scores=fold_scores, score=score, params=params,
-                    seconds=time.perf_counter() - started, extra=extra)
+    return CVResult(oof=oof.astype(np.float16), test=test_pred, fold_scores=fold_scores, score=score, params=params,
+                    seconds=time.perf_counter() - started, facts=facts)
 
 
 # --- submission ---------------------------------------------------------------------------------

@@ -137,4 +137,4 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
     test_pred = np.where(empty, fallback_answers(train, test_inputs, spec), test_pred)
     return CVResult(oof=oof, test=test_pred, fold_scores=fold_scores,
                     score=float(metric(y[validated], oof[validated])), params=dict(params or {}),
-                    seconds=time.perf_counter() - start, extra={"empty_test_answers_filled": int(empty.sum())})
+                    seconds=time.perf_counter() - start, facts={"empty_test_answers_filled": int(empty.sum())})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
-import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from types import ModuleType
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agent.engineers.base import Ask, Brief
+from agent.gains import gain_of
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder
 from pipelines.shapes import STRING_SHAPES
@@ -135,9 +135,8 @@ def memory_section(journal: Journal, greater_is_better: bool) -> str:
     nodes = list(journal)
     if not nodes:
         return render("memory", counts="Nothing yet: this is the first solution.", entries="")
-    sign = 1 if greater_is_better else -1
-    ok = sorted((n for n in nodes if n.ok), key=lambda n: -sign * n.score)
-    worse = [n for n in nodes if n.ok and isinstance(n.info.get("gain"), (int, float)) and n.info["gain"] <= 0]
+    ok = journal.ranked(greater_is_better)
+    worse = [n for n in nodes if n.ok and n.gain is not None and n.gain <= 0]
     failed = [n for n in nodes if n.status == "failed"]
     sections = [
         (f"Best solutions ({_direction_words(greater_is_better)}):", ok[:MEMORY_BEST]),
@@ -146,25 +145,28 @@ def memory_section(journal: Journal, greater_is_better: bool) -> str:
     ]
     shown = sorted({n.id for _, group in sections for n in group})
     with_plan = set(shown)
-    while len(_memory_entries(sections, journal, with_plan)) > MEMORY_CHARS and with_plan:
+    entries = lambda: _memory_entries(sections, journal, greater_is_better, with_plan)  # noqa: E731
+    while len(entries()) > MEMORY_CHARS and with_plan:
         with_plan.discard(min(with_plan))  # the oldest plans go first
     counts = f"{len(nodes)} solutions so far: {len(ok)} scored, {len(failed)} failed."
     if len(with_plan) < len(shown):
         counts += f" Plans of the {len(shown) - len(with_plan)} oldest entries are left out for length."
-    return render("memory", counts=counts, entries=_memory_entries(sections, journal, with_plan))
+    return render("memory", counts=counts, entries=entries())
 
 
-def _memory_entries(sections: list[tuple[str, list[Node]]], journal: Journal, with_plan: set[str]) -> str:
-    return "\n\n".join(f"{heading}\n" + "\n".join(_memory_line(n, journal, n.id in with_plan) for n in group)
+def _memory_entries(sections: list[tuple[str, list[Node]]], journal: Journal, greater_is_better: bool,
+                    with_plan: set[str]) -> str:
+    return "\n\n".join(f"{heading}\n" + "\n".join(_memory_line(n, journal, greater_is_better, n.id in with_plan)
+                                                  for n in group)
                        for heading, group in sections if group)
 
 
-def _memory_line(node: Node, journal: Journal, plan: bool = True) -> str:
+def _memory_line(node: Node, journal: Journal, greater_is_better: bool, plan: bool = True) -> str:
     took = f", {node.seconds:.0f}s" if node.seconds is not None else ""
     if node.ok:
         spread = f" ± {statistics.stdev(node.fold_scores):.5f} over {len(node.fold_scores)} folds" \
             if len(node.fold_scores) > 1 else ""
-        head = f"- {_origin(node)}{took}: {node.score:.5f}{spread}{_gain_text(node, journal)} \"{node.title}\""
+        head = f"- {_origin(node)}{took}: {node.score:.5f}{spread}{_gain_text(node, journal, greater_is_better)} \"{node.title}\""
     else:
         head = f"- {_origin(node)}{took} \"{node.title}\": failed: {_one_line(node.error or 'failed', 300)}"
     if plan and node.plan and node.step != "tune":
@@ -172,17 +174,10 @@ def _memory_line(node: Node, journal: Journal, plan: bool = True) -> str:
     return head
 
 
-def _gain_text(node: Node, journal: Journal) -> str:
+def _gain_text(node: Node, journal: Journal, greater_is_better: bool) -> str:
     """The gain over the parent (positive is better), with its standard error paired over the folds."""
-    gain = node.info.get("gain")
-    if not isinstance(gain, (int, float)):
-        return ""
-    parent = journal.nodes.get(node.parent) if node.parent and node.step != "ensemble" else None
-    if parent is not None and len(parent.fold_scores) == len(node.fold_scores) > 1:
-        differences = [a - b for a, b in zip(node.fold_scores, parent.fold_scores)]
-        se = statistics.stdev(differences) / math.sqrt(len(differences))
-        return f" ({gain:+.5f} ± {se:.5f} vs parent)"
-    return f" ({gain:+.5f} vs {'best member' if node.step == 'ensemble' else 'parent'})"
+    gain = gain_of(node, journal, greater_is_better)
+    return f" ({gain.text()})" if gain is not None else ""
 
 
 def _origin(node: Node) -> str:
