@@ -118,6 +118,8 @@ def compete(
                                                  show_default=_default("node_timeout")),
     memory_mb: Optional[int] = typer.Option(None, help="Memory one candidate may use (MB).",
                                             show_default="70% of this machine's memory"),
+    max_nodes: Optional[int] = typer.Option(None, help="Stop after this many candidates.",
+                                            show_default="as many as the budget allows"),
     llm: Optional[str] = typer.Option(None, help="Let an LLM write solutions: provider:model for langchain, e.g. "
                                       "openai:gpt-5-mini, anthropic:claude-sonnet-4-6, ollama:qwen2.5-coder:32b."),
     llm_base_url: Optional[str] = typer.Option(None, help="Base URL of an OpenAI-compatible server or Ollama."),
@@ -138,7 +140,7 @@ def compete(
 
     started = session_started_at()
     chosen = {"time_budget": time_budget, "folds": folds, "max_train_rows": max_train_rows, "seed": seed,
-              "refit": refit, "node_timeout": node_timeout, "memory_mb": memory_mb, "llm": llm,
+              "refit": refit, "node_timeout": node_timeout, "memory_mb": memory_mb, "max_nodes": max_nodes, "llm": llm,
               "llm_base_url": llm_base_url, "llm_max_cost": max_cost, "llm_max_calls": max_llm_calls}
     if description is not None and not description.is_file():
         raise InputError("no such description file", description)

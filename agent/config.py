@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     memory_mb: int = Field(default_factory=_default_memory_mb, ge=MIN_MEMORY_MB,
                            description="resident memory (MB) one candidate may use")
     n_jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    max_nodes: int | None = Field(None, ge=1, description="stop after this many candidates (unset: as many as the "
+                                  "budget allows)")
     node_disk_mb: int = Field(4096, ge=16, description="MB one candidate's folder and temp folder may hold")
 
     # validation

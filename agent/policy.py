@@ -98,6 +98,8 @@ class Policy:
     llm_name: str | None = None  # a background engineer's nodes do not count as the main engineer's drafts
 
     def next(self, journal: Journal) -> Action:
+        if self.full(journal):
+            return Action("stop", reason=f"stopping: {len(journal)} candidates made, the max_nodes setting")
         singles = single_candidates(journal, self.greater_is_better)
         new_pool = self._new_pool(journal)
         if not self.times.can_start(journal):
@@ -127,6 +129,10 @@ class Policy:
         if not self.exhausted.has("draft") and self.times.fits(journal):
             return Action("draft")
         return Action("ensemble") if new_pool else Action("stop", reason=self._why_stop(journal, singles))
+
+    def full(self, journal: Journal) -> bool:
+        """Whether the run has made as many candidates as it may (max_nodes)."""
+        return self.settings.max_nodes is not None and len(journal) >= self.settings.max_nodes
 
     def _new_pool(self, journal: Journal) -> bool:
         """Whether the best candidates form a pool no ensemble has been made of yet."""

@@ -113,7 +113,8 @@ class Search:
 
     def _keep_llm_thinking(self) -> None:
         """One LLM call in flight whenever the LLM can take one, made from a snapshot of the journal."""
-        if self.llm is None or not self.thinking.idle or not getattr(self.llm, "available", True):
+        if self.llm is None or not self.thinking.idle or not getattr(self.llm, "available", True) \
+                or self.policy.full(self.journal):
             return
         builtin_drafts = sum(1 for n in self.journal if n.step == "draft" and n.engineer != self.llm.name
                              and n.status != "running")
@@ -126,7 +127,7 @@ class Search:
         self.thinking.start(ask, lambda: self.llm.propose(ask, self.brief, snapshot, self.run))
 
     def _run_reply(self, ask: Ask, proposal: Proposal | None) -> None:
-        if proposal is None:  # no reply (the call failed, the LLM stopped): nothing to run
+        if proposal is None or self.policy.full(self.journal):  # no reply (the call failed), or no room for it
             return
         parents = [ask.parent.id] if ask.parent else []
         self.execute(proposal, ask.kind, parents, timeout=self.times.node_limit(self.journal))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,8 @@ class Context:
     killed (None: no limit), so a solution can size its work (a network's epochs) or leave out an
     optional slow block that would not fit; `fit_deadline` is when the model being fitted should be
     done, the harness's share of that time for one fold, so boosted trees stop growing then rather
-    than let the slowest fold kill the whole candidate.
+    than let the slowest fold kill the whole candidate. Both deadlines are read on `clock`
+    (time.monotonic; a test may move a clock of its own instead of waiting).
     """
 
     spec: CompetitionSpec
@@ -36,6 +38,7 @@ class Context:
     cache_dir: Path | None = None
     deadline: float | None = None
     fit_deadline: float | None = None
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.cache_dir is None:
@@ -43,7 +46,7 @@ class Context:
 
     def seconds_left(self) -> float:
         """Seconds until the candidate is killed; infinite when it runs without a limit."""
-        return math.inf if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+        return math.inf if self.deadline is None else max(0.0, self.deadline - self.clock())
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
         """The encoded target of `frame` (class codes, 0/1 matrix, or floats)."""

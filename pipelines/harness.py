@@ -243,17 +243,6 @@ def _predict(estimator: Any, X: Any, ctx: Context, transform: str | None) -> np.
     return _inverse(pred, transform) if ctx.spec.task == "regression" else pred
 
 
-def _fit_share(fd: FoldData, timings: list[tuple[float, float]]) -> float:
-    """The part of a fold's time its model may spend growing, the rest being its predictions: as the
-    folds finished so far measured it, or before any has, estimated from the rows by PREDICT_COST
-    (which a multiclass model, predicting a tree per class, can exceed twofold)."""
-    if timings:
-        fitting, predicting = map(sum, zip(*timings))
-        return fitting / max(fitting + predicting, 1e-9)
-    n_fit, n_predict = len(fd.train_rows), len(fd.valid_rows) + _n_rows(fd.X_test)
-    return n_fit / (n_fit + PREDICT_COST * n_predict)
-
-
 def run_folds(
     solution: ModuleType,
     fold_data: list[FoldData],
@@ -271,35 +260,27 @@ def run_folds(
     `predict_test`, keep the fold models in `models` and leave `test` at zero).
 
     With `workers` > 1 the folds are fitted in parallel threads (the tree and linear libraries
-    release the GIL while fitting), each model with `ctx.n_jobs // workers` threads. On the small
-    and mid-sized data of most competitions that uses the cores better than threads inside one
-    model, and it does not collapse when other processes compete for the cores, as OpenMP's
-    spinning threads do. `on_fold(i, scores)` (used for pruning) needs the folds in order, so it
-    implies one worker. Each fold's model gets `fit_deadline`, its round's share of the candidate's
-    time left as it starts, less its predictions' part, so on data too big for the limit the folds
-    end with smaller models, not killed.
+    release the GIL while fitting), each model with `ctx.n_jobs // workers` threads: on the data of
+    most competitions that uses the cores better than threads inside one model, and it does not
+    collapse when other processes compete for the cores, as OpenMP's spinning threads do.
+    `on_fold(i, scores)` (used for pruning) needs the folds in order, so it implies one worker.
+    Each fold's model gets a `fit_deadline` (see FoldTimes), so on data too big for the limit the
+    folds end with smaller models, not killed.
     """
     start = time.perf_counter()
-    oof = np.full(_raw_shape(ctx, len(y)), np.nan)
-    test = np.zeros(_raw_shape(ctx, n_test))
-    fold_scores = []
     workers = 1 if on_fold is not None else max(1, min(workers, len(fold_data)))
+    times = FoldTimes(ctx, len(fold_data), workers)
     model_ctx = replace(ctx, n_jobs=max(1, ctx.n_jobs // workers))
-    timings: list[tuple[float, float]] = []  # (fitting, predicting) seconds of each finished fold
     tree_facts: dict[int, tuple[int, dict[str, float]] | None] = {}
 
     def fit(i: int, fd: FoldData) -> tuple[np.ndarray, Any]:
-        # Decided as the fold starts, from the time then left: a round that ran long shrinks the later ones.
-        # The rounds left count this fold, those not started yet and those the other workers are busy with.
-        rounds_left = math.ceil((len(fold_data) - i + min(i, workers - 1)) / workers)
-        seconds = FOLDS_SHARE * ctx.seconds_left() / rounds_left * _fit_share(fd, timings)
-        fold_ctx = model_ctx if math.isinf(seconds) else replace(model_ctx, fit_deadline=time.monotonic() + seconds)
-        started = time.perf_counter()
+        fold_ctx = times.fold_context(i, fd, model_ctx)
+        started = ctx.clock()
         estimator = _fit(solution, fd.X_train, y[fd.train_rows], params, fold_ctx, transform)
-        fitted = time.perf_counter()
+        fitted = ctx.clock()
         valid = _predict(estimator, fd.X_valid, fold_ctx, transform)
         test_or_model = _predict(estimator, fd.X_test, fold_ctx, transform) if predict_test else estimator
-        timings.append((fitted - started, time.perf_counter() - fitted))
+        times.fitted(fold_ctx, started, fitted, ctx.clock())
         tree_facts[i] = _tree_facts(estimator, fd.X_train)
         return valid, test_or_model
 
@@ -308,9 +289,66 @@ def run_folds(
             predictions = pool.map(fit, range(len(fold_data)), fold_data)
     else:
         predictions = map(fit, range(len(fold_data)), fold_data)
-    models = []
+    result = _collect(fold_data, predictions, y, n_test, ctx, metric, predict_test, on_fold)
+    result.params, result.seconds = dict(params), time.perf_counter() - start
+    trees = [tree_facts.get(i) for i in range(len(fold_data))]
+    if trees and all(trees):
+        names = list(trees[0][1])
+        result.importance = {c: float(np.mean([t[1].get(c, 0.0) for t in trees])) for c in names}
+        result.facts["trees"] = [t[0] for t in trees]
+    return result
+
+
+class FoldTimes:
+    """Each fold's share of the candidate's time, decided as the fold starts from the time then left:
+    a round of folds that ran long shrinks the later ones. The share is split between fitting and
+    predicting as the folds finished so far measured it (before any has, by PREDICT_COST)."""
+
+    def __init__(self, ctx: Context, n_folds: int, workers: int) -> None:
+        self.ctx, self.n_folds, self.workers = ctx, n_folds, workers
+        self.measured: list[tuple[float, float]] = []  # (fitting, predicting) seconds of each finished fold
+        self.overruns: list[float] = []  # seconds each finished fold's fit ran past its deadline
+
+    def fold_context(self, i: int, fd: FoldData, model_ctx: Context) -> Context:
+        # The rounds left count this fold, those not started yet and those the other workers are busy with.
+        rounds_left = math.ceil((self.n_folds - i + min(i, self.workers - 1)) / self.workers)
+        seconds = FOLDS_SHARE * self.ctx.seconds_left() / rounds_left * self.fit_share(fd)
+        if math.isinf(seconds):
+            return model_ctx
+        # A model stops growing at its deadline, then finishes what it holds (a copy, a refit): as long
+        # as the earlier folds overran theirs, this one stops sooner.
+        seconds -= min(self.overrun(), 0.5 * seconds)
+        return replace(model_ctx, fit_deadline=self.ctx.clock() + seconds)
+
+    def fitted(self, fold_ctx: Context, started: float, fitted: float, predicted: float) -> None:
+        """Record a finished fold's fitting and predicting seconds, and how far it ran past its deadline."""
+        self.measured.append((fitted - started, predicted - fitted))
+        if fold_ctx.fit_deadline is not None:
+            self.overruns.append(max(0.0, fitted - fold_ctx.fit_deadline))
+
+    def overrun(self) -> float:
+        return max(self.overruns, default=0.0)
+
+    def fit_share(self, fd: FoldData) -> float:
+        """The part of a fold's time its model may spend growing, the rest being its predictions (a
+        multiclass model, predicting a tree per class, can take twice PREDICT_COST)."""
+        if self.measured:
+            fitting, predicting = map(sum, zip(*self.measured))
+            return fitting / max(fitting + predicting, 1e-9)
+        n_fit, n_predict = len(fd.train_rows), len(fd.valid_rows) + _n_rows(fd.X_test)
+        return n_fit / (n_fit + PREDICT_COST * n_predict)
+
+
+def _collect(fold_data: list[FoldData], predictions: Any, y: np.ndarray, n_test: int, ctx: Context, metric: Metric,
+             predict_test: bool, on_fold: Any) -> CVResult:
+    """Out-of-fold predictions, the test average (or the fold models) and the scores, fold by fold."""
+    oof = np.full(_raw_shape(ctx, len(y)), np.nan)
+    test = np.zeros(_raw_shape(ctx, n_test))
+    folds = np.full(len(y), -1)
+    fold_scores, models = [], []
     for i, (fd, (pred_valid, test_or_model)) in enumerate(zip(fold_data, predictions)):
         oof[fd.valid_rows] = pred_valid.reshape(oof[fd.valid_rows].shape)
+        folds[fd.valid_rows] = fd.fold
         if predict_test:
             test += test_or_model.reshape(test.shape) / len(fold_data)
         else:
@@ -318,27 +356,10 @@ def run_folds(
         fold_scores.append(score(y[fd.valid_rows], pred_valid, ctx.spec, metric))
         if on_fold is not None:
             on_fold(i, fold_scores)
-    folds = np.full(len(y), -1)
-    for fd in fold_data:
-        folds[fd.valid_rows] = fd.fold
-    n_features = fd.X_train.shape[1] if fold_data and getattr(fd.X_train, "ndim", 1) > 1 else None
-    trees = [tree_facts.get(i) for i in range(len(fold_data))]
-    importance = None
-    if trees and all(trees):
-        names = list(trees[0][1])
-        importance = {c: float(np.mean([t[1].get(c, 0.0) for t in trees])) for c in names}
-    return CVResult(
-        oof=oof,
-        test=test,
-        fold_scores=fold_scores,
-        score=oof_score(y, oof, folds, ctx, metric),
-        params=dict(params),
-        seconds=time.perf_counter() - start,
-        n_features=n_features,
-        facts={"trees": [t[0] for t in trees]} if importance is not None else {},
-        models=models,
-        importance=importance,
-    )
+    last = fold_data[-1] if fold_data else None
+    n_features = last.X_train.shape[1] if last is not None and getattr(last.X_train, "ndim", 1) > 1 else None
+    return CVResult(oof=oof, test=test, fold_scores=fold_scores, score=oof_score(y, oof, folds, ctx, metric),
+                    params={}, seconds=0.0, n_features=n_features, models=models)
 
 
 def predict_test_later(result: CVResult, fold_data: list[FoldData], ctx: Context, transform: str | None) -> CVResult:
@@ -460,54 +481,24 @@ def tune(
     base = dict(getattr(solution, "PARAMS", {}))
     transform = getattr(solution, "TARGET_TRANSFORM", target_transform(metric, y))
     fold_data = fold_features(solution, train, test, folds, ctx)
-    sign = 1.0 if metric.greater_is_better else -1.0
-    best: dict[str, CVResult] = {}
-    best_lock = threading.Lock()
-    deadline = time.monotonic() + timeout
-    trial_ctx = replace(ctx, n_jobs=1) if ctx.n_jobs > 1 else ctx
-
-    def objective(trial: optuna.Trial) -> float:
-        params = {**base, **solution.search_space(trial)}
-
-        def report(i: int, fold_scores: list[float]) -> None:
-            trial.report(float(np.mean(fold_scores)), i)
-            # Optuna checks its timeout only between trials; a slow trial stops at the deadline instead.
-            if trial.should_prune() or time.monotonic() > deadline:
-                raise optuna.TrialPruned()
-
-        # The test rows wait: only the best trial's models predict them, once tuning ends.
-        result = run_folds(solution, fold_data, y, len(test), params, trial_ctx, metric, transform, on_fold=report,
-                           predict_test=False)
-        if not math.isfinite(result.score):
-            raise SolutionError(f"trial produced a non-finite score {result.score}")
-        with best_lock:
-            if "best" not in best or sign * result.score > sign * best["best"].score:
-                best["best"] = result
-        return result.score
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        study_name=study_name,
-        storage=storage,
-        load_if_exists=True,
-        direction="maximize" if metric.greater_is_better else "minimize",
-        sampler=optuna.samplers.TPESampler(seed=ctx.seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
-    )
+    deadline = ctx.clock() + timeout
+    trials = Trials(solution, fold_data, y, len(test), base, replace(ctx, n_jobs=1) if ctx.n_jobs > 1 else ctx,
+                    metric, transform, deadline)
+    study = _study(study_name, storage, metric, ctx.seed)
     catch = (ValueError, ArithmeticError)
     # The starting point runs alone (parallel workers would race for the one enqueued trial): the
     # solution's PARAMS, or for a study resumed after a kill its best trial, whose predictions
     # died with the killed process.
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     study.enqueue_trial(study.best_params if done else base)
-    study.optimize(objective, n_trials=1, catch=catch)
-    left = deadline - time.monotonic()
+    study.optimize(trials.objective, n_trials=1, catch=catch)
+    left = deadline - ctx.clock()
     if left > 0 and (n_trials is None or n_trials > 1):
         more = None if n_trials is None else n_trials - 1
-        study.optimize(objective, timeout=left, n_trials=more, n_jobs=ctx.n_jobs, catch=catch)
-    if "best" not in best:
+        study.optimize(trials.objective, timeout=left, n_trials=more, n_jobs=ctx.n_jobs, catch=catch)
+    if trials.best is None:
         raise SolutionError("no tuning trial finished within the time limit")
-    result = best["best"]
+    result = trials.best
     result.facts.update(target_transform=transform, trials=len(study.trials))
     if refit:  # one model on every row predicts the test rows instead of the fold models
         result.models = []
@@ -515,3 +506,50 @@ def tune(
     else:
         result = predict_test_later(result, fold_data, ctx, transform)
     return with_threshold(result, y, folds, ctx, metric), study
+
+
+class Trials:
+    """Optuna's objective over shared fold features, keeping the best trial's result (its fold models)."""
+
+    def __init__(self, solution: ModuleType, fold_data: list[FoldData], y: np.ndarray, n_test: int,
+                 base: dict[str, Any], ctx: Context, metric: Metric, transform: str | None, deadline: float) -> None:
+        self.solution, self.fold_data, self.y, self.n_test, self.base = solution, fold_data, y, n_test, base
+        self.ctx, self.metric, self.transform, self.deadline = ctx, metric, transform, deadline
+        self.best: CVResult | None = None
+        self._lock = threading.Lock()
+
+    def objective(self, trial: optuna.Trial) -> float:
+        params = {**self.base, **self.solution.search_space(trial)}
+
+        def report(i: int, fold_scores: list[float]) -> None:
+            trial.report(float(np.mean(fold_scores)), i)
+            # Optuna checks its timeout only between trials; a slow trial stops at the deadline instead.
+            if trial.should_prune() or self.ctx.clock() > self.deadline:
+                raise optuna.TrialPruned()
+
+        # The test rows wait: only the best trial's models predict them, once tuning ends.
+        result = run_folds(self.solution, self.fold_data, self.y, self.n_test, params, self.ctx, self.metric,
+                           self.transform, on_fold=report, predict_test=False)
+        if not math.isfinite(result.score):
+            raise SolutionError(f"trial produced a non-finite score {result.score}")
+        with self._lock:
+            if self.best is None or oriented(result.score, self.metric) > oriented(self.best.score, self.metric):
+                self.best = result
+        return result.score
+
+
+def _study(name: str, storage: str | None, metric: Metric, seed: int) -> optuna.Study:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        study_name=name,
+        storage=storage,
+        load_if_exists=True,
+        direction="maximize" if metric.greater_is_better else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
+    )
+
+
+def oriented(score_value: float, metric: Metric) -> float:
+    """The score with its sign turned so that higher is better."""
+    return score_value if metric.greater_is_better else -score_value

@@ -298,7 +298,7 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
         for i, k in enumerate(fold_ids):
             fit_rows, valid_rows = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
             seconds = FIT_SHARE * ctx.seconds_left() / (len(fold_ids) - i)
-            fold_ctx = ctx if math.isinf(seconds) else replace(ctx, fit_deadline=time.monotonic() + seconds)
+            fold_ctx = ctx if math.isinf(seconds) else replace(ctx, fit_deadline=ctx.clock() + seconds)
             estimator = solution.model(dict(params), fold_ctx)
             estimator.fit(X_train[fit_rows], y[fit_rows])
             oof[valid_rows] = _checked("predict() on held-out items", estimator.predict(X_train[valid_rows]),

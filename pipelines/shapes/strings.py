@@ -125,7 +125,7 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
         train_rows = np.flatnonzero(folds < k if spec.time_column else folds != k)
         rest = pd.concat([train.iloc[valid_rows].drop(columns=spec.target_columns), test_inputs], ignore_index=True)
         seconds = FOLDS_SHARE * ctx.seconds_left() / (len(fold_ids) - i)
-        fold_ctx = ctx if np.isinf(seconds) else replace(ctx, fit_deadline=time.monotonic() + seconds)
+        fold_ctx = ctx if np.isinf(seconds) else replace(ctx, fit_deadline=ctx.clock() + seconds)
         predicted = _checked(solution.fit_predict(train.iloc[train_rows].reset_index(drop=True), rest, fold_ctx),
                              len(rest))
         oof[valid_rows] = predicted[: len(valid_rows)]
