@@ -289,6 +289,7 @@ def records_by_task(out: Path) -> dict[str, dict]:
 @pytest.mark.slow
 def test_bench_runs_grades_skips_and_resumes(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AGENT_MAX_NODES", "1")  # one candidate per run is all the bench's bookkeeping needs
     data = tmp_path / "data"
     make_spaceship(data)
     make_bench_competition(data, "broken", broken=True)

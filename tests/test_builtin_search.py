@@ -107,7 +107,7 @@ def test_group_blocks_are_on_from_the_first_draft_when_there_is_a_group_column(t
 @pytest.mark.slow
 def test_a_short_run_drafts_ensembles_and_improves_with_recorded_gains(make_comp, tmp_path: Path) -> None:
     folder = make_comp(task="multiclass", n_train=300, n_test=80)
-    settings = Settings(time_budget=40, num_drafts=3, n_jobs=2, runs_root=tmp_path / "runs",
+    settings = Settings(time_budget=300, max_nodes=5, num_drafts=3, n_jobs=2, runs_root=tmp_path / "runs",
                         competitions_root=tmp_path / "comps")
     outcome = compete(folder, settings, run_dir=tmp_path / "run", console=Console(quiet=True))
     journal = Journal(outcome.run.journal_path)
@@ -125,4 +125,4 @@ def test_a_short_run_drafts_ensembles_and_improves_with_recorded_gains(make_comp
     data = RunData.load(outcome.run.path)
     assert submission_problems(pd.read_csv(outcome.run.submission_path), data.sample, data.spec) == []
     job = json.loads((outcome.run.node_dir("0001") / "job.json").read_text())
-    assert 0 < job["time_limit"] <= 40  # each candidate is told how long it may run
+    assert 0 < job["time_limit"] <= 300  # each candidate is told how long it may run

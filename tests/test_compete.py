@@ -30,11 +30,11 @@ def assert_valid_submission(run: Path) -> None:
 def test_compete_on_the_demo_writes_a_valid_submission_and_prints_its_path(tmp_path: Path) -> None:
     run = tmp_path / "run"
     start = time.monotonic()
-    result = agent_command("compete", str(DEMO), "--time-budget", "25", "--no-submit", "--run-dir", str(run))
+    result = agent_command("compete", str(DEMO), "--time-budget", "15", "--no-submit", "--run-dir", str(run))
     took = time.monotonic() - start
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(run / "submission.csv")
-    assert took < 25 * 1.1 + 10, "the budget is honoured (plus interpreter start-up)"
+    assert took < 15 * 1.1 + 10, "the budget is honoured (plus interpreter start-up)"
     assert_valid_submission(run)
 
     journal = Journal(run / "journal.jsonl")
@@ -65,7 +65,8 @@ def test_compete_on_the_demo_writes_a_valid_submission_and_prints_its_path(tmp_p
 
 def test_refit_runs_write_refitted_test_predictions_that_standalone_reproduces(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    result = agent_command("compete", str(DEMO), "--time-budget", "15", "--no-submit", "--refit", "--run-dir", str(run))
+    result = agent_command("compete", str(DEMO), "--time-budget", "120", "--max-nodes", "1", "--no-submit", "--refit",
+                           "--run-dir", str(run))
     assert result.returncode == 0, result.stderr
     refitted = [d for d in sorted((run / "nodes").iterdir()) if (d / "result.json").exists()
                 and json.loads((d / "result.json").read_text()).get("facts", {}).get("test_prediction") == "refit"]
@@ -96,7 +97,8 @@ def test_a_forecast_is_validated_on_later_rows_and_refitted_on_all(tmp_path: Pat
     test.to_csv(comp / "test.csv", index=False)
     pd.DataFrame({"id": test["id"], "sales": 0.0}).to_csv(comp / "sample_submission.csv", index=False)
     run = tmp_path / "run"
-    result = agent_command("compete", str(comp), "--time-budget", "20", "--no-submit", "--run-dir", str(run))
+    result = agent_command("compete", str(comp), "--time-budget", "120", "--max-nodes", "2", "--no-submit", "--run-dir",
+                           str(run))
     assert result.returncode == 0, result.stderr
     data = RunData.load(run)
     assert data.spec.time_column == "date"

@@ -141,7 +141,7 @@ def test_mixed_run_keeps_the_builtin_search_and_runs_llm_replies_beside_it(tmp_p
                   solution_reply("logistic on x1 and x2", "Use both signals.", logistic_on("x1", "x2"))],
     }
     model = ScriptedChatModel(script=script)
-    settings = settings_for(tmp_path, llm_max_calls=2, time_budget=30)
+    settings = settings_for(tmp_path, llm_max_calls=2, time_budget=180, max_nodes=8)
     engineer = MixedEngineer(llm_engineer(model, settings), BuiltinEngineer(), builtin_drafts=1)
     outcome = compete(competition, settings, flags={"metric": "auc"}, run_dir=tmp_path / "run",
                       engineer=engineer, console=Console(quiet=True))

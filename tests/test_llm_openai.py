@@ -94,7 +94,7 @@ def test_agent_compete_with_an_llm_end_to_end(tmp_path, monkeypatch):
     with FakeOpenAI(script) as server:
         result = CliRunner().invoke(app, [
             "compete", str(competition), "--llm", "openai:gpt-5-mini", "--llm-base-url", server.url,
-            "--max-llm-calls", "2", "--max-cost", "1", "--metric", "auc", "--time-budget", "40",
+            "--max-llm-calls", "2", "--max-cost", "1", "--metric", "auc", "--time-budget", "120", "--max-nodes", "7",
             "--node-timeout", "30", "--no-submit", "--run-dir", str(run_dir),
         ])
     assert result.exit_code == 0, result.output

@@ -206,7 +206,7 @@ def test_a_failing_report_does_not_fail_the_run(tmp_path: Path, make_comp, monke
 
 @pytest.mark.slow
 def test_a_real_run_leaves_a_report(tmp_path: Path, make_comp) -> None:
-    settings = Settings(time_budget=30, folds=3, n_jobs=1, runs_root=tmp_path / "runs",
+    settings = Settings(time_budget=120, max_nodes=4, folds=3, n_jobs=1, runs_root=tmp_path / "runs",
                         competitions_root=tmp_path / "comps")
     outcome = compete(make_comp(), settings, run_dir=tmp_path / "run", console=Console(quiet=True))
     html = (outcome.run.path / "report.html").read_text()

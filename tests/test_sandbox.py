@@ -117,7 +117,7 @@ def test_bad_candidates_become_failed_nodes_and_the_run_goes_on(tmp_path: Path, 
     attacks = [("hostile", solution(combined, world)), ("lying-result", solution(ATTACK["lying-result"], world))]
     engineer = ScriptedEngineer([("sleeper", SLEEPER), ("hog", HOG), ("thief", THIEF), ("crash", CRASH), ("good", GOOD),
                                  *attacks])
-    settings = Settings(time_budget=200, node_timeout=30, memory_mb=1500, num_drafts=5 + len(attacks), tune_share=0.0,
+    settings = Settings(time_budget=200, node_timeout=12, memory_mb=1500, num_drafts=5 + len(attacks), tune_share=0.0,
                         runs_root=tmp_path / "runs")
     try:
         outcome = compete(world.competition, settings, run_dir=tmp_path / "run", engineer=engineer,

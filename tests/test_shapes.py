@@ -272,9 +272,10 @@ def test_span_candidates_hold_the_whole_text_and_know_their_worth() -> None:
 
 # --- end to end -------------------------------------------------------------------------------------
 
-def compete(folder: Path, run: Path, budget: int = 30):
+def compete(folder: Path, run: Path, budget: int = 30, max_nodes: int | None = None):
+    limit = ["--max-nodes", str(max_nodes)] if max_nodes else []
     result = agent_command("compete", str(folder / "public"), "--time-budget", str(budget), "--no-submit",
-                           "--run-dir", str(run))
+                           "--run-dir", str(run), *limit)
     assert result.returncode == 0, result.stderr[-2000:]
     report = grade_submission(folder, run / "submission.csv")
     assert report.valid, report.errors
@@ -306,14 +307,14 @@ def test_strings_end_to_end_beat_repeating_the_input(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_rows_matched_by_order_end_to_end(tmp_path: Path) -> None:
     folder = with_answers(tmp_path / "insults", insults(tmp_path / "insults"), "auc")
-    data, report = compete(folder, tmp_path / "run", budget=25)
+    data, report = compete(folder, tmp_path / "run", budget=120, max_nodes=3)
     assert data.spec.row_order_key and report.score > 0.8
 
 
 @pytest.mark.slow
 def test_sequences_end_to_end_hold_out_whole_items_and_beat_the_mean(tmp_path: Path) -> None:
     folder = with_answers(tmp_path / "mol", molecules(tmp_path / "mol"), "mcrmse")
-    data, report = compete(folder, tmp_path / "run", budget=40)
+    data, report = compete(folder, tmp_path / "run", budget=120, max_nodes=4)
     assert data.spec.answer_shape == "sequence" and data.spec.group_column == "id"
     for k in set(data.folds[data.folds >= 0].tolist()):  # no molecule is both trained on and validated
         assert not set(data.train["id"][data.folds == k]) & set(data.train["id"][data.folds != k])

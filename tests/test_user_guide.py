@@ -48,7 +48,7 @@ def finished_run(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     (home / "agent.toml").write_text("folds = 3\n")
     (home / "goal.md").write_text("Predict who survived. Evaluation: accuracy of the Survived labels.\n")
     env = {"AGENT_RUNS_ROOT": str(home / "runs")}
-    result = agent_command("compete", str(DEMO), "--time-budget", "30", "--no-submit", "--description",
+    result = agent_command("compete", str(DEMO), "--time-budget", "120", "--max-nodes", "3", "--no-submit", "--description",
                            str(home / "goal.md"), "-v", env=env, cwd=home)
     assert result.returncode == 0, result.stderr
     assert "INFO" in result.stderr, "-v after the subcommand logs decisions"
@@ -68,7 +68,7 @@ def test_runs_lists_it_and_review_and_report_take_latest(finished_run) -> None:
     run, env = finished_run
     listing = agent_command("runs", "titanic", env={**env, "COLUMNS": "200"})
     assert listing.returncode == 0 and run.name in listing.stdout and "finished" in listing.stdout
-    assert "30 s" in listing.stdout
+    assert "120 s" in listing.stdout
     review = agent_command("review", "latest", "--json", env=env)
     assert review.returncode == 0, review.stderr
     facts = json.loads(review.stdout)
