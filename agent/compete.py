@@ -62,10 +62,9 @@ def registry_layer(slug: str) -> dict[str, Any]:
 
 
 def train_row_cap(settings: Settings, n_columns: int | None = None) -> int:
-    """The most training rows a run uses (0: all): --max-train-rows, else ROWS_PER_BUDGET_SECOND per
-    second of budget for a table of ten columns on two cores, fewer for wider tables, more for more
-    cores (without the width, before the table is read, ten), so a GBDT draft takes about a quarter
-    of the budget."""
+    """The most training rows a run uses (0: all), so a GBDT draft takes about a quarter of the budget:
+    --max-train-rows, else ROWS_PER_BUDGET_SECOND a budget second at ten columns (the default width) and
+    two cores, scaled down for wider tables and up for more cores."""
     if settings.max_train_rows is not None:
         return settings.max_train_rows
     scale = settings.time_budget * max(1, settings.n_jobs) / 2 * 10 / max(10, n_columns or 10)

@@ -169,8 +169,6 @@ def run_sandboxed(
     the node's folders is watched here.
     """
     start = time.monotonic()
-    peak = 0.0
-    timed_out = out_of_memory = disk_full = False
     # The address-space cap leaves headroom over the resident limit: threads and shared
     # libraries reserve address space they never touch.
     cap_mb = int(memory_mb * 1.5) + 2048
@@ -182,8 +180,6 @@ def run_sandboxed(
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(import_folder(temp)), env.get("PYTHONPATH")]))
         policy = marshal.dumps(confinement_policy(confinement, temp))
         argv = [sys.executable, "-S", "-c", SUPERVISOR, "--", *argv]
-    watched_dirs = [cwd, temp] if confinement else []
-    next_disk_check = start
     try:
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
@@ -198,35 +194,55 @@ def run_sandboxed(
             if confinement:
                 proc.stdin.write(policy)
                 proc.stdin.close()
-            watched = psutil.Process(proc.pid)
-            while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    returncode = os.waitstatus_to_exitcode(status)
-                    peak = max(peak, usage.ru_maxrss / 1024)
-                    break
-                peak = max(peak, tree_rss_mb(watched))
-                if watched_dirs and time.monotonic() >= next_disk_check:
-                    disk_full = sum(folder_mb(d) for d in watched_dirs) > confinement.disk_mb
-                    next_disk_check = time.monotonic() + DISK_POLL_SECONDS
-                if peak > memory_mb:
-                    out_of_memory = True
-                elif time.monotonic() - start > timeout:
-                    timed_out = True
-                if timed_out or out_of_memory or disk_full:
-                    returncode = _stop(proc, graceful=confinement is not None)
-                    break
-                time.sleep(POLL_SECONDS)
-            _kill_group(proc.pid)  # grandchildren left behind by a finished candidate
-            proc.returncode = returncode
-            # A fast writer can fill the folder between two looks.
-            disk_full = disk_full or bool(watched_dirs) and sum(folder_mb(d) for d in watched_dirs) > confinement.disk_mb
+            limits = Limits(start, timeout, memory_mb, [cwd, temp] if confinement else [],
+                            confinement.disk_mb if confinement else 0)
+            returncode = limits.hold(proc, graceful=confinement is not None)
     finally:
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
-    if not out_of_memory and returncode != 0 and _mentions_memory_error(log_path):
-        out_of_memory = True
-    return SandboxResult(returncode, timed_out, out_of_memory, time.monotonic() - start, peak, disk_full)
+    out_of_memory = limits.out_of_memory or (returncode != 0 and _mentions_memory_error(log_path))
+    return SandboxResult(returncode, limits.timed_out, out_of_memory, time.monotonic() - start, limits.peak,
+                         limits.disk_full)
+
+
+class Limits:
+    """Time, resident memory and folder size, checked every POLL_SECONDS while a candidate runs."""
+
+    def __init__(self, start: float, timeout: float, memory_mb: int, folders: list[Path], disk_mb: int) -> None:
+        self.start, self.timeout, self.memory_mb = start, timeout, memory_mb
+        self.folders, self.disk_mb = folders, disk_mb
+        self.peak = 0.0
+        self.timed_out = self.out_of_memory = self.disk_full = False
+
+    def hold(self, proc: subprocess.Popen, graceful: bool) -> int:
+        """Wait for `proc`, ending it at the first limit it passes; its exit code, and nothing of it left running."""
+        watched = psutil.Process(proc.pid)
+        next_disk_check = self.start
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                returncode = os.waitstatus_to_exitcode(status)
+                self.peak = max(self.peak, usage.ru_maxrss / 1024)
+                break
+            self.peak = max(self.peak, tree_rss_mb(watched))
+            if self.folders and time.monotonic() >= next_disk_check:
+                self.disk_full = self._over_disk()
+                next_disk_check = time.monotonic() + DISK_POLL_SECONDS
+            if self.peak > self.memory_mb:
+                self.out_of_memory = True
+            elif time.monotonic() - self.start > self.timeout:
+                self.timed_out = True
+            if self.timed_out or self.out_of_memory or self.disk_full:
+                returncode = _stop(proc, graceful)
+                break
+            time.sleep(POLL_SECONDS)
+        _kill_group(proc.pid)  # grandchildren left behind by a finished candidate
+        proc.returncode = returncode
+        self.disk_full = self.disk_full or self._over_disk()  # a fast writer can fill the folder between two looks
+        return returncode
+
+    def _over_disk(self) -> bool:
+        return bool(self.folders) and sum(folder_mb(d) for d in self.folders) > self.disk_mb
 
 
 def _stop(proc: subprocess.Popen, graceful: bool) -> int:

@@ -78,23 +78,8 @@ def build_spec(
     targets, per_class = decide_targets(ev, rows)
     inputs = input_columns(train, test, targets, rows.id_column, rows.id_is_content, files.test)
     kinds = column_kinds(train, test, inputs, rows.id_column, ev.catalog)
-    metric = given.get("metric")
-    if metric is None and (described := metric_from_description(description)):
-        metric, sources["metric"] = described, "description"
-    shape, source_column = decide_mask_shape(ev, rows, targets, kinds), None  # run-length strings are no text
-    if shape == "rows":
-        shape, source_column = decide_answer_shape(ev, targets)
-    if shape == "mask":
-        task, kind, metric, direction = decide_mask_scoring(ev, metric)
-    else:
-        if shape in STRING_SHAPES:
-            task, kind = "text", "label"
-            sources["task"] = "answer shape"
-        else:
-            task = given.get("task") or infer_task(train, targets, metric)
-            sources.setdefault("task", "inferred")
-            kind = decide_submission_kind(ev, task, targets, rows.answer_columns, per_class, metric)
-        metric, direction = decide_metric(ev, metric, task, kind, shape)
+    answer = decide_answer(ev, rows, targets, per_class, kinds)
+    shape, task = answer.shape, answer.task
     time_column, group_column = decide_time_and_group(ev, kinds)
 
     return CompetitionSpec(
@@ -111,12 +96,12 @@ def build_spec(
         modality=modality(kinds),
         classes=[0, 1] if shape == "mask" else decide_classes(ev, task, targets, per_class, rows.id_column),
         answer_shape=shape,
-        source_column=source_column,
+        source_column=answer.source_column,
         submission_columns=rows.answer_columns,
         passthrough_columns=rows.passthrough,
-        submission_kind=kind,
-        metric=metric,
-        direction=direction,
+        submission_kind=answer.kind,
+        metric=answer.metric,
+        direction=answer.direction,
         mask_order=pixel_order(description),
         image_size=_image_size(ev, kinds) if shape == "mask" else None,
         text_columns=kinds.text,
@@ -130,6 +115,39 @@ def build_spec(
         column_pairs=comparable_pairs(train, kinds.categorical + kinds.text),
         sources=sources,
     )
+
+
+@dataclass
+class Answer:
+    """What one answer is and how it is scored."""
+
+    shape: str  # rows, span, string or mask
+    source_column: str | None  # the input a span or string answer comes from
+    task: str
+    kind: str  # what the submission's answer columns hold: value, proba or label
+    metric: str
+    direction: str
+
+
+def decide_answer(ev: Evidence, rows: RowKey, targets: list[str], per_class: bool, kinds: ColumnKinds) -> Answer:
+    """The answer's shape first (a mask before a string: run-length strings are no text), then its
+    task, submission kind and metric, which the shape constrains."""
+    metric = ev.given.get("metric")
+    if metric is None and (described := metric_from_description(ev.description)):
+        metric, ev.sources["metric"] = described, "description"
+    shape, source_column = decide_mask_shape(ev, rows, targets, kinds), None
+    if shape == "rows":
+        shape, source_column = decide_answer_shape(ev, targets)
+    if shape == "mask":
+        return Answer(shape, None, *decide_mask_scoring(ev, metric))
+    if shape in STRING_SHAPES:
+        task, kind = "text", "label"
+        ev.sources["task"] = "answer shape"
+    else:
+        task = ev.given.get("task") or infer_task(ev.train, targets, metric)
+        ev.sources.setdefault("task", "inferred")
+        kind = decide_submission_kind(ev, task, targets, rows.answer_columns, per_class, metric)
+    return Answer(shape, source_column, task, kind, *decide_metric(ev, metric, task, kind, shape))
 
 
 def merge_overrides(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -35,11 +35,10 @@ MODEL_VARIABLE = "AGENT_TEXT_MODEL"
 BATCH_SIZE = {"cpu": 32, "cuda": 256}  # on CPUs small batches waste less on padding
 CACHE_BATCH = 1024  # texts encoded between two writes to the cache (and two looks at the clock)
 
-# For deciding whether encoding fits a candidate's time: texts per second of all-MiniLM-L6-v2 for
-# tweet-length texts (~100 characters, ~33 tokens) per CPU core, in float32 and in bfloat16 on CPUs
-# that compute it natively (measured 124 and 284 per core on a 2-core Xeon with avx512_bf16; the
-# figures leave room for a busy machine), on a GPU (measured 5,000-7,100 in float32 on an H200; the
-# figure leaves room for smaller GPUs), and the seconds to import torch and load the weights (5 measured).
+# For deciding whether encoding fits a candidate's time: all-MiniLM-L6-v2's texts per second for
+# tweet-length texts (~100 characters) per CPU core (float32, and bfloat16 where the CPU computes it
+# natively) and on a GPU, and the seconds to import torch and load the weights; each set below what
+# was measured, to leave room for a busy machine or a smaller GPU.
 CPU_TEXTS_PER_CORE_SECOND = {"float32": 100.0, "bfloat16": 220.0}
 GPU_TEXTS_PER_SECOND = 3000.0
 START_SECONDS = 7.0
@@ -80,9 +79,8 @@ def torch_device(requested: str) -> str:
 def cpu_precision(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """'bfloat16' on CPUs with native bfloat16 arithmetic (avx512_bf16, AMX), else 'float32'.
 
-    Encoding in bfloat16 there is 2.4x faster (568 against 234 texts/s measured on 2 cores) and
-    the vectors stay within cosine 0.996 of float32's, far below what a model downstream can tell.
-    On other CPUs bfloat16 is emulated and slower. Read from the CPU's flags, so that estimating
+    Encoding in bfloat16 there is over twice as fast, with vectors a model downstream cannot tell
+    from float32's; on other CPUs bfloat16 is emulated and slower. Read from the CPU's flags, so that estimating
     the time of an encoding needs no torch import.
     """
     try:

@@ -538,9 +538,7 @@ def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: b
 
 def skewed_log(train: pd.DataFrame, test: pd.DataFrame, skew_limit: float = 0.75) -> tuple[pd.DataFrame, pd.DataFrame]:
     """log1p of non-negative, right-skewed columns beside the columns themselves, so a linear model
-    can follow either shape. Replacing them instead made the shape hang on which side of the limit
-    a fold's skew fell: a fare linear in a distance whose skew was 0.72-0.75 across folds was fitted
-    on the log in one fold, which alone scored RMSE 1.27 against 0.81-0.83."""
+    can follow either shape whichever side of `skew_limit` a fold's skew falls."""
     X, X_test = train.copy(), test.copy()
     for col in train.columns:
         values = train[col]
@@ -630,6 +628,20 @@ def tfidf(train_text: pd.Series, test_text: pd.Series, analyzer: str = "word", n
                                  max_features=max_features, sublinear_tf=sublinear_tf, strip_accents="unicode",
                                  lowercase=True, dtype=np.float32, **words)
     return vectorizer.fit_transform(train_text), vectorizer.transform(test_text)
+
+
+def text_tfidf(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec, *, normalize: bool = True,
+               chars: bool = False, word_ngrams: tuple[int, int] = (1, 2)) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Word n-gram TF-IDF of `text_with_fields` (web text normalised with `normalize`, character 2-5 grams
+    beside it with `chars`): the inputs of the bag-of-words linear recipes."""
+    text, text_test = text_with_fields(train, spec), text_with_fields(test, spec)
+    if normalize:
+        text, text_test = normalize_text(text), normalize_text(text_test)
+    X, X_test = tfidf(text, text_test, analyzer="word", ngram_range=word_ngrams)
+    if chars:
+        C, C_test = tfidf(text, text_test, analyzer="char_wb", ngram_range=(2, 5), max_features=100_000)
+        X, X_test = sp.hstack([X, C]).tocsr(), sp.hstack([X_test, C_test]).tocsr()
+    return X, X_test
 
 
 def word_counts(train_text: pd.Series, test_text: pd.Series, ngram_range: tuple[int, int] = (1, 2),

@@ -37,10 +37,8 @@ log = logging.getLogger(__name__)
 # Of a candidate's time left when its folds start, the share its folds may take (divided among the
 # rounds of parallel folds); the rest scores and writes the results.
 FOLDS_SHARE = 0.8
-# Predicting a row through a boosted model costs about a quarter of fitting it: LightGBM, the slowest
-# of the three to predict, 3.9e-5 s against 1.5e-4 s a row for 1,000 trees of 15 leaves (XGBoost's
-# ratio 0.05, CatBoost's 0.001). The first folds split their time between fitting and predicting by
-# this; later ones by what the finished folds measured.
+# Predicting a row through a boosted model costs at most about a quarter of fitting it (LightGBM, the
+# slowest of the three to predict): the first folds split their time by this, later ones by the finished folds.
 PREDICT_COST = 0.25
 
 

@@ -23,9 +23,7 @@ from pipelines.context import Context
 log = logging.getLogger(__name__)
 
 # Fitting rows from which a library's folds are faster on the GPU, one fit at a time, than in parallel
-# threads on 16 cores (H200, 3 folds, draft parameters; `benchmarks/gpu_paths.py --recipes`). XGBoost:
-# 11.4 s against 16.2 at 85,000 rows, 13.9 against 26.1 at 227,000, but 21.6 against 17.4 at 34,000.
-# CatBoost: 19.3 s against 25.3 at 227,000, but 15.9 against 9.5 at 85,000.
+# threads on the CPU (`benchmarks/gpu_paths.py --recipes`).
 GPU_MIN_ROWS = {"xgboost": 80_000, "catboost": 200_000}
 # One fit on the GPU at a time: folds fitted in parallel threads take turns (CatBoost refuses a
 # second fit on a busy device, "device already requested"), and a library whose GPU build failed
@@ -34,7 +32,7 @@ _GPU = threading.Lock()
 _GPU_FAILED: set[str] = set()
 # Early stopping needs a holdout big enough to be more signal than noise.
 EARLY_STOPPING_MIN_ROWS = 300
-LIGHTGBM_COPY_SECONDS = 40e-6  # per tree, for the model's copy at the end of training (12,670 trees: 0.44 s)
+LIGHTGBM_COPY_SECONDS = 40e-6  # per tree, for the model's copy at the end of training
 REFIT_MAX_ROWS = 50_000  # above this the 15% holdout costs little accuracy, and a refit would double the time
 
 
@@ -57,8 +55,8 @@ def device_options(library: str, device: str, n_rows: int) -> dict[str, Any]:
     """The library's GPU parameters when a GPU is present and worth it for `n_rows`; else CPU ones.
 
     XGBoost and CatBoost ship CUDA builds. LightGBM stays on the CPU: its PyPI wheel's GPU build is
-    OpenCL, which may find no GPU or pick a CPU platform (PoCL), was 10% faster than 16 cores at
-    200,000 rows on an H200, and stalled when the folds' models shared the device.
+    OpenCL, which may find no GPU or pick a CPU platform (PoCL), gains little over the CPU's cores,
+    and stalls when the folds' models share the device.
     """
     if library == "lightgbm":
         return {}
@@ -76,7 +74,7 @@ def _time_limit(library: str, deadline: float) -> Any:
     if library == "lightgbm":
         import lightgbm as lgb
 
-        def stop(env: Any) -> None:  # after training, LightGBM copies its model through text: ~35 us a tree
+        def stop(env: Any) -> None:  # after training, LightGBM copies its model through text: leave time for it
             if time.monotonic() + LIGHTGBM_COPY_SECONDS * (env.iteration + 1) > deadline:
                 raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list or [])
         return stop
@@ -316,6 +314,18 @@ def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100,
 def lgbm(ctx: Context, **params: Any) -> Any:
     """LightGBM for the task: `gbdt("lightgbm", ctx, **params)`; keywords as there."""
     return gbdt("lightgbm", ctx, **params)
+
+
+def lgbm_search_space(trial: Any) -> dict[str, Any]:
+    """Optuna suggestions for `lgbm`, shared by every LightGBM recipe so their tuning cannot drift apart."""
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+        "num_leaves": trial.suggest_int("num_leaves", 4, 128, log=True),
+        "min_child_samples": trial.suggest_int("min_child_samples", 3, 100, log=True),
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.2, 1.0),
+        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 30.0, log=True),
+    }
 
 
 def xgboost(ctx: Context, **params: Any) -> Any:

@@ -184,8 +184,8 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     """Timestamps as naive UTC, unparseable ones missing. Zones are converted, not dropped, so a column
     that mixes them (`2009-06-15 17:26:21 UTC`, `... +02:00`, no zone) still orders and subtracts.
 
-    One format guessed from the first value is tried first (25,000 taxi timestamps: 0.16 s); only when
-    some rows do not follow it is each row parsed on its own (1.07 s for the same rows).
+    One format guessed from the first value is tried first, being several times faster; only when
+    some rows do not follow it is each row parsed on its own.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "could not infer format": the per-row path below

@@ -424,21 +424,15 @@ def _normalisation(pixels: np.ndarray, rows: np.ndarray, backbone: bool) -> tupl
     return sample.mean(axis=(0, 2, 3)), sample.std(axis=(0, 2, 3)) + 1e-3
 
 
-def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: np.ndarray, folds: np.ndarray, ctx: Any,
-                     *, max_epochs: int = 30, lr: float = 2e-3, weight_decay: float = 0.05, rotations: bool = False,
-                     larger: bool = False, safety: float = 0.85) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Out-of-fold and fold-averaged test predictions of an image network, and facts about the training.
-
-    `y` is the encoded target of the train rows (`ctx.target(train)`); `folds[i]` is row i's
-    validation fold (-1: only ever trained on). Training uses `safety` of the time left.
-    """
+def image_trainer(train_paths: Sequence[str], test_paths: Sequence[str], y: np.ndarray, ctx: Any, *, lr: float,
+                  weight_decay: float, rotations: bool, larger: bool) -> tuple[Trainer, Plan, dict[str, Any]]:
+    """The images loaded at the planned size onto the planned device, and a trainer for them; with
+    facts about the loading (seconds, unreadable images, the backbone)."""
     started = time.monotonic()
-    task = ctx.spec.task
     backbone_path = os.environ.get(BACKBONE_ENV) or None
     if backbone_path and not os.path.isfile(backbone_path):
         raise ValueError(f"{BACKBONE_ENV}={backbone_path}: no such file")
     paths = list(train_paths) + list(test_paths)
-    n_train = len(train_paths)
     short_side, channels = image_facts(train_paths, seed=ctx.seed)
     cuda = torch.cuda.is_available()
     plan = plan_training(
@@ -451,10 +445,8 @@ def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: n
     pixels, unreadable = load_images(paths, plan.side, plan.channels, ctx.n_jobs)
     if unreadable:
         log.warning("%d of %d images could not be read; they are left black", unreadable, len(paths))
-    load_seconds = time.monotonic() - started
-
     device = torch.device(plan.device)
-    mean, std = _normalisation(pixels, np.arange(n_train), backbone_path is not None)
+    mean, std = _normalisation(pixels, np.arange(len(train_paths)), backbone_path is not None)
     tensor = torch.from_numpy(pixels)
     if plan.device == "cuda":
         tensor = tensor.to(device) if plan.data_on_device else tensor.pin_memory()
@@ -462,18 +454,35 @@ def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: n
     images = Images(tensor, torch.as_tensor(mean, dtype=torch.float32, device=device).view(shape),
                     torch.as_tensor(std, dtype=torch.float32, device=device).view(shape), device,
                     3 if backbone_path else plan.channels)
-    head = TaskHead.for_target(task, y, ctx.spec.n_classes)
+    head = TaskHead.for_target(ctx.spec.task, y, ctx.spec.n_classes)
     trainer = Trainer(plan, images, head, head.target_tensor(y), lr=lr, weight_decay=weight_decay,
                       rotations=rotations, seed=ctx.seed, backbone_path=backbone_path)
+    loaded = {"backbone": os.path.basename(backbone_path) if backbone_path else None,
+              "load_seconds": round(time.monotonic() - started, 2), "unreadable_images": unreadable}
+    return trainer, plan, loaded
+
+
+def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: np.ndarray, folds: np.ndarray, ctx: Any,
+                     *, max_epochs: int = 30, lr: float = 2e-3, weight_decay: float = 0.05, rotations: bool = False,
+                     larger: bool = False, safety: float = 0.85) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Out-of-fold and fold-averaged test predictions of an image network, and facts about the training.
+
+    `y` is the encoded target of the train rows (`ctx.target(train)`); `folds[i]` is row i's
+    validation fold (-1: only ever trained on). Training uses `safety` of the time left.
+    """
+    started = time.monotonic()
+    trainer, plan, loaded = image_trainer(train_paths, test_paths, y, ctx, lr=lr, weight_decay=weight_decay,
+                                          rotations=rotations, larger=larger)
+    n_train, n_all = len(train_paths), len(train_paths) + len(test_paths)
 
     fold_ids = sorted(set(folds[folds >= 0].tolist()))
     fit_rows = [np.flatnonzero(folds < k if ctx.spec.time_column else folds != k) for k in fold_ids]
     batch = batch_size_for(plan.batch_size, min(len(r) for r in fit_rows))
-    test_rows = np.arange(n_train, len(paths))
+    test_rows = np.arange(n_train, n_all)
     threads, seconds_per_step = probe_threads(trainer, fit_rows[0], batch, ctx.n_jobs if plan.device == "cpu" else 0)
 
-    oof = np.full(head.raw_shape(n_train), np.nan)
-    test_pred = np.zeros(head.raw_shape(len(test_rows)))
+    oof = np.full(trainer.head.raw_shape(n_train), np.nan)
+    test_pred = np.zeros(trainer.head.raw_shape(len(test_rows)))
     fitted: list[FitStats] = []
     steps = math.inf
     for i, (k, rows) in enumerate(zip(fold_ids, fit_rows)):
@@ -496,9 +505,8 @@ def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: n
                  stats.seconds_per_step)
         del model
 
-    facts = {**asdict(plan), "threads": threads, "backbone": os.path.basename(backbone_path) if backbone_path else None,
-             "batch": batch, "epochs": [s.epochs for s in fitted], "steps": [s.steps for s in fitted],
+    facts = {**asdict(plan), **loaded, "threads": threads, "batch": batch, "epochs": [s.epochs for s in fitted],
+             "steps": [s.steps for s in fitted],
              "seconds_per_epoch": round(float(np.mean([s.seconds / max(s.epochs, 1) for s in fitted])), 3),
-             "load_seconds": round(load_seconds, 2), "unreadable_images": unreadable,
              "seconds": round(time.monotonic() - started, 1)}
     return oof, test_pred, facts

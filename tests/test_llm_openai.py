@@ -132,7 +132,7 @@ def test_a_slow_llm_leaves_no_core_idle_and_the_run_ends_within_its_budget(tmp_p
                         "FOLDS": "3", "N_JOBS": "1"}.items():
         monkeypatch.setenv(f"AGENT_{name}", value)
     nonsense = completion("Interesting problem. I would think about it carefully.", 500, 50)
-    run_dir, budget, delay = tmp_path / "run", 40, 15
+    run_dir, budget, delay = tmp_path / "run", 25, 8
     with FakeOpenAI([], delay=delay, otherwise=nonsense) as server:
         result = CliRunner().invoke(app, [
             "compete", str(competition), "--llm", "openai:gpt-5-mini", "--llm-base-url", server.url,

@@ -185,7 +185,8 @@ def test_compete_on_a_mask_competition_beats_empty_masks(tmp_path: Path) -> None
     from pipelines.rundata import RunData
 
     public, answers = mask_competition(tmp_path / "blobs", n_train=90, n_test=30)
-    settings = Settings(time_budget=60, runs_root=tmp_path / "runs", competitions_root=tmp_path / "comps", n_jobs=2)
+    settings = Settings(time_budget=120, node_timeout=15, max_nodes=1, runs_root=tmp_path / "runs",
+                        competitions_root=tmp_path / "comps", n_jobs=2)
     outcome = compete(public, settings, console=Console(quiet=True))
     journal = Journal(outcome.run.journal_path)
     drafts = [n for n in journal if n.step == "draft"]

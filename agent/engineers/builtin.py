@@ -72,8 +72,7 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
             recipes.append("svm_tabular")
         recipes.append("xgboost_tabular")
         if spec.task == "multiclass" and spec.n_classes >= MANY_CLASSES:
-            # GBDTs grow one tree per class and round (digits: 36 s for LightGBM's draft on 1,400
-            # rows): a linear model's valid submission comes first, in seconds.
+            # GBDTs grow one tree per class and round: a linear model's valid submission comes first, in seconds.
             recipes.insert(0, recipes.pop(recipes.index("linear_tabular")))
     if spec.task == "multilabel" or (spec.task == "regression" and len(spec.target_columns) > 1):
         recipes = [r for r in recipes if r not in ("small_multiclass_blend", "svm_tabular", "nbsvm_text")]

@@ -2,7 +2,7 @@
 
 from pipelines.features import join_blocks, tabular_plus
 from pipelines.files import file_paths, file_statistics
-from pipelines.models import lgbm
+from pipelines.models import lgbm, lgbm_search_space
 
 COUNT_ENCODING = False
 MISSING_INDICATORS = False
@@ -19,12 +19,7 @@ def features(train, test, ctx):
 
 
 def search_space(trial):
-    return {
-        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
-        "num_leaves": trial.suggest_int("num_leaves", 4, 128, log=True),
-        "min_child_samples": trial.suggest_int("min_child_samples", 3, 100, log=True),
-        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.2, 1.0),
-    }
+    return lgbm_search_space(trial)
 
 
 def model(params, ctx):

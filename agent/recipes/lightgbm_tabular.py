@@ -1,7 +1,7 @@
 """LightGBM on every column: numbers as they are, categoricals natively, parts and counts of high-cardinality strings, date parts, text statistics."""
 
 from pipelines.features import tabular_plus
-from pipelines.models import lgbm
+from pipelines.models import lgbm, lgbm_search_space
 
 # Feature blocks beyond the basics; the improve step flips one at a time and keeps what CV says helps.
 PAIR_MEANING = False        # how alike in meaning paired phrase columns are (sentence embeddings' cosine)
@@ -24,14 +24,7 @@ def features(train, test, ctx):
 
 
 def search_space(trial):
-    return {
-        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
-        "num_leaves": trial.suggest_int("num_leaves", 4, 128, log=True),
-        "min_child_samples": trial.suggest_int("min_child_samples", 3, 100, log=True),
-        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.2, 1.0),
-        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 30.0, log=True),
-    }
+    return lgbm_search_space(trial)
 
 
 def model(params, ctx):

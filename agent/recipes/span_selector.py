@@ -16,8 +16,8 @@ NEIGHBOUR_RATES = False  # add the in-answer rates of the words just before and 
 PARAMS = {"n_estimators": 200, "learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20}
 NEGATIVES_PER_ROW = 24  # training candidates kept per row (the best and the whole text always)
 FIT_SHARE = 0.6  # of the fold's time, what growing the trees may take; the rest scores the candidates
-# LightGBM runs on one thread: on a busy machine two OpenMP threads that spin-wait for each other were
-# ten times slower than one, and the candidate tables are small.
+# LightGBM runs on one thread: the candidate tables are small, and OpenMP threads that spin-wait for
+# each other crawl on a busy machine.
 
 
 def _conditions(frame, ctx):
@@ -62,7 +62,7 @@ def fit_predict(train, test, ctx):
     deadline = None if ctx.fit_deadline is None else time.monotonic() + FIT_SHARE * (ctx.fit_deadline - time.monotonic())
     params = dict(PARAMS)
     ranker = GBDT("lightgbm", classifier=False, n_estimators=params.pop("n_estimators"), params=params,
-                  early_stopping_rounds=None, n_jobs=1, seed=ctx.seed, deadline=deadline)  # one thread: see below
+                  early_stopping_rounds=None, n_jobs=1, seed=ctx.seed, deadline=deadline)  # one thread: see above
     ranker.fit(X, value[keep])
 
     test_texts = test[source].fillna("").astype(str).tolist()

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipelines.embeddings import encode_in_time, text_embeddings
 from pipelines.features import joined_text, tabular_plus
-from pipelines.models import lgbm
+from pipelines.models import lgbm, lgbm_search_space
 
 TABULAR_FEATURES = True  # the other columns (numbers, categories, text statistics) beside the embeddings
 
@@ -35,14 +35,7 @@ def features(train, test, ctx):
 
 
 def search_space(trial):
-    return {
-        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
-        "num_leaves": trial.suggest_int("num_leaves", 4, 128, log=True),
-        "min_child_samples": trial.suggest_int("min_child_samples", 3, 100, log=True),
-        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.1, 1.0),
-        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 30.0, log=True),
-    }
+    return lgbm_search_space(trial)
 
 
 def model(params, ctx):

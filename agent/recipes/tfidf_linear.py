@@ -1,8 +1,6 @@
 """TF-IDF of word 1-2 grams (categorical fields as tokens) with a linear model: the fast, strong text baseline."""
 
-import scipy.sparse as sp
-
-from pipelines.features import normalize_text, text_with_fields, tfidf
+from pipelines.features import text_tfidf
 from pipelines.models import linear
 
 # Feature blocks; the improve step flips one at a time and keeps what CV says helps.
@@ -13,14 +11,7 @@ PARAMS = {"C": 2.0}
 
 
 def features(train, test, ctx):
-    text, text_test = text_with_fields(train, ctx.spec), text_with_fields(test, ctx.spec)
-    if NORMALIZE_TEXT:
-        text, text_test = normalize_text(text), normalize_text(text_test)
-    X, X_test = tfidf(text, text_test, analyzer="word", ngram_range=(1, 2))
-    if CHAR_NGRAMS:
-        C, C_test = tfidf(text, text_test, analyzer="char_wb", ngram_range=(2, 5), max_features=100_000)
-        X, X_test = sp.hstack([X, C]).tocsr(), sp.hstack([X_test, C_test]).tocsr()
-    return X, X_test
+    return text_tfidf(train, test, ctx.spec, normalize=NORMALIZE_TEXT, chars=CHAR_NGRAMS, word_ngrams=(1, 2))
 
 
 def search_space(trial):
