@@ -20,7 +20,8 @@ demo: install
 	$(BIN)/agent compete data/demo/titanic --time-budget $(BUDGET) --no-submit
 
 test: install
-	$(BIN)/python -m pytest -q
+	# A worker per core, a file's tests on one: the end-to-end tests spend much of their time waiting on child processes.
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: install
 	$(BIN)/python benchmarks/run_practice.py

@@ -20,6 +20,7 @@ from agent.display import Display
 from agent.engineers.base import Brief, Engineer
 from agent.engineers.mixed import make_engineer
 from agent.journal import Journal, Node
+from agent.node_files import submitted_node
 from agent.llm.usage import USAGE_FILE, usage_line
 from agent.profile import profile, profile_markdown
 from agent.run_folder import RunFolder, new_run_id, write_atomic, write_point
@@ -217,7 +218,7 @@ def submit_best(run: RunFolder, console: Console, poll_seconds: float = 10.0) ->
 
     journal = Journal(run.journal_path)
     spec = RunData.load(run.path).spec
-    best = journal.best(spec.greater_is_better)
+    best = submitted_node(run, journal, spec.greater_is_better)
     if best is None or not run.submission_path.exists():
         raise InputError("the run has no valid submission to upload", run.path)
     message = submission_message(run.path.name, best.id, best.score, spec.metric)
@@ -370,7 +371,7 @@ def write_report_softly(run: RunFolder, console: Console) -> None:
 def write_summary(run: RunFolder, greater_is_better: bool) -> dict[str, Any]:
     """summary.json: the best node and every node's headline numbers, for people and scripts."""
     journal = Journal(run.journal_path)
-    best = journal.best(greater_is_better)
+    best = submitted_node(run, journal, greater_is_better)
     summary = {
         "best": best.model_dump(include={"id", "title", "score", "step"}) if best else None,
         "submission": str(run.submission_path) if run.submission_path.exists() else None,

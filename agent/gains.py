@@ -45,9 +45,21 @@ def gain_of(node: Node, journal: Journal, greater_is_better: bool) -> Gain | Non
     if compared is None:
         return None
     other, versus = compared
+    return gain_over(node, other, greater_is_better, versus)
+
+
+def gain_over(node: Node, other: Node, greater_is_better: bool, versus: str = "node") -> Gain:
+    """How much better `node` scores than `other`, with the standard error of the folds' differences."""
     sign = oriented(1.0, greater_is_better)
     se = None
     if len(node.fold_scores) == len(other.fold_scores) >= 2:
         differences = sign * (np.asarray(node.fold_scores) - np.asarray(other.fold_scores))
         se = float(np.std(differences, ddof=1) / math.sqrt(len(differences)))
     return Gain(round(sign * (node.score - other.score), 6), se, other.id, versus)
+
+
+def within_noise(node: Node, best: Node, greater_is_better: bool) -> bool:
+    """Whether `node` scores below `best` by no more than one paired standard error (never when
+    the fold scores do not pair up)."""
+    gain = gain_over(node, best, greater_is_better)
+    return gain.se is not None and gain.value + gain.se >= 0

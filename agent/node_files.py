@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from agent.journal import Journal, Node
 from agent.run_folder import RunFolder
 from agent.sandbox import read_node_file
 from pipelines.rundata import RunData
@@ -38,6 +39,13 @@ if __name__ == "__main__":
 
     reproduce(__file__, params={params!r}, seed={seed!r}, refit={refit!r})
 '''
+
+
+def submitted_node(run: RunFolder, journal: Journal, greater_is_better: bool) -> Node | None:
+    """The node whose submission the run's is (best/node.json, which the search writes last when it
+    installs one), else the best by score."""
+    installed = read_json(run.best_dir / "node.json").get("id")
+    return journal.nodes.get(installed) if installed in journal.nodes else journal.best(greater_is_better)
 
 
 def prepared_inputs(run: RunFolder, data: RunData) -> list[Path]:

@@ -21,6 +21,7 @@ import numpy as np
 from agent import report_plots as plots
 from agent.gains import gain_of
 from agent.journal import Journal, Node
+from agent.node_files import submitted_node
 from agent.review import open_run
 from agent.run_folder import RunFolder, write_atomic
 from competitions.registry import get_competition, medal_thresholds, read_leaderboard
@@ -66,7 +67,7 @@ def write_report(run_dir: Path) -> Path:
 def render_report(run_dir: Path) -> str:
     """The whole page as a string; raises InputError when `run_dir` is not a run folder."""
     run, journal, spec = open_run(run_dir)
-    best = journal.best(spec.greater_is_better)
+    best = submitted_node(run, journal, spec.greater_is_better)
     nodes = list(journal)
     sessions = _read_json(run.path / "state.json").get("sessions", [])
     start = sessions[0][0] if sessions else min((n.started_at for n in nodes), default=time.time())

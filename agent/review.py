@@ -16,6 +16,7 @@ from rich.tree import Tree
 
 from agent.gains import gain_of
 from agent.journal import Journal, Node
+from agent.node_files import submitted_node
 from agent.llm.usage import USAGE_FILE, usage_line
 from agent.run_folder import RunFolder
 from pipelines.errors import InputError
@@ -47,7 +48,7 @@ def _label(node: Node, best: Node | None, journal: Journal, greater_is_better: b
 
 
 def show_tree(console: Console, run: RunFolder, journal: Journal, spec: CompetitionSpec) -> None:
-    best = journal.best(spec.greater_is_better)
+    best = submitted_node(run, journal, spec.greater_is_better)
     tokens = sum(n.tokens_in + n.tokens_out for n in journal)
     cost = sum(n.cost_usd for n in journal)
     root = Tree(f"[bold]{spec.slug}[/] · {spec.metric} ({spec.direction}) · {len(journal)} nodes · "
@@ -67,7 +68,7 @@ def show_tree(console: Console, run: RunFolder, journal: Journal, spec: Competit
 
 def run_as_dict(run: RunFolder, journal: Journal, spec: CompetitionSpec) -> dict:
     """What `review --json` prints: the run and every node with its gain and that gain's standard error."""
-    best = journal.best(spec.greater_is_better)
+    best = submitted_node(run, journal, spec.greater_is_better)
     nodes = []
     for node in journal:
         gain = gain_of(node, journal, spec.greater_is_better)
@@ -148,7 +149,7 @@ def run_facts(run: RunFolder, stale_seconds: float = 120.0) -> dict[str, str]:
     journal = Journal(run.journal_path)
     spec_path = run.path / "spec.json"
     greater = CompetitionSpec.model_validate_json(spec_path.read_text()).greater_is_better if spec_path.exists() else True
-    best = journal.best(greater)
+    best = submitted_node(run, journal, greater)
     sessions = run._state()[0].get("sessions", [])
     last_beat = sessions[-1][1] if sessions else run.started_at
     if any(n.status == "running" for n in journal) or not (run.path / "summary.json").exists():

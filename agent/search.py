@@ -19,6 +19,7 @@ from agent.config import Settings
 from agent.display import Display
 from agent.engineers.background import BackgroundProposal
 from agent.engineers.base import Ask, Brief, Engineer, Proposal
+from agent.gains import within_noise
 from agent.journal import Journal, Node, oriented
 from agent.node_files import (NODE_FILES, log_tail, max_submission_bytes, node_storage, prepared_inputs, read_json,
                               read_result, write_standalone)
@@ -100,6 +101,7 @@ class Search:
             self.display.note(f"stopping: the budget is spent ({self.budget.remaining:.0f} s left)")
         if self.thinking.busy:
             log.info("stopping with the LLM's %s step unanswered: the budget is spent", self.thinking.ask.kind)
+        self._settle()
         return self.best
 
     def _ask_engineer(self, kind: StepKind, parent: Node | None) -> None:
@@ -178,6 +180,24 @@ class Search:
         write_point("prior")
         write_submission(frame, self.data.sample, self.spec, self.run.submission_path)
         log.info("wrote the prior submission %s; the first candidate to finish replaces it", self.run.submission_path)
+
+    def _settle(self) -> None:
+        """The run's final choice: the best ensemble instead of a better single candidate when it
+        scores within one paired standard error of it. Near the top, the order of candidates is
+        mostly noise, and a blend of several of them varies less on unseen rows than any one."""
+        if self.best is None or self.best.step == "ensemble":
+            return
+        ensembles = self.journal.ranked(self.spec.greater_is_better, (n for n in self.journal if n.step == "ensemble"))
+        for node in ensembles:
+            if not within_noise(node, self.best, self.spec.greater_is_better):
+                return
+            if not self._submission_problems(self.run.node_dir(node.id) / "submission.csv"):
+                log.info("submitting ensemble node %s (%.5f): within noise of node %s (%.5f)", node.id, node.score,
+                         self.best.id, self.best.score)
+                self.display.note(f"final choice: ensemble node {node.id}, within one standard error of node "
+                                  f"{self.best.id}")
+                self._install(node)
+                return
 
     def _promote_if_best(self, node: Node) -> None:
         """Make `node` the run's submission if it beats the best so far and its file is valid."""
