@@ -448,14 +448,71 @@ def pair_meaning(train: pd.DataFrame, test: pd.DataFrame, pairs: list[tuple[str,
     encode_in_time(pd.concat([pd.concat([train[c], test[c]]) for c in columns], ignore_index=True), ctx,
                    what="the paired columns")
 
-    def unit(frame: pd.DataFrame, col: str) -> np.ndarray:
-        vectors = text_embeddings(frame[col], ctx)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
     def block(frame: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({f"{a}_{b}_meaning": np.einsum("ij,ij->i", unit(frame, a), unit(frame, b)).astype("float64")
+        unit = {c: _unit(text_embeddings(frame[c], ctx)) for c in columns}
+        return pd.DataFrame({f"{a}_{b}_meaning": np.einsum("ij,ij->i", unit[a], unit[b]).astype("float64")
                              for a, b in pairs}, index=frame.index)
     return block(train), block(test)
+
+
+def pair_neighbours(train: pd.DataFrame, test: pd.DataFrame, pairs: list[tuple[str, str]], y: np.ndarray,
+                    ctx: Any, n_splits: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The targets of the rows that share this row's repeating side of a pair (an anchor) and whose
+    other side is nearest in meaning: the nearest one's, the mean of the nearest three, a mean weighted
+    by similarity, and the nearest similarity. How an anchor's known matches were scored is the best
+    guide to a new one. Out-of-fold on train, as target encoding is; needs the `text` extra."""
+    from sklearn.model_selection import KFold
+
+    from pipelines.embeddings import encode_in_time, text_embeddings
+
+    Y = np.asarray(y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    columns = list(dict.fromkeys(c for pair in pairs for c in pair))
+    encode_in_time(pd.concat([pd.concat([train[c], test[c]]) for c in columns], ignore_index=True), ctx,
+                   what="the paired columns")
+    X, X_test = _empty(train, test)
+    splits = list(KFold(n_splits=min(n_splits, len(train)), shuffle=True, random_state=ctx.seed).split(train))
+    for a, b in pairs:
+        key, other = (a, b) if train[a].nunique() <= train[b].nunique() else (b, a)
+        if train[key].nunique() > len(train) / 2:  # neither side repeats: no anchor has known matches
+            continue
+        keys, keys_test = _as_text(train[key]).to_numpy(), _as_text(test[key]).to_numpy()
+        vectors, vectors_test = (_unit(text_embeddings(frame[other], ctx)) for frame in (train, test))
+        inner = np.full((len(train), 4, Y.shape[1]), np.nan)
+        for fit_rows, rows in splits:
+            inner[rows] = _nearest_targets(keys[fit_rows], vectors[fit_rows], Y[fit_rows], keys[rows], vectors[rows])
+        outer = _nearest_targets(keys, vectors, Y, keys_test, vectors_test)
+        for i, name in enumerate(("nearest", "nearest3", "weighted", "similarity")):
+            for j in range(Y.shape[1] if name != "similarity" else 1):
+                column = f"{key}_{other}_{name}" + (f"_{j}" if Y.shape[1] > 1 and name != "similarity" else "")
+                X[column], X_test[column] = inner[:, i, j], outer[:, i, j]
+    return X, X_test
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def _nearest_targets(keys_fit: np.ndarray, vectors_fit: np.ndarray, Y_fit: np.ndarray, keys: np.ndarray,
+                     vectors: np.ndarray, temperature: float = 10.0) -> np.ndarray:
+    """(rows, 4, targets): per row, from the fit rows with its key, the targets of the nearest, the
+    nearest three and all weighted by similarity, and (in every target's place) the top similarity."""
+    out = np.full((len(keys), 4, Y_fit.shape[1]), np.nan)
+    fit_groups = pd.Series(np.arange(len(keys_fit))).groupby(keys_fit).indices
+    for key, rows in pd.Series(np.arange(len(keys))).groupby(keys).indices.items():
+        fit = fit_groups.get(key)
+        if fit is None:
+            continue
+        similarity = vectors[rows] @ vectors_fit[fit].T
+        order = np.argsort(-similarity, axis=1)
+        targets = Y_fit[fit][order]  # (rows, fit, targets), nearest first
+        ranked = np.take_along_axis(similarity, order, axis=1)
+        weights = np.exp(temperature * (ranked - ranked[:, :1]))[:, :, None]
+        out[rows, 0] = targets[:, 0]
+        out[rows, 1] = targets[:, :3].mean(axis=1)
+        out[rows, 2] = (weights * targets).sum(axis=1) / weights.sum(axis=1)
+        out[rows, 3] = ranked[:, :1]
+    return out
 
 
 def tabular(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -503,12 +560,14 @@ def integer_codes(train: pd.DataFrame, columns: list[str]) -> list[str]:
 
 def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: bool = False, target: bool = False,
                  missing: bool = False, row_stats: bool = False, group_stats: bool = False,
-                 sequence: bool = False, codes: bool = False, meaning: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 sequence: bool = False, codes: bool = False, meaning: bool = False,
+                 neighbours: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`tabular` plus the optional blocks a GBDT recipe switches on: count and out-of-fold target
     encodings of the categoricals (and, with `codes`, of the whole-number columns that look like
     codes), missing-value flags, row statistics of the numbers, and statistics of the row's group
-    (with `sequence`, also its place in the group's sequence) over the competition's group column, and
-    (with `meaning`) how alike in meaning the values of paired columns are."""
+    (with `sequence`, also its place in the group's sequence) over the competition's group column,
+    (with `meaning`) how alike in meaning the values of paired columns are, and (with `neighbours`)
+    the targets of an anchor's known matches nearest in meaning."""
     spec = ctx.spec
     X, X_test = tabular(train, test, spec)
     if counts:  # columns with many levels are counted by `tabular` already
@@ -533,6 +592,10 @@ def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: b
         X, X_test = join_blocks(X, X_test, group_sequence(train, test, spec.group_column, group_inputs))
     if meaning and spec.column_pairs:
         X, X_test = join_blocks(X, X_test, pair_meaning(train, test, spec.column_pairs, ctx))
+    if neighbours and spec.column_pairs:
+        y = ctx.target(train)
+        y = one_hot_target(y, ctx.n_classes) if ctx.task == "multiclass" else y
+        X, X_test = join_blocks(X, X_test, pair_neighbours(train, test, spec.column_pairs, y, ctx))
     return X, X_test
 
 

@@ -234,6 +234,31 @@ def test_paired_phrases_alike_in_meaning_score_high_without_sharing_a_word(tmp_p
         assert builtin.switches(builtin.recipe_code(recipe))[0].name == "PAIR_MEANING"
 
 
+@real_model
+def test_an_anchors_known_matches_nearest_in_meaning_give_their_scores(tmp_path: Path) -> None:
+    """A new target of an anchor is scored like the anchor's known target nearest in meaning; on train
+    a row's own score never informs it (out of fold)."""
+    from pipelines.features import pair_neighbours, tabular_plus
+
+    embeddings._cache.cache_clear()
+    known = [("car", "automobile", 1.0), ("car", "banana bread", 0.0), ("car", "vehicle", 0.75),
+             ("house", "home", 1.0), ("house", "spaceship", 0.0), ("house", "dwelling", 0.75)]
+    train = pd.DataFrame(known, columns=["anchor", "target", "score"])
+    test = pd.DataFrame({"anchor": ["car", "house", "tree"], "target": ["auto", "apple pie", "forest"]})
+    spec = make_spec(task="regression", categorical_columns=["anchor", "target"], column_pairs=[("anchor", "target")],
+                     target_columns=["score"])
+    ctx = Context(spec=spec, n_jobs=2, cache_dir=tmp_path / "cache", deadline=time.monotonic() + 600)
+    X, X_test = pair_neighbours(train, test, spec.column_pairs, train["score"].to_numpy(), ctx, n_splits=2)
+    assert X_test["anchor_target_nearest"].iloc[0] == 1.0  # "auto" is nearest "automobile"
+    assert np.isnan(X_test["anchor_target_nearest"].iloc[2])  # an anchor with no known match
+    assert X_test["anchor_target_similarity"].iloc[0] > X_test["anchor_target_similarity"].iloc[1]
+    assert (X["anchor_target_similarity"].dropna() < 0.999).all()  # out of fold: a row never finds itself
+    on, _ = tabular_plus(train, test, ctx, neighbours=True)
+    off, _ = tabular_plus(train, test, ctx)
+    assert set(on.columns) - set(off.columns) == {"anchor_target_nearest", "anchor_target_nearest3",
+                                                  "anchor_target_weighted", "anchor_target_similarity"}
+
+
 def test_a_candidate_is_told_the_runs_cache_and_its_deadline(tmp_path: Path) -> None:
     spec, train, test, folds = text_competition()
     run = tmp_path / "run"

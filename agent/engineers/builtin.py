@@ -121,6 +121,13 @@ def _has_integer_codes(brief: Brief) -> bool:
                and has_code_levels(col.get("unique", 0), rows) for col in brief.profile.get("columns", []))
 
 
+def _pair_side_repeats(brief: Brief) -> bool:
+    """Whether a side of some paired columns repeats (an anchor with several known matches)."""
+    rows = int(brief.profile.get("rows", {}).get("train", 0))
+    unique = {col.get("name"): col.get("unique", rows) for col in brief.profile.get("columns", [])}
+    return any(min(unique.get(a, rows), unique.get(b, rows)) <= rows / 2 for a, b in brief.spec.column_pairs)
+
+
 # When flipping a switch can change anything; a switch not listed always can.
 SWITCH_MATTERS = {
     "COUNT_ENCODING": lambda b: bool(b.spec.categorical_columns),
@@ -132,6 +139,7 @@ SWITCH_MATTERS = {
     "INTEGER_CODES": _has_integer_codes,
     "EMBEDDINGS": lambda b: embeddings_available(),
     "PAIR_MEANING": lambda b: bool(b.spec.column_pairs) and embeddings_available(),
+    "PAIR_NEIGHBOURS": lambda b: _pair_side_repeats(b) and embeddings_available(),
 }
 
 

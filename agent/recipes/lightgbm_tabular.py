@@ -5,6 +5,7 @@ from pipelines.models import lgbm, lgbm_search_space
 
 # Feature blocks beyond the basics; the improve step flips one at a time and keeps what CV says helps.
 PAIR_MEANING = False        # how alike in meaning paired phrase columns are (sentence embeddings' cosine)
+PAIR_NEIGHBOURS = False     # the targets of an anchor's known matches nearest in meaning (paired columns)
 GROUP_STATISTICS = False    # size and numeric means of the row's group (when the competition has a group column)
 GROUP_SEQUENCE = False      # the row's place in its group's sequence: position, running sums, changes
 COUNT_ENCODING = False      # how often each categorical value occurs
@@ -20,7 +21,8 @@ PARAMS = {"n_estimators": 2000, "learning_rate": 0.03, "num_leaves": 15, "min_ch
 def features(train, test, ctx):
     return tabular_plus(train, test, ctx, counts=COUNT_ENCODING, target=TARGET_ENCODING, missing=MISSING_INDICATORS,
                         row_stats=ROW_STATISTICS, group_stats=GROUP_STATISTICS, sequence=GROUP_SEQUENCE,
-                        codes=INTEGER_CODES, meaning=PAIR_MEANING)
+                        codes=INTEGER_CODES, meaning=PAIR_MEANING,
+                        neighbours=PAIR_NEIGHBOURS)
 
 
 def search_space(trial):
