@@ -41,7 +41,8 @@ def test_recipes_follow_the_data() -> None:
 def test_switch_edits_are_one_line() -> None:
     code = recipe_code("lightgbm_tabular")
     names = [s.name for s in switches(code)]
-    assert names[:5] == ["PAIR_MEANING", "GROUP_STATISTICS", "GROUP_SEQUENCE", "COUNT_ENCODING", "TARGET_ENCODING"] and not any(s.value for s in switches(code))
+    assert names[:6] == ["PAIR_MEANING", "PAIR_NEIGHBOURS", "GROUP_STATISTICS", "GROUP_SEQUENCE", "COUNT_ENCODING",
+                         "TARGET_ENCODING"] and not any(s.value for s in switches(code))
     flipped = flip(code, "TARGET_ENCODING")
     changed = [(a, b) for a, b in zip(code.splitlines(), flipped.splitlines()) if a != b]
     assert len(changed) == 1 and changed[0][1].startswith("TARGET_ENCODING = True")
