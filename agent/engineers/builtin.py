@@ -21,7 +21,7 @@ from agent.engineers.base import Ask, Brief, Proposal
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder
 from pipelines.embeddings import embeddings_available
-from pipelines.features import has_code_levels
+from pipelines.features import MAX_CATEGORY_LEVELS, has_code_levels
 from pipelines.spec import CompetitionSpec
 
 SWITCH = re.compile(r"^([A-Z][A-Z0-9_]*) = (True|False)\b", re.M)
@@ -121,6 +121,11 @@ def _has_integer_codes(brief: Brief) -> bool:
                and has_code_levels(col.get("unique", 0), rows) for col in brief.profile.get("columns", []))
 
 
+def _has_few_level_categoricals(brief: Brief) -> bool:
+    unique = {col.get("name"): col.get("unique", 0) for col in brief.profile.get("columns", [])}
+    return any(unique.get(c, 0) <= MAX_CATEGORY_LEVELS for c in brief.spec.categorical_columns)
+
+
 def _pair_side_repeats(brief: Brief) -> bool:
     """Whether a side of some paired columns repeats (an anchor with several known matches)."""
     rows = int(brief.profile.get("rows", {}).get("train", 0))
@@ -130,7 +135,7 @@ def _pair_side_repeats(brief: Brief) -> bool:
 
 # When flipping a switch can change anything; a switch not listed always can.
 SWITCH_MATTERS = {
-    "COUNT_ENCODING": lambda b: bool(b.spec.categorical_columns),
+    "COUNT_ENCODING": lambda b: _has_few_level_categoricals(b),  # many-level ones are counted always
     "TARGET_ENCODING": lambda b: bool(b.spec.categorical_columns),
     "MISSING_INDICATORS": _has_missing,
     "ROW_STATISTICS": lambda b: len(b.spec.numeric_columns) >= 2,
