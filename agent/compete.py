@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from agent.checks import check_format, check_trainable, check_width
-from agent.competition_files import find_files, load_tables
+from agent.competition_files import find_files, find_sample, load_tables
 from agent.config import Settings
 from agent.display import Display
 from agent.engineers.base import Brief, Engineer
@@ -93,6 +93,8 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     layout_layer: dict[str, Any] = {}
     if (items := sequence_items(train, test, sample)) is not None:  # a row per position of each item
         train, test, layout_layer = items.explode(train), items.explode(test), items.spec_layer()
+    elif files.pixels is not None:  # a row per pixel of each image
+        layout_layer = files.pixels.spec_layer()
     rows_in_file = train.attrs.get("rows_in_file", len(train))
     train = sample_rows(train, train_row_cap(settings, train.shape[1]), settings.seed)
     if len(train) < rows_in_file:
@@ -132,7 +134,7 @@ def write_sample_fallback(source: Path, slug: str, run: RunFolder, settings: Set
     text normalisation, where it repeats the input, a lot), and a benchmark counts it as valid.
     """
     try:
-        sample_path = find_files(source, extract_to=unpacked_folder(settings, slug)).sample_submission
+        sample_path = find_sample(source, extract_to=unpacked_folder(settings, slug))
         sample = read_table(sample_path)
     except (InputError, OSError):
         return None

@@ -17,11 +17,13 @@ import pandas as pd
 
 from pipelines.errors import InputError
 from pipelines.files import FileCatalog, extract_archive, labelled_files
+from pipelines.shapes.pixels import PixelPairs, find_pixel_pairs
 from pipelines.tables import is_table, read_table, read_table_sample, table_columns, table_stem
 
 log = logging.getLogger(__name__)
 
 COMPOSED_ID_COLUMNS = 6  # the columns, from the first, an id may be joined from
+SAMPLE_PATTERNS = [r"sample_?submission.*", r".*sample.*", r".*submission.*"]
 
 
 def locate_public_dir(path: Path) -> Path:
@@ -49,6 +51,7 @@ class CompetitionFiles:
     description: Path | None
     labels: pd.Series | None = None  # without a train table: each training file's label, by its path
     targets: Path | None = None  # a table of the train rows' targets, apart from the train table
+    pixels: PixelPairs | None = None  # without tables: images paired with target images, a row per pixel
 
 
 def _extract_archives(folder: Path, extract_to: Path) -> Path:
@@ -69,6 +72,19 @@ def _pick(tables: list[Path], folder: Path, role: str, patterns: list[str]) -> P
     raise InputError(f"no {role} table found (looked for {patterns[0]!r}; folder has: {names})", folder)
 
 
+def _folder_and_tables(path: Path, extract_to: Path | None) -> tuple[Path, list[Path]]:
+    folder = locate_public_dir(path)
+    if extract_to is not None:
+        folder = _extract_archives(folder, extract_to)
+    return folder, [p for p in folder.iterdir() if p.is_file() and is_table(p)]
+
+
+def find_sample(path: Path, extract_to: Path | None = None) -> Path:
+    """The sample submission alone, for a folder whose other files may make no sense."""
+    folder, tables = _folder_and_tables(path, extract_to)
+    return _pick(tables, folder, "sample submission", SAMPLE_PATTERNS)
+
+
 def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     """The tables of a competition folder.
 
@@ -78,16 +94,15 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     train table at all, the labels being the class folders or the names of the training files:
     then `train` is the folder itself, `labels` holds them, and `load_tables` makes the table.
     """
-    folder = locate_public_dir(path)
-    if extract_to is not None:
-        folder = _extract_archives(folder, extract_to)
-    tables = [p for p in folder.iterdir() if p.is_file() and is_table(p)]
-    sample = _pick(tables, folder, "sample submission", [r"sample_?submission.*", r".*sample.*", r".*submission.*"])
+    folder, tables = _folder_and_tables(path, extract_to)
+    sample = _pick(tables, folder, "sample submission", SAMPLE_PATTERNS)
     rest = [p for p in tables if p != sample]
     labels = None
     try:
         train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train", r".*labels?"])
     except InputError:
+        if (pixels := find_pixel_pairs(folder, read_table(sample))) is not None:
+            return CompetitionFiles(folder, folder, sample, sample, _description(folder), pixels=pixels)
         labels = labelled_files(FileCatalog(folder))
         if labels is None:
             raise
@@ -100,11 +115,13 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     else:
         log.info("%s: no test table; the sample submission's ids are the test rows", folder)
         test = sample
-    description = next(
-        (p for name in ("description.md", "description.txt", "overview.md") if (p := folder / name).exists()), None
-    )
     targets = None if labels is not None else _target_table([p for p in others if p != test], train, sample)
-    return CompetitionFiles(folder, train, test, sample, description, labels, targets)
+    return CompetitionFiles(folder, train, test, sample, _description(folder), labels, targets)
+
+
+def _description(folder: Path) -> Path | None:
+    return next((p for name in ("description.md", "description.txt", "overview.md") if (p := folder / name).exists()),
+                None)
 
 
 def _target_table(candidates: list[Path], train: Path, sample: Path) -> Path | None:
@@ -142,6 +159,8 @@ def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
     """Train, test and sample submission. With `max_train_rows`, a larger train table is sampled
     uniformly (and streamed, not loaded whole); `train.attrs["rows_in_file"]` says how many it had."""
     sample = read_table(files.sample_submission)
+    if files.pixels is not None:
+        return files.pixels.train_table(seed), files.pixels.test_table(), sample
     if files.labels is not None:
         train = train_from_files(files.labels, sample)
     elif max_train_rows:

@@ -23,6 +23,7 @@ from pipelines.context import Context
 from pipelines.harness import SolutionError, cross_validate
 from pipelines.metrics import get_metric
 from pipelines.rundata import RunData
+from pipelines.shapes.pixels import grey
 from pipelines.shapes.sequences import sequence_items
 from pipelines.shapes.spans import candidates, span_text, window_jaccard
 from pipelines.shapes.strings import string_shape
@@ -138,6 +139,36 @@ def molecules(folder: Path, n: int = 90, n_test: int = 20, length: int = 16, sco
             for _, r in test.iterrows() for j in range(length)]
     answers = pd.DataFrame(rows)
     answers.assign(reactivity=0.0, deg_50C=0.0).to_csv(public / "sample_submission.csv", index=False)
+    return answers
+
+
+def documents(folder: Path, n: int = 14, n_test: int = 4, height: int = 30, width: int = 44, seed: int = 0) -> pd.DataFrame:
+    """denoising-dirty-documents' files: grey pages `train/<n>.png` (text strokes under a stain and noise)
+    with their clean versions in `train_cleaned/`, pages to clean in `test/`, no tables but the sample,
+    a row per test pixel `<n>_<row>_<col>` (1-based) saying 1. Returns the answers."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    answers = []
+    for i in range(n + n_test):
+        clean = np.ones((height, width))
+        for row in range(3, height - 4, 7):  # lines of dark strokes
+            for col in rng.choice(width - 3, width // 4, replace=False):
+                clean[row:row + 3, col:col + 2] = rng.uniform(0.0, 0.2)
+        yy, xx = np.mgrid[:height, :width]
+        stain = 1 - 0.3 * np.exp(-((yy - rng.uniform(0, height)) ** 2 + (xx - rng.uniform(0, width)) ** 2) / 120)
+        dirty = np.clip(clean * stain * 0.9 + rng.normal(0, 0.04, clean.shape), 0, 1)
+        part = "train" if i < n else "test"
+        for name, pixels in ((part, dirty), ("train_cleaned", clean)):
+            if name == "train_cleaned" and part == "test":
+                continue
+            (folder / "public" / name).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.round(pixels * 255).astype(np.uint8)).save(folder / "public" / name / f"{i + 1}.png")
+        if part == "test":
+            answers.append(pd.DataFrame({"id": [f"{i + 1}_{r + 1}_{c + 1}" for r in range(height) for c in range(width)],
+                                         "value": (np.round(clean * 255) / 255).ravel()}))
+    answers = pd.concat(answers, ignore_index=True)
+    answers.assign(value=1).to_csv(folder / "public" / "sampleSubmission.csv", index=False)
     return answers
 
 
@@ -280,6 +311,32 @@ def compete(folder: Path, run: Path, budget: int = 30, max_nodes: int | None = N
     report = grade_submission(folder, run / "submission.csv")
     assert report.valid, report.errors
     return RunData.load(run), report
+
+
+def test_an_image_answer_is_read_as_a_row_per_pixel_with_its_neighbourhood(tmp_path: Path) -> None:
+    folder = with_answers(tmp_path / "pages", documents(tmp_path / "pages"), "rmse")
+    files = find_files(folder)
+    assert files.pixels is not None and files.pixels.targets.name == "train_cleaned" and files.pixels.first_index == 1
+    train, test, sample = load_tables(files)
+    assert set(test["id"]) == set(sample["id"]) and len(train) == 14 * 30 * 44  # small pages: every pixel
+    spec = build_spec("pages", files, train, test, sample, [("layout", files.pixels.spec_layer())])
+    assert (spec.task, spec.group_column, spec.target_columns) == ("regression", "image", ["value"])
+    assert "grey_+0_+0" in spec.numeric_columns and "background" in spec.numeric_columns
+    pixel = train[train["id"] == "1_4_2"].iloc[0]  # row 4, column 2, counted from 1
+    page, clean = grey(folder / "public" / "train" / "1.png"), grey(folder / "public" / "train_cleaned" / "1.png")
+    assert pixel["grey_+0_+0"] == pytest.approx(page[3, 1]) and pixel["grey_+0_-1"] == pytest.approx(page[3, 0])
+    assert pixel["value"] == pytest.approx(clean[3, 1])
+
+
+@pytest.mark.slow
+def test_images_to_clean_end_to_end_beat_the_sample(tmp_path: Path) -> None:
+    folder = with_answers(tmp_path / "pages", documents(tmp_path / "pages"), "rmse")
+    data, report = compete(folder, tmp_path / "run", budget=120, max_nodes=1)
+    assert data.spec.group_column == "image"
+    for k in set(data.folds[data.folds >= 0].tolist()):  # no page is both trained on and validated
+        assert not set(data.train["image"][data.folds == k]) & set(data.train["image"][data.folds != k])
+    sample = grade_submission(folder, folder / "public" / "sampleSubmission.csv")
+    assert report.score < 0.5 * sample.score, (report.score, sample.score)
 
 
 @pytest.mark.slow
