@@ -166,7 +166,8 @@ def _memory_line(node: Node, journal: Journal, greater_is_better: bool, plan: bo
     if node.ok:
         spread = f" ± {statistics.stdev(node.fold_scores):.5f} over {len(node.fold_scores)} folds" \
             if len(node.fold_scores) > 1 else ""
-        head = f"- {_origin(node)}{took}: {node.score:.5f}{spread}{_gain_text(node, journal, greater_is_better)} \"{node.title}\""
+        gain = _gain_text(node, journal, greater_is_better)
+        head = f"- {_origin(node)}{took}: {node.score:.5f}{spread}{gain} \"{node.title}\""
     else:
         head = f"- {_origin(node)}{took} \"{node.title}\": failed: {_one_line(node.error or 'failed', 300)}"
     if plan and node.plan and node.step != "tune":
