@@ -93,8 +93,8 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     layout_layer: dict[str, Any] = {}
     if (items := sequence_items(train, test, sample)) is not None:  # a row per position of each item
         train, test, layout_layer = items.explode(train), items.explode(test), items.spec_layer()
-    elif files.pixels is not None:  # a row per pixel of each image
-        layout_layer = files.pixels.spec_layer()
+    elif files.layout is not None:  # a row per pixel of each image, per class of each item...
+        layout_layer = files.layout.spec_layer()
     rows_in_file = train.attrs.get("rows_in_file", len(train))
     train = sample_rows(train, train_row_cap(settings, train.shape[1]), settings.seed)
     if len(train) < rows_in_file:

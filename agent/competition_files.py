@@ -12,12 +12,14 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import pandas as pd
 
 from pipelines.errors import InputError
 from pipelines.files import FileCatalog, extract_archive, labelled_files
-from pipelines.shapes.pixels import PixelPairs, find_pixel_pairs
+from pipelines.shapes.label_sets import find_label_sets
+from pipelines.shapes.pixels import find_pixel_pairs
 from pipelines.tables import is_table, read_table, read_table_sample, table_columns, table_stem
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,17 @@ def locate_public_dir(path: Path) -> Path:
     return path
 
 
+class ExplodedLayout(Protocol):
+    """Files without a train table, read as a row per part of each item (a pixel of an image, a class
+    of a recording), so the rows harness applies: pipelines.shapes.pixels, pipelines.shapes.label_sets."""
+
+    def spec_layer(self) -> dict[str, Any]: ...
+
+    def train_table(self, seed: int = 0) -> pd.DataFrame: ...
+
+    def test_table(self) -> pd.DataFrame: ...
+
+
 @dataclass
 class CompetitionFiles:
     folder: Path
@@ -51,7 +64,7 @@ class CompetitionFiles:
     description: Path | None
     labels: pd.Series | None = None  # without a train table: each training file's label, by its path
     targets: Path | None = None  # a table of the train rows' targets, apart from the train table
-    pixels: PixelPairs | None = None  # without tables: images paired with target images, a row per pixel
+    layout: ExplodedLayout | None = None  # without a train table: a row per part of each item
 
 
 def _extract_archives(folder: Path, extract_to: Path) -> Path:
@@ -101,8 +114,10 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     try:
         train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train", r".*labels?"])
     except InputError:
-        if (pixels := find_pixel_pairs(folder, read_table(sample))) is not None:
-            return CompetitionFiles(folder, folder, sample, sample, _description(folder), pixels=pixels)
+        sample_table = read_table(sample)
+        layout = find_pixel_pairs(folder, sample_table) or find_label_sets(folder, sample_table, sample)
+        if layout is not None:
+            return CompetitionFiles(folder, folder, sample, sample, _description(folder), layout=layout)
         labels = labelled_files(FileCatalog(folder))
         if labels is None:
             raise
@@ -159,8 +174,8 @@ def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
     """Train, test and sample submission. With `max_train_rows`, a larger train table is sampled
     uniformly (and streamed, not loaded whole); `train.attrs["rows_in_file"]` says how many it had."""
     sample = read_table(files.sample_submission)
-    if files.pixels is not None:
-        return files.pixels.train_table(seed), files.pixels.test_table(), sample
+    if files.layout is not None:
+        return files.layout.train_table(seed), files.layout.test_table(), sample
     if files.labels is not None:
         train = train_from_files(files.labels, sample)
     elif max_train_rows:

@@ -23,6 +23,7 @@ from pipelines.context import Context
 from pipelines.harness import SolutionError, cross_validate
 from pipelines.metrics import get_metric
 from pipelines.rundata import RunData
+from pipelines.shapes.label_sets import split_ids
 from pipelines.shapes.pixels import grey
 from pipelines.shapes.sequences import sequence_items
 from pipelines.shapes.spans import candidates, span_text, window_jaccard
@@ -172,6 +173,35 @@ def documents(folder: Path, n: int = 14, n_test: int = 4, height: int = 30, widt
     return answers
 
 
+def recordings(folder: Path, n: int = 150, n_test: int = 40, n_classes: int = 6, seed: int = 0) -> pd.DataFrame:
+    """mlsp-2013-birds' files: which classes each recording holds in `essential_data/labels.txt`
+    (`rec_id,[labels]`, ragged rows, `?` for a test recording, nothing for none), a histogram per
+    recording and many segments per recording in `supplemental_data/` (headers shorter than their rows),
+    no train table, a sample of `Id = rec_id * 100 + class`. Returns the answers."""
+    rng = np.random.default_rng(seed)
+    holds = rng.random((n + n_test, n_classes)) < 0.3
+    is_test = np.zeros(n + n_test, dtype=bool)
+    is_test[rng.choice(n + n_test, n_test, replace=False)] = True
+    (folder / "public" / "essential_data").mkdir(parents=True)
+    (folder / "public" / "supplemental_data").mkdir()
+    labels, histograms, segments = ["rec_id,[labels]"], [], []
+    for item in range(n + n_test):
+        classes = np.flatnonzero(holds[item])
+        labels.append(f"{item},?" if is_test[item] else ",".join([str(item), *map(str, classes)]))
+        histogram = rng.random(4 * n_classes) * 0.2 + np.repeat(holds[item], 4)
+        histograms.append(",".join([str(item), *(f"{v:.4f}" for v in histogram)]))
+        for k in classes:
+            segments.append(f"{item},{len(segments)},{k + rng.normal(0, 0.2):.4f}")
+    (folder / "public" / "essential_data" / "labels.txt").write_text("\n".join(labels) + "\n")
+    header = "rec_id,[histogram of segment features]\n"
+    (folder / "public" / "supplemental_data" / "histogram.txt").write_text(header + "\n".join(histograms) + "\n")
+    (folder / "public" / "supplemental_data" / "segments.txt").write_text(header + "\n".join(segments) + "\n")
+    test = np.flatnonzero(is_test)
+    ids = [item * 100 + k for item in test for k in range(n_classes)]
+    pd.DataFrame({"Id": ids, "Probability": 0}).to_csv(folder / "public" / "sample_submission.csv", index=False)
+    return pd.DataFrame({"Id": ids, "Probability": [int(holds[item, k]) for item in test for k in range(n_classes)]})
+
+
 def with_answers(folder: Path, answers: pd.DataFrame, metric: str) -> Path:
     (folder / "private").mkdir()
     answers.to_csv(folder / "private" / "answers.csv", index=False)
@@ -316,16 +346,43 @@ def compete(folder: Path, run: Path, budget: int = 30, max_nodes: int | None = N
 def test_an_image_answer_is_read_as_a_row_per_pixel_with_its_neighbourhood(tmp_path: Path) -> None:
     folder = with_answers(tmp_path / "pages", documents(tmp_path / "pages"), "rmse")
     files = find_files(folder)
-    assert files.pixels is not None and files.pixels.targets.name == "train_cleaned" and files.pixels.first_index == 1
+    assert files.layout is not None and files.layout.targets.name == "train_cleaned" and files.layout.first_index == 1
     train, test, sample = load_tables(files)
     assert set(test["id"]) == set(sample["id"]) and len(train) == 14 * 30 * 44  # small pages: every pixel
-    spec = build_spec("pages", files, train, test, sample, [("layout", files.pixels.spec_layer())])
+    spec = build_spec("pages", files, train, test, sample, [("layout", files.layout.spec_layer())])
     assert (spec.task, spec.group_column, spec.target_columns) == ("regression", "image", ["value"])
     assert "grey_+0_+0" in spec.numeric_columns and "background" in spec.numeric_columns
     pixel = train[train["id"] == "1_4_2"].iloc[0]  # row 4, column 2, counted from 1
     page, clean = grey(folder / "public" / "train" / "1.png"), grey(folder / "public" / "train_cleaned" / "1.png")
     assert pixel["grey_+0_+0"] == pytest.approx(page[3, 1]) and pixel["grey_+0_-1"] == pytest.approx(page[3, 0])
     assert pixel["value"] == pytest.approx(clean[3, 1])
+
+
+def test_ids_that_join_an_item_and_a_class_are_split_only_when_they_form_a_grid() -> None:
+    (ids,) = split_ids(pd.Series([r * 100 + k for r in (3, 7, 12) for k in range(19)]))
+    assert ids.base == 100 and set(ids.items) == {3, 7, 12} and ids.classes.max() == 18
+    assert (ids.compose(ids.items, ids.classes) == [r * 100 + k for r in (3, 7, 12) for k in range(19)]).all()
+    (named,) = split_ids(pd.Series([f"{r}_{k}" for r in (1, 2) for k in range(3)]))
+    assert named.base is None and named.compose(np.array([5]), np.array([2]))[0] == "5_2"
+    assert [i.base for i in split_ids(pd.Series([r * 100 + k for r in (3, 7) for k in range(6)]))] == [10, 100]
+    assert split_ids(pd.Series(range(100, 157))) == []  # ordinary ids: no full grid of classes
+    assert split_ids(pd.Series([r * 100 + k for r in (3, 7) for k in range(5)][:-1])) == []
+
+
+def test_label_lists_with_side_tables_are_read_as_a_row_per_item_and_class(tmp_path: Path) -> None:
+    answers = recordings(tmp_path / "birds")
+    files = find_files(tmp_path / "birds")
+    assert files.layout is not None and files.layout.labels.name == "labels.txt"
+    train, test, sample = load_tables(files)
+    assert list(test["Id"]) == list(sample["Id"]) and len(train) == 150 * 6
+    assert {"histogram.1", "segments.2.mean", "segments.2.max", "segments.rows"} <= set(train.columns)
+    lines = (tmp_path / "birds/public/essential_data/labels.txt").read_text().splitlines()[1:]
+    item, *holds = next(line for line in lines if "?" not in line and "," in line).split(",")
+    rows = train[train["rec_id"] == int(item)].set_index("class")["Probability"]
+    assert rows.to_dict() == {k: int(str(k) in holds) for k in range(6)}
+    spec = build_spec("birds", files, train, test, sample, [("layout", files.layout.spec_layer())])
+    assert (spec.task, spec.group_column, spec.target_columns) == ("binary", "rec_id", ["Probability"])
+    assert len(answers) == len(sample)
 
 
 @pytest.mark.slow
@@ -337,6 +394,15 @@ def test_images_to_clean_end_to_end_beat_the_sample(tmp_path: Path) -> None:
         assert not set(data.train["image"][data.folds == k]) & set(data.train["image"][data.folds != k])
     sample = grade_submission(folder, folder / "public" / "sampleSubmission.csv")
     assert report.score < 0.5 * sample.score, (report.score, sample.score)
+
+
+@pytest.mark.slow
+def test_label_lists_end_to_end_hold_out_whole_items_and_beat_chance(tmp_path: Path) -> None:
+    folder = with_answers(tmp_path / "birds", recordings(tmp_path / "birds"), "auc")
+    data, report = compete(folder, tmp_path / "run", budget=120, max_nodes=2)
+    for k in set(data.folds[data.folds >= 0].tolist()):  # no recording is both trained on and validated
+        assert not set(data.train["rec_id"][data.folds == k]) & set(data.train["rec_id"][data.folds != k])
+    assert report.score > 0.8, report.score
 
 
 @pytest.mark.slow
