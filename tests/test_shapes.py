@@ -387,7 +387,7 @@ def test_label_lists_with_side_tables_are_read_as_a_row_per_item_and_class(tmp_p
 
 @pytest.mark.slow
 def test_images_to_clean_end_to_end_beat_the_sample(tmp_path: Path) -> None:
-    folder = with_answers(tmp_path / "pages", documents(tmp_path / "pages"), "rmse")
+    folder = with_answers(tmp_path / "pages", documents(tmp_path / "pages", n=6, n_test=2), "rmse")
     data, report = compete(folder, tmp_path / "run", budget=120, max_nodes=1)
     assert data.spec.group_column == "image"
     for k in set(data.folds[data.folds >= 0].tolist()):  # no page is both trained on and validated
@@ -399,7 +399,7 @@ def test_images_to_clean_end_to_end_beat_the_sample(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_label_lists_end_to_end_hold_out_whole_items_and_beat_chance(tmp_path: Path) -> None:
     folder = with_answers(tmp_path / "birds", recordings(tmp_path / "birds"), "auc")
-    data, report = compete(folder, tmp_path / "run", budget=120, max_nodes=2)
+    data, report = compete(folder, tmp_path / "run", budget=120, max_nodes=1)
     for k in set(data.folds[data.folds >= 0].tolist()):  # no recording is both trained on and validated
         assert not set(data.train["rec_id"][data.folds == k]) & set(data.train["rec_id"][data.folds != k])
     assert report.score > 0.8, report.score
