@@ -125,6 +125,17 @@ def test_the_text_stack_goes_on_without_embeddings_that_cannot_finish(tmp_path: 
     assert result.score > 0.9 and len(fake_encoder) == 2
 
 
+def test_the_text_stack_adds_the_char_model_only_when_its_expected_time_fits(tmp_path: Path, fake_encoder) -> None:
+    spec, train, test, folds = text_competition()
+    ctx = Context(spec=spec, cache_dir=tmp_path / "cache", deadline=time.monotonic() + 600)
+    stack = load_solution(RECIPES / "text_stack.py")
+    assert "lr_chars" in cross_validate(stack, train, test, folds, ctx).facts["members"]
+    stack.CHAR_COST = 1e6  # as if char n-grams cost far more than the time left
+    result = cross_validate(stack, train, test, folds, ctx)
+    assert "lr_chars" not in result.facts["members"] and "s left" in result.facts["chars_left_out"]
+    assert "lr_embeddings" in result.facts["members"]  # the embeddings come before it
+
+
 def test_bfloat16_is_used_only_where_the_cpu_computes_it(tmp_path: Path) -> None:
     cpuinfo = tmp_path / "cpuinfo"
     for flags, precision in (("fpu avx2 avx512f avx512_bf16", "bfloat16"), ("fpu avx2 amx_bf16 amx_tile", "bfloat16"),

@@ -1,13 +1,15 @@
 """Several diverse text models stacked through their out-of-fold probabilities with a small meta-model.
 
-Logistic regression on word and on character n-grams, NB-weighted logistic regression on word
-n-grams, multinomial naive Bayes on word counts, and logistic regression on pretrained sentence
-embeddings (when the `text` extra is installed and encoding fits the time left), each
-cross-validated on the run's folds; their out-of-fold predictions are combined by a
+Logistic regression on word n-grams, NB-weighted logistic regression on word n-grams, multinomial
+naive Bayes on word counts, then logistic regression on pretrained sentence embeddings (when the
+`text` extra is installed and encoding fits the time left), then on character n-grams (when its
+expected time fits what is left), each cross-validated on the run's folds; the members come in
+order of what they add for their time; their out-of-fold predictions are combined by a
 logistic-regression stack (or a greedy blend when that scores better), fitted on the other folds
 for each fold so the reported score stays honest.
 """
 
+import time
 from types import SimpleNamespace
 
 import pandas as pd
@@ -23,6 +25,7 @@ from pipelines.models import linear, nb_linear
 
 NORMALIZE_TEXT = True
 CHAR_MODELS = True      # the character n-gram model: slowest member, often the most different
+CHAR_COST = 5.0         # its time over the word model's: a text has several times more char n-grams than words
 EMBEDDINGS = True       # the sentence-embedding model: meaning beyond the words, the most different
 
 
@@ -62,17 +65,23 @@ def base_models(ctx):
     }
     if ctx.task in ("binary", "multiclass"):
         models["mnb_counts"] = (_counts, lambda p, c: MultinomialNB(alpha=1.0))
-    if CHAR_MODELS:
-        models["lr_chars"] = (_chars, lambda p, c: linear(c, C=2.0) if classify else linear(c, alpha=0.5))
     return models
+
+
+def _char_model(ctx):
+    return _chars, lambda p, c: linear(c, C=2.0) if ctx.task != "regression" else linear(c, alpha=0.5)
 
 
 def fit_predict(train, test, folds, ctx):
     run = lambda f, m: cross_validate(SimpleNamespace(features=f, model=m, PARAMS={}), train, test, folds, ctx)  # noqa: E731
-    results = {name: run(f, m) for name, (f, m) in base_models(ctx).items()}
+    results, seconds = {}, {}
+    for name, (f, m) in base_models(ctx).items():
+        started = time.monotonic()
+        results[name] = run(f, m)
+        seconds[name] = time.monotonic() - started
     facts = {}
     if EMBEDDINGS and embeddings_available():
-        # Decided last, on the time the other members really left: encoding is the slow part.
+        # Decided after the cheap members, on the time they really left: encoding is the slow part.
         texts = pd.concat([joined_text(train, ctx.spec.text_columns), joined_text(test, ctx.spec.text_columns)])
         try:
             # Started when the estimate says it may fit; the pace of the first batches has the last word.
@@ -84,6 +93,12 @@ def fit_predict(train, test, folds, ctx):
             results["lr_embeddings"] = run(_embeddings, lambda p, c: linear(c, C=1.0) if classify else linear(c, alpha=1.0))
         except EncodingTooSlow as slow:
             facts["embeddings_left_out"] = str(slow)
+    if CHAR_MODELS:
+        expected = CHAR_COST * seconds["lr_words"]
+        if expected < ctx.seconds_left():
+            results["lr_chars"] = run(*_char_model(ctx))
+        else:
+            facts["chars_left_out"] = f"about {expected:.0f}s expected, {ctx.seconds_left():.0f}s left"
     oof, test_pred, combined = combine([r.oof for r in results.values()], [r.test for r in results.values()],
                                        ctx.target(train), folds, ctx.spec, get_metric(ctx.spec.metric))
     facts.update(combined, members={name: round(r.score, 5) for name, r in results.items()})
