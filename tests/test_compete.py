@@ -125,8 +125,9 @@ def test_a_run_without_any_finished_candidate_still_leaves_the_prior_submission(
 
 def test_resume_after_kill_9_keeps_finished_nodes(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    argv = [sys.executable, "-m", "agent.cli", "compete", str(DEMO), "--time-budget", "30", "--no-submit",
-            "--run-dir", str(run)]
+    # Budgets no busy machine runs short of: the second node always starts, and the resume reruns it.
+    argv = [sys.executable, "-m", "agent.cli", "compete", str(DEMO), "--time-budget", "300", "--max-nodes", "2",
+            "--no-submit", "--run-dir", str(run)]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     journal_path = run / "journal.jsonl"
@@ -142,8 +143,7 @@ def test_resume_after_kill_9_keeps_finished_nodes(tmp_path: Path) -> None:
     finished = {i: n for i, n in before.items() if n.ok}
     assert finished, "a node finished before the kill"
 
-    result = agent_command("compete", str(DEMO), "--resume", "--run-dir", str(run), "--no-submit",
-                           "--time-budget", "30")
+    result = agent_command("compete", str(DEMO), "--resume", "--run-dir", str(run), "--no-submit")
     assert result.returncode == 0, result.stderr
     after = Journal(journal_path).nodes
     for node_id, node in finished.items():

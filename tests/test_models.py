@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.metrics import roc_auc_score
 
 from pipelines import models
 from pipelines.context import Context
@@ -57,8 +58,9 @@ def test_boosting_stops_growing_at_the_deadline(library: str, early_stopping_rou
     start = time.monotonic()
     model = GBDT(library, classifier=True, n_estimators=10**6, early_stopping_rounds=early_stopping_rounds,
                  params={"learning_rate": 0.001}, deadline=start + 0.5).fit(X, y)
-    assert time.monotonic() - start < 3
-    assert ((model.predict_proba(X)[:, 1] > 0.5) == y).mean() > 0.7
+    assert time.monotonic() - start < 10  # not hours
+    # However few trees a busy machine allowed, they rank the rows (their probabilities stay near the prior).
+    assert roc_auc_score(y, model.predict_proba(X)[:, 1]) > 0.7
 
 
 def test_regression_and_missing_classes_in_a_fold() -> None:
