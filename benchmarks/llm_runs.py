@@ -52,7 +52,9 @@ def slow(args: argparse.Namespace) -> None:
         wall = run_agent(args.competition, run_dir, args.budget, server.url, [])
     nodes = list(Journal(run_dir / "journal.jsonl"))
     builtin = [n for n in nodes if n.engineer != "llm"]
-    last = "\n".join(str(m.get("content", "")) for m in server.requests[-1]["messages"]) if server.requests else ""
+    prompts = ["\n".join(str(m.get("content", "")) for m in request["messages"]) for request in server.requests]
+    last = prompts[-1] if prompts else ""
+    (run_dir.parent / "prompts.md").write_text("\n\n---- next request ----\n\n".join(prompts))
     earlier = [n for n in nodes if n.seconds is not None and n.plan and n.step != "tune"]
     print(f"budget {args.budget:.0f} s, reply delay {args.delay:.0f} s, competition {args.competition}")
     print(f"wall {wall:.1f} s (budget + {wall - args.budget:+.1f} s); summary seconds_used "
@@ -62,7 +64,7 @@ def slow(args: argparse.Namespace) -> None:
     print(f"last prompt states the folds: {'Validation: ' in last and ' folds, ' in last}; "
           f"runtimes: {all(f'{n.seconds:.0f}s' in last for n in earlier[:5])}; "
           f"whole plans: {all(' '.join(n.plan.split())[:200] in last for n in earlier[:5])}")
-    print(f"run folder: {run_dir}")
+    print(f"run folder: {run_dir}; the prompts sent: {run_dir.parent / 'prompts.md'}")
 
 
 def relay(args: argparse.Namespace) -> None:

@@ -46,6 +46,19 @@ def test_memory_keeps_whole_plans_and_drops_the_oldest_plans_past_its_length(run
     assert "Nothing yet" in memory_section(Journal(run[0].path / "empty.jsonl"), True)
 
 
+def test_memory_names_every_earlier_node_with_its_runtime_and_plan(run, monkeypatch):
+    _, journal, _ = run
+    for i in range(5, 13):
+        journal.record(journal.get("0001").model_copy(update={"id": f"{i:04d}", "plan": f"Plan number {i}.",
+                                                              "score": 0.2 + i / 100, "seconds": 10 + i}))
+    text = memory_section(journal, greater_is_better=False)
+    for i in range(5, 13):  # those not among the best six are listed under the others
+        assert f"node {i:04d} (draft, by builtin), {10 + i}s: " in text and f"Plan: Plan number {i}." in text
+    assert "Other solutions (in the order they ran):" in text and "not listed" not in text
+    monkeypatch.setattr(prompts, "MEMORY_OTHERS", 1)
+    assert "12 solutions so far: 11 scored, 1 failed. 4 older ones are not listed." in memory_section(journal, False)
+
+
 def test_every_step_carries_competition_contract_metric_and_memory(run):
     folder, journal, brief = run
     asks = [Ask("draft"), Ask("improve", journal.get("0004")), Ask("debug", journal.get("0003"))]

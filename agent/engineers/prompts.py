@@ -34,6 +34,7 @@ PLAN_CHARS = 1500
 MEMORY_CHARS = 12000
 HELPER_DOC_CHARS = 900
 MEMORY_BEST, MEMORY_WORSE, MEMORY_FAILED = 6, 6, 8
+MEMORY_OTHERS = 24  # the newest other scored nodes; a longer run names how many are left out
 LIBRARIES = ["numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch",
              "sentence-transformers"]
 NOTE = re.compile(r"\s*<!--.*-->\s*")
@@ -127,7 +128,8 @@ def contract_section(brief: Brief, limits: Limits) -> str:
 
 
 def memory_section(journal: Journal, greater_is_better: bool) -> str:
-    """Best nodes, changes that did not help, and failures: what the model must know to not repeat itself.
+    """Best nodes, changes that did not help, failures, then the other nodes: what the model must know to
+    not repeat itself.
 
     Each entry has its runtime, its full plan, its score with the folds' spread and its gain over
     its parent with the gain's standard error; past MEMORY_CHARS the oldest entries lose their plans.
@@ -138,10 +140,14 @@ def memory_section(journal: Journal, greater_is_better: bool) -> str:
     ok = journal.ranked(greater_is_better)
     worse = [n for n in nodes if n.ok and n.gain is not None and n.gain <= 0]
     failed = [n for n in nodes if n.status == "failed"]
+    best, worse, failed_shown = ok[:MEMORY_BEST], worse[-MEMORY_WORSE:], failed[-MEMORY_FAILED:]
+    named = {n.id for n in (*best, *worse, *failed_shown)}
+    others = [n for n in nodes if n.ok and n.id not in named]
     sections = [
-        (f"Best solutions ({_direction_words(greater_is_better)}):", ok[:MEMORY_BEST]),
-        ("Changes that did not help (score not better than their parent's):", worse[-MEMORY_WORSE:]),
-        ("Failures and their causes:", failed[-MEMORY_FAILED:]),
+        (f"Best solutions ({_direction_words(greater_is_better)}):", best),
+        ("Changes that did not help (score not better than their parent's):", worse),
+        ("Failures and their causes:", failed_shown),
+        ("Other solutions (in the order they ran):", others[-MEMORY_OTHERS:]),
     ]
     shown = sorted({n.id for _, group in sections for n in group})
     with_plan = set(shown)
@@ -149,6 +155,8 @@ def memory_section(journal: Journal, greater_is_better: bool) -> str:
     while len(entries()) > MEMORY_CHARS and with_plan:
         with_plan.discard(min(with_plan))  # the oldest plans go first
     counts = f"{len(nodes)} solutions so far: {len(ok)} scored, {len(failed)} failed."
+    if (unlisted := len(ok) + len(failed) - len(shown)) > 0:
+        counts += f" {unlisted} older ones are not listed."
     if len(with_plan) < len(shown):
         counts += f" Plans of the {len(shown) - len(with_plan)} oldest entries are left out for length."
     return render("memory", counts=counts, entries=entries())
