@@ -1,9 +1,9 @@
 """The prompts of the three search steps, rendered from the template files in agent/prompts/.
 
 Every prompt carries the competition (description, data profile, metric and direction), the
-solution contract with an example, and a compact memory of the run: the best nodes' plans and
-scores, the changes that did not help, and the failures' one-line causes, so that the model
-builds on what worked and does not repeat itself.
+solution contract with an example, and a memory of the run: every node's runtime, score and plan
+(the best first, then the changes that did not help, the failures' one-line causes and the rest),
+so that the model builds on what worked and does not repeat itself.
 """
 
 from __future__ import annotations
