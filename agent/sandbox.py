@@ -46,6 +46,7 @@ DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
 # Without `site` (its .pth files cost more than the rest of the supervisor's start), from where this agent is.
 SUPERVISOR = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); "
               "from agent.confine import main; sys.exit(main())")
+TEMP_PREFIX = "agent-node-"
 PATH_VARIABLES = ("AGENT_TEXT_MODEL", "AGENT_IMAGE_BACKBONE")  # model files a candidate is pointed at
 
 
@@ -173,7 +174,7 @@ def run_sandboxed(
     # libraries reserve address space they never touch.
     cap_mb = int(memory_mb * 1.5) + 2048
     env = dict(env if env is not None else clean_env(n_jobs=n_jobs, home=cwd))
-    temp = Path(tempfile.mkdtemp(prefix="agent-node-")) if confinement else None
+    temp = node_temp() if confinement else None
     policy = b""
     if confinement:
         env.update(private_home(temp))
@@ -284,6 +285,25 @@ def folder_mb(folder: Path) -> float:
 
 
 # --- the rules ------------------------------------------------------------------------------------
+
+def node_temp() -> Path:
+    """A candidate's private temp folder, named after this agent's process so that one left by an
+    agent killed before its cleanup ran (kill -9, a lost machine) is removed by the next agent."""
+    _remove_orphan_temps()
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+
+
+@lru_cache(maxsize=1)
+def _remove_orphan_temps() -> None:
+    for path in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        pid = path.name[len(TEMP_PREFIX):].split("-")[0]
+        try:
+            ours = path.lstat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if ours and pid.isdigit() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
 
 def private_home(temp: Path) -> dict[str, str]:
     """HOME and every temp and cache variable point at the node's private temp folder, never the user's."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from agent.compete import compete
 from agent.config import Settings
 from agent.engineers.base import Ask, Proposal
 from agent.journal import Journal
+from agent import sandbox
 from agent.sandbox import clean_env, run_sandboxed
 from pipelines.spec import CompetitionSpec
 from pipelines.submission import submission_problems
@@ -28,6 +32,21 @@ def run_code(tmp_path: Path, code: str, timeout: float = 10, memory_mb: int = 20
     log = tmp_path / "log.txt"
     return run_sandboxed([sys.executable, "-c", code], cwd=tmp_path, log_path=log, timeout=timeout,
                          memory_mb=memory_mb, env=env), log
+
+
+def test_temp_folders_of_killed_agents_are_removed_by_the_next(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    orphan = tmp_path / f"agent-node-{ended.pid}-abc"
+    (orphan / "home").mkdir(parents=True)
+    (orphan / "home" / "checkpoint.pt").write_bytes(b"x" * 1000)
+    alive = tmp_path / f"agent-node-{os.getppid()}-def"  # an agent still running: its folder stays
+    alive.mkdir()
+    sandbox._remove_orphan_temps.cache_clear()
+    mine = sandbox.node_temp()
+    assert not orphan.exists() and alive.exists()
+    assert mine.parent == tmp_path and mine.name.startswith(f"agent-node-{os.getpid()}-")
 
 
 def test_a_candidate_that_sleeps_forever_is_killed(tmp_path: Path) -> None:
