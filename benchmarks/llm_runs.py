@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/llm_runs.py slow [--budget 90] [--delay 25] [--competition data/demo/titanic]
     python benchmarks/llm_runs.py relay --base-url http://127.0.0.1:PORT/v1 --competition DIR [--budget 900]
+                                        [--seed 0] [--offline] [--runs-dir DIR]
 
 `slow` serves every request from a fake OpenAI-compatible server (tests/fake_openai.py) that waits
 `--delay` seconds and answers prose without code, and reports how many built-in nodes the run
@@ -11,7 +12,9 @@ earlier node's runtime and its whole plan.
 
 `relay` runs against a server that someone answers by hand (../shared/tools/relay_openai.py), and
 prints one row per LLM request: step kind, seconds to answer, whether the code ran, its score, and
-what the model said was unclear (the reply's optional "Unclear:" line).
+what the model said was unclear (the reply's optional "Unclear:" line). DIR is a competition in
+either layout `run_practice.py` reads; its run is graded as `run_practice.py` grades, and with
+`--offline` the offline engineer's run at the same budget and seed goes first, for comparison.
 
 Each run is `agent compete ... --no-submit` in a child process, exactly as a user runs it.
 """
@@ -68,16 +71,28 @@ def slow(args: argparse.Namespace) -> None:
 
 
 def relay(args: argparse.Namespace) -> None:
-    run_dir = Path(args.runs_dir or tempfile.mkdtemp(prefix="relay-")) / "run"
-    wall = run_agent(args.competition, run_dir, args.budget, args.base_url, [])
-    print("| node | step | answer s | ran | score | unclear |\n| --- | --- | ---: | --- | ---: | --- |")
-    for node in Journal(run_dir / "journal.jsonl"):
+    from benchmarks.run_practice import markdown, run_one
+
+    os.environ.setdefault("OPENAI_API_KEY", "relay")
+    folder = args.competition.resolve()
+    name = (folder.parent if folder.name == "prepared" else folder).name
+    runs = Path(args.runs_dir or tempfile.mkdtemp(prefix="relay-"))
+    runs.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    if args.offline:
+        outcomes.append(run_one(name, folder, args.budget, args.seed, runs / "offline"))
+        print(markdown(outcomes[-1:]), flush=True)
+    llm = ("--llm", "openai:relay", "--llm-base-url", args.base_url)
+    outcomes.append(run_one(name, folder, args.budget, args.seed, runs / "llm", llm))
+    print(markdown(outcomes))
+    print("\n| node | step | answer s | ran | score | unclear |\n| --- | --- | ---: | --- | ---: | --- |")
+    for node in Journal(runs / "llm" / "journal.jsonl"):
         if node.engineer != "llm":
             continue
         score = f"{node.score:.5f}" if node.ok else node.error or node.status
         print(f"| {node.id} | {node.step} | {node.facts.get('llm_seconds', '?')} | {node.ok} | {score} | "
               f"{node.facts.get('unclear', '')} |")
-    print(f"wall {wall:.0f} s; run folder {run_dir}")
+    print(f"run folders: {runs}")
 
 
 def main() -> None:
@@ -91,6 +106,8 @@ def main() -> None:
     r.add_argument("--base-url", required=True)
     r.add_argument("--competition", type=Path, required=True)
     r.add_argument("--budget", type=float, default=900)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--offline", action="store_true", help="first run the offline engineer at the same budget")
     r.add_argument("--runs-dir")
     args = parser.parse_args()
     slow(args) if args.mode == "slow" else relay(args)

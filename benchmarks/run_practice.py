@@ -82,10 +82,12 @@ def nodes_of(run: Path) -> list[dict]:
     return list(nodes.values())
 
 
-def run_one(competition: str, folder: Path, budget: float, seed: int, run_dir: Path) -> Outcome:
+def run_one(competition: str, folder: Path, budget: float, seed: int, run_dir: Path,
+            extra: tuple[str, ...] = ()) -> Outcome:
+    """One graded run; `extra` adds arguments to `agent compete` (an LLM to use)."""
     public = folder / "public" if (folder / "public").is_dir() else folder
     command = [sys.executable, "-m", "agent.cli", "compete", str(public), "--time-budget", str(budget),
-               "--seed", str(seed), "--no-submit", "--run-dir", str(run_dir)]
+               "--seed", str(seed), "--no-submit", "--run-dir", str(run_dir), *extra]
     launched, start, peak = time.time(), time.monotonic(), 0.0
     with open(run_dir.with_suffix(".out"), "w") as out:
         # PYTHONPATH: the agent and every candidate process it starts import this checkout's code.
