@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pandas as pd
 import pytest
@@ -147,6 +148,9 @@ def test_a_slow_llm_leaves_no_core_idle_and_the_run_ends_within_its_budget(tmp_p
     assert [n.error for n in nodes if n.engineer == "llm"][:1] == ["unusable LLM reply: no Python code in 1 reply"]
     # the reply pending at the deadline was not waited for
     assert json.loads((run_dir / "summary.json").read_text())["seconds_used"] <= budget + 2
+    # the prompt states the limit its candidate runs under (within the budget), not the 900 s default cap
+    prompt = server.requests[0]["messages"][-1]["content"]
+    assert 0 < int(re.search(r"must finish within (\d+) seconds", prompt).group(1)) <= budget
 
 
 @pytest.mark.slow

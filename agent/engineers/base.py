@@ -27,6 +27,7 @@ class Ask:
     kind: Literal["draft", "improve", "debug"]
     parent: Node | None = None
     why: str = ""  # why this parent: the prompt tells the engineer, e.g. "the best solution so far"
+    seconds: float | None = None  # the limit its candidate will run under, when the search knows it
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 from langchain_core.messages import AIMessage, HumanMessage
 
@@ -49,7 +50,8 @@ class LLMEngineer:
         self._count_earlier_sessions(journal)
         if not self.available:
             return None
-        messages = build_messages(ask, brief, journal, run, self.limits)
+        limits = replace(self.limits, node_seconds=ask.seconds) if ask.seconds else self.limits
+        messages = build_messages(ask, brief, journal, run, limits)
         files = {"prompt.md": as_markdown(messages)}
         used = Usage()
         parsed: ParsedReply | None = None
