@@ -81,7 +81,27 @@ def test_improvements_flip_untried_switches_that_can_matter(tmp_path: Path) -> N
                                       score=0.81, params={"learning_rate": 0.2}, recipe="lightgbm_tabular"), code)
     proposal = engineer.propose(Ask("improve", tuned), brief, journal, run)
     assert "PARAMS = {'learning_rate': 0.2}" in proposal.code and proposal.facts["switch"] == "COUNT_ENCODING"
-    assert engineer.propose(Ask("debug", draft), brief, journal, run) is None
+    assert engineer.propose(Ask("debug", draft), brief, journal, run) is None  # nothing on: no simpler variant
+
+
+def test_a_failed_recipe_is_fixed_by_its_core_with_every_block_off(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path / "run")
+    journal = Journal(run.journal_path)
+    brief = Brief(spec=make_spec(modality="text", text_columns=["t"]), profile={"rows": {"train": 500}}, profile_text="")
+    engineer = BuiltinEngineer()
+    code = recipe_code("text_stack")
+    failed = record(journal, run, Node(id="0001", step="draft", title="text_stack", status="failed",
+                                       error="timed out after 90 s", engineer="builtin", recipe="text_stack"), code)
+    fix = engineer.propose(Ask("debug", failed), brief, journal, run)
+    assert fix.recipe == "text_stack" and "timed out after 90 s" in fix.plan
+    assert {s.name for s in switches(code) if s.value} == set(fix.facts["switched_off"]) != set()
+    assert not any(s.value for s in switches(fix.code))
+    compile(fix.code, "fix", "exec")
+    record(journal, run, Node(id="0002", parents=["0001"], step="debug", title=fix.title, status="failed",
+                              engineer="builtin", recipe="text_stack"), fix.code)
+    assert engineer.propose(Ask("debug", journal.get("0002")), brief, journal, run) is None  # the core itself failed
+    llm_node = record(journal, run, Node(id="0003", step="draft", title="mine", status="failed", engineer="llm"), code)
+    assert engineer.propose(Ask("debug", llm_node), brief, journal, run) is None  # the LLM fixes its own
 
 
 def test_group_blocks_are_on_from_the_first_draft_when_there_is_a_group_column(tmp_path: Path) -> None:

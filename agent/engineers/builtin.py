@@ -7,7 +7,8 @@ Drafts are the recipes that fit the data, most promising (and fastest) first. An
 a one-line edit of the parent's code: it flips one of the named feature switches at the top of
 the recipe (`TARGET_ENCODING = False` -> `True`), so cross-validation, not a guess, decides
 whether a feature block helps; the search records the gain over the parent. When the parent was
-tuned, its tuned parameters become the new PARAMS, so improvements build on tuning.
+tuned, its tuned parameters become the new PARAMS, so improvements build on tuning. A failed
+recipe is fixed by its core: the same code with every switched-on block off.
 """
 
 from __future__ import annotations
@@ -166,7 +167,9 @@ class BuiltinEngineer:
             return self._draft(brief, journal)
         if ask.kind == "improve" and ask.parent is not None:
             return self._improve(ask.parent, brief, journal, run)
-        return None  # recipes do not fail on inputs they apply to; there is nothing to debug by rule
+        if ask.kind == "debug" and ask.parent is not None and ask.parent.engineer in (None, self.name):
+            return self._simplify(ask.parent, journal, run)
+        return None
 
     def _draft(self, brief: Brief, journal: Journal) -> Proposal | None:
         tried = {n.recipe for n in journal if n.step == "draft"}
@@ -201,3 +204,19 @@ class BuiltinEngineer:
             return Proposal(title=title[:60], plan=plan, code=variant,
                             recipe=recipe, facts={"switch": switch.name, "switch_on": not switch.value})
         return None
+
+    def _simplify(self, parent: Node, journal: Journal, run: RunFolder) -> Proposal | None:
+        """A failed recipe's fix: every optional block switched off. A block that breaks on this data,
+        or makes the node too slow for its limit, is then out, and what is left is the recipe's core;
+        None when no block is on (the core itself failed) or that variant has run already."""
+        code = run.code(parent.id)
+        on = [s.name for s in switches(code) if s.value]
+        for name in on:
+            code = flip(code, name)
+        seen = {_normalised(run.code(n.id)) for n in journal if run.node_dir(n.id).joinpath("solution.py").exists()}
+        if not on or _normalised(code) in seen:
+            return None
+        plan = (f"Node {parent.id} ({parent.title}) failed ({parent.error or 'no cause recorded'}); the same "
+                f"recipe with {', '.join(on)} switched off, so that its core runs.")
+        return Proposal(title=f"{parent.recipe} core"[:60], plan=plan, code=code, recipe=parent.recipe,
+                        facts={"switched_off": on})
