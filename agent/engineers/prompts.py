@@ -37,6 +37,9 @@ MEMORY_BEST, MEMORY_WORSE, MEMORY_FAILED = 6, 6, 8
 MEMORY_OTHERS = 24  # the newest other scored nodes; a longer run names how many are left out
 LIBRARIES = ["numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch",
              "sentence-transformers"]
+# What a model trained on older releases gets wrong about the installed one (major version: the note).
+VERSION_NOTES = {("pandas", "3"): "copy-on-write: an array from `to_numpy()` or `.values` may be read-only, so "
+                                  "copy it before writing into it"}
 NOTE = re.compile(r"\s*<!--.*-->\s*")
 STRING_SHAPE_WORDS = {
     "span": "a span (a run of consecutive words) of the input text column `{}`, scored as a string.",
@@ -230,7 +233,8 @@ def installed_libraries() -> str:
             version = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             continue
-        found.append(f"{name} {'.'.join(version.split('.')[:2])}")
+        note = VERSION_NOTES.get((name, version.split(".")[0]))
+        found.append(f"{name} {'.'.join(version.split('.')[:2])}" + (f" ({note})" if note else ""))
     return ", ".join(found)
 
 
