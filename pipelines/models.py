@@ -302,7 +302,8 @@ def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100,
     learning_rate, l2_leaf_reg...). Early stopping needs no evaluation set: with
     `early_stopping_rounds` (default 100; None: off) a stratified 15% of the fitting rows finds the
     number of trees, then the model is refitted on all of them. Boosting also stops at the fold's
-    share of the candidate's time. pandas `category` columns are used as categoricals.
+    share of the candidate's time. pandas `category` columns are used as categoricals (missing
+    values included, CatBoost too). Seed, threads and device come from `ctx` and override keywords.
     """
     n_estimators = params.pop("n_estimators", 1000)
     model = GBDT(library=library, classifier=ctx.is_classification, params=params, n_estimators=n_estimators,

@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from string import Template
 from types import ModuleType
+from typing import Any, Callable
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
@@ -261,8 +262,30 @@ def _signature_lines(module: ModuleType) -> list[str]:
                 text += f" = {p.default!r}"
             params.append(text)
         doc = _one_line(inspect.getdoc(fn) or "", HELPER_DOC_CHARS)
+        if name.endswith("_search_space"):
+            doc += f" Suggests: {_suggested(fn)}."
         lines.append(f"- `{module.__name__}.{name}({', '.join(params)})`: {doc}")
     return lines
+
+
+def _suggested(search_space: Callable[[Any], dict]) -> str:
+    """The keys and ranges a search-space function suggests, read by calling it on a recording trial."""
+    suggested = []
+
+    class Recorder:
+        def __getattr__(self, method: str) -> Callable[..., Any]:
+            def suggest(name: str, *args: Any, **kw: Any) -> Any:
+                if method == "suggest_categorical":
+                    choices = list(args[0] if args else kw["choices"])
+                    suggested.append(f"{name} in {choices}")
+                    return choices[0]
+                low, high = (args + (kw.get("low"), kw.get("high")))[:2] if args else (kw.get("low"), kw.get("high"))
+                suggested.append(f"{name} {low}..{high}{' log' if kw.get('log') else ''}")
+                return low
+            return suggest
+
+    search_space(Recorder())
+    return ", ".join(suggested)
 
 
 # --- small text helpers ---------------------------------------------------------------------------
