@@ -29,6 +29,8 @@ def _column_facts(name: str, train: pd.Series, test: pd.Series | None, kind: str
         facts.update(mean_chars=round(float(text.str.len().mean()), 1), mean_words=round(float(text.str.split().str.len().mean()), 1))
     elif len(present):
         facts["top"] = [str(v) for v in present.astype(str).value_counts().index[:5]]
+    if train.dtype == object and len(present):  # a solution must know whether `True` is a bool or a string
+        facts["value_types"] = sorted({type(v).__name__ for v in present.iloc[:1000]})
     if test is not None:
         facts["missing_in_test"] = round(float(test.isna().mean()), 4)
     return facts

@@ -517,3 +517,16 @@ def test_large_training_sets_get_three_folds_unless_asked(tmp_path: Path) -> Non
         assert len(data.train) == n and sorted(set(data.folds)) == list(range(expected))
     demo = prepare_run(DEMO, "titanic", RunFolder(tmp_path / "demo"), Settings(competitions_root=tmp_path / "c"), {})
     assert sorted(set(demo.folds)) == list(range(5))
+
+
+def test_the_profile_says_whether_an_object_column_holds_bools_or_strings(tmp_path: Path) -> None:
+    rows = 60
+    pd.DataFrame({"id": range(rows), "flag": ([True, False, None] * rows)[:rows], "word": (["a", "b"] * rows)[:rows],
+                  "y": ([0, 1] * rows)[:rows]}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"id": range(rows, rows + 10), "flag": True, "word": "a"}).to_csv(tmp_path / "test.csv", index=False)
+    pd.DataFrame({"id": range(rows, rows + 10), "y": 0}).to_csv(tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path)
+    train, test = read_table(tmp_path / "train.csv"), read_table(tmp_path / "test.csv")
+    columns = {c["name"]: c for c in profile(spec, train, test)["columns"]}
+    assert columns["flag"]["dtype"] == "object" and columns["flag"]["value_types"] == ["bool"]
+    assert "value_types" not in columns["word"]  # its dtype says it: str
