@@ -63,3 +63,10 @@ def within_noise(node: Node, best: Node, greater_is_better: bool) -> bool:
     the fold scores do not pair up)."""
     gain = gain_over(node, best, greater_is_better)
     return gain.se is not None and gain.value + gain.se >= 0
+
+
+def rechecked_tune_score(score: float, parent_score: float, fresh_gain: float, greater_is_better: bool) -> float:
+    """A tuned node's score, no better than its parent's plus the gain its parameters earned on fresh
+    folds: the best of many trials on the tuning folds is optimistic by the luck of that best trial."""
+    sign = oriented(1.0, greater_is_better)
+    return sign * min(sign * score, sign * parent_score + fresh_gain)

@@ -19,7 +19,7 @@ from agent.config import Settings
 from agent.display import Display
 from agent.engineers.background import BackgroundProposal
 from agent.engineers.base import Ask, Brief, Engineer, Proposal
-from agent.gains import within_noise
+from agent.gains import rechecked_tune_score, within_noise
 from agent.journal import Journal, Node, oriented
 from agent.node_files import (NODE_FILES, log_tail, max_submission_bytes, node_storage, prepared_inputs, read_json,
                               read_result, write_standalone)
@@ -369,13 +369,26 @@ class Search:
         elif ran and (lie := unearned_score(self.data, node_dir / "oof.npy", result, self.settings.seed)):
             update.update(status="failed", error=lie)
         elif ran:
-            update.update(status="ok", score=result["score"], fold_scores=result["fold_scores"], params=result["params"],
-                          facts={**node.facts, **{k: v for k, v in result["facts"].items() if v is not None}})
+            facts = {**node.facts, **{k: v for k, v in result["facts"].items() if v is not None}}
+            update.update(status="ok", score=self._trusted_score(node, result["score"], facts),
+                          fold_scores=result["fold_scores"], params=result["params"], facts=facts)
         else:
             error = result.get("error") or f"exited with code {outcome.returncode}: {log_tail(node_dir)}"
             update.update(status="failed", error=error)
         node = node.model_copy(update=update)
         return node.model_copy(update={"gain": self._gain(node)}) if node.ok else node
+
+    def _trusted_score(self, node: Node, score: float, facts: dict) -> float:
+        """A tuned node's score as re-checked on fresh folds (`facts` keeps the tuning folds' score)."""
+        parent = self.journal.nodes.get(node.parents[0]) if node.step == "tune" and node.parents else None
+        if parent is None or not parent.ok or "fresh_folds_gain" not in facts:
+            return score
+        trusted = rechecked_tune_score(score, parent.score, facts["fresh_folds_gain"], self.spec.greater_is_better)
+        if trusted != score:
+            facts["score_on_tuning_folds"] = score
+            log.info("node %s: tuned score %.5f on the tuning folds, %.5f as re-checked on fresh folds", node.id,
+                     score, trusted)
+        return trusted
 
     def _gain(self, node: Node) -> float | None:
         """Score over the parent's (an ensemble's: over its best member's); positive is better."""

@@ -40,6 +40,9 @@ FOLDS_SHARE = 0.8
 # Predicting a row through a boosted model costs at most about a quarter of fitting it (LightGBM, the
 # slowest of the three to predict): the first folds split their time by this, later ones by the finished folds.
 PREDICT_COST = 0.25
+# A tuned node's re-check on fresh folds starts only when 1.5 x its expected time fits: the node is
+# complete before it, and a re-check cut off by the node's limit would fail the node.
+RECHECK_MARGIN = 1.5
 
 
 class SolutionError(Exception):
@@ -461,6 +464,7 @@ def tune(
     study_name: str = "tune",
     n_trials: int | None = None,
     refit: bool = False,
+    fresh_folds: np.ndarray | None = None,
 ) -> tuple[CVResult, optuna.Study]:
     """Optuna over the solution's search_space, starting from its PARAMS, pruning weak trials fold by fold.
 
@@ -469,6 +473,10 @@ def tune(
     and only they predict the test rows, which on a large test table is most of a trial's time.
     Trials run in `ctx.n_jobs` parallel threads with one-thread models (the folds of a trial run
     in order, so it can be pruned after each).
+
+    The best of many trials on the same folds is an optimistic score. With `fresh_folds` (another
+    split of the same rows) the best trial and the starting point are scored again on them, where
+    the tuning never looked: their difference is the gain tuning earned, `fresh_folds_gain`.
     """
     if not callable(getattr(solution, "search_space", None)):
         raise SolutionError("tuning needs a search_space(trial) function in the solution")
@@ -478,7 +486,9 @@ def tune(
     y = encode_target(train, ctx.spec)
     base = dict(getattr(solution, "PARAMS", {}))
     transform = getattr(solution, "TARGET_TRANSFORM", target_transform(metric, y))
+    started = ctx.clock()
     fold_data = fold_features(solution, train, test, folds, ctx)
+    feature_seconds = ctx.clock() - started
     deadline = ctx.clock() + timeout
     trials = Trials(solution, fold_data, y, len(test), base, replace(ctx, n_jobs=1) if ctx.n_jobs > 1 else ctx,
                     metric, transform, deadline)
@@ -503,7 +513,23 @@ def tune(
         result = refit_test(result, solution, train, test, ctx, transform)
     else:
         result = predict_test_later(result, fold_data, ctx, transform)
+    if fresh_folds is not None:  # last: the node is complete without it
+        result.facts.update(recheck_on_fresh_folds(solution, train, test, fresh_folds, ctx, y, base, result, metric,
+                                                   transform, feature_seconds))
     return with_threshold(result, y, folds, ctx, metric), study
+
+
+def recheck_on_fresh_folds(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, folds: np.ndarray,
+                           ctx: Context, y: np.ndarray, base: dict[str, Any], best: CVResult, metric: Metric,
+                           transform: str | None, feature_seconds: float) -> dict[str, Any]:
+    """The starting and the best parameters scored on `folds`, when both runs fit in the time left
+    (the features as long as on the tuning folds, each run as long as the best trial)."""
+    if ctx.seconds_left() < RECHECK_MARGIN * (feature_seconds + 2 * best.seconds) + 5:
+        return {"fresh_folds": "not re-checked: too little time left"}
+    fold_data = fold_features(solution, train, test, folds, ctx)
+    scores = [run_folds(solution, fold_data, y, 0, params, ctx, metric, transform, predict_test=False).score
+              for params in (base, best.params)]
+    return {"fresh_folds_scores": scores, "fresh_folds_gain": oriented(scores[1], metric) - oriented(scores[0], metric)}
 
 
 class Trials:

@@ -20,6 +20,7 @@ import numpy as np
 import psutil
 
 from pipelines.context import Context
+from pipelines.folds import make_folds
 from pipelines.harness import CVResult, cross_validate, load_solution, tune
 from pipelines.rundata import RunData
 from pipelines.submission import write_submission
@@ -64,6 +65,13 @@ def _deadline(time_limit: float | None) -> float | None:
     return time.monotonic() + time_limit - (time.time() - started)
 
 
+def _fresh_folds(data: RunData, seed: int) -> np.ndarray | None:
+    """Another split of the rows, for re-checking what tuning found; None where folds have one split only
+    (time order, groups)."""
+    folds = make_folds(data.train, data.spec, len(set(data.folds[data.folds >= 0].tolist())), seed + 1)
+    return None if np.array_equal(folds, data.folds) else folds
+
+
 def run_job(node_dir: Path) -> dict[str, Any]:
     job = json.loads((node_dir / "job.json").read_text())
     data = RunData.load(Path(job["run_dir"]))
@@ -77,7 +85,7 @@ def run_job(node_dir: Path) -> dict[str, Any]:
         result, _ = tune(
             solution, data.train, data.test, data.folds, ctx,
             timeout=job["tune_seconds"], storage=job.get("storage"), study_name=job.get("study_name", "tune"),
-            refit=job.get("refit", False),
+            refit=job.get("refit", False), fresh_folds=_fresh_folds(data, ctx.seed),
         )
     else:
         result = cross_validate(solution, data.train, data.test, data.folds, ctx, job.get("params"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.gains import gain_of
+from agent.gains import gain_of, rechecked_tune_score
 from agent.journal import Journal, Node
 
 
@@ -41,3 +41,11 @@ def test_an_ensemble_is_compared_with_its_best_member_and_direction_counts(tmp_p
     lower = gain_of(journal.get("0004"), journal, greater_is_better=False)  # for an error, 0001 is the best member
     assert lower.against == "0001" and lower.value == pytest.approx(-0.035)
     assert gain_of(journal.get("0005"), journal, True) is None and gain_of(journal.get("0001"), journal, True) is None
+
+
+def test_a_tuned_score_is_held_to_its_parent_plus_the_gain_on_fresh_folds() -> None:
+    # accuracy: tuning folds say 0.84, but on fresh folds the tuned parameters gained only 0.002
+    assert rechecked_tune_score(0.84, 0.80, 0.002, True) == pytest.approx(0.802)
+    assert rechecked_tune_score(0.81, 0.80, 0.02, True) == pytest.approx(0.81)  # never raised above its own
+    # rmse: lower is better, and a negative fresh gain puts the tuned node below its parent
+    assert rechecked_tune_score(0.10, 0.12, -0.01, False) == pytest.approx(0.13)

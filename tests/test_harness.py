@@ -296,14 +296,20 @@ def search_space(trial):
 PARAMS = {"alpha": 1.0}
 """
     solution, ctx = module(code), Context(spec=spec, n_jobs=2)
+    fresh = make_folds(train, spec, len(set(folds.tolist())), seed=99)
     tuned, study = tune(solution, train, test, folds, ctx, timeout=60, n_trials=6,
-                        storage=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t")
+                        storage=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t", fresh_folds=fresh)
     n_folds = len(set(folds.tolist()))
     assert len(study.trials) == 6 and solution.PREDICTED.count(len(test)) == n_folds
     solution.PREDICTED.clear()
     plain = cross_validate(solution, train, test, folds, ctx, tuned.params)
     assert np.allclose(tuned.test, plain.test) and tuned.score == pytest.approx(plain.score)
     assert solution.PREDICTED.count(len(test)) == n_folds and tuned.models == []
+    # the starting and the best parameters re-scored on folds the tuning never saw
+    rescored = [cross_validate(solution, train, test, fresh, ctx, params).score for params in (solution.PARAMS,
+                                                                                               tuned.params)]
+    assert tuned.facts["fresh_folds_scores"] == pytest.approx(rescored)
+    assert tuned.facts["fresh_folds_gain"] == pytest.approx(rescored[0] - rescored[1])  # rmse: lower is better
 
 
 def test_submission_problems_are_specific() -> None:

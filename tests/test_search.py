@@ -74,6 +74,17 @@ def test_an_interrupted_tune_runs_again_with_the_trials_time_that_still_fits(sea
     job = {"mode": "tune", "tune_seconds": 1000.0}
     limit = search._rerun_limit(tune, job)
     assert limit == pytest.approx(search.times.node_limit(search.journal))
-    assert job["tune_seconds"] == pytest.approx(limit - 1.5 * 10 - 5)
+    assert job["tune_seconds"] == pytest.approx(limit - 2.5 * 10 - 5)
     search.budget.deadline = search.budget.clock() + 30  # 30 s left: fewer than two runs of trials
     assert search._rerun_limit(tune, {"mode": "tune", "tune_seconds": 1000.0}) == 0.0
+
+
+def test_a_tuned_score_is_trusted_as_far_as_fresh_folds_confirm_it(search: Search) -> None:
+    parent = finished(search, Node(id="0001", step="draft", status="ok", score=0.80, seconds=10.0))
+    tune = Node(id="0002", step="tune", parents=[parent.id])
+    facts = {"fresh_folds_gain": 0.002}
+    assert search._trusted_score(tune, 0.84, facts) == pytest.approx(0.802)
+    assert facts["score_on_tuning_folds"] == 0.84
+    assert search._trusted_score(tune, 0.84, {"fresh_folds": "not re-checked: too little time left"}) == 0.84
+    improve = Node(id="0003", step="improve", parents=[parent.id])
+    assert search._trusted_score(improve, 0.84, {"fresh_folds_gain": 0.0}) == 0.84  # only tuning picks a best of many
