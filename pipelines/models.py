@@ -292,22 +292,24 @@ class GBDT(BaseEstimator):
         return np.asarray(self.model_.predict_proba(self._input(X)))
 
 
-def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100, **params: Any) -> Any:
+def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100, seed: int | None = None,
+         **params: Any) -> Any:
     """A GBDT of `library` ("lightgbm", "xgboost", "catboost") with the task's objective (binary,
     multiclass, multilabel or multi-target regression) and the device's settings.
 
-    `n_estimators` (default 1000) caps the trees; every other keyword goes to the library's
-    estimator as it is (LightGBM: num_leaves, learning_rate, min_child_samples, subsample,
-    colsample_bytree, reg_lambda...; XGBoost: max_depth, learning_rate...; CatBoost: depth,
-    learning_rate, l2_leaf_reg...). Early stopping needs no evaluation set: with
+    `n_estimators` (default 1000) caps the trees; other keywords go to the library's estimator as
+    they are (LightGBM: num_leaves, subsample with subsample_freq 1 by default...; XGBoost:
+    max_depth...; CatBoost: depth, l2_leaf_reg...). Early stopping needs no evaluation set: with
     `early_stopping_rounds` (default 100; None: off) a stratified 15% of the fitting rows finds the
     number of trees, then the model is refitted on all of them. Boosting also stops at the fold's
-    share of the candidate's time. pandas `category` columns are used as categoricals (missing
-    values included, CatBoost too). Seed, threads and device come from `ctx` and override keywords.
+    share of the candidate's time. pandas `category` columns are categoricals (missing values
+    included, CatBoost too). `seed` (default `ctx.seed`) seeds the model and its stopping split:
+    vary it to bag. Threads and device come from `ctx`.
     """
     n_estimators = params.pop("n_estimators", 1000)
     model = GBDT(library=library, classifier=ctx.is_classification, params=params, n_estimators=n_estimators,
-                 early_stopping_rounds=early_stopping_rounds, device=ctx.device, n_jobs=ctx.n_jobs, seed=ctx.seed,
+                 early_stopping_rounds=early_stopping_rounds, device=ctx.device, n_jobs=ctx.n_jobs,
+                 seed=ctx.seed if seed is None else seed,
                  deadline=None if _is_multi_output(ctx) else ctx.fit_deadline)  # columns' models would share one
     return _multi_output(model, ctx)
 
@@ -354,7 +356,9 @@ def linear(ctx: Context, **params: Any) -> Any:
 
 
 def svm(ctx: Context, **params: Any) -> Any:
-    """An RBF support-vector machine (probabilities by Platt scaling) or support-vector regression."""
+    """An RBF support-vector machine (probabilities by Platt scaling) or support-vector regression.
+    Every keyword goes to scikit-learn's SVC or SVR (C=1.0 unless given; its defaults otherwise,
+    gamma="scale"). Scale dense inputs first."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.svm import SVC, SVR
 

@@ -126,6 +126,14 @@ def test_gbdt_factory_wraps_multilabel_tasks() -> None:
     assert len(model.predict_proba(X)) == 2
 
 
+def test_a_seed_keyword_bags_and_ctx_seed_is_the_default() -> None:
+    X, y = table()
+    ctx = Context(spec=make_spec(), seed=3)
+    fitted = {seed: gbdt("lightgbm", ctx, seed=seed, n_estimators=50).fit(X.iloc[:500], y[:500]).predict_proba(X.iloc[500:])
+              for seed in (None, 3, 4)}
+    assert np.array_equal(fitted[None], fitted[3]) and not np.array_equal(fitted[3], fitted[4])
+
+
 def test_nb_logistic_regression_binary_and_multiclass() -> None:
     rng = np.random.default_rng(0)
     n, vocab = 400, 50
