@@ -109,7 +109,7 @@ def test_helpers_are_read_from_the_code():
     assert "_multi_output" not in text
     # a search space's keys and ranges, read by calling it, so the model knows what tuning covers
     assert "Suggests: learning_rate 0.01..0.2 log, num_leaves 4..128 log" in text
-    assert "override keywords." in text  # gbdt's whole docstring fits
+    assert "Threads and device come from `ctx`." in text  # gbdt's whole docstring fits
 
 
 def test_steps_share_their_opening_so_prompt_caches_reuse_it(run):
