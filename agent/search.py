@@ -123,6 +123,8 @@ class Search:
         if builtin_drafts < self.llm_after_drafts and not self.exhausted.has("draft"):
             return
         ask = self.policy.llm_ask(self.journal)
+        if not self.times.fits(self.journal, ask.parent):  # a step the time left cannot finish is not asked for
+            return
         ask.seconds = self.times.node_limit(self.journal)  # the prompt states the limit the reply will run under
         snapshot = self.journal.snapshot()
         log.info("asking the LLM for a %s step%s in the background", ask.kind,

@@ -27,7 +27,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def join_blocks(X: pd.DataFrame, X_test: pd.DataFrame, block: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Add a block's columns to both frames (row order is the frames')."""
+    """New (X, X_test) with a block's columns added (the inputs are left unchanged); the block's
+    rows are taken in the frames' order, whatever its index, and dtypes (categories) are kept."""
     extra, extra_test = block
     return (pd.concat([X, extra.set_index(X.index)], axis=1),
             pd.concat([X_test, extra_test.set_index(X_test.index)], axis=1))
@@ -659,7 +660,8 @@ def joined_text(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 
 def text_with_fields(frame: pd.DataFrame, spec: CompetitionSpec) -> pd.Series:
-    """The text columns plus every categorical value as a marked token (`keyword=fire`), for bag-of-words models."""
+    """The text columns plus every categorical value as one marked token (`keyword=fire`, spaces and
+    punctuation as `_`), for bag-of-words models; a Series of strings."""
     text = joined_text(frame, spec.text_columns)
     for col in spec.categorical_columns:
         value = frame[col].fillna("").astype(str).str.lower().str.replace(r"\W+", "_", regex=True)

@@ -88,3 +88,31 @@ def test_a_tuned_score_is_trusted_as_far_as_fresh_folds_confirm_it(search: Searc
     assert search._trusted_score(tune, 0.84, {"fresh_folds": "not re-checked: too little time left"}) == 0.84
     improve = Node(id="0003", step="improve", parents=[parent.id])
     assert search._trusted_score(improve, 0.84, {"fresh_folds_gain": 0.0}) == 0.84  # only tuning picks a best of many
+
+
+class SlowPartner:
+    """A stand-in for the LLM beside the built-in engineer: records what it is asked."""
+
+    name = "llm"
+
+    def __init__(self) -> None:
+        self.asked = []
+
+    def propose(self, ask, brief, journal, run):
+        self.asked.append(ask)
+        return None
+
+
+def test_the_llm_is_asked_only_for_a_step_the_time_left_can_finish(search: Search) -> None:
+    partner = SlowPartner()
+    search.llm, search.policy.llm_name = partner, partner.name
+    finished(search, Node(id="0001", step="draft", status="ok", score=0.8, seconds=5.0))
+    finished(search, Node(id="0002", step="draft", engineer="llm", status="failed", seconds=100.0, error="timed out"))
+    search.budget.deadline = search.budget.clock() + 60  # its fix is expected to take 100 s: not asked
+    search._keep_llm_thinking()
+    assert search.thinking.idle and partner.asked == []
+    search.budget.deadline = search.budget.clock() + 500
+    search._keep_llm_thinking()
+    search.thinking.wait(10)
+    ask, _ = search.thinking.take()
+    assert (ask.kind, ask.parent.id) == ("debug", "0002") and ask.seconds == search.times.node_limit(search.journal)

@@ -204,8 +204,8 @@ def _node_values(node: Node, journal: Journal, run: RunFolder) -> dict[str, str]
     seconds = node.seconds
     if node.step == "tune":
         if node.params:
-            params_note = (f"These PARAMS were found by tuning and are not yet in the code; start from them: "
-                           f"{node.params}\n")
+            params_note = (f"These PARAMS were found by tuning and are not yet in the code; start from them "
+                           f"(copying them in is not your one change): {node.params}\n")
         if node.parent in journal.nodes:  # a tuning node's time is the study's; one run takes its parent's
             seconds = journal.get(node.parent).seconds
     return {"node_id": node.id, "title": node.title, "plan": _one_line(node.plan, 1500) or "(none)",
