@@ -68,6 +68,12 @@ def ensemble_pool(journal: Journal, greater_is_better: bool) -> list[str]:
     return sorted(n.id for n in pool)
 
 
+def tuning_pays(journal: Journal) -> bool:
+    """False once a tuning's parameters gained nothing on fresh folds: on this data the next tuning
+    is more likely to buy luck on the tuning folds than a better model, so other steps go first."""
+    return not any(n.step == "tune" and n.facts.get("fresh_folds_gain", 1.0) <= 0 for n in journal)
+
+
 def best_of_recipes(singles: list[Node]) -> dict[str, Node]:
     """The best node of each of the few best recipes, best recipe first."""
     best: dict[str, Node] = {}
@@ -87,7 +93,8 @@ class Policy:
        with a chance of debugging a failed leaf instead; when its edits run out, tuning, then
        improvements of the runner-up recipes.
     4. Optuna tuning of the best untuned candidates once the budget is mostly spent (or when
-       nothing is left to improve), and an ensemble after each tuning.
+       nothing is left to improve), and an ensemble after each tuning. Once a tuning's gain has
+       not held on fresh folds, tuning waits until no improvement, fix or draft is left.
     5. A final ensemble in the reserve kept for it at the end, when the candidates changed.
     Nothing is started that is not expected to finish before that reserve (agent.timing).
     """
@@ -114,15 +121,16 @@ class Policy:
         if new_pool and (not ensembles or (last is not None and last.step == "tune")):
             return Action("ensemble")
         tune = self._tune_target(journal, singles)
-        if tune is not None and self.times.budget.used_share >= 1.0 - self.settings.tune_share:
+        pays = tuning_pays(journal)
+        if tune is not None and pays and self.times.budget.used_share >= 1.0 - self.settings.tune_share:
             return Action("tune", tune)
         buggy = [n for n in self._debuggable(journal) if self.times.fits(journal, n)]
         if buggy and self.rng.random() < self.settings.debug_prob:
             return Action("debug", self.rng.choice(buggy))
         improve = self._improve_target(journal, singles)
-        if improve is not None and (improve is singles[0] or tune is None):
+        if improve is not None and (improve is singles[0] or tune is None or not pays):
             return Action("improve", improve)
-        if tune is not None:
+        if tune is not None and pays:
             return Action("tune", tune)
         if improve is not None:
             return Action("improve", improve)
@@ -130,6 +138,8 @@ class Policy:
             return Action("debug", buggy[0])
         if not self.exhausted.has("draft") and self.times.fits(journal):
             return Action("draft")
+        if tune is not None:
+            return Action("tune", tune)
         return Action("ensemble") if new_pool else Action("stop", reason=self._why_stop(journal, singles))
 
     def full(self, journal: Journal) -> bool:

@@ -71,6 +71,26 @@ def test_drafts_then_ensemble_then_improve_then_tune_late_and_a_final_ensemble(t
     assert policy.next(journal).kind == "stop"
 
 
+def test_once_a_tuning_gain_fails_on_fresh_folds_tuning_waits_for_everything_else(tmp_path: Path) -> None:
+    policy, budget, clock = policy_for(Settings(num_drafts=2, tune_share=0.25, debug_prob=0.0))
+    journal = Journal(tmp_path / "journal.jsonl")
+    add = adder(journal)
+    add("draft", 0.80, recipe="a")
+    add("draft", 0.82, recipe="b")
+    add("ensemble", 0.83, ["0001", "0002"])
+    policy.exhausted.add("improve", journal.get("0002"))
+    policy.exhausted.add("draft")
+    clock.leave(budget, 20)  # late: the last quarter of the budget
+    tuned = add("tune", 0.816, ["0002"], recipe="b")  # its score as re-checked: below its parent
+    journal.record(tuned.model_copy(update={"facts": {"fresh_folds_gain": -0.004}}))
+    add("ensemble", 0.83, ensemble_pool(journal, True))
+    action = policy.next(journal)
+    assert action.kind == "improve" and action.parent.id == "0001"  # before tuning recipe a
+    policy.exhausted.add("improve", journal.get("0001"))
+    action = policy.next(journal)
+    assert action.kind == "tune" and action.parent.id == "0001"  # nothing else is left
+
+
 def test_a_stop_says_why_in_seconds(tmp_path: Path) -> None:
     policy, budget, clock = policy_for(Settings(num_drafts=1, tune_share=0.0, debug_prob=0.0))
     journal = Journal(tmp_path / "journal.jsonl")
