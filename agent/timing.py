@@ -20,10 +20,10 @@ ENSEMBLE_MAX_RESERVE_SHARE = 0.15  # never more than this share of the budget, s
 MARGIN_FACTOR, MARGIN_SECONDS = 1.25, 2.0  # a step is started when 1.25 x its expected time + 2 s fits
 LONG_NODE_SHARE, LONG_NODE_FLOOR = 0.5, 60.0  # one node never takes most of a long budget
 UNTIMED_SECONDS = 30.0  # what a node of unknown duration is assumed to take
-# A tuning node runs its trials, then its best parameters once more (1.5 x the parent's time, as a
-# refit of all rows costs more than a fold), re-checks them and the starting ones on fresh folds
-# (about the parent's time) and starts up (5 s); trials below two runs teach nothing.
-TUNE_RERUN_FACTOR, TUNE_START_SECONDS, TUNE_MIN_RUNS = 2.5, 5.0, 2.0
+# A tuning node runs its trials (the re-check on fresh folds takes its time out of theirs), then its
+# best parameters once more (1.5 x the parent's time, as a refit of all rows costs more than a fold)
+# and starts up (5 s); trials below two runs teach nothing.
+TUNE_RERUN_FACTOR, TUNE_START_SECONDS, TUNE_MIN_RUNS = 1.5, 5.0, 2.0
 
 
 class Budget:

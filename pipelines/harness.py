@@ -43,6 +43,7 @@ PREDICT_COST = 0.25
 # A tuned node's re-check on fresh folds starts only when 1.5 x its expected time fits: the node is
 # complete before it, and a re-check cut off by the node's limit would fail the node.
 RECHECK_MARGIN = 1.5
+RECHECK_MIN_RUNS = 4  # trials' time, in runs, that a re-check must leave; fewer trials leave little to check
 
 
 class SolutionError(Exception):
@@ -500,14 +501,23 @@ def tune(
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     study.enqueue_trial(study.best_params if done else base)
     study.optimize(trials.objective, n_trials=1, catch=catch)
-    left = deadline - ctx.clock()
+    # The re-check's time comes out of the trials', sized by the first trial (a run on one thread);
+    # a window too short for both keeps its trials.
+    reserve = recheck_seconds(feature_seconds, 1.5 * trials.best.seconds) if fresh_folds is not None and trials.best \
+        else 0.0
+    if reserve and deadline - ctx.clock() - reserve < RECHECK_MIN_RUNS * trials.best.seconds:
+        reserve, fresh_folds = 0.0, None
+        note = {"fresh_folds": "not re-checked: the window is too short for trials and a re-check"}
+    else:
+        note = {}
+    left = deadline - ctx.clock() - reserve
     if left > 0 and (n_trials is None or n_trials > 1):
         more = None if n_trials is None else n_trials - 1
         study.optimize(trials.objective, timeout=left, n_trials=more, n_jobs=ctx.n_jobs, catch=catch)
     if trials.best is None:
         raise SolutionError("no tuning trial finished within the time limit")
     result = trials.best
-    result.facts.update(target_transform=transform, trials=len(study.trials))
+    result.facts.update(target_transform=transform, trials=len(study.trials), **note)
     if refit:  # one model on every row predicts the test rows instead of the fold models
         result.models = []
         result = refit_test(result, solution, train, test, ctx, transform)
@@ -519,12 +529,19 @@ def tune(
     return with_threshold(result, y, folds, ctx, metric), study
 
 
+def recheck_seconds(feature_seconds: float, run_seconds: float) -> float:
+    """What the re-check on fresh folds is given: its features and two runs, with a margin."""
+    return RECHECK_MARGIN * (feature_seconds + 2 * run_seconds) + 5.0
+
+
 def recheck_on_fresh_folds(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, folds: np.ndarray,
                            ctx: Context, y: np.ndarray, base: dict[str, Any], best: CVResult, metric: Metric,
                            transform: str | None, feature_seconds: float) -> dict[str, Any]:
     """The starting and the best parameters scored on `folds`, when both runs fit in the time left
     (the features as long as on the tuning folds, each run as long as the best trial)."""
-    if ctx.seconds_left() < RECHECK_MARGIN * (feature_seconds + 2 * best.seconds) + 5:
+    if best.params == base:
+        return {"fresh_folds": "not re-checked: no trial beat the starting parameters"}
+    if ctx.seconds_left() < recheck_seconds(feature_seconds, best.seconds):
         return {"fresh_folds": "not re-checked: too little time left"}
     fold_data = fold_features(solution, train, test, folds, ctx)
     scores = [run_folds(solution, fold_data, y, 0, params, ctx, metric, transform, predict_test=False).score

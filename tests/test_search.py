@@ -74,7 +74,7 @@ def test_an_interrupted_tune_runs_again_with_the_trials_time_that_still_fits(sea
     job = {"mode": "tune", "tune_seconds": 1000.0}
     limit = search._rerun_limit(tune, job)
     assert limit == pytest.approx(search.times.node_limit(search.journal))
-    assert job["tune_seconds"] == pytest.approx(limit - 2.5 * 10 - 5)
+    assert job["tune_seconds"] == pytest.approx(limit - 1.5 * 10 - 5)
     search.budget.deadline = search.budget.clock() + 30  # 30 s left: fewer than two runs of trials
     assert search._rerun_limit(tune, {"mode": "tune", "tune_seconds": 1000.0}) == 0.0
 
