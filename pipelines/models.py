@@ -356,9 +356,10 @@ def linear(ctx: Context, **params: Any) -> Any:
 
 
 def svm(ctx: Context, **params: Any) -> Any:
-    """An RBF support-vector machine (probabilities by Platt scaling) or support-vector regression.
-    Every keyword goes to scikit-learn's SVC or SVR (C=1.0 unless given; its defaults otherwise,
-    gamma="scale"). Scale dense inputs first."""
+    """An RBF support-vector machine or support-vector regression. Every keyword goes to
+    scikit-learn's SVC or SVR (C=1.0 unless given; its defaults otherwise, gamma="scale");
+    probabilities come from sigmoid calibration around it, so `probability` is not needed. Scale
+    dense inputs first."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.svm import SVC, SVR
 

@@ -72,6 +72,7 @@ def test_every_step_carries_competition_contract_metric_and_memory(run):
         assert "def features(train, test, ctx)" in text and "within 600 seconds" in text
         assert "pipelines.features.tabular(" in text and "pipelines.models.lgbm(" in text
         assert "What was tried so far" in text and "Title:" in text
+        assert "within one standard error is noise" in text and "Blending candidates is the search's job" in text
         assert "$" not in text and "<!--" not in text  # no unfilled field, no maintainers' note
         if pd.__version__.startswith("3."):  # its copy-on-write arrays broke a capable model's in-place edit
             assert "pandas 3." in text and "may be read-only" in text

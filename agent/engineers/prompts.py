@@ -41,6 +41,8 @@ LIBRARIES = ["numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost", 
 # What a model trained on older releases gets wrong about the installed one (major version: the note).
 VERSION_NOTES = {("pandas", "3"): "copy-on-write: an array from `to_numpy()` or `.values` may be read-only, so "
                                   "copy it before writing into it"}
+NOISE_NOTE = ("\n\nA score is the mean over the folds (± their spread); a gain is ± its standard error paired "
+              "over the folds: a gain within one standard error is noise, not a finding.")
 NOTE = re.compile(r"\s*<!--.*-->\s*")
 STRING_SHAPE_WORDS = {
     "span": "a span (a run of consecutive words) of the input text column `{}`, scored as a string.",
@@ -163,7 +165,7 @@ def memory_section(journal: Journal, greater_is_better: bool) -> str:
         counts += f" {unlisted} older ones are not listed."
     if len(with_plan) < len(shown):
         counts += f" Plans of the {len(shown) - len(with_plan)} oldest entries are left out for length."
-    return render("memory", counts=counts, entries=entries())
+    return render("memory", counts=counts, entries=entries() + NOISE_NOTE)
 
 
 def _memory_entries(sections: list[tuple[str, list[Node]]], journal: Journal, greater_is_better: bool,
