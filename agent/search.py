@@ -386,7 +386,7 @@ class Search:
         if parent is None or not parent.ok or "fresh_folds_gain" not in facts:
             return score
         trusted = rechecked_tune_score(score, parent.score, facts["fresh_folds_gain"], self.spec.greater_is_better)
-        if trusted != score:
+        if abs(trusted - score) > 1e-12:  # parent + gain can differ from the same score in the last bit
             facts["score_on_tuning_folds"] = score
             log.info("node %s: tuned score %.5f on the tuning folds, %.5f as re-checked on fresh folds", node.id,
                      score, trusted)

@@ -86,6 +86,8 @@ def test_a_tuned_score_is_trusted_as_far_as_fresh_folds_confirm_it(search: Searc
     assert search._trusted_score(tune, 0.84, facts) == pytest.approx(0.802)
     assert facts["score_on_tuning_folds"] == 0.84
     assert search._trusted_score(tune, 0.84, {"fresh_folds": "not re-checked: too little time left"}) == 0.84
+    held = {"fresh_folds_gain": 0.81235 - 0.80}  # the gain held exactly: the score stands, no second score
+    assert search._trusted_score(tune, 0.81235, held) == pytest.approx(0.81235) and "score_on_tuning_folds" not in held
     improve = Node(id="0003", step="improve", parents=[parent.id])
     assert search._trusted_score(improve, 0.84, {"fresh_folds_gain": 0.0}) == 0.84  # only tuning picks a best of many
 
