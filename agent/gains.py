@@ -70,3 +70,8 @@ def rechecked_tune_score(score: float, parent_score: float, fresh_gain: float, g
     folds: the best of many trials on the tuning folds is optimistic by the luck of that best trial."""
     sign = oriented(1.0, greater_is_better)
     return sign * min(sign * score, sign * parent_score + fresh_gain)
+
+
+def tuning_held(node: Node) -> bool:
+    """Whether a node's tuned parameters (if it is a re-checked tuning) gained on fresh folds too."""
+    return node.facts.get("fresh_folds_gain", 1.0) > 0

@@ -13,6 +13,7 @@ from typing import Literal
 
 from agent.config import Settings
 from agent.engineers.base import Ask
+from agent.gains import tuning_held
 from agent.journal import Journal, Node
 from agent.timing import StepTimes
 
@@ -58,7 +59,7 @@ def ensemble_pool(journal: Journal, greater_is_better: bool) -> list[str]:
     one node per recipe and score (a tune that kept its parent's parameters adds nothing). A tune
     whose parameters gained nothing on fresh folds is left out: its out-of-fold predictions are the
     luckiest of many trials, and a blend would be fitted to that luck."""
-    ranked = [n for n in single_candidates(journal, greater_is_better) if n.facts.get("fresh_folds_gain", 1.0) > 0]
+    ranked = [n for n in single_candidates(journal, greater_is_better) if tuning_held(n)]
     leaders = {n.recipe: n for n in reversed(ranked)}.values()
     pool: list[Node] = []
     for node in [*sorted(leaders, key=ranked.index), *ranked]:
@@ -71,7 +72,7 @@ def ensemble_pool(journal: Journal, greater_is_better: bool) -> list[str]:
 def tuning_pays(journal: Journal) -> bool:
     """False once a tuning's parameters gained nothing on fresh folds: on this data the next tuning
     is more likely to buy luck on the tuning folds than a better model, so other steps go first."""
-    return not any(n.step == "tune" and n.facts.get("fresh_folds_gain", 1.0) <= 0 for n in journal)
+    return all(tuning_held(n) for n in journal if n.step == "tune")
 
 
 def best_of_recipes(singles: list[Node]) -> dict[str, Node]:

@@ -159,6 +159,11 @@ def _normalised(code: str) -> str:
     return "\n".join(line.rstrip() for line in code.strip().splitlines())
 
 
+def _codes_run(journal: Journal, run: RunFolder) -> set[str]:
+    """The code of every node so far, normalised: a variant already among them is not proposed again."""
+    return {_normalised(run.code(n.id)) for n in journal if run.node_dir(n.id).joinpath("solution.py").exists()}
+
+
 class BuiltinEngineer:
     name = "builtin"
 
@@ -188,7 +193,7 @@ class BuiltinEngineer:
         code = run.code(parent.id)
         if parent.step == "tune":
             code = with_params(code, parent.params)
-        seen = {_normalised(run.code(n.id)) for n in journal if run.node_dir(n.id).joinpath("solution.py").exists()}
+        seen = _codes_run(journal, run)
         recipe = parent.recipe
         # Additions first (a block switched on), then removals: trees rarely lose from a relevant block.
         for switch in sorted(switches(code), key=lambda s: s.value):
@@ -213,7 +218,7 @@ class BuiltinEngineer:
         on = [s.name for s in switches(code) if s.value]
         for name in on:
             code = flip(code, name)
-        seen = {_normalised(run.code(n.id)) for n in journal if run.node_dir(n.id).joinpath("solution.py").exists()}
+        seen = _codes_run(journal, run)
         if not on or _normalised(code) in seen:
             return None
         plan = (f"Node {parent.id} ({parent.title}) failed ({parent.error or 'no cause recorded'}); the same "
