@@ -32,6 +32,8 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from pipelines.heads import FitStats, TaskHead
+
 log = logging.getLogger(__name__)
 
 BACKBONE_ENV = "AGENT_IMAGE_BACKBONE"
@@ -215,57 +217,6 @@ def load_backbone(path: str) -> tuple[nn.Module, int]:
 
 # --- training ------------------------------------------------------------------------------------
 
-@dataclass
-class TaskHead:
-    """How network outputs relate to the encoded target: outputs, loss, and raw predictions."""
-
-    task: str
-    n_outputs: int
-    y_mean: np.ndarray | float = 0.0
-    y_std: np.ndarray | float = 1.0
-
-    @classmethod
-    def for_target(cls, task: str, y: np.ndarray, n_classes: int) -> TaskHead:
-        if task == "binary":
-            return cls(task, 1)
-        if task == "multiclass":
-            return cls(task, n_classes)
-        width = y.shape[1] if y.ndim > 1 else 1
-        if task == "multilabel":
-            return cls(task, width)
-        return cls(task, width, y.mean(axis=0), y.std(axis=0) + 1e-9)
-
-    def target_tensor(self, y: np.ndarray) -> torch.Tensor:
-        if self.task == "multiclass":
-            return torch.tensor(y, dtype=torch.long)
-        values = (y - self.y_mean) / self.y_std if self.task == "regression" else y
-        return torch.as_tensor(np.asarray(values, dtype=np.float32).reshape(len(y), self.n_outputs))
-
-    def loss(self, outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        outputs = outputs.float()
-        if self.task == "multiclass":
-            return F.cross_entropy(outputs, target)
-        if self.task == "regression":
-            return F.mse_loss(outputs, target)
-        return F.binary_cross_entropy_with_logits(outputs, target)
-
-    def to_raw(self, outputs: torch.Tensor) -> torch.Tensor:
-        """Probabilities (positive class, classes, labels) or values, before averaging over TTA views."""
-        if self.task == "multiclass":
-            return outputs.float().softmax(dim=1)
-        if self.task == "regression":
-            return outputs.float() * torch.as_tensor(self.y_std, dtype=torch.float32, device=outputs.device) \
-                + torch.as_tensor(self.y_mean, dtype=torch.float32, device=outputs.device)
-        return outputs.float().sigmoid()
-
-    def raw_shape(self, n: int) -> tuple[int, ...]:
-        """The harness's shape of raw predictions: one column per output, a vector for a single one."""
-        return (n,) if self.n_outputs == 1 and self.task != "multiclass" else (n, self.n_outputs)
-
-    def finish(self, raw: np.ndarray) -> np.ndarray:
-        return raw.reshape(self.raw_shape(len(raw)))
-
-
 def augment(x: torch.Tensor, rotations: bool, generator: torch.Generator) -> torch.Tensor:
     """Random horizontal flips, shifts up to 10% and zoom of +-10% in one affine resampling; with
     `rotations` also vertical flips and quarter turns (right for aerial and microscope images)."""
@@ -296,14 +247,6 @@ class Images:
         x = self.pixels[rows.to(self.pixels.device)].to(self.device, non_blocking=True).float().div_(255)
         x = (x - self.mean) / self.std
         return x.expand(-1, self.channels_out, -1, -1) if x.shape[1] != self.channels_out else x
-
-
-@dataclass
-class FitStats:
-    epochs: int  # epochs begun
-    steps: int
-    seconds: float
-    seconds_per_step: float  # after the first two steps, which carry one-off costs (allocation, cuDNN autotuning)
 
 
 class Trainer:

@@ -21,6 +21,7 @@ from importlib import resources
 from agent.engineers.base import Ask, Brief, Proposal
 from agent.journal import Journal, Node
 from agent.run_folder import RunFolder
+from pipelines.device import detect_device
 from pipelines.embeddings import embeddings_available
 from pipelines.features import MAX_CATEGORY_LEVELS, has_code_levels
 from pipelines.spec import CompetitionSpec
@@ -44,7 +45,7 @@ def recipe_plan(code: str) -> str:
     return code.split('"""')[1].strip()
 
 
-def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
+def applicable_recipes(spec: CompetitionSpec, n_rows: int, device: str = "cpu") -> list[str]:
     """Recipes worth drafting for this data, most promising first (fast and strong before slow and diverse)."""
     if spec.answer_shape in SHAPE_RECIPES:
         return list(SHAPE_RECIPES[spec.answer_shape])
@@ -83,6 +84,10 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int) -> list[str]:
         recipes.insert(0, recipes.pop(recipes.index("linear_tabular")))
     if spec.task not in ("binary", "multiclass"):
         recipes = [r for r in recipes if r != "small_multiclass_blend"]
+    if text and embeddings_available():
+        # A GPU fine-tunes the whole transformer in minutes: the strongest text model comes first. A CPU
+        # trains its top blocks for most of a node's time, after the fast models have made their case.
+        recipes = ["text_finetune", *recipes] if device == "cuda" else [*recipes, "text_finetune"]
     return list(dict.fromkeys(recipes))
 
 
@@ -179,7 +184,7 @@ class BuiltinEngineer:
     def _draft(self, brief: Brief, journal: Journal) -> Proposal | None:
         tried = {n.recipe for n in journal if n.step == "draft"}
         n_rows = int(brief.profile.get("rows", {}).get("train", 0))
-        for name in applicable_recipes(brief.spec, n_rows):
+        for name in applicable_recipes(brief.spec, n_rows, detect_device()):
             if name not in tried:
                 code = recipe_code(name)
                 for switch in switches(code):

@@ -1,0 +1,174 @@
+"""Fine-tuned transformers: sizing to the time, the cached lower blocks, and the recipe under the harness.
+
+A tiny BERT made here with `save_pretrained` (random weights, a vocabulary of the test texts' words)
+stands in for the pretrained model, so nothing needs the network; it still runs through the real
+transformers classes, tokenizer and training loop.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agent.engineers import builtin
+from agent.engineers.builtin import applicable_recipes
+from pipelines.context import Context
+from pipelines.embeddings import embeddings_available
+from pipelines.harness import cross_validate, load_solution
+from tests.test_embeddings import RECIPES, TOPICS, text_competition
+from tests.test_features import make_spec
+
+pytestmark = pytest.mark.skipif(not embeddings_available(), reason="needs the `text` extra (torch, transformers)")
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> str:
+    """A three-block BERT with 32-wide states, saved like any pretrained model folder."""
+    from transformers import BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    words = sorted({w for texts in TOPICS.values() for text in texts for w in text.split()}
+                   | {"omg", "just", "heard", "wow", "today", "breaking", "lol", "news", "kw", "a", "b", "fire", "sea"})
+    # A vocabulary file and the tokenizer's class: what every transformers version builds a BERT tokenizer from.
+    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ":", ",", "!", "#", "=", ";",
+                                                 *words]) + "\n")
+    (folder / "tokenizer_config.json").write_text('{"tokenizer_class": "BertTokenizer", "do_lower_case": true}')
+    config = BertConfig(vocab_size=len(words) + 11, hidden_size=32, num_hidden_layers=3, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    BertModel(config).save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture
+def tiny(tiny_model, monkeypatch) -> str:
+    monkeypatch.setenv("AGENT_TEXT_MODEL", tiny_model)
+    return tiny_model
+
+
+def _solution(**params):
+    solution = load_solution(RECIPES / "text_finetune.py")
+    solution.PARAMS = {**solution.PARAMS, **params}
+    return solution
+
+
+def test_the_recipe_learns_a_text_task_under_the_harness(tiny) -> None:
+    spec, train, test, folds = text_competition(n=200)
+    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
+    result = cross_validate(_solution(max_epochs=15, lr=3e-3), train, test, folds, ctx)
+    facts = result.facts
+    assert facts["model"] == tiny and facts["device"] == "cpu" and facts["n_layers"] == 3
+    assert facts["trained_blocks"] == 3 and facts["epochs"] == [15.0] * 5  # time enough: every block, every epoch
+    assert result.oof.shape == (200,) and result.test.shape == (40,) and np.isfinite(result.test).all()
+    assert result.score > 0.9  # the label is the topic, which the texts' words give away
+
+
+def test_short_time_trains_the_top_blocks_on_cached_states_and_every_fold_alike(tiny, monkeypatch) -> None:
+    from pipelines import text_finetune
+
+    monkeypatch.setattr(text_finetune, "trained_blocks", lambda *args: 1)  # as a CPU short of time decides
+    spec, train, test, folds = text_competition(n=200)
+    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
+    result = cross_validate(_solution(max_epochs=15, lr=3e-3), train, test, folds, ctx)
+    assert result.facts["trained_blocks"] == 1 and len(set(result.facts["steps"])) == 1
+    assert result.score > 0.8
+
+
+def test_the_top_blocks_fed_the_cache_predict_what_the_whole_encoder_predicts(tiny) -> None:
+    import torch
+
+    from pipelines import text_finetune as tf
+    from pipelines.heads import TaskHead
+
+    spec, train, test, _ = text_competition(n=40)
+    tokenizer, encoder = tf.load_pretrained(tiny)
+    first, second = tf.texts_of(train, spec)
+    tokens = tf.tokenize(tokenizer, first, second, 32)
+    y = train["y"].to_numpy()
+    head = TaskHead.for_target("binary", y, 2)
+    plan = tf.TextPlan(model=tiny, device="cpu", precision="fp32", max_length=32, batch_size=8, n_layers=3,
+                       trained_blocks=1)
+    trainer = tf.TextTrainer(plan, encoder, tokens, head, head.target_tensor(y), lr=1e-3, weight_decay=0.0, seed=0)
+    tokens.cache_hidden(encoder, trainer.start, torch.device("cpu"), batch_size=16)
+    assert tokens.hidden.shape == (int(tokens.lengths.sum()), 32)
+    rows = np.arange(40)
+    assert tf.cache_agrees(trainer, rows)
+    model = trainer.new_model()
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(name.startswith(("encoder.encoder.layer.0.", "head.")) for name in trainable)
+    assert len(tf.encoder_blocks(model.encoder)[1]) == 1  # the two lower blocks are not even run
+
+
+def test_when_the_cache_cannot_stand_in_for_the_lower_blocks_every_block_trains(tiny, monkeypatch) -> None:
+    from pipelines import text_finetune as tf
+
+    monkeypatch.setattr(tf, "trained_blocks", lambda *args: 1)
+    monkeypatch.setattr(tf.TextNet, "_swap_in", lambda self, module, args, kwargs: None)  # a version that ignores it
+    spec, train, test, folds = text_competition(n=100)
+    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
+    result = cross_validate(_solution(max_epochs=2), train, test, folds, ctx)
+    assert result.facts["trained_blocks"] == 3 and np.isfinite(result.oof).all()
+
+
+def test_pairs_are_read_as_two_segments_and_several_targets_are_fitted_at_once(tiny) -> None:
+    rng = np.random.default_rng(0)
+    words = ["fire", "flood", "storm", "cake", "concert", "phone"]
+    n = 150
+    frame = pd.DataFrame({"id": range(n + 30), "anchor": rng.choice(words, n + 30), "target": rng.choice(words, n + 30),
+                          "kw": rng.choice(["a", "b"], n + 30)})
+    frame["same"] = (frame["anchor"] == frame["target"]).astype(float)
+    frame["kw_b"] = (frame["kw"] == "b").astype(float)
+    spec = make_spec(modality="text", task="regression", classes=[], target_columns=["same", "kw_b"],
+                     submission_columns=["same", "kw_b"], submission_kind="value", metric="rmse", direction="minimize",
+                     text_columns=["anchor", "target"], categorical_columns=["kw"], column_pairs=[("anchor", "target")])
+    from pipelines.text_finetune import texts_of
+
+    first, second = texts_of(frame.iloc[:2], spec)
+    assert first.tolist() == frame["anchor"][:2].tolist()
+    assert second.tolist() == [f"{t} ; kw={k}" for t, k in zip(frame["target"][:2], frame["kw"][:2])]
+    train, test = frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].drop(columns=["same", "kw_b"])
+    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
+    result = cross_validate(_solution(max_epochs=20, lr=3e-3), train, test, np.arange(n) % 3, ctx)
+    assert result.oof.shape == (n, 2) and result.test.shape == (30, 2)
+    baseline = np.sqrt(((train[["same", "kw_b"]] - train[["same", "kw_b"]].mean()) ** 2).to_numpy().mean())
+    assert result.score < baseline  # better than predicting the means
+
+
+def test_a_cpu_trains_the_most_top_blocks_that_leave_two_epochs_per_fold() -> None:
+    from pipelines.text_finetune import MIN_EPOCHS, trained_blocks
+
+    folds = [(800, 1200)] * 5
+    per_block = sum(3 * MIN_EPOCHS * fit + predict for fit, predict in folds)  # rows through one block
+    assert trained_blocks(0.001, 6, 1500, folds, seconds=6 * per_block * 0.001) == 6  # no cache needed
+    assert trained_blocks(0.001, 6, 1500, folds, seconds=(2 * per_block + 4 * 1500) * 0.001) == 2
+    assert trained_blocks(0.001, 6, 1500, folds, seconds=(2 * per_block + 4 * 1500) * 0.001 - 0.01) == 1
+    assert trained_blocks(1.0, 6, 1500, folds, seconds=10) == 1  # never less than the top block
+
+
+def test_length_batches_cover_every_row_once_with_similar_lengths_together() -> None:
+    from pipelines.text_finetune import length_batches
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 200, size=5000)
+    rows = np.arange(0, 5000, 2)
+    batches = length_batches(rows, lengths, 32, rng)
+    assert sorted(np.concatenate(batches).tolist()) == rows.tolist()
+    spread = np.mean([np.ptp(lengths[b]) for b in batches if len(b) == 32])
+    assert spread < 0.25 * np.ptp(lengths)
+
+
+def test_the_fine_tune_is_drafted_first_on_a_gpu_and_last_on_a_cpu(monkeypatch) -> None:
+    text = make_spec(modality="text", text_columns=["t"], categorical_columns=["kw"])
+    mixed = make_spec(modality="mixed", text_columns=["t"], numeric_columns=["a"])
+    tabular = make_spec(numeric_columns=["a"])
+    monkeypatch.setattr(builtin, "embeddings_available", lambda: True)
+    for spec in (text, mixed):
+        assert applicable_recipes(spec, 6000, "cuda")[0] == "text_finetune"
+        assert applicable_recipes(spec, 6000, "cpu")[-1] == "text_finetune"
+    assert "text_finetune" not in applicable_recipes(tabular, 6000, "cuda")
+    monkeypatch.setattr(builtin, "embeddings_available", lambda: False)
+    assert "text_finetune" not in applicable_recipes(text, 6000, "cuda")
+    compile(builtin.recipe_code("text_finetune"), "text_finetune", "exec")
