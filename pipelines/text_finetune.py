@@ -65,11 +65,13 @@ class TextPlan:
 
 
 def texts_of(frame: pd.DataFrame, spec: CompetitionSpec) -> tuple[pd.Series, pd.Series | None]:
-    """The model's input per row: the first pair of columns as two segments (the second carrying the
-    row's other text and categories), else every text column and category as one text."""
-    if spec.column_pairs:
+    """The model's input per row. Paired phrase columns that hold all the row's free text (an anchor and
+    its target) are two segments, the second carrying the row's categories; otherwise every text column
+    and category is one text (a pair beside a long text, such as a title and a URL, is only a part of it)."""
+    if spec.column_pairs and set(spec.text_columns) <= set(spec.column_pairs[0]):
         first, second = spec.column_pairs[0]
-        others = spec.model_copy(update={"text_columns": [c for c in spec.text_columns if c not in (first, second)]})
+        others = spec.model_copy(update={"text_columns": [], "categorical_columns": [
+            c for c in spec.categorical_columns if c not in (first, second)]})
         rest = text_with_fields(frame, others).str.strip()
         return (joined_text(frame, [first]).reset_index(drop=True),
                 (joined_text(frame, [second]) + " ; " + rest).str.rstrip(" ;").reset_index(drop=True))

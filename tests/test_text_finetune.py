@@ -123,12 +123,14 @@ def test_pairs_are_read_as_two_segments_and_several_targets_are_fitted_at_once(t
     frame["kw_b"] = (frame["kw"] == "b").astype(float)
     spec = make_spec(modality="text", task="regression", classes=[], target_columns=["same", "kw_b"],
                      submission_columns=["same", "kw_b"], submission_kind="value", metric="rmse", direction="minimize",
-                     text_columns=["anchor", "target"], categorical_columns=["kw"], column_pairs=[("anchor", "target")])
+                     categorical_columns=["anchor", "target", "kw"], column_pairs=[("anchor", "target")])
     from pipelines.text_finetune import texts_of
 
     first, second = texts_of(frame.iloc[:2], spec)
     assert first.tolist() == frame["anchor"][:2].tolist()
     assert second.tolist() == [f"{t} ; kw={k}" for t, k in zip(frame["target"][:2], frame["kw"][:2])]
+    with_text = spec.model_copy(update={"text_columns": ["note"]})  # free text beside the pair: one text
+    assert texts_of(frame.iloc[:2].assign(note="x"), with_text)[1] is None
     train, test = frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].drop(columns=["same", "kw_b"])
     ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
     result = cross_validate(_solution(max_epochs=20, lr=3e-3), train, test, np.arange(n) % 3, ctx)
@@ -163,6 +165,8 @@ def test_length_batches_cover_every_row_once_with_similar_lengths_together() -> 
 def test_the_fine_tune_is_drafted_first_on_a_gpu_and_last_on_a_cpu(monkeypatch) -> None:
     text = make_spec(modality="text", text_columns=["t"], categorical_columns=["kw"])
     mixed = make_spec(modality="mixed", text_columns=["t"], numeric_columns=["a"])
+    phrases = make_spec(categorical_columns=["anchor", "target"], column_pairs=[("anchor", "target")])
+    assert applicable_recipes(phrases, 6000, "cuda")[0] == "text_finetune"
     tabular = make_spec(numeric_columns=["a"])
     monkeypatch.setattr(builtin, "embeddings_available", lambda: True)
     for spec in (text, mixed):

@@ -84,7 +84,7 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int, device: str = "cpu") 
         recipes.insert(0, recipes.pop(recipes.index("linear_tabular")))
     if spec.task not in ("binary", "multiclass"):
         recipes = [r for r in recipes if r != "small_multiclass_blend"]
-    if text and embeddings_available():
+    if (text or spec.column_pairs) and embeddings_available():
         # A GPU fine-tunes the whole transformer in minutes: the strongest text model comes first. A CPU
         # trains its top blocks for most of a node's time, after the fast models have made their case.
         recipes = ["text_finetune", *recipes] if device == "cuda" else [*recipes, "text_finetune"]
