@@ -336,9 +336,7 @@ def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer
     if gaps := not_enforced():
         console.print(f"[yellow]sandbox:[/] not enforced on this machine: {'; '.join(gaps)}", highlight=False)
         log.warning("sandbox: not enforced on this machine: %s", "; ".join(gaps))
-    facts = json.loads((run.path / "profile.json").read_text())
-    brief = Brief(spec=spec, profile=facts, profile_text=(run.path / "profile.md").read_text(),
-                  folds=describe_folds(data.folds, spec))
+    brief = read_brief(run, data)
     budget = Budget(settings.time_budget, run.seconds_used())
     if settings.llm:
         start = f"after {settings.llm_builtin_drafts} built-in draft(s)" if settings.llm_builtin_drafts else "at once"
@@ -352,6 +350,13 @@ def search(run: RunFolder, data: RunData, settings: Settings, engineer: Engineer
         console.print(usage_line(summary["llm"]), highlight=False)
     write_report_softly(run, console)
     return best
+
+
+def read_brief(run: RunFolder, data: RunData) -> Brief:
+    """What the engineer is told about a prepared run: the spec, the data profile and the folds."""
+    facts = json.loads((run.path / "profile.json").read_text())
+    return Brief(spec=data.spec, profile=facts, profile_text=(run.path / "profile.md").read_text(),
+                 folds=describe_folds(data.folds, data.spec))
 
 
 def _llm_limits(settings: Settings) -> str:
