@@ -12,9 +12,11 @@ Why this shape:
 - Texts are tokenised once; training batches are drawn from rows of similar length, so little of
   a batch is padding.
 - Time decides the size. Sequences cover 95% of the texts. A GPU trains every block. A CPU trains
-  the top blocks only, as many as leave time for an epoch per fold: the input of the lowest trained
-  block is computed once for every row and cached, so epochs and the folds' predictions run only
-  the trained blocks. A timed probe gives the pace; every fold trains the same number of steps.
+  the top blocks only, as many as leave time for two epochs per fold (shorter sequences when even
+  the top block does not fit; a clear error at once when nothing does): the input of the lowest
+  trained block is computed once for every row and cached, so epochs and the folds' predictions run
+  only the trained blocks. bfloat16 where the device computes it. A timed probe gives the pace;
+  every fold trains the same number of steps.
 This module imports torch and transformers; the agent's own process never imports it.
 """
 
@@ -33,7 +35,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from pipelines.embeddings import resolve_model, torch_device
+from pipelines.embeddings import cpu_precision, resolve_model, torch_device
 from pipelines.features import joined_text, text_with_fields
 from pipelines.heads import FitStats, TaskHead
 from pipelines.spec import CompetitionSpec
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 
 MAX_TOKENS = {"cpu": 128, "cuda": 256}  # a CPU's step cost grows with length; 95% of most texts fit
 MIN_TOKENS = 16
+TRAIN_COST = 6.0  # a row's training step through a block, in forward passes of it (2 CPU cores, MiniLM, measured)
 BATCH_SIZE = 32
 HEAD_LR_FACTOR = 5.0  # the new head starts from random weights, the encoder from pretrained ones
 LAYER_DECAY = 0.8  # each block below the top learns this much slower: lower blocks hold the general language
@@ -83,18 +86,34 @@ def sequence_length(lengths: np.ndarray, device: str) -> int:
     return int(np.clip(np.percentile(lengths, 95), MIN_TOKENS, MAX_TOKENS[device]))
 
 
-def trained_blocks(block_seconds: float, n_layers: int, n_rows: int, fold_rows: list[tuple[int, int]],
-                   seconds: float) -> int:
-    """How many top blocks to train on a CPU: the most for which caching the input of the lowest
-    trained one (a forward pass of the others over all `n_rows` rows) and MIN_EPOCHS per fold fit
-    `seconds`. `block_seconds` is one block's forward pass of one row (a backward pass costs two);
-    `fold_rows` is (rows trained, rows predicted) per fold. At least the top block."""
-    for trained in range(n_layers, 1, -1):
-        cache = (n_layers - trained) * n_rows if trained < n_layers else 0
-        folds = sum(3 * MIN_EPOCHS * fit + predict for fit, predict in fold_rows) * trained
-        if (cache + folds) * block_seconds <= seconds:
-            return trained
-    return 1
+class FineTuneTooSlow(RuntimeError):
+    """Not even the shortest sequences through the top block fit the time left: fail at once, not at the limit."""
+
+
+def choose_size(token_seconds: float, lengths: np.ndarray, n_layers: int, fold_rows: list[tuple[int, int]],
+                seconds: float, longest: int) -> tuple[int, int]:
+    """Tokens per text and top blocks to train on a CPU: the longest sequences (from `longest`, halving),
+    then the most blocks, for which caching the input of the lowest trained block (a forward pass of
+    the blocks below over every row), MIN_EPOCHS per fold and the folds' predictions fit `seconds`.
+    `token_seconds` is one block's forward pass of one token; `lengths` are every row's full token
+    counts; `fold_rows` is (rows trained, rows predicted) per fold."""
+    length = longest
+    while True:
+        per_row = float(np.minimum(lengths, length).mean()) * token_seconds
+        for trained in range(n_layers, 0, -1):
+            cache = (n_layers - trained) * len(lengths) if trained < n_layers else 0
+            folds = sum(TRAIN_COST * MIN_EPOCHS * fit + predict for fit, predict in fold_rows) * trained
+            if (cache + folds) * per_row <= seconds:
+                return length, trained
+        if length <= MIN_TOKENS:
+            needed = (n_layers - 1) * len(lengths) + sum(TRAIN_COST * MIN_EPOCHS * fit + p for fit, p in fold_rows)
+            raise FineTuneTooSlow(f"fine-tuning would take about {needed * per_row:.0f}s even at {length} tokens "
+                                  f"and the top block only; {seconds:.0f}s are left")
+        length = max(MIN_TOKENS, length // 2)
+
+
+def autocast(device: torch.device, precision: str):
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def encoder_blocks(model: nn.Module) -> tuple[str, nn.ModuleList]:
@@ -198,7 +217,8 @@ class Tokens:
         return {k: v.to(device, non_blocking=True) for k, v in out.items()}, hidden
 
     @torch.no_grad()
-    def cache_hidden(self, encoder: nn.Module, start: int, device: torch.device, batch_size: int) -> None:
+    def cache_hidden(self, encoder: nn.Module, start: int, device: torch.device, batch_size: int,
+                     precision: str = "fp32") -> None:
         """Run every row through the blocks below `start` once and keep the input of block `start`."""
         block = encoder_blocks(encoder)[1][start]
 
@@ -216,7 +236,8 @@ class Tokens:
                 rows = order[b:b + batch_size]
                 inputs, _ = self.batch(rows, device)
                 try:
-                    encoder(**inputs)
+                    with autocast(device, precision):
+                        encoder(**inputs)
                 except _Captured as captured:
                     states = captured.hidden.float().cpu()
                 for i, r in enumerate(rows):
@@ -265,7 +286,7 @@ class TextTrainer:
         return TextNet(copy.deepcopy(self.encoder), self.head.n_outputs, self.start).to(self.device)
 
     def _autocast(self):
-        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.plan.precision == "bf16")
+        return autocast(self.device, self.plan.precision)
 
     def fit(self, rows: np.ndarray, max_steps: int, deadline: float) -> tuple[TextNet, FitStats]:
         """A model trained on train rows `rows` for `max_steps` (linear warm-up, then linear decay),
@@ -320,28 +341,30 @@ class TextTrainer:
 
 
 @torch.no_grad()
-def probe_pace(encoder: nn.Module, tokens: Tokens, rows: np.ndarray, device: torch.device, n_jobs: int,
-               batch_size: int) -> tuple[int, float]:
-    """Seconds of one block's forward pass of one row, timed on a few batches of `rows`; on a CPU with several
-    cores also the faster of one thread and `n_jobs` (on a busy machine threads wait for each other).
-    Returns the threads kept (0 on a GPU) and the seconds."""
+def probe_pace(encoder: nn.Module, tokens: Tokens, rows: np.ndarray, device: torch.device, precision: str,
+               n_jobs: int, batch_size: int) -> tuple[int, float]:
+    """Seconds of one block's forward pass of one token, timed on a few batches of `rows`; on a CPU with
+    several cores also the faster of one thread and `n_jobs` (on a busy machine threads wait for each
+    other). Returns the threads kept (0 on a GPU) and the seconds."""
     encoder.eval()
     batches = [rows[b:b + batch_size] for b in range(0, min(len(rows), batch_size * PROBE_STEPS), batch_size)]
-    encoder(**tokens.batch(batches[0], device)[0])  # untimed: the first pass loads kernels
-    timings = {}
-    for threads in dict.fromkeys([n_jobs, 1] if n_jobs > 1 else [n_jobs]):
-        if threads:
-            torch.set_num_threads(threads)
-        start = time.monotonic()
-        for batch in batches:
-            encoder(**tokens.batch(batch, device)[0])
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        timings[threads] = (time.monotonic() - start) / sum(map(len, batches))
+    with autocast(device, precision):
+        encoder(**tokens.batch(batches[0], device)[0])  # untimed: the first pass loads kernels
+        timings = {}
+        for threads in dict.fromkeys([n_jobs, 1] if n_jobs > 1 else [n_jobs]):
+            if threads:
+                torch.set_num_threads(threads)
+            start = time.monotonic()
+            for batch in batches:
+                encoder(**tokens.batch(batch, device)[0])
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            timings[threads] = time.monotonic() - start
     threads = min(timings, key=timings.get)
     if threads:
         torch.set_num_threads(threads)
-    return threads, timings[threads] / len(encoder_blocks(encoder)[1])
+    n_tokens = sum(int(tokens.lengths[batch].sum()) for batch in batches)
+    return threads, timings[threads] / n_tokens / len(encoder_blocks(encoder)[1])
 
 
 def cache_agrees(trainer: TextTrainer, rows: np.ndarray) -> bool:
@@ -349,7 +372,7 @@ def cache_agrees(trainer: TextTrainer, rows: np.ndarray) -> bool:
     cache is swapped into the encoder's own forward pass, which a transformers version might not allow)."""
     model = trainer.new_model().eval()
     inputs, hidden = trainer.tokens.batch(rows, trainer.device)
-    with torch.no_grad():
+    with torch.no_grad(), autocast(trainer.device, trainer.plan.precision):
         cached = model.states(inputs, hidden).float()
         whole = copy.deepcopy(trainer.encoder).eval()(**inputs).last_hidden_state.float()
     real = inputs["attention_mask"].bool()
@@ -381,34 +404,38 @@ def cross_fit_text(train_text: tuple[pd.Series, pd.Series | None], test_text: tu
     first = pd.concat([train_text[0], test_text[0]], ignore_index=True).fillna("").astype(str)
     second = None if train_text[1] is None else pd.concat([train_text[1], test_text[1]], ignore_index=True).fillna("").astype(str)
     n_train, n_all = len(train_text[0]), len(first)
-    full_lengths = tokenize(tokenizer, first[:n_train], None if second is None else second[:n_train], None).lengths
-    max_length = sequence_length(full_lengths, device)
-    tokens = tokenize(tokenizer, first, second, max_length)
+    lengths = tokenize(tokenizer, first, second, None).lengths
+    longest = sequence_length(lengths[:n_train], device)
+    tokens = tokenize(tokenizer, first, second, longest)
+    precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp32") if device == "cuda" else \
+        ("bf16" if cpu_precision() == "bfloat16" else "fp32")
     encoder.to(device)
     fold_ids = sorted(set(folds[folds >= 0].tolist()))
     fit_rows = [np.flatnonzero(folds < k if ctx.spec.time_column else folds != k) for k in fold_ids]
     predicted = [int((folds == k).sum()) + n_all - n_train for k in fold_ids]
-    threads, block_seconds = probe_pace(encoder, tokens, fit_rows[0], torch.device(device),
+    threads, token_seconds = probe_pace(encoder, tokens, fit_rows[0], torch.device(device), precision,
                                         ctx.n_jobs if device == "cpu" else 0, BATCH_SIZE)
     n_layers = len(encoder_blocks(encoder)[1])
     left = ctx.seconds_left()
     usable = safety * left - min(5.0, 0.1 * left)  # less a reserve for writing the results: 5 s, less for a short node
-    trained = n_layers if device == "cuda" else trained_blocks(
-        block_seconds, n_layers, n_all, [(len(r), p) for r, p in zip(fit_rows, predicted)], usable)
+    max_length, trained = (longest, n_layers) if device == "cuda" else choose_size(
+        token_seconds, lengths, n_layers, [(len(r), p) for r, p in zip(fit_rows, predicted)], usable, longest)
+    if max_length < longest:
+        tokens = tokenize(tokenizer, first, second, max_length)
     plan = TextPlan(model=name, device=device, max_length=max_length, batch_size=BATCH_SIZE, n_layers=n_layers,
-                    precision="bf16" if device == "cuda" and torch.cuda.is_bf16_supported() else "fp32",
-                    trained_blocks=trained)
+                    precision=precision, trained_blocks=trained)
     head = TaskHead.for_target(ctx.spec.task, y, ctx.spec.n_classes)
     trainer = TextTrainer(plan, encoder, tokens, head, head.target_tensor(y), lr=lr, weight_decay=weight_decay,
                           seed=ctx.seed)
     if trainer.start:
-        tokens.cache_hidden(encoder, trainer.start, trainer.device, 2 * BATCH_SIZE)
+        tokens.cache_hidden(encoder, trainer.start, trainer.device, 2 * BATCH_SIZE, precision)
         if not cache_agrees(trainer, fit_rows[0][:8]):
             log.warning("the cached states of block %d do not reproduce the whole encoder; training every block",
                         trainer.start)
             tokens.hidden = None
             trainer.plan = plan = dataclasses.replace(plan, trained_blocks=n_layers)
     seconds_per_step = trainer.fit(fit_rows[0], PROBE_STEPS + 2, math.inf)[1].seconds_per_step
+    predict_seconds = float(tokens.lengths.mean()) * plan.trained_blocks * token_seconds  # per row
     setup_seconds = round(time.monotonic() - started, 1)
 
     test_rows = np.arange(n_train, n_all)
@@ -419,8 +446,7 @@ def cross_fit_text(train_text: tuple[pd.Series, pd.Series | None], test_text: tu
     for i, (k, rows) in enumerate(zip(fold_ids, fit_rows)):
         valid_rows = np.flatnonzero(folds == k)
         left = ctx.seconds_left()
-        share = (safety * left - min(5.0, 0.1 * left)) / (len(fold_ids) - i) \
-            - predicted[i] * plan.trained_blocks * block_seconds
+        share = (safety * left - min(5.0, 0.1 * left)) / (len(fold_ids) - i) - predicted[i] * predict_seconds
         # Steps, not whole epochs, so a short budget is not rounded down to one epoch; and every fold
         # trains as long as the first (less only when running late), so the out-of-fold score
         # measures one model rather than a mix of short and long ones.

@@ -69,7 +69,7 @@ def test_the_recipe_learns_a_text_task_under_the_harness(tiny) -> None:
 def test_short_time_trains_the_top_blocks_on_cached_states_and_every_fold_alike(tiny, monkeypatch) -> None:
     from pipelines import text_finetune
 
-    monkeypatch.setattr(text_finetune, "trained_blocks", lambda *args: 1)  # as a CPU short of time decides
+    monkeypatch.setattr(text_finetune, "choose_size", lambda *args: (args[-1], 1))  # as a CPU short of time decides
     spec, train, test, folds = text_competition(n=200)
     ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
     result = cross_validate(_solution(max_epochs=15, lr=3e-3), train, test, folds, ctx)
@@ -105,7 +105,7 @@ def test_the_top_blocks_fed_the_cache_predict_what_the_whole_encoder_predicts(ti
 def test_when_the_cache_cannot_stand_in_for_the_lower_blocks_every_block_trains(tiny, monkeypatch) -> None:
     from pipelines import text_finetune as tf
 
-    monkeypatch.setattr(tf, "trained_blocks", lambda *args: 1)
+    monkeypatch.setattr(tf, "choose_size", lambda *args: (args[-1], 1))
     monkeypatch.setattr(tf.TextNet, "_swap_in", lambda self, module, args, kwargs: None)  # a version that ignores it
     spec, train, test, folds = text_competition(n=100)
     ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
@@ -139,15 +139,28 @@ def test_pairs_are_read_as_two_segments_and_several_targets_are_fitted_at_once(t
     assert result.score < baseline  # better than predicting the means
 
 
-def test_a_cpu_trains_the_most_top_blocks_that_leave_two_epochs_per_fold() -> None:
-    from pipelines.text_finetune import MIN_EPOCHS, trained_blocks
+def test_a_cpu_keeps_long_sequences_then_trains_the_most_top_blocks_that_leave_two_epochs_per_fold() -> None:
+    from pipelines.text_finetune import MIN_EPOCHS, TRAIN_COST, FineTuneTooSlow, choose_size
 
+    lengths = np.full(1500, 40)
     folds = [(800, 1200)] * 5
-    per_block = sum(3 * MIN_EPOCHS * fit + predict for fit, predict in folds)  # rows through one block
-    assert trained_blocks(0.001, 6, 1500, folds, seconds=6 * per_block * 0.001) == 6  # no cache needed
-    assert trained_blocks(0.001, 6, 1500, folds, seconds=(2 * per_block + 4 * 1500) * 0.001) == 2
-    assert trained_blocks(0.001, 6, 1500, folds, seconds=(2 * per_block + 4 * 1500) * 0.001 - 0.01) == 1
-    assert trained_blocks(1.0, 6, 1500, folds, seconds=10) == 1  # never less than the top block
+    per_block = sum(TRAIN_COST * MIN_EPOCHS * fit + predict for fit, predict in folds)  # rows through one block
+    token = 0.001 / 40  # a row through a block: 1 ms
+    assert choose_size(token, lengths, 6, folds, 6 * per_block * 0.001, 64) == (64, 6)  # no cache needed
+    two_blocks = (2 * per_block + 4 * 1500) * 0.001
+    assert choose_size(token, lengths, 6, folds, two_blocks, 64) == (64, 2)
+    assert choose_size(token, lengths, 6, folds, two_blocks - 0.01, 64) == (64, 1)
+    # Shorter sequences before giving up: at 20 tokens a row costs half as much.
+    assert choose_size(token, lengths, 6, folds, (per_block + 5 * 1500) * 0.001 / 2, 40) == (20, 1)
+    with pytest.raises(FineTuneTooSlow, match="even at 16 tokens and the top block only; 1s are left"):
+        choose_size(token, lengths, 6, folds, 1.0, 64)
+
+
+def test_the_recipe_fails_at_once_when_no_size_fits_the_time(tiny) -> None:
+    spec, train, test, folds = text_competition(n=200)
+    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 0.5)
+    with pytest.raises(RuntimeError, match="fine-tuning would take about"):
+        cross_validate(_solution(), train, test, folds, ctx)
 
 
 def test_length_batches_cover_every_row_once_with_similar_lengths_together() -> None:
