@@ -3,7 +3,10 @@ what one fit on a fold took. Image and text networks train the same heads under 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -67,3 +70,34 @@ class FitStats:
     steps: int
     seconds: float
     seconds_per_step: float  # after the first two steps, which carry one-off costs (allocation, cuDNN autotuning)
+
+
+class StepClock:
+    """Counts a fit's optimizer steps against its planned total and deadline (time.monotonic()), and times
+    the steps after the first two, which carry one-off costs (allocation, kernel autotuning)."""
+
+    def __init__(self, total: int, deadline: float, sync: Callable[[], None] = lambda: None) -> None:
+        self.total, self.deadline, self.sync = total, deadline, sync
+        self.step = 0
+        self.start = self.warm = time.monotonic()
+
+    def running(self) -> bool:
+        return self.step < self.total and time.monotonic() < self.deadline
+
+    def optimizer_step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, schedule: Any) -> bool:
+        """One step on `loss`; whether the fit should stop now (its steps done or its deadline passed)."""
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        self.step += 1
+        if self.step == 2:
+            self.sync()
+            self.warm = time.monotonic()
+        return not self.running()
+
+    def stats(self, epochs: int) -> FitStats:
+        self.sync()
+        end = time.monotonic()
+        per_step = (end - self.warm) / (self.step - 2) if self.step > 2 else (end - self.start) / max(self.step, 1)
+        return FitStats(epochs, self.step, end - self.start, per_step)

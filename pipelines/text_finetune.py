@@ -37,7 +37,7 @@ from torch import nn
 
 from pipelines.embeddings import cpu_precision, resolve_model, torch_device
 from pipelines.features import joined_text, text_with_fields
-from pipelines.heads import FitStats, TaskHead
+from pipelines.heads import FitStats, StepClock, TaskHead
 from pipelines.spec import CompetitionSpec
 
 log = logging.getLogger(__name__)
@@ -303,26 +303,16 @@ class TextTrainer:
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
         model.train()
-        start = warm = time.monotonic()
-        step = epoch = 0
-        while step < total and time.monotonic() < deadline:
+        clock, epoch = StepClock(total, deadline), 0
+        while clock.running():
             epoch += 1
             for batch in length_batches(rows, self.lengths, self.plan.batch_size, rng):
                 with self._autocast():
                     loss = self.head.loss(model(*self.tokens.batch(batch, self.device)),
                                           self.target[torch.as_tensor(batch, device=self.device)])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                step += 1
-                if step == 2:
-                    warm = time.monotonic()
-                if step >= total or time.monotonic() >= deadline:
+                if clock.optimizer_step(loss, optimizer, schedule):
                     break
-        end = time.monotonic()
-        per_step = (end - warm) / (step - 2) if step > 2 else (end - start) / max(step, 1)
-        return model, FitStats(epoch, step, end - start, per_step)
+        return model, clock.stats(epoch)
 
     @torch.no_grad()
     def predict(self, model: TextNet, rows: np.ndarray) -> np.ndarray:

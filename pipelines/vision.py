@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from pipelines.heads import FitStats, TaskHead
+from pipelines.heads import FitStats, StepClock, TaskHead
 
 log = logging.getLogger(__name__)
 
@@ -298,9 +298,8 @@ class Trainer:
             optimizer, max_lr=[g["lr"] for g in optimizer.param_groups], total_steps=total, pct_start=0.25)
         index = torch.as_tensor(rows)
         model.train()
-        start = warm = time.monotonic()
-        step = epoch = 0
-        while step < total and time.monotonic() < deadline:
+        clock, epoch = StepClock(total, deadline, self._sync), 0
+        while clock.running():
             order = index[torch.randperm(len(index))]
             epoch += 1
             for b in range(steps_per_epoch):
@@ -309,20 +308,9 @@ class Trainer:
                 with self._autocast():
                     loss = self.head.loss(model(x.contiguous(memory_format=self._memory_format)),
                                           self.target[batch.to(self.device)])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                step += 1
-                if step == 2:
-                    self._sync()
-                    warm = time.monotonic()
-                if step >= total or time.monotonic() >= deadline:
+                if clock.optimizer_step(loss, optimizer, schedule):
                     break
-        self._sync()
-        end = time.monotonic()
-        per_step = (end - warm) / (step - 2) if step > 2 else (end - start) / max(step, 1)
-        return model, FitStats(epoch, step, end - start, per_step)
+        return model, clock.stats(epoch)
 
     def _sync(self) -> None:
         if self.device.type == "cuda":
