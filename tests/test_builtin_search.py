@@ -34,6 +34,11 @@ def test_recipes_follow_the_data() -> None:
     assert applicable_recipes(files, 900)[0] == "file_stats_lightgbm"
     multilabel = make_spec(task="multilabel", target_columns=["p", "q"], classes=["p", "q"], numeric_columns=["a"])
     assert not {"svm_tabular", "small_multiclass_blend"} & set(applicable_recipes(multilabel, 900))
+    targets = [f"t{i}" for i in range(30)]
+    many_targets = make_spec(task="regression", classes=[], target_columns=targets, submission_columns=targets,
+                             submission_kind="value", text_columns=["q"], numeric_columns=["a"])
+    assert applicable_recipes(many_targets, 5000)[:2] == ["linear_tabular", "lightgbm_tabular"]
+    assert not {"xgboost_tabular", "catboost_tabular"} & set(applicable_recipes(many_targets, 5000))
     for name in {r for spec in (tabular, text, few_rows, files) for r in applicable_recipes(spec, 900)}:
         compile(recipe_code(name), name, "exec")
 

@@ -31,7 +31,7 @@ PARAMS_LINE = re.compile(r"^PARAMS = \{[^{}]*\}", re.M)  # PARAMS dicts are flat
 
 SMALL_ROWS = 3_000        # kernel SVMs: Platt scaling and O(n^2) kernels stay cheap below this
 FEW_ROWS_PER_CLASS = 100  # when trees have too few rows per class, linear/discriminant/neighbour blends shine
-MANY_CLASSES = 5  # from here on a GBDT draft costs several times a binary one
+MANY_CLASSES = 5  # from here on (classes or targets) a GBDT draft costs several times a binary one
 # Answers that are not a row's label or number have recipes of their own (pipelines.shapes).
 SHAPE_RECIPES = {"span": ["span_selector"], "string": ["string_lookup"]}
 
@@ -82,6 +82,9 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int, device: str = "cpu") 
         # A GBDT grows a model per target (a sequence's five rates: five), a linear model fits them at once:
         # its valid submission comes first.
         recipes.insert(0, recipes.pop(recipes.index("linear_tabular")))
+    if spec.task == "regression" and len(spec.target_columns) > MANY_CLASSES:
+        # Thirty targets: LightGBM took 200 s of a 300 s node, XGBoost 287 s, CatBoost did not finish.
+        recipes = [r for r in recipes if r not in ("xgboost_tabular", "catboost_tabular")]
     if spec.task not in ("binary", "multiclass"):
         recipes = [r for r in recipes if r != "small_multiclass_blend"]
     if (text or spec.column_pairs) and embeddings_available():
