@@ -139,7 +139,7 @@ def test_pairs_are_read_as_two_segments_and_several_targets_are_fitted_at_once(t
     assert result.score < baseline  # better than predicting the means
 
 
-def test_a_cpu_keeps_long_sequences_then_trains_the_most_top_blocks_that_leave_two_epochs_per_fold() -> None:
+def test_a_cpu_keeps_long_sequences_then_trains_the_most_top_blocks_that_leave_an_epoch_per_fold() -> None:
     from pipelines.text_finetune import MIN_EPOCHS, TRAIN_COST, FineTuneTooSlow, choose_size
 
     lengths = np.full(1500, 40)
