@@ -57,11 +57,11 @@ def _solution(**params):
 
 def test_the_recipe_learns_a_text_task_under_the_harness(tiny) -> None:
     spec, train, test, folds = text_competition(n=200)
-    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
+    ctx = Context(spec=spec, n_jobs=1)  # no time limit: the steps planned do not depend on the machine's pace
     result = cross_validate(_solution(max_epochs=15, lr=3e-3), train, test, folds, ctx)
     facts = result.facts
     assert facts["model"] == tiny and facts["device"] == "cpu" and facts["n_layers"] == 3
-    assert facts["trained_blocks"] == 3 and facts["epochs"] == [15.0] * 5  # time enough: every block, every epoch
+    assert facts["trained_blocks"] == 3 and facts["epochs"] == [15.0] * 5  # no limit: every block, every epoch
     assert result.oof.shape == (200,) and result.test.shape == (40,) and np.isfinite(result.test).all()
     assert result.score > 0.9  # the label is the topic, which the texts' words give away
 
@@ -71,7 +71,7 @@ def test_short_time_trains_the_top_blocks_on_cached_states_and_every_fold_alike(
 
     monkeypatch.setattr(text_finetune, "choose_size", lambda *args: (args[-1], 1))  # as a CPU short of time decides
     spec, train, test, folds = text_competition(n=200)
-    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
+    ctx = Context(spec=spec, n_jobs=1)  # no time limit: the steps planned do not depend on the machine's pace
     result = cross_validate(_solution(max_epochs=15, lr=3e-3), train, test, folds, ctx)
     assert result.facts["trained_blocks"] == 1 and len(set(result.facts["steps"])) == 1
     assert result.score > 0.8
@@ -108,7 +108,7 @@ def test_when_the_cache_cannot_stand_in_for_the_lower_blocks_every_block_trains(
     monkeypatch.setattr(tf, "choose_size", lambda *args: (args[-1], 1))
     monkeypatch.setattr(tf.TextNet, "_swap_in", lambda self, module, args, kwargs: None)  # a version that ignores it
     spec, train, test, folds = text_competition(n=100)
-    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
+    ctx = Context(spec=spec, n_jobs=1)  # no time limit: the steps planned do not depend on the machine's pace
     result = cross_validate(_solution(max_epochs=2), train, test, folds, ctx)
     assert result.facts["trained_blocks"] == 3 and np.isfinite(result.oof).all()
 
@@ -132,7 +132,7 @@ def test_pairs_are_read_as_two_segments_and_several_targets_are_fitted_at_once(t
     with_text = spec.model_copy(update={"text_columns": ["note"]})  # free text beside the pair: one text
     assert texts_of(frame.iloc[:2].assign(note="x"), with_text)[1] is None
     train, test = frame.iloc[:n].reset_index(drop=True), frame.iloc[n:].drop(columns=["same", "kw_b"])
-    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 600)
+    ctx = Context(spec=spec, n_jobs=1)  # no time limit: the steps planned do not depend on the machine's pace
     result = cross_validate(_solution(max_epochs=20, lr=3e-3), train, test, np.arange(n) % 3, ctx)
     assert result.oof.shape == (n, 2) and result.test.shape == (30, 2)
     baseline = np.sqrt(((train[["same", "kw_b"]] - train[["same", "kw_b"]].mean()) ** 2).to_numpy().mean())
@@ -158,7 +158,7 @@ def test_a_cpu_keeps_long_sequences_then_trains_the_most_top_blocks_that_leave_a
 
 def test_the_recipe_fails_at_once_when_no_size_fits_the_time(tiny) -> None:
     spec, train, test, folds = text_competition(n=200)
-    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() + 0.5)
+    ctx = Context(spec=spec, n_jobs=1, deadline=time.monotonic() - 1)  # no time left at all
     with pytest.raises(RuntimeError, match="fine-tuning would take about"):
         cross_validate(_solution(), train, test, folds, ctx)
 
