@@ -4,6 +4,7 @@ cross-validated as a run does it, and sentence embeddings.
 
     python benchmarks/gpu_paths.py --rows 200000 --texts ../shared/competitions/nlp-getting-started/public/train.csv
     python benchmarks/gpu_paths.py --recipes 400000
+    python benchmarks/gpu_paths.py --finetune ../shared/competitions/nlp-getting-started/public --seconds 300
 
 Trees: a generated binary task (40 numbers, two categories, interactions and noise) with `--rows`
 training rows and 50,000 held-out rows; each library fits once with early stopping on the CPU with
@@ -16,7 +17,10 @@ Recipes (with `--recipes ROWS`, instead of the rest): the same kind of table wit
 and 100,000 test rows, read as a run reads it (`prepare_run`: spec, 3 folds), and the XGBoost and
 CatBoost recipes cross-validated with their draft parameters, folds in parallel threads, once with
 the GPU and once on the CPU: seconds, CV AUC, the GPU's busiest second and whether the library fell
-back to the CPU. Prints one JSON line per measurement.
+back to the CPU. Fine-tuning (with `--finetune FOLDER`, a competition's public folder with text
+columns, instead of the rest): the `text_finetune` recipe cross-validated as a run does it, with
+`--seconds` of time, on the GPU and on the CPU: seconds, CV score, the blocks trained, the precision
+and the epochs each fold reached. Prints one JSON line per measurement.
 """
 
 from __future__ import annotations
@@ -128,14 +132,45 @@ def recipes(rows: int, n_jobs: int) -> None:
                                   "gpu_failed": sorted(models._GPU_FAILED)}), flush=True)
 
 
+def finetune(public: Path, n_jobs: int, seconds: float) -> None:
+    from agent.compete import prepare_run
+    from agent.config import Settings
+    from agent.run_folder import RunFolder
+    from pipelines.context import Context
+    from pipelines.harness import cross_validate, load_solution
+
+    recipe = Path(__file__).resolve().parent.parent / "agent" / "recipes" / "text_finetune.py"
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(n_jobs=n_jobs, competitions_root=Path(tmp) / "competitions")
+        data = prepare_run(public, public.parent.name, RunFolder(Path(tmp) / "run"), settings, {})
+        for device in ("cuda", "cpu"):
+            ctx = Context(spec=data.spec, device=device, n_jobs=n_jobs, workdir=Path(tmp),
+                          deadline=time.monotonic() + seconds)
+            start = time.perf_counter()
+            line = {"recipe": "text_finetune", "asked": device, "rows": len(data.train), "metric": data.spec.metric}
+            try:
+                result = cross_validate(load_solution(recipe), data.train, data.test, data.folds, ctx)
+            except RuntimeError as exc:  # e.g. no size of the model fits the time on this device
+                print(json.dumps({**line, "error": str(exc)}), flush=True)
+                continue
+            keep = ("device", "precision", "max_length", "trained_blocks", "n_layers", "epochs", "setup_seconds")
+            print(json.dumps({**line, "cv": round(result.score, 5), "seconds": round(time.perf_counter() - start, 1),
+                              **{k: result.facts.get(k) for k in keep}}), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--texts", help="CSV with a `text` column, for the embeddings' throughput")
     parser.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--recipes", type=int, metavar="ROWS", help="only the recipes' cross-validation, on ROWS rows")
+    parser.add_argument("--finetune", type=Path, metavar="FOLDER", help="only the text fine-tune, on this competition")
+    parser.add_argument("--seconds", type=float, default=300.0, help="the fine-tune's time on each device")
     args = parser.parse_args()
     print(json.dumps({"device": detect_device(), "cores": args.n_jobs}))
+    if args.finetune:
+        finetune(args.finetune, args.n_jobs, args.seconds)
+        return
     if args.recipes:
         recipes(args.recipes, args.n_jobs)
         return
