@@ -63,6 +63,12 @@ def make_folds(train: pd.DataFrame, spec: CompetitionSpec, n_folds: int, seed: i
     return folds
 
 
+def training_rows(folds: np.ndarray, k: int, spec: CompetitionSpec) -> np.ndarray:
+    """The rows fold `k`'s model trains on: every other fold's (and the rows only ever trained on),
+    or with time-ordered folds the earlier folds' only, so a forecast never learns from its future."""
+    return np.flatnonzero(folds < k if spec.time_column else folds != k)
+
+
 def held_out_items(strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
     """One fold of items (1/n_folds of them, alike in `strata`) held out; the rest only train (-1).
 

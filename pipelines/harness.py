@@ -25,6 +25,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from pipelines.context import Context
+from pipelines.folds import training_rows
 from pipelines.metrics import Metric, get_metric
 from pipelines.shapes import STRING_SHAPES
 from pipelines.shapes import masks
@@ -151,8 +152,7 @@ def fold_features(
     test_inputs = _inputs(test, ctx)
     out = []
     for k in sorted(set(folds[folds >= 0].tolist())):
-        # Time-ordered folds train on the past only; the others on every other fold.
-        train_rows = np.flatnonzero(folds < k if ctx.spec.time_column else folds != k)
+        train_rows = training_rows(folds, k, ctx.spec)
         valid_rows = np.flatnonzero(folds == k)
         fold_train = train.iloc[train_rows].reset_index(drop=True)
         fold_rest = pd.concat(

@@ -38,6 +38,7 @@ from torch import nn
 
 from pipelines.embeddings import cpu_precision, resolve_model, torch_device
 from pipelines.features import joined_text, text_with_fields
+from pipelines.folds import training_rows
 from pipelines.heads import FitStats, StepClock, TaskHead
 from pipelines.spec import CompetitionSpec
 
@@ -404,7 +405,7 @@ def cross_fit_text(train_text: tuple[pd.Series, pd.Series | None], test_text: tu
         ("bf16" if cpu_precision() == "bfloat16" else "fp32")
     encoder.to(device)
     fold_ids = sorted(set(folds[folds >= 0].tolist()))
-    fit_rows = [np.flatnonzero(folds < k if ctx.spec.time_column else folds != k) for k in fold_ids]
+    fit_rows = [training_rows(folds, k, ctx.spec) for k in fold_ids]
     predicted = [int((folds == k).sum()) + n_all - n_train for k in fold_ids]
     threads, token_seconds = probe_pace(encoder, tokens, fit_rows[0], torch.device(device), precision,
                                         ctx.n_jobs if device == "cpu" else 0, BATCH_SIZE)

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from pipelines.folds import training_rows
 from pipelines.heads import FitStats, StepClock, TaskHead
 
 log = logging.getLogger(__name__)
@@ -407,7 +408,7 @@ def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: n
     n_train, n_all = len(train_paths), len(train_paths) + len(test_paths)
 
     fold_ids = sorted(set(folds[folds >= 0].tolist()))
-    fit_rows = [np.flatnonzero(folds < k if ctx.spec.time_column else folds != k) for k in fold_ids]
+    fit_rows = [training_rows(folds, k, ctx.spec) for k in fold_ids]
     batch = batch_size_for(plan.batch_size, min(len(r) for r in fit_rows))
     test_rows = np.arange(n_train, n_all)
     threads, seconds_per_step = probe_threads(trainer, fit_rows[0], batch, ctx.n_jobs if plan.device == "cpu" else 0)

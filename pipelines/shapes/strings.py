@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.context import Context
+from pipelines.folds import training_rows
 from pipelines.harness import CVResult, SolutionError
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
@@ -122,7 +123,7 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
     votes, fold_scores = [], []
     for i, k in enumerate(fold_ids):
         valid_rows = np.flatnonzero(folds == k)
-        train_rows = np.flatnonzero(folds < k if spec.time_column else folds != k)
+        train_rows = training_rows(folds, k, spec)
         rest = pd.concat([train.iloc[valid_rows].drop(columns=spec.target_columns), test_inputs], ignore_index=True)
         seconds = FOLDS_SHARE * ctx.seconds_left() / (len(fold_ids) - i)
         fold_ctx = ctx if np.isinf(seconds) else replace(ctx, fit_deadline=ctx.clock() + seconds)
