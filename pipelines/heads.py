@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -21,6 +21,7 @@ class TaskHead:
     n_outputs: int
     y_mean: np.ndarray | float = 0.0
     y_std: np.ndarray | float = 1.0
+    per_token: ClassVar[bool] = False  # one output per row, pooled over its tokens
 
     @classmethod
     def for_target(cls, task: str, y: np.ndarray, n_classes: int) -> TaskHead:
@@ -101,3 +102,15 @@ class StepClock:
         end = time.monotonic()
         per_step = (end - self.warm) / (self.step - 2) if self.step > 2 else (end - self.start) / max(self.step, 1)
         return FitStats(epochs, self.step, end - self.start, per_step)
+
+
+class SpanHead:
+    """Two outputs per token, the answer's first and last token: each a softmax over the row's tokens.
+    The target is (start, end) token positions per row."""
+
+    n_outputs = 2
+    per_token: ClassVar[bool] = True
+
+    def loss(self, outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        outputs = outputs.float()
+        return (F.cross_entropy(outputs[..., 0], target[:, 0]) + F.cross_entropy(outputs[..., 1], target[:, 1])) / 2

@@ -29,7 +29,8 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,13 +140,15 @@ def _hidden_of(args: tuple, kwargs: dict) -> torch.Tensor:
 
 
 class TextNet(nn.Module):
-    """A pretrained encoder from block `start` up, mean-pooled over the real tokens, under a linear head.
+    """A pretrained encoder from block `start` up, mean-pooled over the real tokens, under a linear head
+    (or with `per_token`, the head on every token).
 
     The blocks below `start` are left out; their output for a batch (the cached input of block `start`)
     is handed to `forward` and swapped in for the embeddings' output, while the encoder itself still
     turns the attention mask into whatever form its blocks take."""
 
-    def __init__(self, encoder: nn.Module, n_outputs: int, start: int = 0, dropout: float = 0.1) -> None:
+    def __init__(self, encoder: nn.Module, n_outputs: int, start: int = 0, dropout: float = 0.1,
+                 per_token: bool = False) -> None:
         super().__init__()
         name, blocks = encoder_blocks(encoder)
         if start:
@@ -157,7 +160,7 @@ class TextNet(nn.Module):
         for p in encoder.parameters():  # the embeddings: most of a small model's weights, and its dense
             if id(p) not in in_blocks:  # gradient and optimizer step cost more than a block's on a CPU
                 p.requires_grad_(False)
-        self.encoder, self.start = encoder, start
+        self.encoder, self.start, self.per_token = encoder, start, per_token
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, n_outputs)
         self._hidden: torch.Tensor | None = None
@@ -176,6 +179,8 @@ class TextNet(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor], hidden: torch.Tensor | None = None) -> torch.Tensor:
         out = self.states(batch, hidden)
+        if self.per_token:  # outputs per token (a span's start and end), none at the padding
+            return self.head(self.dropout(out.float())).masked_fill(batch["attention_mask"].unsqueeze(-1) == 0, -1e4)
         mask = batch["attention_mask"].unsqueeze(-1).to(out.dtype)
         pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1)
         return self.head(self.dropout(pooled.float()))
@@ -285,7 +290,8 @@ class TextTrainer:
         return self.plan.n_layers - self.plan.trained_blocks
 
     def new_model(self) -> TextNet:
-        return TextNet(copy.deepcopy(self.encoder), self.head.n_outputs, self.start).to(self.device)
+        return TextNet(copy.deepcopy(self.encoder), self.head.n_outputs, self.start,
+                       per_token=self.head.per_token).to(self.device)
 
     def _autocast(self):
         return autocast(self.device, self.plan.precision)
@@ -382,6 +388,51 @@ def load_pretrained(name: str) -> tuple[Any, nn.Module]:
     return transformers.AutoTokenizer.from_pretrained(name), transformers.AutoModel.from_pretrained(name)
 
 
+def planned_trainer(tokenize_at: Callable[[int | None], Tokens], encoder: nn.Module, name: str, head: Any,
+                    target: torch.Tensor, fit_rows: list[np.ndarray], predicted: list[int], ctx: Any,
+                    seconds_left: Callable[[], float], *, lr: float, weight_decay: float,
+                    safety: float) -> tuple[TextTrainer, float, float, int]:
+    """A trainer sized to the time `seconds_left()` gives, its blocks' inputs cached on a CPU: what a
+    fine-tune of any head needs before its folds train. `tokenize_at(max_length)` gives the rows'
+    tokens (train rows, then the rest; None: uncut); `fit_rows` are each fit's training rows and
+    `predicted` the rows each fit then predicts. Returns the trainer, the seconds of one of its
+    training steps, of one token's forward pass through one block, and the threads kept."""
+    device = torch_device(ctx.device)
+    lengths = tokenize_at(None).lengths
+    longest = sequence_length(lengths[:len(target)], device)
+    tokens = tokenize_at(longest)
+    precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp32") if device == "cuda" else \
+        ("bf16" if cpu_precision() == "bfloat16" else "fp32")
+    encoder.to(device)
+    threads, token_seconds = probe_pace(encoder, tokens, fit_rows[0], torch.device(device), precision,
+                                        ctx.n_jobs if device == "cpu" else 0, BATCH_SIZE)
+    n_layers = len(encoder_blocks(encoder)[1])
+    left = seconds_left()
+    usable = safety * left - min(5.0, 0.1 * left)  # less a reserve for writing the results: 5 s, less for a short node
+    max_length, trained = (longest, n_layers) if device == "cuda" else choose_size(
+        token_seconds, lengths, n_layers, [(len(r), p) for r, p in zip(fit_rows, predicted)], usable, longest)
+    if max_length < longest:
+        tokens = tokenize_at(max_length)
+    plan = TextPlan(model=name, device=device, max_length=max_length, batch_size=BATCH_SIZE, n_layers=n_layers,
+                    precision=precision, trained_blocks=trained)
+    trainer = TextTrainer(plan, encoder, tokens, head, target, lr=lr, weight_decay=weight_decay, seed=ctx.seed)
+    if trainer.start:
+        tokens.cache_hidden(encoder, trainer.start, trainer.device, 2 * BATCH_SIZE, precision)
+        if not cache_agrees(trainer, fit_rows[0][:8]):
+            log.warning("the cached states of block %d do not reproduce the whole encoder; training every block",
+                        trainer.start)
+            tokens.hidden = None
+            trainer.plan = dataclasses.replace(plan, trained_blocks=n_layers)
+    seconds_per_step = trainer.fit(fit_rows[0], PROBE_STEPS + 2, math.inf)[1].seconds_per_step
+    return trainer, seconds_per_step, token_seconds, threads
+
+
+def fold_steps(share: float, seconds_per_step: float, n_rows: int, max_epochs: int) -> int:
+    """Optimizer steps that fit `share` seconds, at most `max_epochs` over `n_rows`: steps, not whole
+    epochs, so a short budget is not rounded down to one epoch."""
+    return max(2, int(min(share / seconds_per_step, max_epochs * math.ceil(n_rows / BATCH_SIZE))))
+
+
 def cross_fit_text(train_text: tuple[pd.Series, pd.Series | None], test_text: tuple[pd.Series, pd.Series | None],
                    y: np.ndarray, folds: np.ndarray, ctx: Any, *, max_epochs: int = 3, lr: float = 2e-4,
                    weight_decay: float = 0.01, safety: float = 0.85) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
@@ -393,42 +444,19 @@ def cross_fit_text(train_text: tuple[pd.Series, pd.Series | None], test_text: tu
     """
     started = time.monotonic()
     name = resolve_model()
-    device = torch_device(ctx.device)
     tokenizer, encoder = load_pretrained(name)
     first = pd.concat([train_text[0], test_text[0]], ignore_index=True).fillna("").astype(str)
     second = None if train_text[1] is None else pd.concat([train_text[1], test_text[1]], ignore_index=True).fillna("").astype(str)
     n_train, n_all = len(train_text[0]), len(first)
-    lengths = tokenize(tokenizer, first, second, None).lengths
-    longest = sequence_length(lengths[:n_train], device)
-    tokens = tokenize(tokenizer, first, second, longest)
-    precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp32") if device == "cuda" else \
-        ("bf16" if cpu_precision() == "bfloat16" else "fp32")
-    encoder.to(device)
     fold_ids = sorted(set(folds[folds >= 0].tolist()))
     fit_rows = [training_rows(folds, k, ctx.spec) for k in fold_ids]
     predicted = [int((folds == k).sum()) + n_all - n_train for k in fold_ids]
-    threads, token_seconds = probe_pace(encoder, tokens, fit_rows[0], torch.device(device), precision,
-                                        ctx.n_jobs if device == "cpu" else 0, BATCH_SIZE)
-    n_layers = len(encoder_blocks(encoder)[1])
-    left = ctx.seconds_left()
-    usable = safety * left - min(5.0, 0.1 * left)  # less a reserve for writing the results: 5 s, less for a short node
-    max_length, trained = (longest, n_layers) if device == "cuda" else choose_size(
-        token_seconds, lengths, n_layers, [(len(r), p) for r, p in zip(fit_rows, predicted)], usable, longest)
-    if max_length < longest:
-        tokens = tokenize(tokenizer, first, second, max_length)
-    plan = TextPlan(model=name, device=device, max_length=max_length, batch_size=BATCH_SIZE, n_layers=n_layers,
-                    precision=precision, trained_blocks=trained)
     head = TaskHead.for_target(ctx.spec.task, y, ctx.spec.n_classes)
-    trainer = TextTrainer(plan, encoder, tokens, head, head.target_tensor(y), lr=lr, weight_decay=weight_decay,
-                          seed=ctx.seed)
-    if trainer.start:
-        tokens.cache_hidden(encoder, trainer.start, trainer.device, 2 * BATCH_SIZE, precision)
-        if not cache_agrees(trainer, fit_rows[0][:8]):
-            log.warning("the cached states of block %d do not reproduce the whole encoder; training every block",
-                        trainer.start)
-            tokens.hidden = None
-            trainer.plan = plan = dataclasses.replace(plan, trained_blocks=n_layers)
-    seconds_per_step = trainer.fit(fit_rows[0], PROBE_STEPS + 2, math.inf)[1].seconds_per_step
+    trainer, seconds_per_step, token_seconds, threads = planned_trainer(
+        lambda max_length: tokenize(tokenizer, first, second, max_length), encoder, name, head,
+        head.target_tensor(y), fit_rows, predicted, ctx, ctx.seconds_left, lr=lr, weight_decay=weight_decay,
+        safety=safety)
+    plan, tokens = trainer.plan, trainer.tokens
     predict_seconds = float(tokens.lengths.mean()) * plan.trained_blocks * token_seconds  # per row
     setup_seconds = round(time.monotonic() - started, 1)
 
@@ -441,18 +469,16 @@ def cross_fit_text(train_text: tuple[pd.Series, pd.Series | None], test_text: tu
         valid_rows = np.flatnonzero(folds == k)
         left = ctx.seconds_left()
         share = (safety * left - min(5.0, 0.1 * left)) / (len(fold_ids) - i) - predicted[i] * predict_seconds
-        # Steps, not whole epochs, so a short budget is not rounded down to one epoch; and every fold
-        # trains as long as the first (less only when running late), so the out-of-fold score
-        # measures one model rather than a mix of short and long ones.
-        steps_per_epoch = math.ceil(len(rows) / plan.batch_size)
-        steps = min(steps, max(2, int(min(share / seconds_per_step, max_epochs * steps_per_epoch))))
+        # Every fold trains as long as the first (less only when running late), so the out-of-fold
+        # score measures one model rather than a mix of short and long ones.
+        steps = min(steps, fold_steps(share, seconds_per_step, len(rows), max_epochs))
         model, stats = trainer.fit(rows, steps, time.monotonic() + max(share, 1.0) * 1.1)
         seconds_per_step = stats.seconds_per_step  # the next fold is planned with this fold's pace
         oof[valid_rows] = trainer.predict(model, valid_rows)
         test_pred += trainer.predict(model, test_rows) / len(fold_ids)
         fitted.append(stats)
         log.info("fold %s: %d of %d steps (top %d blocks of %d) in %.1fs", k, stats.steps, steps,
-                 plan.trained_blocks, n_layers, stats.seconds)
+                 plan.trained_blocks, plan.n_layers, stats.seconds)
         del model
 
     facts = {**asdict(plan), "threads": threads, "setup_seconds": setup_seconds,

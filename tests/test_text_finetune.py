@@ -8,7 +8,6 @@ transformers classes, tokenizer and training loop.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,9 @@ from agent.engineers.builtin import applicable_recipes
 from pipelines.context import Context
 from pipelines.embeddings import embeddings_available
 from pipelines.harness import cross_validate, load_solution
+from pipelines.metrics import get_metric
 from tests.test_embeddings import RECIPES, TOPICS, text_competition
+from tests.test_shapes import FILLER, NEGATIVE, POSITIVE, spec_of, tweets
 from tests.test_features import make_spec
 
 pytestmark = pytest.mark.skipif(not embeddings_available(), reason="needs the `text` extra (torch, transformers)")
@@ -32,7 +33,8 @@ def tiny_model(tmp_path_factory) -> str:
 
     folder = tmp_path_factory.mktemp("tiny-bert")
     words = sorted({w for texts in TOPICS.values() for text in texts for w in text.split()}
-                   | {"omg", "just", "heard", "wow", "today", "breaking", "lol", "news", "kw", "a", "b", "fire", "sea"})
+                   | {"omg", "just", "heard", "wow", "today", "breaking", "lol", "news", "kw", "a", "b", "fire", "sea"}
+                   | {*FILLER, *POSITIVE, *NEGATIVE, "sentiment", "neutral", "positive", "negative"})
     # A vocabulary file and the tokenizer's class: what every transformers version builds a BERT tokenizer from.
     (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ":", ",", "!", "#", "=", ";",
                                                  *words]) + "\n")
@@ -189,3 +191,49 @@ def test_the_fine_tune_is_drafted_first_on_a_gpu_and_last_on_a_cpu(monkeypatch) 
     monkeypatch.setattr(builtin, "embeddings_available", lambda: False)
     assert "text_finetune" not in applicable_recipes(text, 6000, "cuda")
     compile(builtin.recipe_code("text_finetune"), "text_finetune", "exec")
+
+
+def test_span_answers_map_to_tokens_and_back_to_whole_words(tiny) -> None:
+    from pipelines.span_finetune import char_span, encode, token_targets, whole_words
+    from pipelines.text_finetune import load_pretrained
+
+    tokenizer = load_pretrained(tiny)[0]
+    sources = ["i love my day", "So SAD today", "just work", ""]
+    answers = ["love my", "sad", "home", "x"]  # found; found ignoring case; not in the source; no source
+    tokens = encode(tokenizer, ["sentiment=positive", "sentiment=negative", "sentiment=neutral", "sentiment=neutral"],
+                    sources, None)
+    targets = token_targets(tokens, sources, answers)
+    for r in (0, 1):
+        first, last = tokens.source_tokens[r]
+        assert tokenizer.decode(tokens.input_ids[r][first:last + 1]) == sources[r].lower()  # the question is not in it
+        (a, _), (_, b) = tokens.characters[r][targets[r, 0]], tokens.characters[r][targets[r, 1]]
+        assert sources[r][a:b].lower() == answers[r].lower()
+    assert targets[2:].tolist() == [[-1, -1], [-1, -1]]
+    assert char_span("a b a b", " a b ") == (0, 3) and whole_words("it was lovely", 8, 11) == "lovely"
+
+
+def test_the_span_recipe_learns_under_the_shapes_harness(tiny, tmp_path) -> None:
+    """Sentiment words are the answer, the whole text for neutral rows: the model must read the question."""
+    folder = tmp_path / "tweets"
+    tweets(folder, n=400, n_test=50)
+    spec = spec_of(folder / "public")
+    train = pd.read_csv(folder / "public" / "train.csv")
+    test = pd.read_csv(folder / "public" / "test.csv")
+    folds = np.arange(len(train)) % 3
+    solution = load_solution(RECIPES / "span_finetune.py")
+    solution.PARAMS = {**solution.PARAMS, "max_epochs": 20, "lr": 3e-3}
+    result = cross_validate(solution, train, test, folds, Context(spec=spec, n_jobs=1))  # no limit: every block
+    whole_text = get_metric("jaccard_word")(train["selected_text"], train["text"])
+    assert len(result.test) == 50 and all(isinstance(a, str) and a for a in result.test)
+    assert all(a in t for a, t in zip(result.oof, train["text"]))  # every answer is a run of the source's words
+    assert result.score > whole_text + 0.2, (result.score, whole_text)
+
+
+def test_the_span_fine_tune_is_drafted_after_the_selector_on_a_cpu(monkeypatch) -> None:
+    spec = make_spec(answer_shape="span", task="text", source_column="t", text_columns=["t"], classes=[])
+    monkeypatch.setattr(builtin, "embeddings_available", lambda: True)
+    assert applicable_recipes(spec, 6000, "cpu") == ["span_selector", "span_finetune"]
+    assert applicable_recipes(spec, 6000, "cuda") == ["span_finetune", "span_selector"]
+    monkeypatch.setattr(builtin, "embeddings_available", lambda: False)
+    assert applicable_recipes(spec, 6000, "cuda") == ["span_selector"]
+    compile(builtin.recipe_code("span_finetune"), "span_finetune", "exec")

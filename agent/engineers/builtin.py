@@ -34,6 +34,7 @@ FEW_ROWS_PER_CLASS = 100  # when trees have too few rows per class, linear/discr
 MANY_CLASSES = 5  # from here on (classes or targets) a GBDT draft costs several times a binary one
 # Answers that are not a row's label or number have recipes of their own (pipelines.shapes).
 SHAPE_RECIPES = {"span": ["span_selector"], "string": ["string_lookup"]}
+FINETUNED = {"span": "span_finetune", "text": "text_finetune"}  # a pretrained transformer fine-tuned for each
 
 
 def recipe_code(name: str) -> str:
@@ -48,7 +49,10 @@ def recipe_plan(code: str) -> str:
 def applicable_recipes(spec: CompetitionSpec, n_rows: int, device: str = "cpu") -> list[str]:
     """Recipes worth drafting for this data, most promising first (fast and strong before slow and diverse)."""
     if spec.answer_shape in SHAPE_RECIPES:
-        return list(SHAPE_RECIPES[spec.answer_shape])
+        recipes = list(SHAPE_RECIPES[spec.answer_shape])
+        if spec.answer_shape in FINETUNED and embeddings_available():
+            recipes = with_finetune(recipes, FINETUNED[spec.answer_shape], device)
+        return recipes
     tabular = bool(spec.numeric_columns or spec.categorical_columns or spec.datetime_columns)
     text = bool(spec.text_columns)
     embeddings = ["text_embeddings"] if embeddings_available() else []
@@ -88,10 +92,14 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int, device: str = "cpu") 
     if spec.task not in ("binary", "multiclass"):
         recipes = [r for r in recipes if r != "small_multiclass_blend"]
     if (text or spec.column_pairs) and embeddings_available():
-        # A GPU fine-tunes the whole transformer in minutes: the strongest text model comes first. A CPU
-        # trains its top blocks for most of a node's time, after the fast models have made their case.
-        recipes = ["text_finetune", *recipes] if device == "cuda" else [*recipes, "text_finetune"]
+        recipes = with_finetune(recipes, FINETUNED["text"], device)
     return list(dict.fromkeys(recipes))
+
+
+def with_finetune(recipes: list[str], finetune: str, device: str) -> list[str]:
+    """A GPU fine-tunes the whole transformer in minutes: the strongest text model comes first. A CPU
+    trains its top blocks for most of a node's time, after the fast models have made their case."""
+    return [finetune, *recipes] if device == "cuda" else [*recipes, finetune]
 
 
 @dataclass
