@@ -232,7 +232,7 @@ def decide_targets(ev: Evidence, rows: RowKey) -> tuple[list[str], bool]:
                              ev.files.train)
         per_class = len(targets) == 1 and rows.answer_columns != targets
     else:
-        targets, per_class = _find_targets(ev.files, ev.train, ev.test, rows.answer_columns, rows.id_column)
+        targets, per_class = _find_targets(ev.files, ev.train, ev.test, rows.answer_columns, rows.id_column, ev.sample)
         ev.sources["target_columns"] = "inferred"
     if ev.train[targets].isna().all().any():
         raise InputError(f"target column(s) {targets} are empty", ev.files.train)
@@ -383,8 +383,15 @@ def _check_ids(files: CompetitionFiles, test: pd.DataFrame, sample: pd.DataFrame
         )
 
 
+def _holds_text(values: pd.Series) -> bool:
+    """Whether a column's values are words rather than numbers or flags."""
+    present = values.dropna()
+    return len(present) > 0 and pd.to_numeric(present, errors="coerce").isna().mean() > 0.5 \
+        and present.astype(str).str.contains(r"[^\W\d_]").mean() > 0.5
+
+
 def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFrame, wanted: list[str],
-                  id_column: str) -> tuple[list[str], bool]:
+                  id_column: str, sample: pd.DataFrame) -> tuple[list[str], bool]:
     """Target columns (from the sample's answer columns, `wanted`), and whether the submission has one
     probability column per class."""
     if wanted and all(c in train.columns for c in wanted):
@@ -394,6 +401,11 @@ def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFra
         # Annotations beside the target (jigsaw-unintended-bias: `target` and some 40 others, the
         # sample asks for `prediction`): the one named as the sample's column or `target` is it.
         named = [c for c in only_in_train if c.lower() in {wanted[0].lower(), "target"}]
+        # A text answer beside its position (chaii: `answer_text` and `answer_start`, the sample asks for
+        # `PredictionString`): the one train-only column of text, when the sample's column holds text.
+        texts = [c for c in only_in_train if _holds_text(train[c])]
+        if len(named) != 1 and len(texts) == 1 and wanted[0] in sample.columns and _holds_text(sample[wanted[0]]):
+            named = texts
         only_in_train = named if len(named) == 1 else only_in_train
     if len(only_in_train) == 1:
         column = only_in_train[0]

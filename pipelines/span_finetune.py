@@ -2,8 +2,8 @@
 as strong solutions to span competitions (tweet sentiment extraction, question answering) do it.
 
 Why this shape:
-- The row's categories (a sentiment) are the first segment and the source text the second, so the
-  model reads the text in the light of what is asked, as a question-answering model reads its question.
+- The row's other texts (a question) and categories (a sentiment) are the first segment and the
+  source text the second, so the model reads the source in the light of what is asked.
 - Two outputs per token (`pipelines.heads.SpanHead`); the answer is the best-scored start and end
   inside the source, at most MAX_ANSWER_TOKENS apart, widened to whole words (word-level metrics
   score whole words, and a tokenizer's pieces are not words).
@@ -36,12 +36,13 @@ MAX_ANSWER_TOKENS = 64
 
 
 def span_questions(frame: pd.DataFrame, spec: Any) -> list[str] | None:
-    """The row's categories as the first segment (`sentiment=positive`), or None when it has none."""
-    columns = [c for c in spec.categorical_columns if c in frame.columns and c != spec.source_column]
-    if not columns:
-        return None
-    parts = [f"{c}=" + frame[c].fillna("").astype(str) for c in columns]
-    return [" ; ".join(values) for values in zip(*parts)]
+    """The first segment: the row's other texts (a question) and categories (`sentiment=positive`),
+    or None when it has neither."""
+    texts = [c for c in spec.text_columns if c in frame.columns and c != spec.source_column]
+    categories = [c for c in spec.categorical_columns if c in frame.columns and c != spec.source_column]
+    parts = [frame[c].fillna("").astype(str) for c in texts] + \
+        [f"{c}=" + frame[c].fillna("").astype(str) for c in categories]
+    return [" ; ".join(values) for values in zip(*parts)] if parts else None
 
 
 def char_span(source: str, answer: str) -> tuple[int, int] | None:

@@ -148,6 +148,25 @@ def test_the_target_among_train_only_annotations_is_the_one_named_target(tmp_pat
         spec_of(tmp_path)
 
 
+def test_a_text_answer_beside_its_position_is_the_target(tmp_path: Path) -> None:
+    """chaii: train has `answer_text` and `answer_start`, test neither; the sample asks for `PredictionString`."""
+    contexts = [f"the river {w}{i} flows past the old mill today" for i, w in enumerate(["north", "south", "east"] * 40)]
+    answers = [c.split()[2] for c in contexts]
+    pd.DataFrame({"id": range(120), "context": contexts, "question": "which way?", "answer_text": answers,
+                  "answer_start": [c.find(a) for c, a in zip(contexts, answers)]}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"id": range(120, 140), "context": contexts[:20], "question": "which way?"}).to_csv(
+        tmp_path / "test.csv", index=False)
+    pd.DataFrame({"id": range(120, 140), "PredictionString": "dummy text"}).to_csv(
+        tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path)
+    assert spec.target_columns == ["answer_text"] and spec.submission_columns == ["PredictionString"]
+    assert (spec.answer_shape, spec.source_column) == ("span", "context")
+    pd.DataFrame({"id": range(120, 140), "PredictionString": 0.0}).to_csv(  # a number asked for: not the text
+        tmp_path / "sample_submission.csv", index=False)
+    with pytest.raises(InputError, match="cannot find the target"):
+        spec_of(tmp_path)
+
+
 def test_a_test_table_without_ids_takes_the_sample_submissions_row_numbers(tmp_path: Path) -> None:
     """digit-recognizer: test.csv holds only pixels; the sample submission numbers its rows 1..N."""
     rng = np.random.default_rng(0)
