@@ -171,6 +171,8 @@ def fit_predict_spans(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, max_
     # The tokens the plan kept may cut some answers off: those rows are left out of training too.
     targets = token_targets(trainer.tokens, sources[:n_train], answers)
     rows = np.flatnonzero(targets[:, 0] >= 0)
+    if not len(rows):
+        raise ValueError(f"no answer in `{target}` lies within the {trainer.plan.max_length} tokens the time allows")
     trainer.target = torch.as_tensor(targets, device=trainer.device)
     left = seconds_left()
     share = safety * left - min(5.0, 0.1 * left)
