@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from agent.column_roles import ColumnKinds, column_kinds, forecast_time_column, input_columns, modality, unseen_group_column
+from agent.column_roles import (ColumnKinds, column_kind, column_kinds, forecast_time_column, input_columns, modality,
+                                unseen_group_column)
 from agent.competition_files import CompetitionFiles
 from agent.metric_choice import REGRESSION_METRICS, adapt_metric, default_metric, metric_from_description, pixel_order
 from pipelines.errors import InputError
@@ -384,10 +385,8 @@ def _check_ids(files: CompetitionFiles, test: pd.DataFrame, sample: pd.DataFrame
 
 
 def _holds_text(values: pd.Series) -> bool:
-    """Whether a column's values are words rather than numbers or flags."""
-    present = values.dropna()
-    return len(present) > 0 and pd.to_numeric(present, errors="coerce").isna().mean() > 0.5 \
-        and present.astype(str).str.contains(r"[^\W\d_]").mean() > 0.5
+    """Whether a column holds strings (words, labels) rather than numbers, flags, dates or file names."""
+    return not pd.api.types.is_bool_dtype(values) and column_kind(values) in ("text", "categorical")
 
 
 def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFrame, wanted: list[str],

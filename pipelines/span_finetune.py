@@ -28,7 +28,8 @@ import torch
 
 from pipelines.embeddings import resolve_model
 from pipelines.heads import SpanHead
-from pipelines.text_finetune import Tokens, TextTrainer, autocast, fold_steps, load_pretrained, planned_trainer
+from pipelines.text_finetune import (Tokens, TextTrainer, fold_steps, load_pretrained, planned_trainer,
+                                     usable_seconds)
 
 log = logging.getLogger(__name__)
 
@@ -114,17 +115,12 @@ def best_span(start: np.ndarray, end: np.ndarray) -> tuple[int, int]:
     return tuple(int(v) for v in np.unravel_index(np.argmax(scores), scores.shape))
 
 
-@torch.no_grad()
 def predict_spans(trainer: TextTrainer, model: torch.nn.Module, rows: np.ndarray, sources: list[str]) -> list[str]:
     """Each row's answer: its best-scored span of source tokens, as whole words of the source."""
-    model.eval()
     tokens: SpanTokens = trainer.tokens
-    order = rows[np.argsort(trainer.lengths[rows], kind="stable")]
     answers: dict[int, str] = {}
-    for b in range(0, len(order), 2 * trainer.plan.batch_size):
-        batch = order[b:b + 2 * trainer.plan.batch_size]
-        with autocast(trainer.device, trainer.plan.precision):
-            logits = model(*tokens.batch(batch, trainer.device)).float().cpu().numpy()
+    for batch, outputs in trainer.outputs(model, rows):
+        logits = outputs.float().cpu().numpy()
         for k, r in enumerate(batch):
             first, last = tokens.source_tokens[r]
             if last < first:
@@ -152,18 +148,17 @@ def fit_predict_spans(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, max_
     tokenizer, encoder = load_pretrained(name)
     n_train = len(train)
     answers = train[target].fillna("").astype(str).tolist()
-    found = token_targets(encode(tokenizer, questions and questions[:n_train], sources[:n_train], None),
-                          sources[:n_train], answers)
-    rows = np.flatnonzero(found[:, 0] >= 0)
-    if not len(rows):
-        raise ValueError(f"no answer in `{target}` is found in its `{source}` text: not spans to extract")
+
+    def tokenize_at(max_length: int | None) -> SpanTokens:
+        return encode(tokenizer, questions, sources, max_length)
 
     def seconds_left() -> float:
         deadline = ctx.fit_deadline if ctx.fit_deadline is not None else ctx.deadline
         return math.inf if deadline is None else max(0.0, deadline - ctx.clock())
 
-    def tokenize_at(max_length: int | None) -> SpanTokens:
-        return encode(tokenizer, questions, sources, max_length)
+    rows = np.flatnonzero(token_targets(tokenize_at(None), sources[:n_train], answers)[:, 0] >= 0)
+    if not len(rows):
+        raise ValueError(f"no answer in `{target}` is found in its `{source}` text: not spans to extract")
 
     trainer, seconds_per_step, _, threads = planned_trainer(
         tokenize_at, encoder, name, SpanHead(), torch.zeros(n_train, 2, dtype=torch.long), [rows],
@@ -174,8 +169,7 @@ def fit_predict_spans(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, max_
     if not len(rows):
         raise ValueError(f"no answer in `{target}` lies within the {trainer.plan.max_length} tokens the time allows")
     trainer.target = torch.as_tensor(targets, device=trainer.device)
-    left = seconds_left()
-    share = safety * left - min(5.0, 0.1 * left)
+    share = usable_seconds(seconds_left(), safety)
     steps = fold_steps(share * 0.9, seconds_per_step, len(rows), max_epochs)  # a tenth for the predictions
     model, stats = trainer.fit(rows, steps, time.monotonic() + max(share, 1.0))
     predicted = predict_spans(trainer, model, np.arange(n_train, len(frame)), sources)

@@ -29,7 +29,7 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -113,6 +113,12 @@ def choose_size(token_seconds: float, lengths: np.ndarray, n_layers: int, fold_r
             raise FineTuneTooSlow(f"fine-tuning would take about {needed * per_row:.0f}s even at {length} tokens "
                                   f"and the top block only; {seconds:.0f}s are left")
         length = max(MIN_TOKENS, length // 2)
+
+
+def usable_seconds(left: float, safety: float) -> float:
+    """What training may take of `left` seconds: `safety` of it, less a reserve for writing the results
+    (5 s, less for a short node)."""
+    return safety * left - min(5.0, 0.1 * left)
 
 
 def autocast(device: torch.device, precision: str):
@@ -323,17 +329,23 @@ class TextTrainer:
         return model, clock.stats(epoch)
 
     @torch.no_grad()
-    def predict(self, model: TextNet, rows: np.ndarray) -> np.ndarray:
-        """Raw predictions for `rows` (indices into train rows, then test rows), shortest texts batched together."""
+    def outputs(self, model: TextNet, rows: np.ndarray) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+        """The model's outputs for `rows` (indices into train rows, then test rows), batch by batch with
+        the rows of each, shortest texts batched together."""
         model.eval()
         order = rows[np.argsort(self.lengths[rows], kind="stable")]
-        out = np.empty((len(rows), *self.head.raw_shape(1)[1:]), dtype=np.float64)
-        position = {r: i for i, r in enumerate(rows)}
         size = 2 * self.plan.batch_size
         for b in range(0, len(order), size):
             batch = order[b:b + size]
             with self._autocast():
-                raw = self.head.to_raw(model(*self.tokens.batch(batch, self.device))).float().cpu().numpy()
+                yield batch, model(*self.tokens.batch(batch, self.device))
+
+    def predict(self, model: TextNet, rows: np.ndarray) -> np.ndarray:
+        """Raw predictions for `rows`, in their order."""
+        out = np.empty((len(rows), *self.head.raw_shape(1)[1:]), dtype=np.float64)
+        position = {r: i for i, r in enumerate(rows)}
+        for batch, outputs in self.outputs(model, rows):
+            raw = self.head.to_raw(outputs).float().cpu().numpy()
             out[[position[r] for r in batch]] = raw.reshape(len(batch), *out.shape[1:])
         return self.head.finish(out)
 
@@ -407,8 +419,7 @@ def planned_trainer(tokenize_at: Callable[[int | None], Tokens], encoder: nn.Mod
     threads, token_seconds = probe_pace(encoder, tokens, fit_rows[0], torch.device(device), precision,
                                         ctx.n_jobs if device == "cpu" else 0, BATCH_SIZE)
     n_layers = len(encoder_blocks(encoder)[1])
-    left = seconds_left()
-    usable = safety * left - min(5.0, 0.1 * left)  # less a reserve for writing the results: 5 s, less for a short node
+    usable = usable_seconds(seconds_left(), safety)
     max_length, trained = (longest, n_layers) if device == "cuda" else choose_size(
         token_seconds, lengths, n_layers, [(len(r), p) for r, p in zip(fit_rows, predicted)], usable, longest)
     if max_length < longest:
@@ -467,8 +478,7 @@ def cross_fit_text(train_text: tuple[pd.Series, pd.Series | None], test_text: tu
     steps = math.inf
     for i, (k, rows) in enumerate(zip(fold_ids, fit_rows)):
         valid_rows = np.flatnonzero(folds == k)
-        left = ctx.seconds_left()
-        share = (safety * left - min(5.0, 0.1 * left)) / (len(fold_ids) - i) - predicted[i] * predict_seconds
+        share = usable_seconds(ctx.seconds_left(), safety) / (len(fold_ids) - i) - predicted[i] * predict_seconds
         # Every fold trains as long as the first (less only when running late), so the out-of-fold
         # score measures one model rather than a mix of short and long ones.
         steps = min(steps, fold_steps(share, seconds_per_step, len(rows), max_epochs))

@@ -34,7 +34,7 @@ FEW_ROWS_PER_CLASS = 100  # when trees have too few rows per class, linear/discr
 MANY_CLASSES = 5  # from here on (classes or targets) a GBDT draft costs several times a binary one
 # Answers that are not a row's label or number have recipes of their own (pipelines.shapes).
 SHAPE_RECIPES = {"span": ["span_selector"], "string": ["string_lookup"]}
-FINETUNED = {"span": "span_finetune", "text": "text_finetune"}  # a pretrained transformer fine-tuned for each
+SHAPE_FINETUNES = {"span": "span_finetune"}  # a pretrained transformer fine-tuned for the shape
 
 
 def recipe_code(name: str) -> str:
@@ -50,8 +50,8 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int, device: str = "cpu") 
     """Recipes worth drafting for this data, most promising first (fast and strong before slow and diverse)."""
     if spec.answer_shape in SHAPE_RECIPES:
         recipes = list(SHAPE_RECIPES[spec.answer_shape])
-        if spec.answer_shape in FINETUNED and embeddings_available():
-            recipes = with_finetune(recipes, FINETUNED[spec.answer_shape], device)
+        if spec.answer_shape in SHAPE_FINETUNES and embeddings_available():
+            recipes = with_finetune(recipes, SHAPE_FINETUNES[spec.answer_shape], device)
         return recipes
     tabular = bool(spec.numeric_columns or spec.categorical_columns or spec.datetime_columns)
     text = bool(spec.text_columns)
@@ -92,7 +92,7 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int, device: str = "cpu") 
     if spec.task not in ("binary", "multiclass"):
         recipes = [r for r in recipes if r != "small_multiclass_blend"]
     if (text or spec.column_pairs) and embeddings_available():
-        recipes = with_finetune(recipes, FINETUNED["text"], device)
+        recipes = with_finetune(recipes, "text_finetune", device)
     return list(dict.fromkeys(recipes))
 
 
