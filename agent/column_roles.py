@@ -77,6 +77,25 @@ def input_columns(train: pd.DataFrame, test: pd.DataFrame, targets: list[str], i
     return [c for c in columns if c not in absent]
 
 
+def auxiliary_columns(train: pd.DataFrame, test: pd.DataFrame, targets: list[str], limit: int = 8) -> list[str]:
+    """The numeric train-only columns that are not targets nor row numbers: labels test does not give
+    (bike rentals' `casual` and `registered` beside their sum), which a model can learn to predict."""
+    out = []
+    for column in train.columns:
+        values = train[column]
+        if column in targets or column in test.columns:
+            continue
+        if pd.api.types.is_bool_dtype(values):
+            values = values.astype(float)
+        if column_kind(values) != "numeric":
+            continue
+        numbers = pd.to_numeric(values, errors="coerce").dropna()
+        row_numbers = (numbers == np.round(numbers)).all() and numbers.nunique() == len(values)
+        if numbers.nunique() >= 2 and not row_numbers and not _named_like_id(column):
+            out.append(column)
+    return out[:limit]
+
+
 def column_kinds(train: pd.DataFrame, test: pd.DataFrame, inputs: list[str], id_column: str,
                  catalog: FileCatalog) -> ColumnKinds:
     kinds = ColumnKinds()
@@ -130,8 +149,11 @@ def unseen_group_column(train: pd.DataFrame, test: pd.DataFrame, columns: list[s
 
 def _is_identifier(values: pd.Series) -> bool:
     """A column named like an id (`id`, `row_id`, `qid1`), or whose values nearly all differ."""
-    named = re.search(r"(^|_)q?id\d*$", str(values.name).lower()) is not None
-    return named or values.nunique() >= 0.95 * len(values)
+    return _named_like_id(values.name) or values.nunique() >= 0.95 * len(values)
+
+
+def _named_like_id(name: object) -> bool:
+    return re.search(r"(^|_)q?id\d*$", str(name).lower()) is not None
 
 
 def _file_columns(train: pd.DataFrame, id_column: str, kinds: ColumnKinds, catalog: FileCatalog) -> list[str]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from agent.column_roles import (ColumnKinds, column_kind, column_kinds, forecast_time_column, input_columns, modality,
-                                unseen_group_column)
+from agent.column_roles import (ColumnKinds, auxiliary_columns, column_kind, column_kinds, forecast_time_column,
+                                input_columns, modality, unseen_group_column)
 from agent.competition_files import CompetitionFiles
 from agent.metric_choice import REGRESSION_METRICS, adapt_metric, default_metric, metric_from_description, pixel_order
 from pipelines.errors import InputError
@@ -114,6 +114,7 @@ def build_spec(
         group_column=group_column,
         time_column=time_column,
         column_pairs=comparable_pairs(train, kinds.categorical + kinds.text),
+        auxiliary_columns=auxiliary_columns(train, test, targets) if shape == "rows" else [],
         sources=sources,
     )
 

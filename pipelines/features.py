@@ -9,6 +9,7 @@ no target, and the harness's `test` holds the validation rows without their targ
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -516,6 +517,68 @@ def _nearest_targets(keys_fit: np.ndarray, vectors_fit: np.ndarray, Y_fit: np.nd
     return out
 
 
+AUXILIARY_MODEL = {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 20,
+                   "colsample_bytree": 0.5, "subsample": 0.8, "subsample_freq": 1, "verbose": -1}
+
+
+def auxiliary_predictions(train: pd.DataFrame, test: pd.DataFrame, X: pd.DataFrame, X_test: pd.DataFrame,
+                          columns: list[str], ctx: Any, n_splits: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Predictions of each auxiliary column (a label train has and test lacks) from the features `X`:
+    out-of-fold on train, so a row's own label never reaches its input; from all train rows on test.
+
+    Kept in `ctx.cache_dir` by content, so the other recipes and their variants on the same fold
+    reuse them instead of fitting the same small LightGBMs again."""
+    import hashlib
+    import os
+
+    digest = hashlib.sha1(repr((columns, ctx.seed, n_splits, sorted(AUXILIARY_MODEL.items()))).encode())
+    for frame in (train[columns], X, X_test):
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        digest.update(repr(list(frame.columns)).encode())
+    path = Path(ctx.cache_dir) / "auxiliary" / f"{digest.hexdigest()[:20]}.npz" if ctx.cache_dir else None
+    if path is not None and path.exists():
+        with np.load(path) as saved:
+            inner, outer = saved["inner"], saved["outer"]
+    else:
+        inner, outer = _fit_auxiliary(train, X, X_test, columns, ctx, n_splits)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.npz")
+            np.savez(partial, inner=inner, outer=outer)
+            os.replace(partial, path)
+    names = [f"{col}_predicted" for col in columns]
+    return (pd.DataFrame(inner, columns=names, index=train.index),
+            pd.DataFrame(outer, columns=names, index=test.index))
+
+
+def _fit_auxiliary(train: pd.DataFrame, X: pd.DataFrame, X_test: pd.DataFrame, columns: list[str], ctx: Any,
+                   n_splits: int) -> tuple[np.ndarray, np.ndarray]:
+    import lightgbm as lgb
+    from sklearn.model_selection import KFold
+
+    splits = list(KFold(n_splits=min(n_splits, len(train)), shuffle=True, random_state=ctx.seed).split(train))
+    params = {**AUXILIARY_MODEL, "n_jobs": max(1, ctx.n_jobs), "random_state": ctx.seed}
+    inner, outer = np.full((len(train), len(columns)), np.nan), np.full((len(X_test), len(columns)), np.nan)
+    for j, col in enumerate(columns):
+        y = pd.to_numeric(train[col], errors="coerce").to_numpy(dtype=np.float64)
+        known = ~np.isnan(y)
+        levels = np.unique(y[known])
+        if len(levels) < 2:
+            continue
+        binary = set(levels) <= {0.0, 1.0}
+
+        def predict(fit: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+            fit = fit[known[fit]]
+            if binary:
+                return lgb.LGBMClassifier(**params).fit(X.iloc[fit], y[fit].astype(int)).predict_proba(frame)[:, 1]
+            return lgb.LGBMRegressor(**params).fit(X.iloc[fit], y[fit]).predict(frame)
+
+        for fit_rows, rows in splits:
+            inner[rows, j] = predict(fit_rows, X.iloc[rows])
+        outer[:, j] = predict(np.arange(len(train)), X_test)
+    return inner, outer
+
+
 def tabular(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every usable column in a form GBDTs take.
 
@@ -562,15 +625,19 @@ def integer_codes(train: pd.DataFrame, columns: list[str]) -> list[str]:
 def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: bool = False, target: bool = False,
                  missing: bool = False, row_stats: bool = False, group_stats: bool = False,
                  sequence: bool = False, codes: bool = False, meaning: bool = False,
-                 neighbours: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 neighbours: bool = False, auxiliary: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`tabular` plus the optional blocks a GBDT recipe switches on: count and out-of-fold target
     encodings of the categoricals (and, with `codes`, of the whole-number columns that look like
     codes), missing-value flags, row statistics of the numbers, and statistics of the row's group
     (with `sequence`, also its place in the group's sequence) over the competition's group column,
-    (with `meaning`) how alike in meaning the values of paired columns are, and (with `neighbours`)
-    the targets of an anchor's known matches nearest in meaning."""
+    (with `meaning`) how alike in meaning the values of paired columns are, (with `neighbours`)
+    the targets of an anchor's known matches nearest in meaning, and (with `auxiliary`) predictions of
+    the labels train has beside the target."""
     spec = ctx.spec
     X, X_test = tabular(train, test, spec)
+    # From the basic features only, so every variant of every recipe shares them (and their cache).
+    predicted = (auxiliary_predictions(train, test, X, X_test, spec.auxiliary_columns, ctx)
+                 if auxiliary and spec.auxiliary_columns else None)
     if counts:  # columns with many levels are counted by `tabular` already
         low = [c for c in spec.categorical_columns if f"{c}_count" not in X.columns]
         X, X_test = join_blocks(X, X_test, count_encoding(train, test, low))
@@ -597,6 +664,8 @@ def tabular_plus(train: pd.DataFrame, test: pd.DataFrame, ctx: Any, *, counts: b
         y = ctx.target(train)
         y = one_hot_target(y, ctx.n_classes) if ctx.task == "multiclass" else y
         X, X_test = join_blocks(X, X_test, pair_neighbours(train, test, spec.column_pairs, y, ctx))
+    if predicted is not None:
+        X, X_test = join_blocks(X, X_test, predicted)
     return X, X_test
 
 

@@ -144,20 +144,24 @@ def _inputs(test: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     return test.drop(columns=[c for c in ctx.spec.target_columns if c in test.columns])
 
 
+def held_out_rows(train: pd.DataFrame, valid_rows: np.ndarray, test_inputs: pd.DataFrame) -> pd.DataFrame:
+    """A fold's validation rows, then the test rows, with only the columns test has: a validation row
+    shows no label, nor any column test lacks (a further label, an answer's offset)."""
+    shown = [c for c in train.columns if c in test_inputs.columns]
+    return pd.concat([train.iloc[valid_rows][shown], test_inputs], ignore_index=True)
+
+
 def fold_features(
     solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame, folds: np.ndarray, ctx: Context
 ) -> list[FoldData]:
     """Run the solution's features() once per fold, never showing it a validation label."""
-    targets = ctx.spec.target_columns
     test_inputs = _inputs(test, ctx)
     out = []
     for k in sorted(set(folds[folds >= 0].tolist())):
         train_rows = training_rows(folds, k, ctx.spec)
         valid_rows = np.flatnonzero(folds == k)
         fold_train = train.iloc[train_rows].reset_index(drop=True)
-        fold_rest = pd.concat(
-            [train.iloc[valid_rows].drop(columns=targets), test_inputs], ignore_index=True
-        )
+        fold_rest = held_out_rows(train, valid_rows, test_inputs)
         X_train, X_rest = solution.features(fold_train, fold_rest, ctx)
         _check_features(X_train, X_rest, len(train_rows), len(fold_rest))
         n_valid = len(valid_rows)

@@ -75,6 +75,10 @@ class CompetitionSpec(BaseModel):
     column_pairs: list[tuple[str, str]] = Field(
         default_factory=list, description="phrase or text columns drawn from one vocabulary (an anchor and its "
                                           "target): how alike their values are is a feature")
+    auxiliary_columns: list[str] = Field(
+        default_factory=list, description="numeric train columns that test lacks and that are not targets "
+                                          "(`casual` beside `count`, further labels): answers known for train "
+                                          "rows only, which out-of-fold predictions of them turn into inputs")
 
     sources: dict[str, str] = Field(
         default_factory=dict, description="where each decided field came from: flag, yaml, registry, kaggle, inferred"

@@ -130,6 +130,16 @@ def test_group_blocks_are_on_from_the_first_draft_when_there_is_a_group_column(t
     assert titles[-2:] == ["lightgbm_tabular -group_statistics", "lightgbm_tabular -group_sequence"]  # removals last
 
 
+def test_labels_train_has_beside_the_target_are_predicted_from_the_first_draft(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path / "run")
+    engineer = BuiltinEngineer()
+    for auxiliary in ([], ["casual", "registered"]):
+        spec = make_spec(numeric_columns=["temp", "humidity"], auxiliary_columns=auxiliary)
+        brief = Brief(spec=spec, profile={"rows": {"train": 500}, "columns": []}, profile_text="")
+        draft = engineer.propose(Ask("draft"), brief, Journal(run.journal_path), run)
+        assert {s.name for s in switches(draft.code) if s.value} == ({"AUXILIARY_TARGETS"} if auxiliary else set())
+
+
 @pytest.mark.slow
 def test_a_short_run_drafts_ensembles_and_improves_with_recorded_gains(make_comp, tmp_path: Path) -> None:
     folder = make_comp(task="multiclass", n_train=300, n_test=80)

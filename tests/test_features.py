@@ -8,6 +8,7 @@ import pytest
 
 from pipelines.context import Context
 from pipelines.features import (
+    auxiliary_predictions,
     composite_id_group,
     coordinate_distances,
     comparable_pairs,
@@ -176,6 +177,28 @@ def test_target_encoding_never_uses_a_rows_own_target() -> None:
     assert np.allclose(X["k_target"], y.mean(), atol=0.05)
     assert X_test["k_target"].iloc[0] == pytest.approx((y[0] + y.mean()) / 2)
     assert X_test["k_target"].iloc[1] == pytest.approx(y.mean())
+
+
+def test_auxiliary_labels_are_predicted_out_of_fold_and_cached(tmp_path) -> None:
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"a": rng.normal(size=600), "b": rng.normal(size=600)})
+    # `casual` follows the inputs; `noise` does not, so only an in-sample fit could predict it.
+    train = X.assign(casual=(X["a"] > 0).astype(int), noise=rng.normal(size=600))
+    test = pd.DataFrame({"a": [2.0, -2.0], "b": [0.0, 0.0]})
+    ctx = Context(spec=make_spec(numeric_columns=["a", "b"], auxiliary_columns=["casual", "noise"]),
+                  cache_dir=tmp_path, n_jobs=1)
+    P, P_test = auxiliary_predictions(train, test, X, test, ["casual", "noise"], ctx)
+    assert list(P.columns) == ["casual_predicted", "noise_predicted"]
+    assert np.corrcoef(P["casual_predicted"], train["casual"])[0, 1] > 0.9
+    assert abs(np.corrcoef(P["noise_predicted"], train["noise"])[0, 1]) < 0.15
+    assert P_test["casual_predicted"].iloc[0] > 0.9 > 0.1 > P_test["casual_predicted"].iloc[1]
+    saved = list((tmp_path / "auxiliary").glob("*.npz"))
+    assert len(saved) == 1
+    again, again_test = auxiliary_predictions(train, test, X, test, ["casual", "noise"], ctx)
+    assert again.equals(P) and again_test.equals(P_test)
+    train.loc[0, "casual"] = 1 - train.loc[0, "casual"]  # other labels are other predictions
+    auxiliary_predictions(train, test, X, test, ["casual", "noise"], ctx)
+    assert len(list((tmp_path / "auxiliary").glob("*.npz"))) == 2
 
 
 def test_multiclass_target_encoding_has_a_column_per_class(frames) -> None:

@@ -37,15 +37,16 @@ def module(code: str) -> types.ModuleType:
     return mod
 
 
-def test_validation_rows_reach_features_without_their_target() -> None:
+def test_validation_rows_reach_features_without_their_target_nor_columns_test_lacks() -> None:
     spec, train, test, _, folds = prepared(DEMO)
+    train = train.assign(Boat=train["Survived"] * 7)  # a label test does not have (a lifeboat's number)
     seen = []
     code = """
 from pipelines.features import tabular
 from pipelines.models import lgbm
 def features(train, test, ctx):
     seen.append((len(train), len(test), list(test.columns)))
-    assert "Survived" in train.columns
+    assert "Survived" in train.columns and "Boat" in train.columns
     return tabular(train, test, ctx.spec)
 def model(params, ctx):
     return lgbm(ctx, n_estimators=50)
@@ -55,7 +56,7 @@ def model(params, ctx):
     result = cross_validate(solution, train, test, folds, Context(spec=spec))
     assert len(seen) == 5
     for n_train, n_rest, columns in seen:
-        assert "Survived" not in columns
+        assert "Survived" not in columns and "Boat" not in columns
         assert n_train + n_rest == len(train) + len(test)
     assert 0.7 < result.score < 0.9
     assert not np.isnan(result.oof).any()

@@ -136,13 +136,15 @@ def test_the_target_among_train_only_annotations_is_the_one_named_target(tmp_pat
     """jigsaw-unintended-bias: train has `target` and annotations test lacks; the sample asks for `prediction`."""
     rng = np.random.default_rng(0)
     train = pd.DataFrame({"id": range(100), "comment_text": ["some words here"] * 100, "target": rng.random(100),
-                          "obscene": rng.random(100), "male": rng.random(100) < 0.3})
+                          "obscene": rng.random(100), "male": rng.random(100) < 0.3, "row": range(100),
+                          "rater": ["a", "b"] * 50})
     train.to_csv(tmp_path / "train.csv", index=False)
     pd.DataFrame({"id": range(100, 130), "comment_text": ["more words"] * 30}).to_csv(tmp_path / "test.csv", index=False)
     pd.DataFrame({"id": range(100, 130), "prediction": 0.0}).to_csv(tmp_path / "sample_submission.csv", index=False)
     spec = spec_of(tmp_path)
     assert spec.target_columns == ["target"] and spec.submission_columns == ["prediction"]
     assert spec.task == "regression" and spec.feature_columns == ["comment_text"]  # annotations are no inputs
+    assert spec.auxiliary_columns == ["obscene", "male"]  # but labels to learn; row numbers and words are not
     train.rename(columns={"target": "score"}).to_csv(tmp_path / "train.csv", index=False)  # nothing named so
     with pytest.raises(InputError, match="cannot find the target"):
         spec_of(tmp_path)
@@ -197,6 +199,7 @@ def test_train_only_identifiers_are_not_counted_as_missing_inputs(tmp_path: Path
     pd.DataFrame({"test_id": range(40), "is_duplicate": 0.5}).to_csv(tmp_path / "sample_submission.csv", index=False)
     spec = spec_of(tmp_path)
     assert spec.feature_columns == ["question1", "question2"] and spec.submission_kind == "proba"
+    assert spec.auxiliary_columns == []
 
 
 def test_targets_in_their_own_table_are_joined_to_the_train_rows_by_id(tmp_path: Path) -> None:

@@ -162,13 +162,15 @@ SWITCH_MATTERS = {
     "EMBEDDINGS": lambda b: embeddings_available(),
     "PAIR_MEANING": lambda b: bool(b.spec.column_pairs) and embeddings_available(),
     "PAIR_NEIGHBOURS": lambda b: _pair_side_repeats(b) and embeddings_available(),
+    "AUXILIARY_TARGETS": lambda b: bool(b.spec.auxiliary_columns),
 }
 
 
 # Switched on from the first draft when they can matter: a group column found in the data (rows in
-# groups test never shares) is the strongest signal a table gives, and a 60 s run has no time to find
-# that out by improvement. The improve step still tries each of them off.
-ON_FROM_THE_START = ("GROUP_STATISTICS", "GROUP_SEQUENCE")
+# groups test never shares) and labels train has beside the target are the strongest signals a table
+# gives, and a 60 s run has no time to find that out by improvement. The improve step still tries
+# each of them off.
+ON_FROM_THE_START = ("GROUP_STATISTICS", "GROUP_SEQUENCE", "AUXILIARY_TARGETS")
 
 
 def _normalised(code: str) -> str:

@@ -13,6 +13,7 @@ TARGET_ENCODING = False     # out-of-fold smoothed target mean of each categoric
 MISSING_INDICATORS = False  # a flag per column with missing values, and missing values per row
 ROW_STATISTICS = False      # sum, mean, spread and zeros across the numeric columns
 INTEGER_CODES = False       # counts and out-of-fold target means of whole-number columns that look like codes
+AUXILIARY_TARGETS = False   # out-of-fold predictions of the labels train has beside the target
 
 PARAMS = {"n_estimators": 1500, "learning_rate": 0.06, "depth": 6, "l2_leaf_reg": 3.0, "random_strength": 1.0,
           "max_ctr_complexity": 1, "one_hot_max_size": 10}
@@ -22,7 +23,7 @@ def features(train, test, ctx):
     return tabular_plus(train, test, ctx, counts=COUNT_ENCODING, target=TARGET_ENCODING, missing=MISSING_INDICATORS,
                         row_stats=ROW_STATISTICS, group_stats=GROUP_STATISTICS, sequence=GROUP_SEQUENCE,
                         codes=INTEGER_CODES, meaning=PAIR_MEANING,
-                        neighbours=PAIR_NEIGHBOURS)
+                        neighbours=PAIR_NEIGHBOURS, auxiliary=AUXILIARY_TARGETS)
 
 
 def search_space(trial):

@@ -13,6 +13,7 @@ TARGET_ENCODING = False     # out-of-fold smoothed target mean of each categoric
 MISSING_INDICATORS = False  # a flag per column with missing values, and missing values per row
 ROW_STATISTICS = False      # sum, mean, spread and zeros across the numeric columns
 INTEGER_CODES = False       # counts and out-of-fold target means of whole-number columns that look like codes
+AUXILIARY_TARGETS = False   # out-of-fold predictions of the labels train has beside the target
 
 PARAMS = {"n_estimators": 2000, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 20, "colsample_bytree": 0.5,
           "subsample": 0.8, "reg_lambda": 1.0}
@@ -22,7 +23,7 @@ def features(train, test, ctx):
     return tabular_plus(train, test, ctx, counts=COUNT_ENCODING, target=TARGET_ENCODING, missing=MISSING_INDICATORS,
                         row_stats=ROW_STATISTICS, group_stats=GROUP_STATISTICS, sequence=GROUP_SEQUENCE,
                         codes=INTEGER_CODES, meaning=PAIR_MEANING,
-                        neighbours=PAIR_NEIGHBOURS)
+                        neighbours=PAIR_NEIGHBOURS, auxiliary=AUXILIARY_TARGETS)
 
 
 def search_space(trial):

@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipelines.context import Context
 from pipelines.folds import training_rows
-from pipelines.harness import CVResult, SolutionError
+from pipelines.harness import CVResult, SolutionError, held_out_rows
 from pipelines.metrics import get_metric
 from pipelines.spec import CompetitionSpec
 
@@ -124,7 +124,7 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
     for i, k in enumerate(fold_ids):
         valid_rows = np.flatnonzero(folds == k)
         train_rows = training_rows(folds, k, spec)
-        rest = pd.concat([train.iloc[valid_rows].drop(columns=spec.target_columns), test_inputs], ignore_index=True)
+        rest = held_out_rows(train, valid_rows, test_inputs)
         seconds = FOLDS_SHARE * ctx.seconds_left() / (len(fold_ids) - i)
         fold_ctx = ctx if np.isinf(seconds) else replace(ctx, fit_deadline=ctx.clock() + seconds)
         predicted = _checked(solution.fit_predict(train.iloc[train_rows].reset_index(drop=True), rest, fold_ctx),
