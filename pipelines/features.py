@@ -553,29 +553,37 @@ def auxiliary_predictions(train: pd.DataFrame, test: pd.DataFrame, X: pd.DataFra
 
 def _fit_auxiliary(train: pd.DataFrame, X: pd.DataFrame, X_test: pd.DataFrame, columns: list[str], ctx: Any,
                    n_splits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fits run side by side on one thread each: models this small spend more time waking a
+    second thread per tree than using it."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import lightgbm as lgb
     from sklearn.model_selection import KFold
 
     splits = list(KFold(n_splits=min(n_splits, len(train)), shuffle=True, random_state=ctx.seed).split(train))
-    params = {**AUXILIARY_MODEL, "n_jobs": max(1, ctx.n_jobs), "random_state": ctx.seed}
+    splits.append((np.arange(len(train)), None))  # all rows, for the test rows
+    params = {**AUXILIARY_MODEL, "n_jobs": 1, "random_state": ctx.seed}
     inner, outer = np.full((len(train), len(columns)), np.nan), np.full((len(X_test), len(columns)), np.nan)
-    for j, col in enumerate(columns):
-        y = pd.to_numeric(train[col], errors="coerce").to_numpy(dtype=np.float64)
-        known = ~np.isnan(y)
-        levels = np.unique(y[known])
+
+    def fit_predict(j: int, fit: np.ndarray, rows: np.ndarray | None) -> None:
+        y = pd.to_numeric(train[columns[j]], errors="coerce").to_numpy(dtype=np.float64)
+        fit = fit[~np.isnan(y[fit])]
+        levels = np.unique(y[fit])
         if len(levels) < 2:
-            continue
-        binary = set(levels) <= {0.0, 1.0}
+            return
+        frame = X_test if rows is None else X.iloc[rows]
+        if set(levels) <= {0.0, 1.0}:
+            predicted = lgb.LGBMClassifier(**params).fit(X.iloc[fit], y[fit].astype(int)).predict_proba(frame)[:, 1]
+        else:
+            predicted = lgb.LGBMRegressor(**params).fit(X.iloc[fit], y[fit]).predict(frame)
+        if rows is None:
+            outer[:, j] = predicted
+        else:
+            inner[rows, j] = predicted
 
-        def predict(fit: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
-            fit = fit[known[fit]]
-            if binary:
-                return lgb.LGBMClassifier(**params).fit(X.iloc[fit], y[fit].astype(int)).predict_proba(frame)[:, 1]
-            return lgb.LGBMRegressor(**params).fit(X.iloc[fit], y[fit]).predict(frame)
-
-        for fit_rows, rows in splits:
-            inner[rows, j] = predict(fit_rows, X.iloc[rows])
-        outer[:, j] = predict(np.arange(len(train)), X_test)
+    with ThreadPoolExecutor(max(1, ctx.n_jobs)) as pool:
+        list(pool.map(lambda job: fit_predict(*job), [(j, fit, rows) for j in range(len(columns))
+                                                      for fit, rows in splits]))
     return inner, outer
 
 
