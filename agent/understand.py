@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from agent.column_roles import (ColumnKinds, auxiliary_columns, column_kind, column_kinds, forecast_time_column,
@@ -96,6 +97,7 @@ def build_spec(
         task=task,
         modality=modality(kinds),
         classes=[0, 1] if shape == "mask" else decide_classes(ev, task, targets, per_class, rows.id_column),
+        target_bounds=target_bounds(train, targets) if task == "regression" else (None, None),
         answer_shape=shape,
         source_column=answer.source_column,
         submission_columns=rows.answer_columns,
@@ -268,13 +270,23 @@ def infer_task(train: pd.DataFrame, targets: list[str], metric: str | None) -> s
         binary = values.apply(lambda c: set(pd.unique(c.dropna())) <= {0, 1, True, False}).all()
         return "multilabel" if binary else "regression"
     y = values.iloc[:, 0].dropna()
-    classification_metric = metric is not None
     numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
-    if numeric and not classification_metric:
+    if numeric:
         integral = bool((y % 1 == 0).all())
-        if not (integral and y.nunique() <= 30):
+        # Fractions of many values are no classes, whatever the metric (jigsaw's toxic share, scored by AUC).
+        if not (integral and y.nunique() <= 30) and (metric is None or not integral and y.nunique() > 30):
             return "regression"
     return "binary" if y.nunique() == 2 else "multiclass"
+
+
+def target_bounds(train: pd.DataFrame, targets: list[str]) -> tuple[float | None, float | None]:
+    """0 below when no train target is negative (prices, counts), and 1 above when all lie in [0, 1]
+    (shares, rates): a model's extrapolation past them is always wrong."""
+    values = train[targets].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size == 0 or values.min() < 0:
+        return None, None
+    return 0.0, (1.0 if values.max() <= 1 else None)
 
 
 def decide_submission_kind(ev: Evidence, task: str, targets: list[str], answer_columns: list[str],
@@ -294,7 +306,7 @@ def decide_submission_kind(ev: Evidence, task: str, targets: list[str], answer_c
 def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape: str = "rows") -> tuple[str, str]:
     """The metric's registered name and the direction to optimise; one that cannot score this task's
     answers (a description's stray "AUC" for a span, "Jaccard" for a label) gives way to the default."""
-    scorable = ("text", "label") if task == "text" else ("label", "proba", "value")
+    scorable = ("text", "label") if task == "text" else ("value",) if task == "regression" else ("label", "proba", "value")
     if metric is not None and get_metric(metric).needs not in scorable:
         metric = None
     if metric is None:

@@ -30,7 +30,7 @@ from pipelines.metrics import Metric, get_metric
 from pipelines.shapes import STRING_SHAPES
 from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
-from pipelines.targets import encode_target, score
+from pipelines.targets import encode_target, score, within_bounds
 from pipelines.thresholds import decide_threshold
 
 log = logging.getLogger(__name__)
@@ -246,7 +246,7 @@ def _fit(solution: ModuleType, X: Any, y: np.ndarray, params: dict[str, Any], ct
 
 def _predict(estimator: Any, X: Any, ctx: Context, transform: str | None) -> np.ndarray:
     pred = predict_raw(estimator, X, ctx)
-    return _inverse(pred, transform) if ctx.spec.task == "regression" else pred
+    return within_bounds(_inverse(pred, transform), ctx.spec) if ctx.spec.task == "regression" else pred
 
 
 def run_folds(
@@ -430,6 +430,8 @@ def cross_validate(
             raise SolutionError("fit_predict returns (oof, test_pred) or (oof, test_pred, facts)")
         oof = _check_predictions("oof", returned[0], _raw_shape(ctx, len(train)))
         test_pred = _check_predictions("test", returned[1], _raw_shape(ctx, len(test)))
+        if ctx.spec.task == "regression":
+            oof, test_pred = within_bounds(oof, ctx.spec), within_bounds(test_pred, ctx.spec)
         fold_scores = [score(y[folds == k], oof[folds == k], ctx.spec, metric) for k in sorted(set(folds[folds >= 0]))]
         result = CVResult(oof, test_pred, fold_scores, oof_score(y, oof, folds, ctx, metric), {},
                           time.perf_counter() - start, facts=dict(returned[2]) if len(returned) == 3 else {})

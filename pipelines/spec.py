@@ -75,6 +75,9 @@ class CompetitionSpec(BaseModel):
     column_pairs: list[tuple[str, str]] = Field(
         default_factory=list, description="phrase or text columns drawn from one vocabulary (an anchor and its "
                                           "target): how alike their values are is a feature")
+    target_bounds: tuple[float | None, float | None] = Field(
+        (None, None), description="limits a regression target cannot pass, read from train: 0 below for amounts "
+                                  "never negative, and 1 above for shares; predictions are clipped to them")
     auxiliary_columns: list[str] = Field(
         default_factory=list, description="numeric train columns that test lacks and that are not targets "
                                           "(`casual` beside `count`, further labels): answers known for train "

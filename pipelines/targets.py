@@ -100,6 +100,12 @@ def score(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric,
     return float(metric(y, metric_input(raw, spec, metric, threshold)))
 
 
+def within_bounds(values: np.ndarray, spec: CompetitionSpec) -> np.ndarray:
+    """Regression predictions clipped to the limits the target cannot pass (`spec.target_bounds`)."""
+    low, high = spec.target_bounds
+    return values if low is None and high is None else np.clip(values, low, high)
+
+
 def submission_frame(
     ids: pd.Series, raw: np.ndarray, spec: CompetitionSpec, threshold: Any = None
 ) -> pd.DataFrame:
@@ -134,6 +140,7 @@ def submission_frame(
                 out[col] = raw[:, by_class[label_key(col)]]
     else:
         values = raw if raw.ndim == 2 else raw[:, None]
+        values = within_bounds(values, spec) if spec.task == "regression" else values
         for j, col in enumerate(spec.submission_columns):
             out[col] = values[:, j]
     return out

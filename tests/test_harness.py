@@ -357,3 +357,30 @@ def test_the_prior_prediction_knows_only_the_training_target() -> None:
     assert np.allclose(prior_prediction(values, regression, get_metric("rmse"), 2), 26.5)
     assert np.allclose(prior_prediction(values, regression, get_metric("mae"), 2), 2.5)
     assert np.allclose(prior_prediction(values, regression, get_metric("rmsle"), 2), np.expm1(np.log1p(values).mean()))
+
+
+def test_a_share_is_predicted_within_zero_and_one() -> None:
+    """A linear model extrapolates past the limits a share cannot leave; CV and submission see them kept."""
+    from tests.test_features import make_spec
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, 200)
+    train = pd.DataFrame({"id": range(200), "x": x, "share": x})
+    test = pd.DataFrame({"id": range(200, 204), "x": [-3.0, 0.5, 4.0, 1.0]})
+    spec = make_spec(task="regression", classes=[], target_columns=["share"], submission_columns=["share"],
+                     submission_kind="value", metric="rmse", direction="minimize", numeric_columns=["x"],
+                     target_bounds=(0.0, 1.0))
+    solution = module("""
+from sklearn.linear_model import LinearRegression
+def features(train, test, ctx):
+    return train[["x"]], test[["x"]]
+def model(params, ctx):
+    return LinearRegression()
+""")
+    folds = np.arange(200) % 5
+    result = cross_validate(solution, train, test, folds, Context(spec=spec))
+    assert np.allclose(result.test, [0.0, 0.5, 1.0, 1.0]) and result.score < 1e-9
+    unbounded = cross_validate(solution, train, test, folds, Context(spec=spec.model_copy(update={"target_bounds": (None, None)})))
+    assert unbounded.test.min() < -2.9 and unbounded.test.max() > 3.9
+    frame = submission_frame(test["id"], np.array([-1.0, 0.2, 0.7, 2.0]), spec)
+    assert frame["share"].tolist() == [0.0, 0.2, 0.7, 1.0]

@@ -145,6 +145,11 @@ def test_the_target_among_train_only_annotations_is_the_one_named_target(tmp_pat
     assert spec.target_columns == ["target"] and spec.submission_columns == ["prediction"]
     assert spec.task == "regression" and spec.feature_columns == ["comment_text"]  # annotations are no inputs
     assert spec.auxiliary_columns == ["obscene", "male"]  # but labels to learn; row numbers and words are not
+    # The registry names jigsaw's AUC over identity subgroups: the share is still no class, and the
+    # folds, which have no identity columns, are scored by the regression default.
+    spec = spec_of(tmp_path, layers=[("registry", {"metric": "jigsaw_bias_auc"})])
+    assert (spec.task, spec.submission_kind, spec.metric, spec.classes) == ("regression", "value", "rmse", [])
+    assert spec.target_bounds == (0.0, 1.0)  # a share: predictions are clipped to it
     train.rename(columns={"target": "score"}).to_csv(tmp_path / "train.csv", index=False)  # nothing named so
     with pytest.raises(InputError, match="cannot find the target"):
         spec_of(tmp_path)
