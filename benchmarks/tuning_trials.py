@@ -10,7 +10,6 @@ prints one JSON line: trials started, seconds, and the best score.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from pathlib import Path

@@ -392,12 +392,16 @@ def grade(layout: Path, submission: Path, metric_name: str) -> tuple[bool | None
     try:
         report = grade_submission(layout, submission)
     except InputError as exc:
-        answers = pd.read_csv(layout / "private" / "answers.csv")
-        try:
-            return None, score_file(submission, answers, metric_name), f"agent grade: {exc}"
-        except Exception as fallback:  # noqa: BLE001 - a benchmark row, not a crash
-            return None, None, f"agent grade: {exc}; fallback: {fallback}"
-    return report.valid, report.score, "; ".join(report.errors)
+        problem: str | None = str(exc)
+    else:  # a metric needing more than these answers hold (jigsaw's identity columns) is scored by the layout's
+        problem = "; ".join(report.errors) if any("could not be computed" in e for e in report.errors) else None
+        if problem is None:
+            return report.valid, report.score, "; ".join(report.errors)
+    answers = pd.read_csv(layout / "private" / "answers.csv")
+    try:
+        return None, score_file(submission, answers, metric_name), f"agent grade: {problem}"
+    except Exception as fallback:  # noqa: BLE001 - a benchmark row, not a crash
+        return None, None, f"agent grade: {problem}; fallback: {fallback}"
 
 
 def sample_copy(public: Path, into: Path) -> Path:
