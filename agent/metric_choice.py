@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 REGRESSION_METRICS = {"rmse", "rmsle", "rmse_log", "mae", "r2", "mcrmse", "mcrmsle", "pearson", "spearman_mean_columnwise"}
+# Scores of order or correlation: predictions clipped to the target's limits would tie and lose that order.
+ORDER_METRICS = {"pearson", "spearman_mean_columnwise", "gini_normalized"}
 
 _METRIC_PATTERNS = [
     (r"(intersection over union|\biou\b)[^.]{0,20}thresholds", "mean_precision_iou"),

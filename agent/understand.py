@@ -18,7 +18,8 @@ import pandas as pd
 from agent.column_roles import (ColumnKinds, auxiliary_columns, column_kind, column_kinds, forecast_time_column,
                                 input_columns, modality, unseen_group_column)
 from agent.competition_files import CompetitionFiles
-from agent.metric_choice import REGRESSION_METRICS, adapt_metric, default_metric, metric_from_description, pixel_order
+from agent.metric_choice import (ORDER_METRICS, REGRESSION_METRICS, adapt_metric, default_metric,
+                                 metric_from_description, pixel_order)
 from pipelines.errors import InputError
 from pipelines.features import comparable_pairs
 from pipelines.files import FileCatalog
@@ -97,7 +98,8 @@ def build_spec(
         task=task,
         modality=modality(kinds),
         classes=[0, 1] if shape == "mask" else decide_classes(ev, task, targets, per_class, rows.id_column),
-        target_bounds=target_bounds(train, targets) if task == "regression" else (None, None),
+        target_bounds=target_bounds(train, targets) if task == "regression" and answer.metric not in ORDER_METRICS
+        else (None, None),
         answer_shape=shape,
         source_column=answer.source_column,
         submission_columns=rows.answer_columns,
@@ -306,7 +308,7 @@ def decide_submission_kind(ev: Evidence, task: str, targets: list[str], answer_c
 def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape: str = "rows") -> tuple[str, str]:
     """The metric's registered name and the direction to optimise; one that cannot score this task's
     answers (a description's stray "AUC" for a span, "Jaccard" for a label) gives way to the default."""
-    scorable = ("text", "label") if task == "text" else ("value",) if task == "regression" else ("label", "proba", "value")
+    scorable = {"text": ("text", "label"), "regression": ("value",)}.get(task, ("label", "proba", "value"))
     if metric is not None and get_metric(metric).needs not in scorable:
         metric = None
     if metric is None:

@@ -380,7 +380,8 @@ def model(params, ctx):
     folds = np.arange(200) % 5
     result = cross_validate(solution, train, test, folds, Context(spec=spec))
     assert np.allclose(result.test, [0.0, 0.5, 1.0, 1.0]) and result.score < 1e-9
-    unbounded = cross_validate(solution, train, test, folds, Context(spec=spec.model_copy(update={"target_bounds": (None, None)})))
+    free = spec.model_copy(update={"target_bounds": (None, None)})
+    unbounded = cross_validate(solution, train, test, folds, Context(spec=free))
     assert unbounded.test.min() < -2.9 and unbounded.test.max() > 3.9
     frame = submission_frame(test["id"], np.array([-1.0, 0.2, 0.7, 2.0]), spec)
     assert frame["share"].tolist() == [0.0, 0.2, 0.7, 1.0]
