@@ -517,6 +517,7 @@ def _nearest_targets(keys_fit: np.ndarray, vectors_fit: np.ndarray, Y_fit: np.nd
     return out
 
 
+AUXILIARY_FIT_ROWS = 20_000  # rows each auxiliary model learns from, so a big table's first draft keeps its time
 AUXILIARY_MODEL = {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 20,
                    "colsample_bytree": 0.5, "subsample": 0.8, "subsample_freq": 1, "verbose": -1}
 
@@ -531,7 +532,8 @@ def auxiliary_predictions(train: pd.DataFrame, test: pd.DataFrame, X: pd.DataFra
     import hashlib
     import os
 
-    digest = hashlib.sha1(repr((columns, ctx.seed, n_splits, sorted(AUXILIARY_MODEL.items()))).encode())
+    settings = (columns, ctx.seed, n_splits, AUXILIARY_FIT_ROWS, sorted(AUXILIARY_MODEL.items()))
+    digest = hashlib.sha1(repr(settings).encode())
     for frame in (train[columns], X, X_test):
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         digest.update(repr(list(frame.columns)).encode())
@@ -568,6 +570,8 @@ def _fit_auxiliary(train: pd.DataFrame, X: pd.DataFrame, X_test: pd.DataFrame, c
     def fit_predict(j: int, fit: np.ndarray, rows: np.ndarray | None) -> None:
         y = pd.to_numeric(train[columns[j]], errors="coerce").to_numpy(dtype=np.float64)
         fit = fit[~np.isnan(y[fit])]
+        if len(fit) > AUXILIARY_FIT_ROWS:
+            fit = np.sort(np.random.default_rng(ctx.seed + j).choice(fit, AUXILIARY_FIT_ROWS, replace=False))
         levels = np.unique(y[fit])
         if len(levels) < 2:
             return

@@ -179,7 +179,7 @@ def test_target_encoding_never_uses_a_rows_own_target() -> None:
     assert X_test["k_target"].iloc[1] == pytest.approx(y.mean())
 
 
-def test_auxiliary_labels_are_predicted_out_of_fold_and_cached(tmp_path) -> None:
+def test_auxiliary_labels_are_predicted_out_of_fold_and_cached(tmp_path, monkeypatch) -> None:
     rng = np.random.default_rng(2)
     X = pd.DataFrame({"a": rng.normal(size=600), "b": rng.normal(size=600)})
     # `casual` follows the inputs; `noise` does not, so only an in-sample fit could predict it.
@@ -199,6 +199,9 @@ def test_auxiliary_labels_are_predicted_out_of_fold_and_cached(tmp_path) -> None
     train.loc[0, "casual"] = 1 - train.loc[0, "casual"]  # other labels are other predictions
     auxiliary_predictions(train, test, X, test, ["casual", "noise"], ctx)
     assert len(list((tmp_path / "auxiliary").glob("*.npz"))) == 2
+    monkeypatch.setattr("pipelines.features.AUXILIARY_FIT_ROWS", 150)  # a big table's models learn from a sample
+    sampled, _ = auxiliary_predictions(train, test, X, test, ["casual", "noise"], ctx)
+    assert not sampled.equals(P) and np.corrcoef(sampled["casual_predicted"], train["casual"])[0, 1] > 0.8
 
 
 def test_multiclass_target_encoding_has_a_column_per_class(frames) -> None:
