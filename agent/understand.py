@@ -275,8 +275,9 @@ def infer_task(train: pd.DataFrame, targets: list[str], metric: str | None) -> s
     numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
     if numeric:
         integral = bool((y % 1 == 0).all())
-        # Fractions of many values are no classes, whatever the metric (jigsaw's toxic share, scored by AUC).
-        if not (integral and y.nunique() <= 30) and (metric is None or not integral and y.nunique() > 30):
+        few_codes = integral and y.nunique() <= 30
+        fractions = not integral and y.nunique() > 30  # no classes whatever the metric: jigsaw's share, scored by AUC
+        if not few_codes and (metric is None or fractions):
             return "regression"
     return "binary" if y.nunique() == 2 else "multiclass"
 

@@ -8,6 +8,8 @@ no target, and the harness's `test` holds the validation rows without their targ
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -529,9 +531,6 @@ def auxiliary_predictions(train: pd.DataFrame, test: pd.DataFrame, X: pd.DataFra
 
     Kept in `ctx.cache_dir` by content, so the other recipes and their variants on the same fold
     reuse them instead of fitting the same small LightGBMs again."""
-    import hashlib
-    import os
-
     settings = (columns, ctx.seed, n_splits, AUXILIARY_FIT_ROWS, sorted(AUXILIARY_MODEL.items()))
     digest = hashlib.sha1(repr(settings).encode())
     for frame in (train[columns], X, X_test):
