@@ -102,12 +102,12 @@ def test_a_stop_says_why_in_seconds(tmp_path: Path) -> None:
         policy.exhausted.add("improve", node) if node.id == "0002" else None
     policy.exhausted.add("draft")
     policy.exhausted.add("ensemble")
-    clock.leave(budget, 30)  # 22 s after the ensemble's reserve; improving node 0001 takes ~30
+    clock.leave(budget, 30)  # 15 s after the ensemble's reserve (15% of 100 s); improving node 0001 takes ~30
     action = policy.next(journal)
     assert action.kind == "stop"
-    assert "the cheapest next step, improving node 0001, needs about 40 s and 22 s can be spent" in action.reason, \
+    assert "the cheapest next step, improving node 0001, needs about 40 s and 15 s can be spent" in action.reason, \
         action.reason
-    assert action.reason.startswith("stopping: 30 s left (8 s of it kept for the final ensemble)"), action.reason
+    assert action.reason.startswith("stopping: 30 s left (15 s of it kept for the final ensemble)"), action.reason
     policy.exhausted.add("improve", journal.get("0001"))
     assert "nothing is left to try" in policy.next(journal).reason
     clock.leave(budget, 6)
@@ -132,6 +132,11 @@ def test_the_reserve_grows_with_the_slowest_ensemble(tmp_path: Path) -> None:
     add("draft", 0.8, recipe="a")
     add("draft", 0.7, recipe="b")
     assert policy.times.reserve(journal) == ENSEMBLE_MIN_RESERVE
+    add("draft", 0.75, recipe="c", seconds=16.0)  # before any ensemble: as the cheapest candidate's time says
+    add("draft", 0.76, recipe="d", seconds=120.0)
+    journal.record(journal.get("0001").model_copy(update={"seconds": 20.0}))
+    journal.record(journal.get("0002").model_copy(update={"seconds": 30.0}))
+    assert policy.times.reserve(journal) == pytest.approx(1.5 * 16)
     add("ensemble", 0.81, ["0001", "0002"], seconds=20.0)
     assert policy.times.reserve(journal) == 40.0
 
