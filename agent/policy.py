@@ -89,7 +89,7 @@ class Policy:
 
     1. Drafts: the engineer's diverse first solutions (fast and strong ones first, so a valid
        submission comes early).
-    2. An ensemble of the drafts, as soon as there are two.
+    2. An ensemble of the drafts once they are made (`num_drafts`, or fewer when no more fit).
     3. Improvements of the best single candidate (each one an edit tested by cross-validation),
        with a chance of debugging a failed leaf instead; when its edits run out, tuning, then
        improvements of the runner-up recipes.
