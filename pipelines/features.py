@@ -565,9 +565,10 @@ def _fit_auxiliary(train: pd.DataFrame, X: pd.DataFrame, X_test: pd.DataFrame, c
     splits.append((np.arange(len(train)), None))  # all rows, for the test rows
     params = {**AUXILIARY_MODEL, "n_jobs": 1, "random_state": ctx.seed}
     inner, outer = np.full((len(train), len(columns)), np.nan), np.full((len(X_test), len(columns)), np.nan)
+    labels = [pd.to_numeric(train[col], errors="coerce").to_numpy(dtype=np.float64) for col in columns]
 
     def fit_predict(j: int, fit: np.ndarray, rows: np.ndarray | None) -> None:
-        y = pd.to_numeric(train[columns[j]], errors="coerce").to_numpy(dtype=np.float64)
+        y = labels[j]
         fit = fit[~np.isnan(y[fit])]
         if len(fit) > AUXILIARY_FIT_ROWS:
             fit = np.sort(np.random.default_rng(ctx.seed + j).choice(fit, AUXILIARY_FIT_ROWS, replace=False))
