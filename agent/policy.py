@@ -91,8 +91,9 @@ class Policy:
        submission comes early).
     2. An ensemble of the drafts once they are made (`num_drafts`, or fewer when no more fit).
     3. Improvements of the best single candidate (each one an edit tested by cross-validation),
-       with a chance of debugging a failed leaf instead; when its edits run out, tuning, then
-       improvements of the runner-up recipes.
+       with a chance of debugging a failed leaf instead; when its edits run out, the recipes not
+       drafted yet (a new model family gains more than tuning one, and the ensemble feeds on it),
+       then tuning, then improvements of the runner-up recipes.
     4. Optuna tuning of the best untuned candidates once the budget is mostly spent (or when
        nothing is left to improve), and an ensemble after each tuning. Once a tuning's gain has
        not held on fresh folds, tuning waits until no improvement, fix or draft is left.
@@ -131,14 +132,14 @@ class Policy:
         improve = self._improve_target(journal, singles)
         if improve is not None and (improve is singles[0] or tune is None or not pays):
             return Action("improve", improve)
+        if not self.exhausted.has("draft") and self.times.fits(journal):
+            return Action("draft")  # a model not tried yet before tuning one that was: more to gain, for the ensemble too
         if tune is not None and pays:
             return Action("tune", tune)
         if improve is not None:
             return Action("improve", improve)
         if buggy:
             return Action("debug", buggy[0])
-        if not self.exhausted.has("draft") and self.times.fits(journal):
-            return Action("draft")
         if tune is not None:
             return Action("tune", tune)
         return Action("ensemble") if new_pool else Action("stop", reason=self._why_stop(journal, singles))

@@ -91,6 +91,27 @@ def test_once_a_tuning_gain_fails_on_fresh_folds_tuning_waits_for_everything_els
     assert action.kind == "tune" and action.parent.id == "0001"  # nothing else is left
 
 
+def test_a_recipe_not_drafted_yet_comes_before_tuning_until_late(tmp_path: Path) -> None:
+    policy, budget, clock = policy_for(Settings(num_drafts=2, tune_share=0.25, debug_prob=0.0))
+    journal = Journal(tmp_path / "journal.jsonl")
+    add = adder(journal)
+    add("draft", 0.80, recipe="a")
+    add("draft", 0.82, recipe="b")
+    add("ensemble", 0.83, ["0001", "0002"])
+    policy.exhausted.add("improve", journal.get("0002"))  # the best recipe's edits are spent
+    assert policy.next(journal).kind == "draft"  # a third recipe, not a tuning of b
+    add("draft", 0.79, recipe="c")
+    clock.leave(budget, 20)  # late: the last quarter belongs to tuning
+    action = policy.next(journal)
+    assert action.kind == "tune" and action.parent.id == "0002"
+    policy.exhausted.add("tune", journal.get("0002"))
+    policy.exhausted.add("tune", journal.get("0001"))
+    policy.exhausted.add("tune", journal.get("0004"))
+    policy.exhausted.add("improve", journal.get("0001"))
+    policy.exhausted.add("improve", journal.get("0004"))
+    assert policy.next(journal).kind == "draft"  # nothing else left: still a draft while one fits
+
+
 def test_a_stop_says_why_in_seconds(tmp_path: Path) -> None:
     policy, budget, clock = policy_for(Settings(num_drafts=1, tune_share=0.0, debug_prob=0.0))
     journal = Journal(tmp_path / "journal.jsonl")
