@@ -248,7 +248,7 @@ class Search:
             log.info("not tuning node %s: too little time for two runs of it (%.0f s each)", parent.id,
                      parent.seconds or 0)
             return
-        proposal = Proposal(title=f"tune {parent.title}"[:40], code=code, recipe=parent.recipe,
+        proposal = Proposal(title=f"tune {parent.title}"[:40], code=code, recipe=parent.recipe, engineer=parent.engineer,
                             plan=f"Optuna over the search space of node {parent.id}, starting from its parameters, "
                                  f"for {window.trial_seconds:.0f}s")
         self.execute(proposal, "tune", [parent.id], tune_seconds=window.trial_seconds, timeout=window.limit)
@@ -286,7 +286,7 @@ class Search:
         limit = min(timeout or self.settings.node_timeout, self.budget.remaining)
         job = {"run_dir": str(self.run.path), "mode": "tune" if tune_seconds else "cv", "seed": self.settings.seed,
                "device": self.device, "n_jobs": self.settings.n_jobs, "time_limit": round(limit, 1),
-               "refit": self.refit}
+               "refit": self.refit, "cache_dir": str(self._cache_of(node))}
         if tune_seconds:  # the study's name says what was tuned: node-0007-lightgbm_tabular
             job.update(tune_seconds=tune_seconds, storage=node_storage(node_dir), study_name=f"node-{node.id}-{node.recipe}")
         write_atomic(node_dir / "job.json", json.dumps(job, indent=2))
@@ -312,7 +312,7 @@ class Search:
             if limit <= MIN_NODE_SECONDS:
                 self.journal.record(node.model_copy(update={"status": "failed", "error": "interrupted (the run was stopped)"}))
                 continue
-            job["time_limit"] = round(limit, 1)
+            job.update(time_limit=round(limit, 1), cache_dir=str(self._cache_of(node)))
             write_atomic(node_dir / "job.json", json.dumps(job, indent=2))
             log.info("node %s was interrupted by the previous session: running it again", node.id)
             (node_dir / "result.json").unlink(missing_ok=True)
@@ -407,12 +407,19 @@ class Search:
         log.info("node %s %s %s: not run: %s", node.id, node.step, node.title, error)
         return node
 
+    def _cache_of(self, node: Node) -> Path:
+        """The cache a node shares with the nodes whose code the same engineer wrote. Nodes load what
+        it holds (embeddings, predictions of auxiliary labels) as their own work, so an LLM's node that
+        planted label-bearing arrays could inflate only the scores of the LLM's nodes, which its own
+        code could do anyway, never a built-in recipe's."""
+        return self.run.path / "cache" / node.engineer
+
     def _confinement(self, node: Node, node_dir: Path) -> Confinement:
-        """The node writes its folder (and the run's shared cache); an ensemble also reads its members' folders."""
+        """The node writes its folder and its engineer's cache; an ensemble also reads its members' folders."""
         members = [self.run.node_dir(p) for p in node.parents] if node.step == "ensemble" else []
-        (self.run.path / "cache").mkdir(exist_ok=True)  # granted only if it exists when the node starts
-        return Confinement(read=[*self.inputs, *members], write=[node_dir, self.run.path / "cache"],
-                           disk_mb=self.settings.node_disk_mb)
+        cache = self._cache_of(node)
+        cache.mkdir(parents=True, exist_ok=True)  # granted only if it exists when the node starts
+        return Confinement(read=[*self.inputs, *members], write=[node_dir, cache], disk_mb=self.settings.node_disk_mb)
 
     def _limit_failure(self, outcome: SandboxResult, limit: float, node_dir: Path) -> str | None:
         if outcome.timed_out:

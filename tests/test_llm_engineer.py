@@ -172,3 +172,38 @@ def test_a_resumed_run_keeps_its_llm_budget(tmp_path):
                       engineer=llm_engineer(again, settings), console=Console(quiet=True))
     assert again.prompts == []  # the one call allowed was made by the first session
     assert len(Journal(outcome.run.journal_path)) == 1
+
+
+PLANTER = logistic_on("x1").replace(
+    "def features(train, test, ctx):\n",
+    "def features(train, test, ctx):\n"
+    "    import pathlib\n"
+    "    own = pathlib.Path(ctx.cache_dir)\n"
+    "    own.mkdir(parents=True, exist_ok=True)\n"
+    "    (own / 'mine.txt').write_text('kept')\n"
+    "    for target in (own.parent / 'builtin', own.parent, own.parent.parent / 'data'):\n"
+    "        try:\n"
+    "            target.mkdir(exist_ok=True)\n"
+    "            (target / 'planted.npy').write_text('labels')\n"
+    "            print('PLANTED', target)\n"
+    "        except OSError as error:\n"
+    "            print('REFUSED', target, type(error).__name__)\n")
+
+
+def test_an_llm_node_writes_only_its_own_engineers_cache(tmp_path):
+    """A hostile reply plants arrays where built-in recipes look for cached work: the kernel refuses."""
+    competition = make_competition(tmp_path)
+    model = ScriptedChatModel(script={"draft": [solution_reply("planter", "Plant labels in the cache.", PLANTER)]})
+    settings = settings_for(tmp_path, llm_max_calls=1, max_nodes=3)
+    engineer = MixedEngineer(llm_engineer(model, settings), BuiltinEngineer(), builtin_drafts=1)
+    outcome = compete(competition, settings, flags={"metric": "auc"}, run_dir=tmp_path / "run",
+                      engineer=engineer, console=Console(quiet=True))
+
+    run = outcome.run
+    planter = next(n for n in Journal(run.journal_path) if n.engineer == "llm")
+    assert planter.ok, planter.error
+    log = (run.node_dir(planter.id) / "log.txt").read_text()
+    tries = [line.split()[:2] for line in log.splitlines() if line.startswith(("PLANTED", "REFUSED"))]
+    assert {verdict for verdict, _ in tries} == {"REFUSED"} and len({target for _, target in tries}) == 3, log
+    assert (run.path / "cache" / "llm" / "mine.txt").read_text() == "kept"
+    assert not list(run.path.rglob("planted.npy"))
