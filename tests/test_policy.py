@@ -71,7 +71,8 @@ def test_drafts_then_ensemble_then_improve_then_tune_late_and_a_final_ensemble(t
     assert policy.next(journal).kind == "stop"
 
 
-def test_once_a_tuning_gain_fails_on_fresh_folds_tuning_waits_for_everything_else(tmp_path: Path) -> None:
+def best_recipe_improved(tmp_path: Path):
+    """Two drafts and their ensemble, with no edit of the better draft (recipe b) left to try."""
     policy, budget, clock = policy_for(Settings(num_drafts=2, tune_share=0.25, debug_prob=0.0))
     journal = Journal(tmp_path / "journal.jsonl")
     add = adder(journal)
@@ -79,6 +80,11 @@ def test_once_a_tuning_gain_fails_on_fresh_folds_tuning_waits_for_everything_els
     add("draft", 0.82, recipe="b")
     add("ensemble", 0.83, ["0001", "0002"])
     policy.exhausted.add("improve", journal.get("0002"))
+    return policy, budget, clock, journal, add
+
+
+def test_once_a_tuning_gain_fails_on_fresh_folds_tuning_waits_for_everything_else(tmp_path: Path) -> None:
+    policy, budget, clock, journal, add = best_recipe_improved(tmp_path)
     policy.exhausted.add("draft")
     clock.leave(budget, 20)  # late: the last quarter of the budget
     tuned = add("tune", 0.816, ["0002"], recipe="b")  # its score as re-checked: below its parent
@@ -92,13 +98,7 @@ def test_once_a_tuning_gain_fails_on_fresh_folds_tuning_waits_for_everything_els
 
 
 def test_a_recipe_not_drafted_yet_comes_before_tuning_until_late(tmp_path: Path) -> None:
-    policy, budget, clock = policy_for(Settings(num_drafts=2, tune_share=0.25, debug_prob=0.0))
-    journal = Journal(tmp_path / "journal.jsonl")
-    add = adder(journal)
-    add("draft", 0.80, recipe="a")
-    add("draft", 0.82, recipe="b")
-    add("ensemble", 0.83, ["0001", "0002"])
-    policy.exhausted.add("improve", journal.get("0002"))  # the best recipe's edits are spent
+    policy, budget, clock, journal, add = best_recipe_improved(tmp_path)
     assert policy.next(journal).kind == "draft"  # a third recipe, not a tuning of b
     add("draft", 0.79, recipe="c")
     clock.leave(budget, 20)  # late: the last quarter belongs to tuning
