@@ -63,6 +63,25 @@ def test_boosting_stops_growing_at_the_deadline(library: str, early_stopping_rou
     assert roc_auc_score(y, model.predict_proba(X)[:, 1]) > 0.7
 
 
+@pytest.mark.parametrize("task", ["regression", "multilabel"])
+def test_target_columns_share_the_folds_time_in_turn(task: str) -> None:
+    # Thirty targets: the fold's deadline handed to every column let the first ones spend it all.
+    X, y = table()
+    Y = np.column_stack([y, 1 - y, y]) if task == "multilabel" else np.column_stack([y * 1.0, X["a"], -X["b"]])
+    spec = make_spec(task=task, target_columns=["p", "q", "r"], submission_columns=["p", "q", "r"],
+                     metric="rmse" if task == "regression" else "auc", classes=[] if task == "regression" else [0, 1])
+    start = time.monotonic()
+    ctx = Context(spec=spec, fit_deadline=start + 1.5)
+    model = gbdt("lightgbm", ctx, n_estimators=20_000, early_stopping_rounds=None, learning_rate=0.001).fit(X, Y)
+    deadlines = [column.deadline for column in model.estimators_]
+    assert deadlines == sorted(deadlines) and deadlines[-1] <= ctx.fit_deadline
+    assert deadlines[0] < start + 1.5 / 2  # the first column took its share, not the whole fold's time
+    assert all(column.trees_used() > 0 for column in model.estimators_)
+    out = model.predict_proba(X) if task == "multilabel" else model.predict(X)
+    assert (len(out), len(out[0])) == (3, len(X)) if task == "multilabel" else out.shape == (len(X), 3)
+    assert hasattr(model, "predict_proba") == (task == "multilabel")
+
+
 def test_regression_and_missing_classes_in_a_fold() -> None:
     X, y = table()
     reg = GBDT("lightgbm", classifier=False, n_estimators=50, early_stopping_rounds=None).fit(X, y * 3.0)
