@@ -337,11 +337,10 @@ def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100,
     they are (LightGBM: num_leaves, subsample with subsample_freq 1 by default...; XGBoost:
     max_depth...; CatBoost: depth, l2_leaf_reg...). Early stopping needs no evaluation set: with
     `early_stopping_rounds` (default 100; None: off) a stratified 15% of the fitting rows finds the
-    number of trees, then the model is refitted on all of them. Boosting also stops at the fold's
-    share of the candidate's time (with several target columns, each column's model at an even share
-    of what is left). pandas `category` columns are categoricals (missing values
-    included, CatBoost too). `seed` (default `ctx.seed`) seeds the model and its stopping split:
-    vary it to bag. Threads and device come from `ctx`.
+    number of trees, then the model is refitted on every row. Boosting also stops at the fold's
+    share of the candidate's time (a target column's model at its share). pandas `category` columns
+    are categoricals, missing values and CatBoost too. `seed` (default `ctx.seed`) seeds the model
+    and its stopping split: vary it to bag. Threads and device come from `ctx`.
     """
     n_estimators = params.pop("n_estimators", 1000)
     model = GBDT(library=library, classifier=ctx.is_classification, params=params, n_estimators=n_estimators,
