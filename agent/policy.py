@@ -133,7 +133,7 @@ class Policy:
         if improve is not None and (improve is singles[0] or tune is None or not pays):
             return Action("improve", improve)
         if not self.exhausted.has("draft") and self.times.fits(journal):
-            return Action("draft")  # a model not tried yet before tuning one that was: more to gain, for the ensemble too
+            return Action("draft")  # a model not tried yet gains more than tuning one that was, the ensemble too
         if tune is not None and pays:
             return Action("tune", tune)
         if improve is not None:

@@ -248,7 +248,8 @@ class Search:
             log.info("not tuning node %s: too little time for two runs of it (%.0f s each)", parent.id,
                      parent.seconds or 0)
             return
-        proposal = Proposal(title=f"tune {parent.title}"[:40], code=code, recipe=parent.recipe, engineer=parent.engineer,
+        proposal = Proposal(title=f"tune {parent.title}"[:40], code=code, recipe=parent.recipe,
+                            engineer=parent.engineer,  # its cache is the one the code's author shares
                             plan=f"Optuna over the search space of node {parent.id}, starting from its parameters, "
                                  f"for {window.trial_seconds:.0f}s")
         self.execute(proposal, "tune", [parent.id], tune_seconds=window.trial_seconds, timeout=window.limit)

@@ -22,12 +22,13 @@ class Context:
     `device` is "cuda" when a GPU is usable, else "cpu"; `n_jobs` is the number of cores the
     candidate may use; `workdir` is the candidate's own folder for scratch files; `cache_dir` is
     a folder shared by the run's candidates that one engineer wrote, for row-wise transforms worth
-    computing once (embeddings), by default under `workdir`; `deadline` is the `time.monotonic()` by which the candidate is
-    killed (None: no limit), so a solution can size its work (a network's epochs) or leave out an
-    optional slow block that would not fit; `fit_deadline` is when the model being fitted should be
-    done, the harness's share of that time for one fold, so boosted trees stop growing then rather
-    than let the slowest fold kill the whole candidate. Both deadlines are read on `clock`
-    (time.monotonic; a test may move a clock of its own instead of waiting).
+    computing once (embeddings), by default under `workdir`; `deadline` is the `time.monotonic()`
+    by which the candidate is killed (None: no limit), so a solution can size its work (a network's
+    epochs) or leave out an optional slow block that would not fit; `fit_deadline` is when the
+    model being fitted should be done, the harness's share of that time for one fold, so boosted
+    trees stop growing then rather than let the slowest fold kill the whole candidate. Both
+    deadlines are read on `clock` (time.monotonic; a test may move a clock of its own instead of
+    waiting).
     """
 
     spec: CompetitionSpec

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.metaestimators import available_if
 
 from pipelines.context import Context
@@ -41,15 +41,12 @@ def _is_multi_output(ctx: Context) -> bool:
     return ctx.task == "multilabel" or (ctx.task == "regression" and len(ctx.spec.target_columns) > 1)
 
 
-def _multi_output(estimator: Any, ctx: Context, deadline: float | None = None) -> Any:
-    """One model per column for multilabel and multi-target regression; with `deadline`, the columns'
-    models (which take a `deadline` of their own) share the time left by `ColumnsInTurn`."""
+def _multi_output(estimator: Any, ctx: Context) -> Any:
+    """One model per column for multilabel and multi-target regression."""
     from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
 
     if not _is_multi_output(ctx):
         return estimator
-    if deadline is not None:
-        return ColumnsInTurn(estimator, deadline=deadline, classifier=ctx.task == "multilabel")
     return MultiOutputClassifier(estimator) if ctx.task == "multilabel" else MultiOutputRegressor(estimator)
 
 
@@ -64,8 +61,6 @@ class ColumnsInTurn(BaseEstimator):
         self.classifier = classifier
 
     def fit(self, X: Any, y: Any) -> ColumnsInTurn:
-        from sklearn.base import clone
-
         y = np.asarray(y)
         self.estimators_ = []
         for column in range(y.shape[1]):
@@ -345,8 +340,8 @@ def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100,
     n_estimators = params.pop("n_estimators", 1000)
     model = GBDT(library=library, classifier=ctx.is_classification, params=params, n_estimators=n_estimators,
                  early_stopping_rounds=early_stopping_rounds, device=ctx.device, n_jobs=ctx.n_jobs,
-                 seed=ctx.seed if seed is None else seed, deadline=None if _is_multi_output(ctx) else ctx.fit_deadline)
-    return _multi_output(model, ctx, ctx.fit_deadline)
+                 seed=ctx.seed if seed is None else seed, deadline=ctx.fit_deadline)
+    return ColumnsInTurn(model, ctx.fit_deadline, ctx.task == "multilabel") if _is_multi_output(ctx) else model
 
 
 def lgbm(ctx: Context, **params: Any) -> Any:

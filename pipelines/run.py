@@ -77,7 +77,8 @@ def run_job(node_dir: Path) -> dict[str, Any]:
     data = RunData.load(Path(job["run_dir"]))
     ctx = Context(
         spec=data.spec, seed=job.get("seed", 0), device=job.get("device", "cpu"),
-        n_jobs=job.get("n_jobs", 1), workdir=node_dir, cache_dir=Path(job.get("cache_dir") or Path(job["run_dir"]) / "cache"),
+        n_jobs=job.get("n_jobs", 1), workdir=node_dir,
+        cache_dir=Path(job.get("cache_dir") or Path(job["run_dir"]) / "cache"),
         deadline=_deadline(job.get("time_limit")),
     )
     solution = load_solution(node_dir / "solution.py")
