@@ -41,19 +41,18 @@ def _is_multi_output(ctx: Context) -> bool:
     return ctx.task == "multilabel" or (ctx.task == "regression" and len(ctx.spec.target_columns) > 1)
 
 
-def _multi_output(estimator: Any, ctx: Context) -> Any:
-    """One model per column for multilabel and multi-target regression."""
-    from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
-
+def _multi_output(estimator: Any, ctx: Context, deadline: float | None = None) -> Any:
+    """One model per column for multilabel and multi-target regression (`ColumnsInTurn`); `deadline`
+    only for models that take one of their own."""
     if not _is_multi_output(ctx):
         return estimator
-    return MultiOutputClassifier(estimator) if ctx.task == "multilabel" else MultiOutputRegressor(estimator)
+    return ColumnsInTurn(estimator, deadline, classifier=ctx.task == "multilabel")
 
 
 class ColumnsInTurn(BaseEstimator):
-    """One model per target column, fitted in turn, each stopping by an even share of the time left
-    until `deadline`. The fold's deadline given to every column would let the first columns spend it
-    and the last ones run past the candidate's limit (thirty targets: thirty models per fold)."""
+    """One model per target column, fitted in turn; with `deadline`, each stops by an even share of
+    the time left until then. The fold's deadline given to every column would let the first columns
+    spend it and the last ones run past the candidate's limit (thirty targets: thirty models per fold)."""
 
     def __init__(self, estimator: Any, deadline: float | None = None, classifier: bool = False) -> None:
         self.estimator = estimator
@@ -341,7 +340,7 @@ def gbdt(library: str, ctx: Context, *, early_stopping_rounds: int | None = 100,
     model = GBDT(library=library, classifier=ctx.is_classification, params=params, n_estimators=n_estimators,
                  early_stopping_rounds=early_stopping_rounds, device=ctx.device, n_jobs=ctx.n_jobs,
                  seed=ctx.seed if seed is None else seed, deadline=ctx.fit_deadline)
-    return ColumnsInTurn(model, ctx.fit_deadline, ctx.task == "multilabel") if _is_multi_output(ctx) else model
+    return _multi_output(model, ctx, ctx.fit_deadline)
 
 
 def lgbm(ctx: Context, **params: Any) -> Any:
