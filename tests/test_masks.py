@@ -4,6 +4,7 @@ train/images + train/masks, test/images, a sample of `1 1` placeholders)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +141,20 @@ def test_the_rule_is_fitted_on_held_out_items_and_scored_on_the_other_half() -> 
     rule, honest = masks.decide_rule(y, proba, metric)
     assert rule["cut"] >= 0.3 and honest == pytest.approx(1.0)
     assert masks.rule_score(y, proba, {"cut": 0.1, "min_area": 0}, metric) < 0.6  # noise makes every mask wrong
+
+
+@pytest.mark.parametrize("metric_name", ["mean_precision_iou", "dice", "dice_global", "f0.5_mean"])
+def test_the_rule_search_picks_what_scoring_every_rule_would(metric_name: str) -> None:
+    rng = np.random.default_rng(4)
+    y = np.stack([blob_item(rng, empty=i % 3 == 0)[1] for i in range(30)])
+    proba = np.clip(0.5 * y + rng.uniform(0, 0.55, y.shape), 0, 1)
+    proba[::3, :2, :2] = 0.95  # specks on empty items: only a smallest area empties them
+    metric = get_metric(metric_name)
+    pixels = y.shape[1] * y.shape[2]
+    rules = [{"cut": float(c), "min_area": float(math.ceil(s * pixels))}
+             for s in masks.MIN_AREA_SHARES for c in masks.CUTS]
+    scores = [masks.rule_score(y, proba, r, metric) for r in rules]
+    assert masks.best_rule(y, proba, metric) == rules[int(np.argmax(scores))]
 
 
 def test_the_unet_learns_blobs_and_a_later_fit_continues_from_its_weights(tmp_path: Path) -> None:

@@ -45,8 +45,10 @@ class Mask:
 
 
 def as_mask(item, shape: tuple[int, int] | None, order: rle.Order = "F") -> Mask:
-    """An RLE string (decoded in ``order``, checked against ``shape`` when given) or a 2-D 0/1
-    or boolean array."""
+    """An RLE string (decoded in ``order``, checked against ``shape`` when given), a 2-D 0/1
+    or boolean array, or a Mask already made (a search over many rules converts the truth once)."""
+    if isinstance(item, Mask):
+        return item
     if isinstance(item, np.ndarray):
         if item.ndim != 2:
             raise ValueError(f"a mask must be 2-D, got shape {item.shape}")
