@@ -26,7 +26,7 @@ from agent.node_files import (NODE_FILES, log_tail, max_submission_bytes, node_s
 from agent.policy import Exhausted, Policy, StepKind, ensemble_pool
 from agent.run_folder import RunFolder, write_atomic, write_point
 from agent.sandbox import Confinement, SandboxResult, empty_folder, python_argv, read_node_file, reclaim, run_sandboxed
-from agent.timing import MIN_NODE_SECONDS, Budget, StepTimes
+from agent.timing import MIN_NODE_SECONDS, TUNE_MIN_RUNS, Budget, StepTimes
 from pipelines.device import detect_device
 from pipelines.ensemble import ensemble_code
 from pipelines.rescore import unearned_score
@@ -245,8 +245,8 @@ class Search:
             return
         window = self.times.new_tune(self.journal, parent)
         if window is None:
-            log.info("not tuning node %s: too little time for two runs of it (%.0f s each)", parent.id,
-                     parent.seconds or 0)
+            log.info("not tuning node %s: too little time for %.0f runs of it (%.0f s each)", parent.id,
+                     TUNE_MIN_RUNS, parent.seconds or 0)
             return
         proposal = Proposal(title=f"tune {parent.title}"[:40], code=code, recipe=parent.recipe,
                             engineer=parent.engineer,  # its cache is the one the code's author shares

@@ -175,13 +175,14 @@ def test_a_step_starts_only_when_its_expected_time_fits(tmp_path: Path) -> None:
     assert not times.can_start(journal)
 
 
-def test_a_tune_window_leaves_room_for_the_rerun_and_gives_up_below_two_runs(tmp_path: Path) -> None:
+def test_a_tune_window_leaves_room_for_the_rerun_and_gives_up_below_four_runs(tmp_path: Path) -> None:
     policy, budget, clock = policy_for(Settings(tune_share=0.5), total=600.0)
     parent = Node(id="0001", step="draft", status="ok", score=0.8, seconds=10.0)
     window = policy.times.tune_window(parent, available=100.0, cap=300.0)
     assert window.trial_seconds == pytest.approx(100 - 1.5 * 10 - 5) and window.limit == pytest.approx(100)
-    assert policy.times.tune_window(parent, available=100.0, cap=30.0).trial_seconds == 30.0
-    assert policy.times.tune_window(parent, available=39.0, cap=300.0) is None  # 19 s of trials < two runs
+    assert policy.times.tune_window(parent, available=100.0, cap=45.0).trial_seconds == 45.0
+    assert policy.times.tune_window(parent, available=60.0, cap=300.0).trial_seconds == pytest.approx(40)
+    assert policy.times.tune_window(parent, available=59.0, cap=300.0) is None  # 39 s of trials < four runs
 
 
 def test_the_ensemble_pool_keeps_one_node_per_recipe_and_score_but_every_recipe(tmp_path: Path) -> None:
