@@ -75,12 +75,12 @@ def tuning_pays(journal: Journal) -> bool:
     return all(tuning_held(n) for n in journal if n.step == "tune")
 
 
-def best_of_recipes(singles: list[Node]) -> dict[str, Node]:
-    """The best node of each of the few best recipes, best recipe first."""
+def best_of_recipes(singles: list[Node], top: int | None = TOP_RECIPES) -> dict[str, Node]:
+    """The best node of each of the `top` best recipes (None: of every recipe), best recipe first."""
     best: dict[str, Node] = {}
     for node in singles:
         best.setdefault(node.recipe, node)
-    return dict(list(best.items())[:TOP_RECIPES])
+    return dict(list(best.items())[:top])
 
 
 @dataclass
@@ -97,7 +97,9 @@ class Policy:
     4. Optuna tuning of the best untuned candidates once the budget is mostly spent (or when
        nothing is left to improve), and an ensemble after each tuning. Once a tuning's gain has
        not held on fresh folds, tuning waits until no improvement, fix or draft is left.
-    5. A final ensemble in the reserve kept for it at the end, when the candidates changed.
+    5. When nothing is left to do on the few best recipes, improvements and tunings of the others:
+       they are the ensemble's members, and time left idle buys nothing.
+    6. A final ensemble in the reserve kept for it at the end, when the candidates changed.
     Nothing is started that is not expected to finish before that reserve (agent.timing).
     """
 
@@ -142,6 +144,10 @@ class Policy:
             return Action("debug", buggy[0])
         if tune is not None:
             return Action("tune", tune)
+        if (member := self._improve_target(journal, singles, top=None)) is not None:
+            return Action("improve", member)
+        if (member := self._tune_target(journal, singles, top=None)) is not None:
+            return Action("tune", member)
         return Action("ensemble") if new_pool else Action("stop", reason=self._why_stop(journal, singles))
 
     def full(self, journal: Journal) -> bool:
@@ -161,22 +167,22 @@ class Policy:
             and journal.depth(n, "debug") < self.settings.max_debug_depth and not self.exhausted.has("debug", n)
         ]
 
-    def _improve_target(self, journal: Journal, singles: list[Node]) -> Node | None:
+    def _improve_target(self, journal: Journal, singles: list[Node], top: int | None = TOP_RECIPES) -> Node | None:
         """The best node of the best recipe that still has untried improvements (and time for them).
 
         The best recipe comes first; when its edits run out, the runners-up are improved too, which
         also makes the ensemble's members stronger.
         """
-        for node in best_of_recipes(singles).values():
+        for node in best_of_recipes(singles, top).values():
             if not self.exhausted.has("improve", node) and self.times.fits(journal, node):
                 return node
         return None
 
-    def _tune_target(self, journal: Journal, singles: list[Node]) -> Node | None:
-        """The best node of the best recipe not tuned yet, among the few best recipes (tuning one
+    def _tune_target(self, journal: Journal, singles: list[Node], top: int | None = TOP_RECIPES) -> Node | None:
+        """The best node of the best recipe not tuned yet, among the `top` best recipes (tuning one
         variant of a recipe tells most of what tuning another would)."""
         tuned = {n.recipe for n in journal if n.step == "tune"}
-        for recipe, node in best_of_recipes(singles).items():
+        for recipe, node in best_of_recipes(singles, top).items():
             done = node.step == "tune" or any(c.step == "tune" for c in journal.children(node.id))
             if not done and recipe not in tuned and not self.exhausted.has("tune", node):
                 return node
@@ -213,7 +219,7 @@ class Policy:
     def _why_stop(self, journal: Journal, singles: list[Node]) -> str:
         """The time left against the cheapest step still open, in words."""
         open_steps = [(self.times.expected(journal, n), f"improving node {n.id}")
-                      for n in best_of_recipes(singles).values() if not self.exhausted.has("improve", n)]
+                      for n in best_of_recipes(singles, None).values() if not self.exhausted.has("improve", n)]
         if not self.exhausted.has("draft"):
             open_steps.append((self.times.expected(journal, None), "another draft"))
         if not open_steps:

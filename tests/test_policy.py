@@ -112,6 +112,26 @@ def test_a_recipe_not_drafted_yet_comes_before_tuning_until_late(tmp_path: Path)
     assert policy.next(journal).kind == "draft"  # nothing else left: still a draft while one fits
 
 
+def test_once_the_best_recipes_are_done_the_others_are_improved_and_tuned(tmp_path: Path) -> None:
+    policy, budget, clock = policy_for(Settings(num_drafts=4, tune_share=0.25, debug_prob=0.0))
+    journal = Journal(tmp_path / "journal.jsonl")
+    add = adder(journal)
+    for score, recipe in ((0.80, "a"), (0.82, "b"), (0.81, "c"), (0.70, "weak")):
+        add("draft", score, recipe=recipe)
+    add("ensemble", 0.83, ensemble_pool(journal, True))
+    policy.exhausted.add("draft")
+    for node in list(journal)[:3]:  # the three best recipes: nothing more to improve or tune
+        policy.exhausted.add("improve", node)
+        policy.exhausted.add("tune", node)
+    action = policy.next(journal)
+    assert action.kind == "improve" and action.parent.recipe == "weak"  # an ensemble member, not idle time
+    policy.exhausted.add("improve", journal.get("0004"))
+    action = policy.next(journal)
+    assert action.kind == "tune" and action.parent.recipe == "weak"
+    policy.exhausted.add("tune", journal.get("0004"))
+    assert policy.next(journal).kind == "stop"
+
+
 def test_a_stop_says_why_in_seconds(tmp_path: Path) -> None:
     policy, budget, clock = policy_for(Settings(num_drafts=1, tune_share=0.0, debug_prob=0.0))
     journal = Journal(tmp_path / "journal.jsonl")
