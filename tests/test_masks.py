@@ -157,6 +157,16 @@ def test_the_rule_search_picks_what_scoring_every_rule_would(metric_name: str) -
     assert masks.best_rule(y, proba, metric) == rules[int(np.argmax(scores))]
 
 
+def test_the_rule_scores_the_same_on_probabilities_stored_in_half_precision() -> None:
+    rng = np.random.default_rng(5)
+    y = np.stack([blob_item(rng, empty=False)[1] for _ in range(12)])
+    proba = np.where(y > 0, np.float16(0.7), np.float16(0.69)).astype(np.float32)  # only a cut of 0.7 separates
+    metric = get_metric("mean_precision_iou")
+    rule, score = masks.decide_rule(y, proba, metric)
+    assert rule["cut"] == 0.7 and score == 1.0
+    assert masks.decide_rule(y, proba.astype(np.float16), metric) == (rule, score)  # as the agent re-scores it
+
+
 def test_the_unet_learns_blobs_and_a_later_fit_continues_from_its_weights(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     from pipelines.context import Context

@@ -212,10 +212,16 @@ def profile_facts(frame: pd.DataFrame, spec: CompetitionSpec) -> dict[str, Any]:
 
 # --- from probabilities to masks ------------------------------------------------------------------
 
+def above(proba: np.ndarray, cut: float) -> np.ndarray:
+    """Pixels above the cut, compared in float32 whatever the array's type: a node scores its float32
+    probabilities, the agent re-scores them as stored (float16), and a cut cast to float16 would move."""
+    return np.nan_to_num(np.asarray(proba, dtype=np.float32), nan=0.0) > np.float32(cut)
+
+
 def apply_rule(proba: np.ndarray, rule: dict[str, float] | None) -> np.ndarray:
     """0/1 masks from probabilities: above the cut, and empty when fewer pixels than the rule's minimum."""
     rule = rule or {"cut": 0.5, "min_area": 0.0}
-    masks = (np.nan_to_num(proba, nan=0.0) > rule["cut"]).astype(np.uint8)
+    masks = above(proba, rule["cut"]).astype(np.uint8)
     areas = masks.reshape(len(masks), -1).sum(axis=1)
     masks[areas < rule["min_area"]] = 0
     return masks
@@ -236,9 +242,9 @@ def best_rule(y: np.ndarray, proba: np.ndarray, metric: Metric) -> dict[str, flo
     empty = Mask(np.zeros(0, np.int64), np.zeros(0, np.int64), y.shape[1:], metric.rle_order)
     scores: dict[tuple[float, float], float] = {}
     for cut in CUTS:
-        above = np.nan_to_num(proba, nan=0.0) > cut
-        predicted = [as_mask(m, None, metric.rle_order) for m in above]
-        areas = above.reshape(len(above), -1).sum(axis=1)
+        masks = above(proba, cut)
+        predicted = [as_mask(m, None, metric.rle_order) for m in masks]
+        areas = masks.reshape(len(masks), -1).sum(axis=1)
         for share in MIN_AREA_SHARES:
             min_area = float(math.ceil(share * pixels))
             kept = [p if a >= min_area else empty for p, a in zip(predicted, areas)]
