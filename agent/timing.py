@@ -22,8 +22,8 @@ LONG_NODE_SHARE, LONG_NODE_FLOOR = 0.5, 60.0  # one node never takes most of a l
 UNTIMED_SECONDS = 30.0  # what a node of unknown duration is assumed to take
 # A tuning node runs its trials (the re-check on fresh folds takes its time out of theirs), then its
 # best parameters once more (1.5 x the parent's time, as a refit of all rows costs more than a fold)
-# and starts up (5 s). Trials worth under four runs of the parent gained nothing in 8 of 10 practice tunings
-# (benchmarks/RESULTS.md): that time drafts or improves instead.
+# and starts up (5 s). Of the practice runs' tunings with trials worth under four runs of the parent, 6 of 10
+# gained nothing (16 of 19 above it gained; benchmarks/RESULTS.md): that time drafts or improves instead.
 TUNE_RERUN_FACTOR, TUNE_START_SECONDS, TUNE_MIN_RUNS = 1.5, 5.0, 4.0
 
 
