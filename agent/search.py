@@ -53,7 +53,7 @@ class Search:
         self.display = display
         self.journal = Journal(run.journal_path)
         self.device = detect_device()
-        self.times = StepTimes(settings, budget)
+        self.times = StepTimes(settings, budget, ensembles=self.spec.answer_shape == "rows")
         self.policy = Policy(settings, self.spec.greater_is_better, random.Random(settings.seed + len(self.journal)),
                              self.times)
         # An engineer may bring a slower partner (the LLM) that is asked in the background.

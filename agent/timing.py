@@ -56,9 +56,10 @@ class TuneWindow:
 class StepTimes:
     """The time rules of one run over its journal: the reserve, what a step needs, its limit."""
 
-    def __init__(self, settings: Settings, budget: Budget) -> None:
+    def __init__(self, settings: Settings, budget: Budget, ensembles: bool = True) -> None:
         self.settings = settings
         self.budget = budget
+        self.ensembles = ensembles  # False where answers are not numbers per row: nothing to blend, nothing kept
 
     def reserve(self, journal: Journal) -> float:
         """Seconds kept for the final ensemble: none before two candidates exist; then twice the
@@ -66,7 +67,7 @@ class StepTimes:
         blending many targets' predictions costs about what the cheapest model does); at least
         ENSEMBLE_MIN_RESERVE, at most a share of the budget."""
         singles = [n.seconds or 0.0 for n in journal if n.ok and n.step != "ensemble"]
-        if len(singles) < 2:
+        if len(singles) < 2 or not self.ensembles:
             return 0.0
         took = [2 * (n.seconds or 0.0) for n in journal if n.step == "ensemble"] or [1.5 * min(singles)]
         return min(max([ENSEMBLE_MIN_RESERVE, *took]), ENSEMBLE_MAX_RESERVE_SHARE * self.budget.total)

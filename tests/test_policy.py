@@ -180,6 +180,7 @@ def test_the_reserve_grows_with_the_slowest_ensemble(tmp_path: Path) -> None:
     assert policy.times.reserve(journal) == pytest.approx(1.5 * 16)
     add("ensemble", 0.81, ["0001", "0002"], seconds=20.0)
     assert policy.times.reserve(journal) == 40.0
+    assert StepTimes(Settings(), budget, ensembles=False).reserve(journal) == 0  # masks, spans: no blend to wait for
 
 
 def test_a_step_starts_only_when_its_expected_time_fits(tmp_path: Path) -> None:
