@@ -46,6 +46,8 @@ class Node(BaseModel):
     tokens_out: int = 0
     cost_usd: float = 0.0
     recipe: str = Field("", description="what the code is a version of: a built-in recipe's name, else the title")
+    sized_to_time: bool = Field(False, description="its code plans its work (epochs) from the time it is given, "
+                                                   "so a shorter limit buys a smaller version, not a timeout")
     gain: float | None = Field(None, description="score over the parent's (an ensemble's: its best member's); "
                                                  "positive is better")
     facts: dict[str, Any] = Field(default_factory=dict, description="what the run told: trials, weights, trees, "

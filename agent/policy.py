@@ -218,7 +218,7 @@ class Policy:
 
     def _why_stop(self, journal: Journal, singles: list[Node]) -> str:
         """The time left against the cheapest step still open, in words."""
-        open_steps = [(self.times.expected(journal, n), f"improving node {n.id}")
+        open_steps = [(self.times.least(journal, n), f"improving node {n.id}")
                       for n in best_of_recipes(singles, top=None).values() if not self.exhausted.has("improve", n)]
         if not self.exhausted.has("draft"):
             open_steps.append((self.times.expected(journal, None), "another draft"))

@@ -249,6 +249,7 @@ class Search:
                      TUNE_MIN_RUNS, parent.seconds or 0)
             return
         proposal = Proposal(title=f"tune {parent.title}"[:40], code=code, recipe=parent.recipe,
+                            sized_to_time=parent.sized_to_time,
                             engineer=parent.engineer,  # its cache is the one the code's author shares
                             plan=f"Optuna over the search space of node {parent.id}, starting from its parameters, "
                                  f"for {window.trial_seconds:.0f}s")
@@ -273,7 +274,7 @@ class Search:
     def execute(self, proposal: Proposal, step: StepKind, parents: list[str], *, tune_seconds: float | None = None,
                 timeout: float | None = None) -> Node:
         node = Node(id=self.journal.new_id(), parents=parents, step=step, engineer=proposal.engineer or self.engineer.name,
-                    title=proposal.title, recipe=proposal.recipe, plan=proposal.plan,
+                    title=proposal.title, recipe=proposal.recipe, plan=proposal.plan, sized_to_time=proposal.sized_to_time,
                     tokens_in=proposal.tokens_in, tokens_out=proposal.tokens_out, cost_usd=proposal.cost_usd,
                     facts=dict(proposal.facts))
         node_dir = self.run.node_dir(node.id)

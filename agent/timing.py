@@ -1,8 +1,9 @@
 """How long each step of the search may take: every time rule of a run, in one place.
 
 A step is started only when it is expected to finish before the reserve kept for the final
-ensemble; it is expected to take what its parent took (a draft: what the typical draft took), and
-it may run until the node limit. Estimates seed these rules; the budget's clock measures.
+ensemble; it is expected to take what its parent took (a draft: what the typical draft took), or
+half that where its code sizes itself to its limit, and it may run until the node limit. Estimates
+seed these rules; the budget's clock measures.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ ENSEMBLE_MAX_RESERVE_SHARE = 0.15  # never more than this share of the budget, s
 MARGIN_FACTOR, MARGIN_SECONDS = 1.25, 2.0  # a step is started when 1.25 x its expected time + 2 s fits
 LONG_NODE_SHARE, LONG_NODE_FLOOR = 0.5, 60.0  # one node never takes most of a long budget
 UNTIMED_SECONDS = 30.0  # what a node of unknown duration is assumed to take
+SIZED_START_SHARE = 0.5  # a network sized to its limit is started with half its parent's time: fewer epochs, not a kill
 # A tuning node runs its trials (the re-check on fresh folds takes its time out of theirs), then its
 # best parameters once more (1.5 x the parent's time, as a refit of all rows costs more than a fold)
 # and starts up (5 s). Of the practice runs' tunings with trials worth under four runs of the parent, 6 of 10
@@ -91,9 +93,15 @@ class StepTimes:
         """What must be spare to start a step expected to take `expected` seconds."""
         return MARGIN_FACTOR * expected + MARGIN_SECONDS
 
+    def least(self, journal: Journal, parent: Node | None) -> float:
+        """The fewest seconds worth starting a step on `parent` with: what it is expected to take, or a
+        share of that where its code sizes its work to the time it is given."""
+        expected = self.expected(journal, parent)
+        return SIZED_START_SHARE * expected if parent is not None and parent.sized_to_time else expected
+
     def fits(self, journal: Journal, parent: Node | None = None) -> bool:
         """Whether a step on `parent` (a draft: None) is likely to finish: a node killed at its limit is time lost."""
-        return self.needed(self.expected(journal, parent)) < self.spare(journal)
+        return self.needed(self.least(journal, parent)) < self.spare(journal)
 
     def can_start(self, journal: Journal) -> bool:
         return self.spare(journal) > MIN_NODE_SECONDS

@@ -196,6 +196,22 @@ def test_a_step_starts_only_when_its_expected_time_fits(tmp_path: Path) -> None:
     assert not times.can_start(journal)
 
 
+def test_a_network_sized_to_its_limit_starts_with_half_its_parents_time(tmp_path: Path) -> None:
+    policy, budget, clock = policy_for(Settings(num_drafts=1, tune_share=0.0, debug_prob=0.0), total=600.0)
+    journal = Journal(tmp_path / "journal.jsonl")
+    unet = adder(journal)("draft", 0.7, recipe="unet", seconds=200.0)
+    policy.exhausted.add("draft")
+    policy.exhausted.add("tune", unet)
+    clock.leave(budget, 1.25 * 100 + 2 + 1)  # far from its 200 s, above half of it
+    assert policy.next(journal).kind == "stop"  # a model of fixed size would be killed at its limit
+    journal.record(unet.model_copy(update={"sized_to_time": True}))
+    action = policy.next(journal)
+    assert (action.kind, action.parent.id) == ("improve", unet.id)
+    assert policy.times.node_limit(journal) == pytest.approx(128)  # all that is left: it plans its epochs from it
+    clock.leave(budget, 1.25 * 100 + 2 - 1)
+    assert policy.next(journal).kind == "stop"
+
+
 def test_a_tune_window_leaves_room_for_the_rerun_and_gives_up_below_four_runs(tmp_path: Path) -> None:
     policy, budget, clock = policy_for(Settings(tune_share=0.5), total=600.0)
     parent = Node(id="0001", step="draft", status="ok", score=0.8, seconds=10.0)

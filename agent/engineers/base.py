@@ -43,6 +43,7 @@ class Proposal:
     tokens_out: int = 0
     cost_usd: float = 0.0
     recipe: str = ""  # what the code is a version of (a built-in recipe's name); the title when empty
+    sized_to_time: bool = False  # the code plans its epochs from its limit (agent.journal.Node.sized_to_time)
     facts: dict[str, Any] = field(default_factory=dict)
     # Why this proposal cannot run (an LLM reply without code, a syntax error): the search records it
     # as a failed node with this one-line cause, without spending a sandbox run on it.

@@ -35,6 +35,9 @@ MANY_CLASSES = 5  # from here on (classes or targets) a GBDT draft costs several
 # Answers that are not a row's label or number have recipes of their own (pipelines.shapes).
 SHAPE_RECIPES = {"span": ["span_selector"], "string": ["string_lookup"]}
 SHAPE_FINETUNES = {"span": "span_finetune"}  # a pretrained transformer fine-tuned for the shape
+# Networks that plan their epochs from a timed probe and their limit: given half their parent's time, they
+# train a smaller version instead of timing out (agent.timing).
+SIZED_TO_TIME = {"unet_masks", "image_cnn", "text_finetune", "span_finetune"}
 
 
 def recipe_code(name: str) -> str:
@@ -203,7 +206,8 @@ class BuiltinEngineer:
                 for switch in switches(code):
                     if switch.name in ON_FROM_THE_START and not switch.value and SWITCH_MATTERS[switch.name](brief):
                         code = flip(code, switch.name)
-                return Proposal(title=name, plan=recipe_plan(code), code=code, recipe=name)
+                return Proposal(title=name, plan=recipe_plan(code), code=code, recipe=name,
+                                sized_to_time=name in SIZED_TO_TIME)
         return None
 
     def _improve(self, parent: Node, brief: Brief, journal: Journal, run: RunFolder) -> Proposal | None:
@@ -224,8 +228,8 @@ class BuiltinEngineer:
             title = f"{recipe} {sign}{switch.name.lower()}"
             plan = (f"Node {parent.id} ({parent.title}) with {switch.name} switched "
                     f"{'off' if switch.value else 'on'}; cross-validation decides whether it stays.")
-            return Proposal(title=title[:60], plan=plan, code=variant,
-                            recipe=recipe, facts={"switch": switch.name, "switch_on": not switch.value})
+            return Proposal(title=title[:60], plan=plan, code=variant, recipe=recipe, sized_to_time=parent.sized_to_time,
+                            facts={"switch": switch.name, "switch_on": not switch.value})
         return None
 
     def _simplify(self, parent: Node, journal: Journal, run: RunFolder) -> Proposal | None:
@@ -242,4 +246,5 @@ class BuiltinEngineer:
         plan = (f"Node {parent.id} ({parent.title}) failed ({parent.error or 'no cause recorded'}); the same "
                 f"recipe with {', '.join(on)} switched off, so that its core runs.")
         return Proposal(title=f"{parent.recipe} core"[:60], plan=plan, code=code, recipe=parent.recipe,
+                        sized_to_time=parent.sized_to_time,
                         facts={"switched_off": on})
