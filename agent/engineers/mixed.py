@@ -9,12 +9,16 @@ for the model. When the LLM stops (its budget spent, the provider failing) the r
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from agent.config import Settings
 from agent.engineers.base import Ask, Brief, Engineer, Proposal
 from agent.engineers.builtin import BuiltinEngineer
-from agent.engineers.llm import LLMEngineer
 from agent.journal import Journal
 from agent.run_folder import RunFolder
+
+if TYPE_CHECKING:
+    from agent.engineers.llm import LLMEngineer
 
 
 class MixedEngineer:
@@ -38,4 +42,6 @@ def make_engineer(settings: Settings) -> Engineer:
     builtin = BuiltinEngineer()
     if not settings.llm:
         return builtin
+    from agent.engineers.llm import LLMEngineer  # langchain takes a second to import: only runs with an LLM pay it
+
     return MixedEngineer(LLMEngineer.from_settings(settings), builtin, settings.llm_builtin_drafts)
