@@ -89,6 +89,27 @@ def test_improvements_flip_untried_switches_that_can_matter(tmp_path: Path) -> N
     assert engineer.propose(Ask("debug", draft), brief, journal, run) is None  # nothing on: no simpler variant
 
 
+def test_a_network_that_gained_by_training_on_trains_on_again_before_other_edits(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path / "run")
+    journal = Journal(run.journal_path)
+    brief = Brief(spec=make_spec(answer_shape="mask"), profile={"rows": {"train": 500}}, profile_text="")
+    engineer = BuiltinEngineer()
+    code = recipe_code("unet_masks")
+    draft = record(journal, run, Node(id="0001", step="draft", title="unet_masks", status="ok", score=0.70,
+                                      recipe="unet_masks", sized_to_time=True), code)
+    first = engineer.propose(Ask("improve", draft), brief, journal, run)  # nothing trained on yet: a switch
+    assert first.facts == {"switch": "CONTINUE_TRAINING", "switch_on": True} and first.sized_to_time
+    on = record(journal, run, Node(id="0002", parents=["0001"], step="improve", status="ok", score=0.72, gain=0.02,
+                                   recipe="unet_masks", sized_to_time=True, facts=first.facts), first.code)
+    again = engineer.propose(Ask("improve", on), brief, journal, run)
+    assert again.code == first.code and again.facts == {"again": True} and "+0.0200" in again.plan
+    record(journal, run, Node(id="0003", parents=["0002"], step="improve", status="ok", score=0.71, gain=-0.01,
+                              recipe="unet_masks", facts=again.facts), again.code)
+    assert engineer.propose(Ask("improve", on), brief, journal, run).facts["switch"] == "VERTICAL_FLIPS"  # once only
+    assert engineer.propose(Ask("improve", journal.get("0003")), brief, journal, run).facts["switch"] \
+        == "VERTICAL_FLIPS"  # training on lost: no more of it
+
+
 def test_a_failed_recipe_is_fixed_by_its_core_with_every_block_off(tmp_path: Path) -> None:
     run = RunFolder(tmp_path / "run")
     journal = Journal(run.journal_path)

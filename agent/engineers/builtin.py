@@ -6,7 +6,8 @@ so each is readable and rerunnable on its own and works for any competition it a
 Drafts are the recipes that fit the data, most promising (and fastest) first. An improvement is
 a one-line edit of the parent's code: it flips one of the named feature switches at the top of
 the recipe (`TARGET_ENCODING = False` -> `True`), so cross-validation, not a guess, decides
-whether a feature block helps; the search records the gain over the parent. When the parent was
+whether a feature block helps; the search records the gain over the parent (a network that trains on
+from its last weights, and gained by it, first runs once more unchanged). When the parent was
 tuned, its tuned parameters become the new PARAMS, so improvements build on tuning. A failed
 recipe is fixed by its core: the same code with every switched-on block off.
 """
@@ -175,6 +176,11 @@ SWITCH_MATTERS = {
 # each of them off.
 ON_FROM_THE_START = ("GROUP_STATISTICS", "GROUP_SEQUENCE", "AUXILIARY_TARGETS")
 
+# On, the same code run again is a new experiment: it trains on from the weights the last fit left.
+# While that gained, more of it comes before any other edit (a network sized to a CPU's minutes is
+# under-trained).
+TRAINS_ON = "CONTINUE_TRAINING"
+
 
 def _normalised(code: str) -> str:
     return "\n".join(line.rstrip() for line in code.strip().splitlines())
@@ -215,6 +221,8 @@ class BuiltinEngineer:
         code = run.code(parent.id)
         if parent.step == "tune":
             code = with_params(code, parent.params)
+        if (again := self._train_on(parent, code, journal)) is not None:
+            return again
         seen = _codes_run(journal, run)
         recipe = parent.recipe
         # Additions first (a block switched on), then removals: trees rarely lose from a relevant block.
@@ -231,6 +239,17 @@ class BuiltinEngineer:
             return Proposal(title=title[:60], plan=plan, code=variant, recipe=recipe, sized_to_time=parent.sized_to_time,
                             facts={"switch": switch.name, "switch_on": not switch.value})
         return None
+
+    @staticmethod
+    def _train_on(parent: Node, code: str, journal: Journal) -> Proposal | None:
+        """The parent's code once more, when it trains on from the last weights and doing so gained."""
+        trains_on = any(s.name == TRAINS_ON and s.value for s in switches(code))
+        if not trains_on or not (parent.gain or 0) > 0 or any(c.facts.get("again") for c in journal.children(parent.id)):
+            return None
+        plan = (f"Node {parent.id}'s code again: it trains on from the weights the last fit on the same items left, "
+                f"as training on gained {parent.gain:+.4f} last time.")
+        return Proposal(title=f"{parent.recipe} trained on"[:60], plan=plan, code=code, recipe=parent.recipe,
+                        sized_to_time=parent.sized_to_time, facts={"again": True})
 
     def _simplify(self, parent: Node, journal: Journal, run: RunFolder) -> Proposal | None:
         """A failed recipe's fix: every optional block switched off. A block that breaks on this data,
