@@ -164,7 +164,7 @@ def test_labels_train_has_beside_the_target_are_predicted_from_the_first_draft(t
 @pytest.mark.slow
 def test_a_short_run_drafts_ensembles_and_improves_with_recorded_gains(make_comp, tmp_path: Path) -> None:
     folder = make_comp(task="multiclass", n_train=300, n_test=80)
-    settings = Settings(time_budget=300, max_nodes=5, num_drafts=3, n_jobs=2, runs_root=tmp_path / "runs",
+    settings = Settings(time_budget=300, max_nodes=5, num_drafts=3, n_jobs=2, folds=3, runs_root=tmp_path / "runs",
                         competitions_root=tmp_path / "comps")
     outcome = compete(folder, settings, run_dir=tmp_path / "run", console=Console(quiet=True))
     journal = Journal(outcome.run.journal_path)

@@ -66,6 +66,7 @@ def test_compete_on_the_demo_writes_a_valid_submission_and_prints_its_path(tmp_p
 def test_refit_runs_write_refitted_test_predictions_that_standalone_reproduces(tmp_path: Path) -> None:
     run = tmp_path / "run"
     result = agent_command("compete", str(DEMO), "--time-budget", "120", "--max-nodes", "1", "--no-submit", "--refit",
+                           "--folds", "3",
                            "--run-dir", str(run))
     assert result.returncode == 0, result.stderr
     refitted = [d for d in sorted((run / "nodes").iterdir()) if (d / "result.json").exists()
@@ -127,7 +128,7 @@ def test_resume_after_kill_9_keeps_finished_nodes(tmp_path: Path) -> None:
     run = tmp_path / "run"
     # Budgets no busy machine runs short of: the second node always starts, and the resume reruns it.
     argv = [sys.executable, "-m", "agent.cli", "compete", str(DEMO), "--time-budget", "300", "--max-nodes", "2",
-            "--no-submit", "--run-dir", str(run)]
+            "--folds", "3", "--no-submit", "--run-dir", str(run)]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     journal_path = run / "journal.jsonl"

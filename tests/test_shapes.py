@@ -335,8 +335,9 @@ def test_span_candidates_hold_the_whole_text_and_know_their_worth() -> None:
 
 def compete(folder: Path, run: Path, budget: int = 30, max_nodes: int | None = None):
     limit = ["--max-nodes", str(max_nodes)] if max_nodes else []
+    # Three folds: what is tested is how each shape is read, held out and scored, not the fold count.
     result = agent_command("compete", str(folder / "public"), "--time-budget", str(budget), "--no-submit",
-                           "--run-dir", str(run), *limit)
+                           "--run-dir", str(run), "--folds", "3", *limit)
     assert result.returncode == 0, result.stderr[-2000:]
     report = grade_submission(folder, run / "submission.csv")
     assert report.valid, report.errors
