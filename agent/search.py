@@ -274,8 +274,9 @@ class Search:
     def execute(self, proposal: Proposal, step: StepKind, parents: list[str], *, tune_seconds: float | None = None,
                 timeout: float | None = None) -> Node:
         node = Node(id=self.journal.new_id(), parents=parents, step=step, engineer=proposal.engineer or self.engineer.name,
-                    title=proposal.title, recipe=proposal.recipe, plan=proposal.plan, sized_to_time=proposal.sized_to_time,
+                    title=proposal.title, recipe=proposal.recipe, plan=proposal.plan,
                     tokens_in=proposal.tokens_in, tokens_out=proposal.tokens_out, cost_usd=proposal.cost_usd,
+                    sized_to_time=proposal.sized_to_time,
                     facts=dict(proposal.facts))
         node_dir = self.run.node_dir(node.id)
         node_dir.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,8 @@ def kaggle(tmp_path: Path):
 
 def test_compete_by_slug_downloads_searches_submits_and_records_the_public_score(kaggle, tmp_path: Path) -> None:
     server, env = kaggle
-    result = agent_command("compete", "titanic", "--time-budget", "120", "--max-nodes", "2", "--folds", "3", env=env, cwd=tmp_path)
+    result = agent_command("compete", "titanic", "--time-budget", "120", "--max-nodes", "2", "--folds", "3",
+                           env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     submission = Path(result.stdout.strip().splitlines()[-1])
     assert submission.exists()
@@ -53,7 +54,8 @@ def test_compete_by_slug_downloads_searches_submits_and_records_the_public_score
 def test_a_failed_upload_keeps_the_submission_and_agent_submit_sends_it_later(kaggle, tmp_path: Path) -> None:
     server, env = kaggle
     server.upload_status = 500
-    result = agent_command("compete", "titanic", "--time-budget", "120", "--max-nodes", "1", "--folds", "3", env=env, cwd=tmp_path)
+    result = agent_command("compete", "titanic", "--time-budget", "120", "--max-nodes", "1", "--folds", "3",
+                           env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "upload failed" in result.stderr
     submission = Path(result.stdout.strip().splitlines()[-1])

@@ -236,7 +236,8 @@ class BuiltinEngineer:
             title = f"{recipe} {sign}{switch.name.lower()}"
             plan = (f"Node {parent.id} ({parent.title}) with {switch.name} switched "
                     f"{'off' if switch.value else 'on'}; cross-validation decides whether it stays.")
-            return Proposal(title=title[:60], plan=plan, code=variant, recipe=recipe, sized_to_time=parent.sized_to_time,
+            return Proposal(title=title[:60], plan=plan, code=variant, recipe=recipe,
+                            sized_to_time=parent.sized_to_time,
                             facts={"switch": switch.name, "switch_on": not switch.value})
         return None
 
@@ -244,7 +245,8 @@ class BuiltinEngineer:
     def _train_on(parent: Node, code: str, journal: Journal) -> Proposal | None:
         """The parent's code once more, when it trains on from the last weights and doing so gained."""
         trains_on = any(s.name == TRAINS_ON and s.value for s in switches(code))
-        if not trains_on or not (parent.gain or 0) > 0 or any(c.facts.get("again") for c in journal.children(parent.id)):
+        tried = any(c.facts.get("again") for c in journal.children(parent.id))
+        if not trains_on or not (parent.gain or 0) > 0 or tried:
             return None
         plan = (f"Node {parent.id}'s code again: it trains on from the weights the last fit on the same items left, "
                 f"as training on gained {parent.gain:+.4f} last time.")
