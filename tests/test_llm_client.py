@@ -157,7 +157,7 @@ def test_a_call_that_hangs_is_abandoned_at_its_deadline():
     start = time.monotonic()
     with pytest.raises(CallTimeout):
         _call_with_deadline(lambda: time.sleep(5), 0.2)
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 4.0  # before the 5 s call could return, with room for a busy machine
     assert _call_with_deadline(lambda: 42, 1.0) == 42
     with pytest.raises(ValueError):
         _call_with_deadline(lambda: int("x"), 1.0)
