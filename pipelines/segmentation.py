@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 SIDES = (16, 32, 48, 64, 96, 128, 160, 192, 256)
 PROBE_STEPS = 2
 PREDICT_SHARE = 0.1  # of the fit's time, kept for predicting the validation and test items
+CONTINUED_LR_SHARE = 0.3  # a fit that trains on from saved weights peaks lower: a full restart undoes what they learned
 
 
 def block(c_in: int, c_out: int) -> nn.Sequential:
@@ -119,6 +120,7 @@ class FitFacts:
     steps: int
     seconds: float
     continued: bool
+    peak_lr: float
 
 
 class UNetSegmenter:
@@ -164,11 +166,13 @@ class UNetSegmenter:
 
     # --- fitting --------------------------------------------------------------------------------
 
-    def _train(self, model: nn.Module, x: torch.Tensor, t: torch.Tensor, max_steps: int, seconds: float) -> int:
+    def _train(self, model: nn.Module, x: torch.Tensor, t: torch.Tensor, max_steps: int, seconds: float,
+               peak_lr: float | None = None) -> int:
         """Steps of AdamW on shuffled, flipped batches, the learning rate following the one-cycle shape
         over the larger of the time and the steps used; returns the steps taken."""
         generator = torch.Generator(device=self.device).manual_seed(self.ctx.seed)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        peak_lr = self.lr if peak_lr is None else peak_lr
+        optimizer = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=self.weight_decay)
         amp = self.device.type == "cuda"
         batch = min(self.batch_size, len(x))
         model.train()
@@ -180,7 +184,7 @@ class UNetSegmenter:
                 if progress >= 1:
                     return step
                 for group in optimizer.param_groups:
-                    group["lr"] = self.lr * one_cycle(progress)
+                    group["lr"] = peak_lr * one_cycle(progress)
                 xb, tb = self._flip(x[order[b:b + batch]], t[order[b:b + batch]], generator)
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
                     logits = model(xb)
@@ -239,15 +243,16 @@ class UNetSegmenter:
         model = UNet(np.asarray(X).shape[1] if np.asarray(X).ndim == 4 else 1, self.width, self.depth).to(self.device)
         if saved is not None:
             model.load_state_dict(saved["state"])
+        peak_lr = self.lr * (CONTINUED_LR_SHARE if saved is not None else 1.0)
         done = self._train(model, self._images(X, side), self._targets(y, side), self.epochs * steps_per_epoch,
-                           train_seconds)
+                           train_seconds, peak_lr)
         self.model, self.side_used = model, side
         saved_file.parent.mkdir(parents=True, exist_ok=True)
         partial = saved_file.with_suffix(".partial")
         torch.save({"state": model.state_dict(), "side": side, "mean": self.mean, "std": self.std}, partial)
         partial.replace(saved_file)
         self.facts = FitFacts(side, threads, round(done / steps_per_epoch, 2), done, round(time.monotonic() - started, 1),
-                              saved is not None)
+                              saved is not None, peak_lr)
         log.info("U-Net: side %d, %d threads, %d steps (%.1f epochs) in %.0fs%s", side, threads, done,
                  done / steps_per_epoch, self.facts.seconds, ", continued" if saved is not None else "")
         return self

@@ -170,7 +170,7 @@ def test_the_rule_scores_the_same_on_probabilities_stored_in_half_precision() ->
 def test_the_unet_learns_blobs_and_a_later_fit_continues_from_its_weights(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     from pipelines.context import Context
-    from pipelines.segmentation import UNetSegmenter
+    from pipelines.segmentation import CONTINUED_LR_SHARE, UNetSegmenter
 
     rng = np.random.default_rng(1)
     items = [blob_item(rng, empty=i % 3 == 0) for i in range(72)]
@@ -185,6 +185,7 @@ def test_the_unet_learns_blobs_and_a_later_fit_continues_from_its_weights(tmp_pa
     assert not first.facts.continued and first.facts.side == SIDE and first.facts.epochs == 25
     again = UNetSegmenter(ctx, epochs=1, batch_size=16, continue_training=True).fit(X[:56], y[:56])
     assert again.facts.continued and again.facts.side == first.facts.side
+    assert again.facts.peak_lr == pytest.approx(CONTINUED_LR_SHARE * first.facts.peak_lr)  # no full restart
     other_items = UNetSegmenter(ctx, epochs=1, batch_size=16, continue_training=True).fit(X[16:], y[16:])
     assert not other_items.facts.continued  # weights fitted on other items never carry over
 
