@@ -167,11 +167,10 @@ class UNetSegmenter:
     # --- fitting --------------------------------------------------------------------------------
 
     def _train(self, model: nn.Module, x: torch.Tensor, t: torch.Tensor, max_steps: int, seconds: float,
-               peak_lr: float | None = None) -> int:
+               peak_lr: float) -> int:
         """Steps of AdamW on shuffled, flipped batches, the learning rate following the one-cycle shape
         over the larger of the time and the steps used; returns the steps taken."""
         generator = torch.Generator(device=self.device).manual_seed(self.ctx.seed)
-        peak_lr = self.lr if peak_lr is None else peak_lr
         optimizer = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=self.weight_decay)
         amp = self.device.type == "cuda"
         batch = min(self.batch_size, len(x))
@@ -198,14 +197,14 @@ class UNetSegmenter:
         """Threads (the faster of one and all the candidate's cores; on a busy machine one often wins;
         0 on a GPU) and seconds per step, timed on a throwaway network."""
         model = UNet(x.shape[1], self.width, self.depth).to(self.device)
-        self._train(model, x, t, 1, math.inf)  # untimed: the first step loads kernels
+        self._train(model, x, t, 1, math.inf, self.lr)  # untimed: the first step loads kernels
         options = [0] if self.device.type == "cuda" else list(dict.fromkeys([max(1, self.ctx.n_jobs), 1]))
         timings = {}
         for threads in options:
             if threads:
                 torch.set_num_threads(threads)
             started = time.monotonic()
-            self._train(model, x, t, PROBE_STEPS, math.inf)
+            self._train(model, x, t, PROBE_STEPS, math.inf, self.lr)
             if self.device.type == "cuda":
                 torch.cuda.synchronize()
             timings[threads] = (time.monotonic() - started) / PROBE_STEPS
