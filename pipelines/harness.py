@@ -14,7 +14,7 @@ import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -230,6 +230,13 @@ def _tree_facts(estimator: Any, X: Any) -> tuple[int, dict[str, float]] | None:
     return estimator.trees_used(), dict(zip(names, estimator.feature_importance().tolist()))
 
 
+def fit_facts(estimator: Any) -> dict[str, Any] | None:
+    """What a fold model decided as it fitted (a network's image side, epochs, peak learning rate), where it
+    keeps them in `facts`: sized to its time, it differs from run to run, and the review should say how."""
+    facts = getattr(estimator, "facts", None)
+    return asdict(facts) if is_dataclass(facts) else dict(facts) if isinstance(facts, dict) else None
+
+
 def oof_score(y: np.ndarray, oof: np.ndarray, folds: np.ndarray, ctx: Context, metric: Metric) -> float:
     """The metric on every validated row at once (rows never validated are left out)."""
     mask = folds >= 0
@@ -278,6 +285,7 @@ def run_folds(
     times = FoldTimes(ctx, len(fold_data), workers)
     model_ctx = replace(ctx, n_jobs=max(1, ctx.n_jobs // workers))
     tree_facts: dict[int, tuple[int, dict[str, float]] | None] = {}
+    fits: dict[int, dict[str, Any] | None] = {}
 
     def fit(i: int, fd: FoldData) -> tuple[np.ndarray, Any]:
         fold_ctx = times.fold_context(i, fd, model_ctx)
@@ -287,7 +295,7 @@ def run_folds(
         valid = _predict(estimator, fd.X_valid, fold_ctx, transform)
         test_or_model = _predict(estimator, fd.X_test, fold_ctx, transform) if predict_test else estimator
         times.fitted(fold_ctx, started, fitted, ctx.clock())
-        tree_facts[i] = _tree_facts(estimator, fd.X_train)
+        tree_facts[i], fits[i] = _tree_facts(estimator, fd.X_train), fit_facts(estimator)
         return valid, test_or_model
 
     if workers > 1:
@@ -302,6 +310,8 @@ def run_folds(
         names = list(trees[0][1])
         result.importance = {c: float(np.mean([t[1].get(c, 0.0) for t in trees])) for c in names}
         result.facts["trees"] = [t[0] for t in trees]
+    if any(fits.values()):
+        result.facts["fits"] = [fits.get(i) for i in range(len(fold_data))]
     return result
 
 

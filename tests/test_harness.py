@@ -81,6 +81,24 @@ def model(params, ctx):
     assert result.score < 0.7, "validation labels leaked into the features"
 
 
+def test_what_each_fold_model_tells_of_its_fit_reaches_the_facts() -> None:
+    """A model sized to its time (a network's epochs) keeps `facts`; the review shows them per fold."""
+    spec, train, test, _, folds = prepared(DEMO)
+    code = """
+from sklearn.linear_model import LogisticRegression
+class Counted(LogisticRegression):
+    def fit(self, X, y):
+        self.facts = {"rows": len(X)}
+        return super().fit(X, y)
+def features(train, test, ctx):
+    return train[["Pclass"]], test[["Pclass"]]
+def model(params, ctx):
+    return Counted()
+"""
+    result = cross_validate(module(code), train, test, folds, Context(spec=spec))
+    assert [f["rows"] for f in result.facts["fits"]] == [int((folds != k).sum()) for k in range(5)]
+
+
 def test_shapes_are_checked() -> None:
     spec, train, test, _, folds = prepared(DEMO)
     code = """

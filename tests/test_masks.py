@@ -218,6 +218,8 @@ def test_compete_on_a_mask_competition_beats_empty_masks(tmp_path: Path) -> None
     drafts = [n for n in journal if n.step == "draft"]
     assert [n.title for n in drafts] == ["unet_masks"] and drafts[0].ok, [(n.title, n.error) for n in journal]
     assert drafts[0].sized_to_time  # the policy may start its improvements with less than it took
+    fits = drafts[0].facts["fits"]  # what each fold's U-Net chose for its time, for the review
+    assert len(fits) == len(drafts[0].fold_scores) and all(f["steps"] > 0 and f["side"] > 0 for f in fits)
     data = RunData.load(outcome.run.path)
     submission = pd.read_csv(outcome.run.submission_path, keep_default_na=False)
     assert submission_problems(submission, data.sample, data.spec) == []

@@ -294,7 +294,7 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
                    params: dict[str, Any] | None = None):
     """Out-of-fold and test probabilities of a mask solution on the run's held-out items, scored by the
     competition's metric through the fitted rule (`facts["threshold"]`, which the submission applies)."""
-    from pipelines.harness import CVResult  # the harness dispatches here: import at call time
+    from pipelines.harness import CVResult, fit_facts  # the harness dispatches here: import at call time
 
     started = time.perf_counter()
     metric = get_metric(ctx.spec.metric)
@@ -314,6 +314,7 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
         oof = np.full(y.shape, np.nan, dtype=np.float32)
         test_pred = np.zeros((len(test), *shape), dtype=np.float32)
         fold_ids = sorted(set(folds[folds >= 0].tolist()))
+        fits = []
         X_train, X_test = _inputs(solution, train, test, ctx)
         for i, k in enumerate(fold_ids):
             fit_rows, valid_rows = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
@@ -324,8 +325,9 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
             oof[valid_rows] = _checked("predict() on held-out items", estimator.predict(X_train[valid_rows]),
                                        (len(valid_rows), *shape))
             test_pred += _checked("predict() on test", estimator.predict(X_test), test_pred.shape) / len(fold_ids)
-            if told := getattr(estimator, "facts", None):
-                facts[f"fold_{k}"] = told if isinstance(told, dict) else getattr(told, "__dict__", str(told))
+            fits.append(fit_facts(estimator))
+        if any(fits):
+            facts["fits"] = fits
     # Half precision halves what a node keeps on disk; the score is of what is kept, so it can be re-checked.
     oof, test_pred = oof.astype(np.float16).astype(np.float32), test_pred.astype(np.float16)
     held_out = ~np.isnan(oof.reshape(len(oof), -1)).any(axis=1)
