@@ -4,17 +4,20 @@ node's time.
 Why this shape:
 - Sentence embeddings used as fixed features reach only so far; strong solutions to text
   classification, text regression and phrase matching fine-tune the transformer itself. Two
-  columns drawn from one vocabulary (an anchor and its target) are encoded together, as a
-  cross-encoder, so attention compares them word by word.
+  columns drawn from one vocabulary (an anchor and its target) are encoded together on a GPU, as a
+  cross-encoder, so attention compares them word by word. A CPU encodes them apart, as two towers of
+  one encoder whose head starts at the pretrained sentence similarity: in the few steps a CPU
+  affords, that start is worth more than attention across the pair (us-patent, 2 cores, about 250 s:
+  cross-encoder Pearson 0.57-0.59, two towers 0.63).
 - The model is the one `pipelines.embeddings.resolve_model` names (AGENT_TEXT_MODEL, a local folder
   or a Hugging Face name; else the bundled all-MiniLM-L6-v2), mean-pooled under a linear head with
   one output per class, label or target (`pipelines.heads.TaskHead`).
 - Texts are tokenised once; training batches are drawn from rows of similar length, so little of
   a batch is padding.
 - Time decides the size. Sequences cover 95% of the texts. A GPU trains every block. A CPU trains
-  the top blocks only, as many as leave time for an epoch per fold (shorter sequences when even the
-  top block does not fit, since a text cut short loses more than a block left frozen; a clear error
-  at once when nothing fits): the input of the lowest
+  the top blocks only, as many as leave time for an epoch per fold, or MIN_ROWS_SEEN rows of a large
+  fold (shorter sequences when even the top block does not fit, since a text cut short loses more
+  than a block left frozen; a clear error at once when nothing fits): the input of the lowest
   trained block is computed once for every row and cached, so epochs and the folds' predictions run
   only the trained blocks. bfloat16 where the device computes it. A timed probe gives the pace;
   every fold trains the same number of steps.
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import logging
 import math
 import time
@@ -35,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from pipelines.embeddings import cpu_precision, resolve_model, torch_device
@@ -52,8 +57,11 @@ BATCH_SIZE = 32
 HEAD_LR_FACTOR = 5.0  # the new head starts from random weights, the encoder from pretrained ones
 LAYER_DECAY = 0.8  # each block below the top learns this much slower: lower blocks hold the general language
 MIN_EPOCHS = 1  # planned for; the steps then fill the time up to max_epochs (tweets: 2 epochs F1 0.80, 1: 0.79)
+MIN_ROWS_SEEN = 4096  # a larger fold may plan less than an epoch: a pretrained model learns from fewer rows
 WARMUP = 0.1
 PROBE_STEPS = 5
+CALIBRATION_ROWS = 256  # pairs whose cosines set a two-tower head's starting scale
+MIN_COSINE_SPREAD = 0.1  # cosines closer than this (an encoder that never learnt similarity) are not magnified
 SORT_POOL = 50  # batches per pool sorted by length: similar lengths in a batch, still random across pools
 
 
@@ -68,6 +76,7 @@ class TextPlan:
     batch_size: int
     n_layers: int
     trained_blocks: int
+    towers: bool = False  # a pair's texts encoded apart (TwoTowerNet), not together
 
 
 def texts_of(frame: pd.DataFrame, spec: CompetitionSpec) -> tuple[pd.Series, pd.Series | None]:
@@ -93,11 +102,16 @@ class FineTuneTooSlow(RuntimeError):
     """Not even the shortest sequences through the top block fit the time left: fail at once, not at the limit."""
 
 
+def planned_rows(fit: int) -> int:
+    """Rows one fold's training is planned to see: MIN_EPOCHS of its `fit` rows, at most MIN_ROWS_SEEN."""
+    return MIN_EPOCHS * min(fit, MIN_ROWS_SEEN)
+
+
 def choose_size(token_seconds: float, lengths: np.ndarray, n_layers: int, fold_rows: list[tuple[int, int]],
                 seconds: float, longest: int) -> tuple[int, int]:
     """Tokens per text and top blocks to train on a CPU: the longest sequences (from `longest`, halving),
     then the most blocks, for which caching the input of the lowest trained block (a forward pass of
-    the blocks below over every row), MIN_EPOCHS per fold and the folds' predictions fit `seconds`.
+    the blocks below over every row), `planned_rows` per fold and the folds' predictions fit `seconds`.
     `token_seconds` is one block's forward pass of one token; `lengths` are every row's full token
     counts; `fold_rows` is (rows trained, rows predicted) per fold."""
     length = longest
@@ -105,11 +119,11 @@ def choose_size(token_seconds: float, lengths: np.ndarray, n_layers: int, fold_r
         per_row = float(np.minimum(lengths, length).mean()) * token_seconds
         for trained in range(n_layers, 0, -1):
             cache = (n_layers - trained) * len(lengths) if trained < n_layers else 0
-            folds = sum(TRAIN_COST * MIN_EPOCHS * fit + predict for fit, predict in fold_rows) * trained
+            folds = sum(TRAIN_COST * planned_rows(fit) + predict for fit, predict in fold_rows) * trained
             if (cache + folds) * per_row <= seconds:
                 return length, trained
         if length <= MIN_TOKENS:
-            needed = (n_layers - 1) * len(lengths) + sum(TRAIN_COST * MIN_EPOCHS * fit + p for fit, p in fold_rows)
+            needed = (n_layers - 1) * len(lengths) + sum(TRAIN_COST * planned_rows(fit) + p for fit, p in fold_rows)
             raise FineTuneTooSlow(f"fine-tuning would take about {needed * per_row:.0f}s even at {length} tokens "
                                   f"and the top block only; {seconds:.0f}s are left")
         length = max(MIN_TOKENS, length // 2)
@@ -192,6 +206,39 @@ class TextNet(nn.Module):
         return self.head(self.dropout(pooled.float()))
 
 
+class TwoTowerNet(TextNet):
+    """Each text of a pair encoded alone by the same encoder and mean-pooled to a unit vector (u, v), under
+    a linear head on u*v and |u-v|. The head starts as the cosine of u and v scaled to the target's
+    spread (`start_at_similarity`): the pretrained model's sense of alike, which training then adapts."""
+
+    def __init__(self, encoder: nn.Module, n_outputs: int, start: int = 0, dropout: float = 0.1) -> None:
+        super().__init__(encoder, n_outputs, start, dropout)
+        self.head = nn.Linear(2 * encoder.config.hidden_size, n_outputs)
+
+    def pooled(self, batch: dict[str, torch.Tensor], hidden: torch.Tensor | None) -> torch.Tensor:
+        out = self.states(batch, hidden).float()
+        mask = batch["attention_mask"].unsqueeze(-1).to(out.dtype)
+        return F.normalize((out * mask).sum(1) / mask.sum(1).clamp(min=1), dim=-1)
+
+    def forward(self, first: tuple, second: tuple) -> torch.Tensor:
+        u, v = self.pooled(*first), self.pooled(*second)
+        return self.head(self.dropout(torch.cat([u * v, (u - v).abs()], dim=-1)))
+
+    @torch.no_grad()
+    def start_at_similarity(self, first: tuple, second: tuple) -> None:
+        """Every output starts as (cosine - its mean) / its spread over these rows' pairs: standardised, as a
+        regression target is, and a useful logit for a binary one."""
+        was_training = self.training
+        self.eval()
+        cosine = (self.pooled(*first) * self.pooled(*second)).sum(-1)
+        scale = 1.0 / max(float(cosine.std()), MIN_COSINE_SPREAD) if len(cosine) > 1 else 1.0
+        width = self.head.in_features // 2
+        self.head.weight.zero_()
+        self.head.weight[:, :width] = scale  # u*v summed is the cosine of unit vectors
+        self.head.bias.fill_(-scale * float(cosine.mean()))
+        self.train(was_training)
+
+
 @dataclass
 class Tokens:
     """Every row's token ids (train rows, then test rows), padded per batch; with the cached input of
@@ -259,6 +306,38 @@ class Tokens:
             handle.remove()
 
 
+@dataclass
+class TokenPairs:
+    """Each row's two texts tokenised apart, for TwoTowerNet: a batch is the batches of both sides."""
+
+    first: Tokens
+    second: Tokens
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return self.first.lengths + self.second.lengths
+
+    @property
+    def hidden(self) -> torch.Tensor | None:
+        return self.first.hidden
+
+    @hidden.setter
+    def hidden(self, value: None) -> None:
+        self.first.hidden = self.second.hidden = value
+
+    def batch(self, rows: np.ndarray, device: torch.device) -> tuple[tuple, tuple]:
+        return self.first.batch(rows, device), self.second.batch(rows, device)
+
+    def cache_hidden(self, *args: Any, **kwargs: Any) -> None:
+        self.first.cache_hidden(*args, **kwargs)
+        self.second.cache_hidden(*args, **kwargs)
+
+
+def one_side(tokens: Tokens | TokenPairs) -> Tokens:
+    """Tokens to check an encoder's pass on: a pair's first texts."""
+    return tokens.first if isinstance(tokens, TokenPairs) else tokens
+
+
 def tokenize(tokenizer: Any, first: Sequence[str], second: Sequence[str] | None, max_length: int | None) -> Tokens:
     """Token ids of every text (or pair), cut to `max_length` (the longer segment first)."""
     encoded = tokenizer(list(first), list(second) if second is not None else None,
@@ -296,6 +375,8 @@ class TextTrainer:
         return self.plan.n_layers - self.plan.trained_blocks
 
     def new_model(self) -> TextNet:
+        if self.plan.towers:
+            return TwoTowerNet(copy.deepcopy(self.encoder), self.head.n_outputs, self.start).to(self.device)
         return TextNet(copy.deepcopy(self.encoder), self.head.n_outputs, self.start,
                        per_token=self.head.per_token).to(self.device)
 
@@ -308,6 +389,9 @@ class TextTrainer:
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         model = self.new_model()
+        if self.plan.towers:
+            with self._autocast():
+                model.start_at_similarity(*self.tokens.batch(rows[:CALIBRATION_ROWS], self.device))
         blocks = encoder_blocks(model.encoder)[1]
         groups = [{"params": list(block.parameters()), "lr": self.lr * LAYER_DECAY ** (len(blocks) - 1 - i)}
                   for i, block in enumerate(blocks)]
@@ -351,24 +435,26 @@ class TextTrainer:
 
 
 @torch.no_grad()
-def probe_pace(encoder: nn.Module, tokens: Tokens, rows: np.ndarray, device: torch.device, precision: str,
-               n_jobs: int, batch_size: int) -> tuple[int, float]:
+def probe_pace(encoder: nn.Module, tokens: Tokens | TokenPairs, rows: np.ndarray, device: torch.device,
+               precision: str, n_jobs: int, batch_size: int) -> tuple[int, float]:
     """Seconds of one block's forward pass of one token, timed on a few batches of `rows`; on a CPU with
     several cores also the faster of one thread and `n_jobs` (on a busy machine threads wait for each
-    other). Returns the threads kept (0 on a GPU) and the seconds."""
+    other). A pair's two texts are timed as the two passes they take. Returns the threads kept (0 on a GPU)
+    and the seconds."""
     encoder.eval()
+    sides = [tokens.first, tokens.second] if isinstance(tokens, TokenPairs) else [tokens]
     sample = np.random.default_rng(0).choice(rows, min(len(rows), batch_size * PROBE_STEPS), replace=False)
     sample = sample[np.argsort(tokens.lengths[sample], kind="stable")]  # batched by length, as every pass is
     batches = [sample[b:b + batch_size] for b in range(0, len(sample), batch_size)]
     with autocast(device, precision):
-        encoder(**tokens.batch(batches[0], device)[0])  # untimed: the first pass loads kernels
+        encoder(**sides[0].batch(batches[0], device)[0])  # untimed: the first pass loads kernels
         timings = {}
         for threads in dict.fromkeys([n_jobs, 1] if n_jobs > 1 else [n_jobs]):
             if threads:
                 torch.set_num_threads(threads)
             start = time.monotonic()
-            for batch in batches:
-                encoder(**tokens.batch(batch, device)[0])
+            for batch, side in itertools.product(batches, sides):
+                encoder(**side.batch(batch, device)[0])
             if device.type == "cuda":
                 torch.cuda.synchronize()
             timings[threads] = time.monotonic() - start
@@ -383,7 +469,7 @@ def cache_agrees(trainer: TextTrainer, rows: np.ndarray) -> bool:
     """Whether the top blocks fed the cached states give the whole encoder's states for the real tokens (the
     cache is swapped into the encoder's own forward pass, which a transformers version might not allow)."""
     model = trainer.new_model().eval()
-    inputs, hidden = trainer.tokens.batch(rows, trainer.device)
+    inputs, hidden = one_side(trainer.tokens).batch(rows, trainer.device)
     with torch.no_grad(), autocast(trainer.device, trainer.plan.precision):
         cached = model.states(inputs, hidden).float()
         whole = copy.deepcopy(trainer.encoder).eval()(**inputs).last_hidden_state.float()
@@ -400,8 +486,8 @@ def load_pretrained(name: str) -> tuple[Any, nn.Module]:
     return transformers.AutoTokenizer.from_pretrained(name), transformers.AutoModel.from_pretrained(name)
 
 
-def planned_trainer(tokenize_at: Callable[[int | None], Tokens], encoder: nn.Module, name: str, head: Any,
-                    target: torch.Tensor, fit_rows: list[np.ndarray], predicted: list[int], ctx: Any,
+def planned_trainer(tokenize_at: Callable[[int | None], Tokens | TokenPairs], encoder: nn.Module, name: str,
+                    head: Any, target: torch.Tensor, fit_rows: list[np.ndarray], predicted: list[int], ctx: Any,
                     seconds_left: Callable[[], float], *, lr: float, weight_decay: float,
                     safety: float) -> tuple[TextTrainer, float, float, int]:
     """A trainer sized to the time `seconds_left()` gives, its blocks' inputs cached on a CPU: what a
@@ -425,7 +511,7 @@ def planned_trainer(tokenize_at: Callable[[int | None], Tokens], encoder: nn.Mod
     if max_length < longest:
         tokens = tokenize_at(max_length)
     plan = TextPlan(model=name, device=device, max_length=max_length, batch_size=BATCH_SIZE, n_layers=n_layers,
-                    precision=precision, trained_blocks=trained)
+                    precision=precision, trained_blocks=trained, towers=isinstance(tokens, TokenPairs))
     trainer = TextTrainer(plan, encoder, tokens, head, target, lr=lr, weight_decay=weight_decay, seed=ctx.seed)
     if trainer.start:
         tokens.cache_hidden(encoder, trainer.start, trainer.device, 2 * BATCH_SIZE, precision)
@@ -459,12 +545,19 @@ def cross_fit_text(train_text: tuple[pd.Series, pd.Series | None], test_text: tu
     first = pd.concat([train_text[0], test_text[0]], ignore_index=True).fillna("").astype(str)
     second = None if train_text[1] is None else pd.concat([train_text[1], test_text[1]], ignore_index=True).fillna("").astype(str)
     n_train, n_all = len(train_text[0]), len(first)
+    towers = second is not None and torch_device(ctx.device) == "cpu"
+
+    def tokenize_at(max_length: int | None) -> Tokens | TokenPairs:
+        if towers:
+            return TokenPairs(*(tokenize(tokenizer, side, None, max_length) for side in (first, second)))
+        return tokenize(tokenizer, first, second, max_length)
+
     fold_ids = sorted(set(folds[folds >= 0].tolist()))
     fit_rows = [training_rows(folds, k, ctx.spec) for k in fold_ids]
     predicted = [int((folds == k).sum()) + n_all - n_train for k in fold_ids]
     head = TaskHead.for_target(ctx.spec.task, y, ctx.spec.n_classes)
     trainer, seconds_per_step, token_seconds, threads = planned_trainer(
-        lambda max_length: tokenize(tokenizer, first, second, max_length), encoder, name, head,
+        tokenize_at, encoder, name, head,
         head.target_tensor(y), fit_rows, predicted, ctx, ctx.seconds_left, lr=lr, weight_decay=weight_decay,
         safety=safety)
     plan, tokens = trainer.plan, trainer.tokens

@@ -139,8 +139,29 @@ def test_pairs_are_read_as_two_segments_and_several_targets_are_fitted_at_once(t
     ctx = Context(spec=spec, n_jobs=1)  # no time limit: the steps planned do not depend on the machine's pace
     result = cross_validate(_solution(max_epochs=20, lr=3e-3), train, test, np.arange(n) % 3, ctx)
     assert result.oof.shape == (n, 2) and result.test.shape == (30, 2)
+    assert result.facts["towers"]  # a CPU encodes the pair's texts apart
     baseline = np.sqrt(((train[["same", "kw_b"]] - train[["same", "kw_b"]].mean()) ** 2).to_numpy().mean())
     assert result.score < baseline  # better than predicting the means
+
+
+def test_two_towers_start_at_the_pretrained_similarity_scaled_to_the_targets_spread(tiny) -> None:
+    import torch
+
+    from pipelines import text_finetune as tf
+
+    tokenizer, encoder = tf.load_pretrained(tiny)
+    first, second = ["fire", "storm", "cake", "phone", "flood"], ["fire", "flood", "concert", "cake", "sea"]
+    tokens = tf.TokenPairs(tf.tokenize(tokenizer, first, None, 16), tf.tokenize(tokenizer, second, None, 16))
+    model = tf.TwoTowerNet(encoder, n_outputs=2).eval()
+    batch = tokens.batch(np.arange(5), torch.device("cpu"))
+    model.start_at_similarity(*batch)
+    with torch.no_grad():
+        u, v = model.pooled(*batch[0]), model.pooled(*batch[1])
+        cosine = (u * v).sum(-1)
+        out = model(*batch)
+    expected = (cosine - cosine.mean()) / max(float(cosine.std()), tf.MIN_COSINE_SPREAD)
+    assert torch.allclose(out, expected[:, None].expand(5, 2), atol=1e-4)
+    assert torch.allclose(torch.stack([u.norm(dim=-1), v.norm(dim=-1)]), torch.ones(2, 5), atol=1e-4)
 
 
 def test_a_cpu_keeps_long_sequences_then_trains_the_most_top_blocks_that_leave_an_epoch_per_fold() -> None:
@@ -158,6 +179,17 @@ def test_a_cpu_keeps_long_sequences_then_trains_the_most_top_blocks_that_leave_a
     assert choose_size(token, lengths, 6, folds, (per_block + 5 * 1500) * 0.001 / 2, 40) == (20, 1)
     with pytest.raises(FineTuneTooSlow, match="even at 16 tokens and the top block only; 1s are left"):
         choose_size(token, lengths, 6, folds, 1.0, 64)
+
+
+def test_a_large_fold_plans_a_share_of_an_epoch_and_fills_the_time_with_steps() -> None:
+    from pipelines.text_finetune import MIN_ROWS_SEEN, TRAIN_COST, choose_size, fold_steps
+
+    many = 10 * MIN_ROWS_SEEN
+    lengths, folds = np.full(many, 40), [(many, 1000)] * 5
+    token = 0.001 / 40
+    per_block = sum(TRAIN_COST * MIN_ROWS_SEEN + predict for _, predict in folds)  # not TRAIN_COST * many
+    assert choose_size(token, lengths, 6, folds, 6 * per_block * 0.001, 64) == (64, 6)
+    assert fold_steps(1e6, 0.1, many, max_epochs=3) == 3 * many // 32  # the steps still go up to max_epochs
 
 
 def test_the_recipe_fails_at_once_when_no_size_fits_the_time(tiny) -> None:
