@@ -29,7 +29,11 @@ LLM_TRIES_ON_ONE_NODE = 3  # changes to one node that did not help before the LL
 class Action:
     kind: Literal["draft", "improve", "debug", "tune", "ensemble", "stop"]
     parent: Node | None = None
+    early: bool = False  # a draft of the first round (`Ask.early`)
     reason: str = ""  # why a stop: said to the user, who otherwise sees a run end early without a word
+
+
+EARLY_DRAFTS = "early drafts"  # exhausted when the engineer holds its other drafts back for later
 
 
 @dataclass
@@ -39,13 +43,13 @@ class Exhausted:
     kinds: set[str] = field(default_factory=set)
     on_nodes: set[tuple[str, str]] = field(default_factory=set)
 
-    def add(self, kind: StepKind, node: Node | None = None) -> None:
+    def add(self, kind: str, node: Node | None = None) -> None:
         if node is None:
             self.kinds.add(kind)
         else:
             self.on_nodes.add((kind, node.id))
 
-    def has(self, kind: StepKind, node: Node | None = None) -> bool:
+    def has(self, kind: str, node: Node | None = None) -> bool:
         return kind in self.kinds if node is None else (kind, node.id) in self.on_nodes
 
 
@@ -88,7 +92,7 @@ class Policy:
     """What to do next with the time left.
 
     1. Drafts: the engineer's diverse first solutions (fast and strong ones first, so a valid
-       submission comes early).
+       submission comes early); it may hold some back from this round (`Ask.early`) for step 3.
     2. An ensemble of the drafts once they are made (`num_drafts`, or fewer when no more fit).
     3. Improvements of the best single candidate (each one an edit tested by cross-validation),
        with a chance of debugging a failed leaf instead; when its edits run out, the recipes not
@@ -118,8 +122,9 @@ class Policy:
         if not self.times.can_start(journal):
             return Action("ensemble") if new_pool else Action("stop", reason=self._why_no_time(journal))
         drafts = sum(1 for n in journal if n.step == "draft" and n.engineer != self.llm_name)
-        if drafts < self.settings.num_drafts and not self.exhausted.has("draft") and self.times.fits(journal):
-            return Action("draft")
+        if drafts < self.settings.num_drafts and not self.exhausted.has("draft") \
+                and not self.exhausted.has(EARLY_DRAFTS) and self.times.fits(journal):
+            return Action("draft", early=True)
         last = next(reversed(journal.nodes.values()), None)
         ensembles = [n for n in journal if n.step == "ensemble"]
         if new_pool and (not ensembles or (last is not None and last.step == "tune")):

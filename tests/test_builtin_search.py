@@ -43,6 +43,26 @@ def test_recipes_follow_the_data() -> None:
         compile(recipe_code(name), name, "exec")
 
 
+def test_a_cpu_holds_the_fine_tune_back_from_the_first_round_of_drafts(tmp_path: Path, monkeypatch) -> None:
+    from agent.engineers import builtin
+
+    monkeypatch.setattr(builtin, "embeddings_available", lambda: True)
+    monkeypatch.setattr(builtin, "detect_device", lambda: "cpu")
+    run = RunFolder(tmp_path / "run")
+    journal = Journal(run.journal_path)
+    spec = make_spec(categorical_columns=["anchor", "target"], column_pairs=[("anchor", "target")])
+    brief = Brief(spec=spec, profile={"rows": {"train": 30_000}}, profile_text="")
+    engineer = BuiltinEngineer()
+    recipes = applicable_recipes(spec, 30_000, "cpu")
+    assert recipes[-1] == "text_finetune"
+    for i, name in enumerate(recipes[:-1]):
+        record(journal, run, Node(id=f"{i + 1:04d}", step="draft", title=name, status="ok", score=0.6, recipe=name))
+    assert engineer.propose(Ask("draft", early=True), brief, journal, run) is None
+    assert engineer.propose(Ask("draft"), brief, journal, run).recipe == "text_finetune"
+    monkeypatch.setattr(builtin, "detect_device", lambda: "cuda")
+    assert engineer.propose(Ask("draft", early=True), brief, journal, run).recipe == "text_finetune"
+
+
 def test_switch_edits_are_one_line() -> None:
     code = recipe_code("lightgbm_tabular")
     names = [s.name for s in switches(code)]

@@ -9,7 +9,7 @@ import pytest
 
 from agent.config import Settings
 from agent.journal import Journal, Node
-from agent.policy import Policy, ensemble_pool
+from agent.policy import EARLY_DRAFTS, Policy, ensemble_pool
 from agent.timing import ENSEMBLE_MIN_RESERVE, MIN_NODE_SECONDS, Budget, StepTimes
 
 
@@ -69,6 +69,24 @@ def test_drafts_then_ensemble_then_improve_then_tune_late_and_a_final_ensemble(t
     assert policy.next(journal).kind == "ensemble"
     add("ensemble", 0.85, ensemble_pool(journal, True))
     assert policy.next(journal).kind == "stop"
+
+
+def test_drafts_the_engineer_held_back_from_the_first_round_come_once_the_best_recipes_edits_are_spent(
+        tmp_path: Path) -> None:
+    policy, budget, clock = policy_for(Settings(num_drafts=3, tune_share=0.25, debug_prob=0.0), total=1000)
+    journal = Journal(tmp_path / "journal.jsonl")
+    add = adder(journal)
+    assert policy.next(journal).early
+    add("draft", 0.80, recipe="a")
+    add("draft", 0.82, recipe="b")
+    policy.exhausted.add(EARLY_DRAFTS)  # the engineer had no third draft for the first round
+    assert policy.next(journal).kind == "ensemble"
+    add("ensemble", 0.83, ["0001", "0002"])
+    action = policy.next(journal)
+    assert action.kind == "improve" and action.parent.id == "0002"
+    policy.exhausted.add("improve", action.parent)
+    action = policy.next(journal)
+    assert action.kind == "draft" and not action.early  # now the draft held back
 
 
 def best_recipe_improved(tmp_path: Path):

@@ -28,6 +28,7 @@ class Ask:
     parent: Node | None = None
     why: str = ""  # why this parent: the prompt tells the engineer, e.g. "the best solution so far"
     seconds: float | None = None  # the limit its candidate will run under, when the search knows it
+    early: bool = False  # a draft of the first round, which the first ensemble and the first edits build on
 
 
 @dataclass

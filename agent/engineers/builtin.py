@@ -39,6 +39,8 @@ SHAPE_FINETUNES = {"span": "span_finetune"}  # a pretrained transformer fine-tun
 # Networks that plan their epochs from a timed probe and their limit: given half their parent's time, they
 # train a smaller version instead of timing out (agent.timing).
 SIZED_TO_TIME = {"unet_masks", "image_cnn", "text_finetune", "span_finetune"}
+# On a CPU these spend a node's whole limit for an ensemble member: held back from the first round of drafts.
+HELD_BACK_ON_CPU = {"text_finetune"}
 
 
 def recipe_code(name: str) -> str:
@@ -196,17 +198,22 @@ class BuiltinEngineer:
 
     def propose(self, ask: Ask, brief: Brief, journal: Journal, run: RunFolder) -> Proposal | None:
         if ask.kind == "draft":
-            return self._draft(brief, journal)
+            return self._draft(brief, journal, ask.early)
         if ask.kind == "improve" and ask.parent is not None:
             return self._improve(ask.parent, brief, journal, run)
         if ask.kind == "debug" and ask.parent is not None and ask.parent.engineer in (None, self.name):
             return self._simplify(ask.parent, journal, run)
         return None
 
-    def _draft(self, brief: Brief, journal: Journal) -> Proposal | None:
+    def _draft(self, brief: Brief, journal: Journal, early: bool = False) -> Proposal | None:
+        """The next recipe not drafted yet; in the first round (`early`) a CPU leaves out HELD_BACK_ON_CPU,
+        so the best recipe's edits come before them."""
         tried = {n.recipe for n in journal if n.step == "draft"}
         n_rows = int(brief.profile.get("rows", {}).get("train", 0))
-        for name in applicable_recipes(brief.spec, n_rows, detect_device()):
+        device = detect_device()
+        for name in applicable_recipes(brief.spec, n_rows, device):
+            if early and device != "cuda" and name in HELD_BACK_ON_CPU:
+                continue
             if name not in tried:
                 code = recipe_code(name)
                 for switch in switches(code):
