@@ -104,7 +104,7 @@ class FineTuneTooSlow(RuntimeError):
 
 def planned_rows(fit: int) -> int:
     """Rows one fold's training is planned to see: MIN_EPOCHS of its `fit` rows, at most MIN_ROWS_SEEN."""
-    return MIN_EPOCHS * min(fit, MIN_ROWS_SEEN)
+    return min(MIN_EPOCHS * fit, MIN_ROWS_SEEN)
 
 
 def choose_size(token_seconds: float, lengths: np.ndarray, n_layers: int, fold_rows: list[tuple[int, int]],
@@ -197,13 +197,17 @@ class TextNet(nn.Module):
         finally:
             self._hidden = None
 
-    def forward(self, batch: dict[str, torch.Tensor], hidden: torch.Tensor | None = None) -> torch.Tensor:
+    def pooled(self, batch: dict[str, torch.Tensor], hidden: torch.Tensor | None = None) -> torch.Tensor:
+        """The top block's states averaged over the real tokens."""
         out = self.states(batch, hidden)
-        if self.per_token:  # outputs per token (a span's start and end), none at the padding
-            return self.head(self.dropout(out.float())).masked_fill(batch["attention_mask"].unsqueeze(-1) == 0, -1e4)
         mask = batch["attention_mask"].unsqueeze(-1).to(out.dtype)
-        pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1)
-        return self.head(self.dropout(pooled.float()))
+        return (out * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+    def forward(self, batch: dict[str, torch.Tensor], hidden: torch.Tensor | None = None) -> torch.Tensor:
+        if self.per_token:  # outputs per token (a span's start and end), none at the padding
+            out = self.states(batch, hidden)
+            return self.head(self.dropout(out.float())).masked_fill(batch["attention_mask"].unsqueeze(-1) == 0, -1e4)
+        return self.head(self.dropout(self.pooled(batch, hidden).float()))
 
 
 class TwoTowerNet(TextNet):
@@ -215,13 +219,11 @@ class TwoTowerNet(TextNet):
         super().__init__(encoder, n_outputs, start, dropout)
         self.head = nn.Linear(2 * encoder.config.hidden_size, n_outputs)
 
-    def pooled(self, batch: dict[str, torch.Tensor], hidden: torch.Tensor | None) -> torch.Tensor:
-        out = self.states(batch, hidden).float()
-        mask = batch["attention_mask"].unsqueeze(-1).to(out.dtype)
-        return F.normalize((out * mask).sum(1) / mask.sum(1).clamp(min=1), dim=-1)
+    def unit(self, batch: dict[str, torch.Tensor], hidden: torch.Tensor | None) -> torch.Tensor:
+        return F.normalize(self.pooled(batch, hidden).float(), dim=-1)
 
     def forward(self, first: tuple, second: tuple) -> torch.Tensor:
-        u, v = self.pooled(*first), self.pooled(*second)
+        u, v = self.unit(*first), self.unit(*second)
         return self.head(self.dropout(torch.cat([u * v, (u - v).abs()], dim=-1)))
 
     @torch.no_grad()
@@ -230,7 +232,7 @@ class TwoTowerNet(TextNet):
         regression target is, and a useful logit for a binary one."""
         was_training = self.training
         self.eval()
-        cosine = (self.pooled(*first) * self.pooled(*second)).sum(-1)
+        cosine = (self.unit(*first) * self.unit(*second)).sum(-1)
         scale = 1.0 / max(float(cosine.std()), MIN_COSINE_SPREAD) if len(cosine) > 1 else 1.0
         width = self.head.in_features // 2
         self.head.weight.zero_()
@@ -249,6 +251,11 @@ class Tokens:
     pad_id: int
     hidden: torch.Tensor | None = None  # float16 (tokens of all rows, width), rows one after another
     offsets: np.ndarray | None = None
+
+    @property
+    def sides(self) -> list[Tokens]:
+        """The texts each row is encoded as, one pass each: itself."""
+        return [self]
 
     @property
     def lengths(self) -> np.ndarray:
@@ -314,6 +321,10 @@ class TokenPairs:
     second: Tokens
 
     @property
+    def sides(self) -> list[Tokens]:
+        return [self.first, self.second]
+
+    @property
     def lengths(self) -> np.ndarray:
         return self.first.lengths + self.second.lengths
 
@@ -329,13 +340,8 @@ class TokenPairs:
         return self.first.batch(rows, device), self.second.batch(rows, device)
 
     def cache_hidden(self, *args: Any, **kwargs: Any) -> None:
-        self.first.cache_hidden(*args, **kwargs)
-        self.second.cache_hidden(*args, **kwargs)
-
-
-def one_side(tokens: Tokens | TokenPairs) -> Tokens:
-    """Tokens to check an encoder's pass on: a pair's first texts."""
-    return tokens.first if isinstance(tokens, TokenPairs) else tokens
+        for side in self.sides:
+            side.cache_hidden(*args, **kwargs)
 
 
 def tokenize(tokenizer: Any, first: Sequence[str], second: Sequence[str] | None, max_length: int | None) -> Tokens:
@@ -442,18 +448,17 @@ def probe_pace(encoder: nn.Module, tokens: Tokens | TokenPairs, rows: np.ndarray
     other). A pair's two texts are timed as the two passes they take. Returns the threads kept (0 on a GPU)
     and the seconds."""
     encoder.eval()
-    sides = [tokens.first, tokens.second] if isinstance(tokens, TokenPairs) else [tokens]
     sample = np.random.default_rng(0).choice(rows, min(len(rows), batch_size * PROBE_STEPS), replace=False)
     sample = sample[np.argsort(tokens.lengths[sample], kind="stable")]  # batched by length, as every pass is
     batches = [sample[b:b + batch_size] for b in range(0, len(sample), batch_size)]
     with autocast(device, precision):
-        encoder(**sides[0].batch(batches[0], device)[0])  # untimed: the first pass loads kernels
+        encoder(**tokens.sides[0].batch(batches[0], device)[0])  # untimed: the first pass loads kernels
         timings = {}
         for threads in dict.fromkeys([n_jobs, 1] if n_jobs > 1 else [n_jobs]):
             if threads:
                 torch.set_num_threads(threads)
             start = time.monotonic()
-            for batch, side in itertools.product(batches, sides):
+            for batch, side in itertools.product(batches, tokens.sides):
                 encoder(**side.batch(batch, device)[0])
             if device.type == "cuda":
                 torch.cuda.synchronize()
@@ -469,7 +474,7 @@ def cache_agrees(trainer: TextTrainer, rows: np.ndarray) -> bool:
     """Whether the top blocks fed the cached states give the whole encoder's states for the real tokens (the
     cache is swapped into the encoder's own forward pass, which a transformers version might not allow)."""
     model = trainer.new_model().eval()
-    inputs, hidden = one_side(trainer.tokens).batch(rows, trainer.device)
+    inputs, hidden = trainer.tokens.sides[0].batch(rows, trainer.device)
     with torch.no_grad(), autocast(trainer.device, trainer.plan.precision):
         cached = model.states(inputs, hidden).float()
         whole = copy.deepcopy(trainer.encoder).eval()(**inputs).last_hidden_state.float()

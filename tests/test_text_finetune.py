@@ -156,7 +156,7 @@ def test_two_towers_start_at_the_pretrained_similarity_scaled_to_the_targets_spr
     batch = tokens.batch(np.arange(5), torch.device("cpu"))
     model.start_at_similarity(*batch)
     with torch.no_grad():
-        u, v = model.pooled(*batch[0]), model.pooled(*batch[1])
+        u, v = model.unit(*batch[0]), model.unit(*batch[1])
         cosine = (u * v).sum(-1)
         out = model(*batch)
     expected = (cosine - cosine.mean()) / max(float(cosine.std()), tf.MIN_COSINE_SPREAD)
