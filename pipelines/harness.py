@@ -483,7 +483,8 @@ def tune(
     refit: bool = False,
     fresh_folds: np.ndarray | None = None,
 ) -> tuple[CVResult, optuna.Study]:
-    """Optuna over the solution's search_space, starting from its PARAMS, pruning weak trials fold by fold.
+    """Optuna over the solution's search_space, starting from its PARAMS, then its STARTING_POINTS
+    (configurations known to suit other kinds of data), pruning weak trials fold by fold.
 
     Features are computed once per fold and shared by all trials; the best trial's fold models are
     kept, so no final re-fit is needed (with `refit`, one on every row makes the test prediction),
@@ -526,6 +527,9 @@ def tune(
         note = {"fresh_folds": "not re-checked: the window is too short for trials and a re-check"}
     else:
         note = {}
+    if not done:
+        for point in getattr(solution, "STARTING_POINTS", []):
+            study.enqueue_trial(point)
     left = deadline - ctx.clock() - reserve
     if left > 0 and (n_trials is None or n_trials > 1):
         more = None if n_trials is None else n_trials - 1

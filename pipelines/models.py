@@ -360,6 +360,17 @@ def lgbm_search_space(trial: Any) -> dict[str, Any]:
     }
 
 
+# Tried right after a recipe's PARAMS when tuning (its STARTING_POINTS), so the sampler learns early which
+# side of the defaults the data prefers: slow and heavily regularised (noisy targets, small tables), or
+# deep and loose (many rows, many interactions).
+LGBM_STARTING_POINTS = [
+    {"learning_rate": 0.01, "num_leaves": 7, "min_child_samples": 100, "colsample_bytree": 0.3, "subsample": 0.7,
+     "reg_lambda": 5.0},
+    {"learning_rate": 0.05, "num_leaves": 63, "min_child_samples": 10, "colsample_bytree": 0.8, "subsample": 0.9,
+     "reg_lambda": 0.1},
+]
+
+
 def xgboost(ctx: Context, **params: Any) -> Any:
     """XGBoost for the task: `gbdt("xgboost", ctx, **params)`; keywords as there."""
     return gbdt("xgboost", ctx, **params)

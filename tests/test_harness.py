@@ -284,19 +284,28 @@ def test_multiclass_probabilities_fill_every_class_column(make_comp, tmp_path: P
     assert (written[spec.id_column] == sample[spec.id_column]).all()
 
 
-def test_tuning_starts_from_the_solution_params_and_never_ends_worse(tmp_path: Path) -> None:
+def test_tuning_starts_from_the_solution_params_then_its_starting_points_and_never_ends_worse(tmp_path: Path) -> None:
     spec, train, test, _, folds = prepared(DEMO)
     solution = load_solution(RECIPES / "lightgbm_tabular.py")
     solution.PARAMS = {**solution.PARAMS, "n_estimators": 60}
+    solution.STARTING_POINTS = [{"n_estimators": 30, "num_leaves": 5}, {"n_estimators": 75, "num_leaves": 25}]
     solution.search_space = lambda trial: {"n_estimators": trial.suggest_int("n_estimators", 20, 80),
                                            "num_leaves": trial.suggest_int("num_leaves", 4, 31)}
     ctx = Context(spec=spec, n_jobs=2)
     base = cross_validate(solution, train, test, folds, ctx)
-    tuned, study = tune(solution, train, test, folds, ctx, timeout=120, n_trials=5,
-                        storage=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t")
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    tuned, study = tune(solution, train, test, folds, ctx, timeout=120, n_trials=5, storage=storage, study_name="t")
     assert study.trials[0].params["n_estimators"] == solution.PARAMS["n_estimators"]
+    # the two starting points run next (in either order: two trials run at once)
+    assert sorted(t.params["n_estimators"] for t in study.trials[1:3]) == [30, 75]
     assert tuned.score >= base.score - 1e-12
     assert (tmp_path / "optuna.db").exists()
+    # a study continued after a kill starts from its best trial, not from the starting points again
+    best = study.best_params
+    _, study = tune(solution, train, test, folds, ctx, timeout=120, n_trials=2, storage=storage, study_name="t")
+    assert len(study.trials) == 7 and study.trials[5].params == best
+    enqueued = [t.number for t in study.trials if "fixed_params" in t.system_attrs]
+    assert sorted(enqueued) == [0, 1, 2, 5]
 
 
 def test_only_the_best_trial_predicts_the_test_rows(make_comp, tmp_path: Path) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 import scipy.sparse as sp
@@ -14,8 +17,11 @@ from sklearn.metrics import roc_auc_score
 
 from pipelines import models
 from pipelines.context import Context
+from pipelines.harness import load_solution
 from pipelines.models import GBDT, NBLogisticRegression, device_options, gbdt, nb_linear
 from tests.test_features import make_spec
+
+RECIPES = Path(__file__).resolve().parent.parent / "agent" / "recipes"
 
 
 def table(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -167,3 +173,16 @@ def test_nb_logistic_regression_binary_and_multiclass() -> None:
     binary = nb_linear(Context(spec=make_spec()), C=1.0).fit(X, (y == 0).astype(int))
     assert binary.predict_proba(X).shape == (n, 2)
     assert ((binary.predict_proba(X)[:, 1] > 0.5) == (y == 0)).mean() > 0.9
+
+
+@pytest.mark.parametrize("recipe", sorted(p.stem for p in RECIPES.glob("*.py") if "STARTING_POINTS" in p.read_text()))
+def test_a_recipe_starting_points_lie_inside_its_search_space(recipe: str) -> None:
+    solution = load_solution(RECIPES / f"{recipe}.py")
+    assert solution.STARTING_POINTS
+    for point in solution.STARTING_POINTS:
+        trial = optuna.trial.FixedTrial(point)
+        # FixedTrial raises for a key the space asks and the point lacks, and warns for a value out of range
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            suggested = solution.search_space(trial)
+        assert set(point) <= set(suggested)

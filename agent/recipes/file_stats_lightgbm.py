@@ -2,12 +2,13 @@
 
 from pipelines.features import join_blocks, tabular_plus
 from pipelines.files import file_paths, file_statistics
-from pipelines.models import lgbm, lgbm_search_space
+from pipelines.models import LGBM_STARTING_POINTS, lgbm, lgbm_search_space
 
 COUNT_ENCODING = False
 MISSING_INDICATORS = False
 
 PARAMS = {"n_estimators": 2000, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 20, "colsample_bytree": 0.5}
+STARTING_POINTS = LGBM_STARTING_POINTS  # tried right after PARAMS when tuning
 
 
 def features(train, test, ctx):

@@ -1,7 +1,7 @@
 """LightGBM on every column: numbers as they are, categoricals natively, parts and counts of high-cardinality strings, date parts, text statistics."""
 
 from pipelines.features import tabular_plus
-from pipelines.models import lgbm, lgbm_search_space
+from pipelines.models import LGBM_STARTING_POINTS, lgbm, lgbm_search_space
 
 # Feature blocks beyond the basics; the improve step flips one at a time and keeps what CV says helps.
 PAIR_MEANING = False        # how alike in meaning paired phrase columns are (sentence embeddings' cosine)
@@ -17,6 +17,7 @@ AUXILIARY_TARGETS = False   # out-of-fold predictions of the labels train has be
 
 PARAMS = {"n_estimators": 2000, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 20, "colsample_bytree": 0.5,
           "subsample": 0.8, "reg_lambda": 1.0}
+STARTING_POINTS = LGBM_STARTING_POINTS  # tried right after PARAMS when tuning
 
 
 def features(train, test, ctx):

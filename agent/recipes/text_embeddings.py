@@ -10,12 +10,13 @@ import pandas as pd
 
 from pipelines.embeddings import encode_in_time, text_embeddings
 from pipelines.features import joined_text, tabular_plus
-from pipelines.models import lgbm, lgbm_search_space
+from pipelines.models import LGBM_STARTING_POINTS, lgbm, lgbm_search_space
 
 TABULAR_FEATURES = True  # the other columns (numbers, categories, text statistics) beside the embeddings
 
 PARAMS = {"n_estimators": 2000, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 20, "colsample_bytree": 0.5,
           "subsample": 0.8, "reg_lambda": 1.0}
+STARTING_POINTS = LGBM_STARTING_POINTS  # tried right after PARAMS when tuning
 
 
 def _embeddings(text, ctx):

@@ -17,6 +17,12 @@ AUXILIARY_TARGETS = False   # out-of-fold predictions of the labels train has be
 
 PARAMS = {"n_estimators": 2000, "learning_rate": 0.03, "max_depth": 5, "min_child_weight": 2.0, "colsample_bytree": 0.5,
           "subsample": 0.8, "reg_lambda": 1.0}
+STARTING_POINTS = [  # tried right after PARAMS when tuning: slow and regularised, then deep and loose
+    {"learning_rate": 0.01, "max_depth": 3, "min_child_weight": 20.0, "colsample_bytree": 0.3, "subsample": 0.7,
+     "reg_lambda": 5.0},
+    {"learning_rate": 0.05, "max_depth": 8, "min_child_weight": 1.0, "colsample_bytree": 0.8, "subsample": 0.9,
+     "reg_lambda": 0.1},
+]
 
 
 def features(train, test, ctx):
