@@ -527,12 +527,13 @@ def tune(
         note = {"fresh_folds": "not re-checked: the window is too short for trials and a re-check"}
     else:
         note = {}
-    if not done:
-        for point in getattr(solution, "STARTING_POINTS", []):
-            study.enqueue_trial(point)
+    points = [] if done else list(getattr(solution, "STARTING_POINTS", []))
+    points = points if n_trials is None else points[:max(0, n_trials - 1)]
+    if points and deadline - ctx.clock() - reserve > 0:
+        run_points(study, trials.objective, points, ctx.n_jobs, catch)
     left = deadline - ctx.clock() - reserve
-    if left > 0 and (n_trials is None or n_trials > 1):
-        more = None if n_trials is None else n_trials - 1
+    more = None if n_trials is None else n_trials - 1 - len(points)
+    if left > 0 and (more is None or more > 0):
         study.optimize(trials.objective, timeout=left, n_trials=more, n_jobs=ctx.n_jobs, catch=catch)
     if trials.best is None:
         raise SolutionError("no tuning trial finished within the time limit")
@@ -547,6 +548,28 @@ def tune(
         result.facts.update(recheck_on_fresh_folds(solution, train, test, fresh_folds, ctx, y, base, result, metric,
                                                    transform, feature_seconds))
     return with_threshold(result, y, folds, ctx, metric), study
+
+
+def run_points(study: optuna.Study, objective: Any, points: list[dict[str, Any]], workers: int,
+               catch: tuple[type[Exception], ...]) -> None:
+    """Run a trial at each point, `workers` at a time. The trials are asked for here, one after the
+    other: parallel `study.optimize` workers can pop the same enqueued trial and then fail to tell it."""
+    for point in points:
+        study.enqueue_trial(point)
+    asked = [study.ask() for _ in points]
+
+    def run(trial: optuna.Trial) -> None:
+        try:
+            study.tell(trial, objective(trial))
+        except optuna.TrialPruned:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        except BaseException as error:  # failed as study.optimize fails it: caught types end only the trial
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            if not isinstance(error, catch):
+                raise
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(run, asked))
 
 
 def recheck_seconds(feature_seconds: float, run_seconds: float) -> float:

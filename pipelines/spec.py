@@ -40,7 +40,6 @@ class CompetitionSpec(BaseModel):
     task: Task
     modality: Modality = "tabular"
     classes: list[Any] = Field(default_factory=list)
-    answer_shape: AnswerShape = "rows"
     source_column: str | None = Field(
         None, description="span: the input text column each answer is a span of; string: the input column "
                           "each answer rewrites (text normalisation's `before`), if any")
@@ -55,8 +54,8 @@ class CompetitionSpec(BaseModel):
     direction: Literal["maximize", "minimize"]
 
     answer_shape: AnswerShape = Field(
-        "rows", description="rows: a label or number per row; mask: a 0/1 mask per item (image), written as "
-                            "run-length strings (pipelines.shapes.masks)")
+        "rows", description="what one answer is (see AnswerShape); masks are written as run-length strings "
+                            "(pipelines.shapes.masks)")
     mask_order: Literal["F", "C"] = Field(
         "F", description="pixel order of the run-length strings: F numbers pixels down each column first "
                          "(Kaggle's usual), C along each row")
