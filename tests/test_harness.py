@@ -361,7 +361,7 @@ def test_a_resumed_study_reevaluates_its_best_trial_first(tmp_path: Path) -> Non
     """After a kill the best trial's predictions are gone; the resumed study runs it again before exploring."""
     spec, train, test, _, folds = prepared(DEMO)
     solution = load_solution(RECIPES / "lightgbm_tabular.py")
-    solution.PARAMS = {**solution.PARAMS, "n_estimators": 40}
+    solution.PARAMS, solution.STARTING_POINTS = {**solution.PARAMS, "n_estimators": 40}, []
     solution.search_space = lambda trial: {"num_leaves": trial.suggest_int("num_leaves", 4, 31)}
     ctx = Context(spec=spec, n_jobs=1)
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
