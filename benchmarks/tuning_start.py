@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -30,16 +29,13 @@ from pipelines.folds import make_folds
 from pipelines.harness import cross_validate, load_solution, tune
 from pipelines.metrics import get_metric
 from pipelines.rundata import RunData
-
-RECIPES = Path(__file__).resolve().parent.parent / "agent" / "recipes"
+from switch_gain import RECIPES, with_switch
 
 
 def recipe_code(recipe: str, switches: list[str]) -> str:
     code = (RECIPES / f"{recipe}.py").read_text()
     for switch in switches:
-        code, found = re.subn(rf"^{switch} = False", f"{switch} = True", code, flags=re.M)
-        if not found:
-            raise SystemExit(f"{recipe} has no switch {switch} that is off")
+        code = with_switch(code, switch, True)
     return code
 
 
