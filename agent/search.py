@@ -384,15 +384,18 @@ class Search:
         return node.model_copy(update={"gain": self._gain(node)}) if node.ok else node
 
     def _trusted_score(self, node: Node, score: float, facts: dict) -> float:
-        """A tuned node's score as re-checked on fresh folds (`facts` keeps the tuning folds' score)."""
+        """A tuned node's score as re-checked on fresh folds, or its parent's when it was not re-checked:
+        a best of many trials is trusted no further than fresh folds confirm it (`facts` keeps the
+        tuning folds' score)."""
         parent = self.journal.nodes.get(node.parents[0]) if node.step == "tune" and node.parents else None
-        if parent is None or not parent.ok or "fresh_folds_gain" not in facts:
+        if parent is None or not parent.ok:
             return score
-        trusted = rechecked_tune_score(score, parent.score, facts["fresh_folds_gain"], self.spec.greater_is_better)
+        gain = facts.get("fresh_folds_gain", 0.0)
+        trusted = rechecked_tune_score(score, parent.score, gain, self.spec.greater_is_better)
         if abs(trusted - score) > 1e-12:  # parent + gain can differ from the same score in the last bit
             facts["score_on_tuning_folds"] = score
-            log.info("node %s: tuned score %.5f on the tuning folds, %.5f as re-checked on fresh folds", node.id,
-                     score, trusted)
+            how = "as re-checked on fresh folds" if "fresh_folds_gain" in facts else "its parent's (not re-checked)"
+            log.info("node %s: tuned score %.5f on the tuning folds, %.5f %s", node.id, score, trusted, how)
         return trusted
 
     def _gain(self, node: Node) -> float | None:

@@ -79,13 +79,16 @@ def test_an_interrupted_tune_runs_again_with_the_trials_time_that_still_fits(sea
     assert search._rerun_limit(tune, {"mode": "tune", "tune_seconds": 1000.0}) == 0.0
 
 
-def test_a_tuned_score_is_trusted_as_far_as_fresh_folds_confirm_it(search: Search) -> None:
+def test_a_tuned_score_is_trusted_as_far_as_fresh_folds_confirm_it_and_no_further_unchecked(search: Search) -> None:
     parent = finished(search, Node(id="0001", step="draft", status="ok", score=0.80, seconds=10.0))
     tune = Node(id="0002", step="tune", parents=[parent.id])
     facts = {"fresh_folds_gain": 0.002}
     assert search._trusted_score(tune, 0.84, facts) == pytest.approx(0.802)
     assert facts["score_on_tuning_folds"] == 0.84
-    assert search._trusted_score(tune, 0.84, {"fresh_folds": "not re-checked: too little time left"}) == 0.84
+    unchecked = {"fresh_folds": "not re-checked: too little time left"}
+    assert search._trusted_score(tune, 0.84, unchecked) == pytest.approx(0.80)  # no credit without fresh folds
+    assert unchecked["score_on_tuning_folds"] == 0.84
+    assert search._trusted_score(tune, 0.79, {"fresh_folds": "not re-checked: too little time left"}) == 0.79
     held = {"fresh_folds_gain": 0.81235 - 0.80}  # the gain held exactly: the score stands, no second score
     assert search._trusted_score(tune, 0.81235, held) == pytest.approx(0.81235) and "score_on_tuning_folds" not in held
     improve = Node(id="0003", step="improve", parents=[parent.id])
