@@ -68,11 +68,13 @@ def main() -> None:
             scores = {name: [cross_validate(solution, data.train, data.test, folds, ctx, params).score
                              for folds in fresh]
                       for name, params in (("params", {}), ("tuned", best.params))}
-            print(json.dumps({"recipe": recipe, "starting_points": not args.without_starting_points, "trials": len(study.trials), "seconds": round(seconds, 1),
+            gain = sign * float(np.mean(scores["tuned"]) - np.mean(scores["params"]))
+            print(json.dumps({"recipe": recipe, "starting_points": not args.without_starting_points,
+                              "trials": len(study.trials), "seconds": round(seconds, 1),
                               "tuning_folds_best": round(best.score, 5),
                               "fresh_params": round(float(np.mean(scores["params"])), 5),
                               "fresh_tuned": round(float(np.mean(scores["tuned"])), 5),
-                              "fresh_gain": round(sign * float(np.mean(scores["tuned"]) - np.mean(scores["params"])), 5),
+                              "fresh_gain": round(gain, 5),
                               "best_params": {k: round(v, 4) if isinstance(v, float) else v
                                               for k, v in best.params.items()}}), flush=True)
 
