@@ -512,12 +512,10 @@ def tune(
                     metric, transform, deadline)
     study = _study(study_name, storage, metric, ctx.seed)
     catch = (ValueError, ArithmeticError)
-    # The starting point runs alone (parallel workers would race for the one enqueued trial): the
-    # solution's PARAMS, or for a study resumed after a kill its best trial, whose predictions
-    # died with the killed process.
+    # The starting point runs alone, as it sizes the re-check: the solution's PARAMS, or for a study
+    # resumed after a kill its best trial, whose predictions died with the killed process.
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    study.enqueue_trial(study.best_params if done else base)
-    study.optimize(trials.objective, n_trials=1, catch=catch)
+    run_points(study, trials.objective, [study.best_params if done else base], 1, catch)
     # The re-check's time comes out of the trials', sized by the first trial (a run on one thread);
     # a window too short for both keeps its trials.
     reserve = recheck_seconds(feature_seconds, 1.5 * trials.best.seconds) if fresh_folds is not None and trials.best \
