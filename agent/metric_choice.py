@@ -20,6 +20,8 @@ _METRIC_PATTERNS = [
     (r"area under the (roc|receiver)|\broc[ -]auc\b|\bauc\b", "auc"),
     (r"multi-?class (logarithmic|log) loss", "logloss_multiclass"),
     (r"(logarithmic|log)[ -]loss|cross[- ]entropy", "logloss"),
+    (r"\bmap\s*@\s*5\b|mean average precision\s*@\s*5\b", "map@5"),
+    (r"\bmap\s*@\s*12\b|mean average precision\s*@\s*12\b", "map@12"),
     (r"matthews", "mcc"),
     (r"macro[- ]?(averaged )?f1|f1[- ]macro", "f1_macro"),
     (r"micro[- ]?(averaged )?f1|f1[- ]micro", "f1_micro"),
@@ -58,6 +60,8 @@ def adapt_metric(name: str, task: str) -> str:
 def default_metric(task: str, kind: str, shape: str = "rows") -> str:
     if shape == "span":
         return "jaccard_word"
+    if shape == "labels":
+        return "f1_micro_label_sets"
     if task == "regression":
         return "rmse"
     if task == "multilabel":

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelines.shapes import masks
+from pipelines.shapes import label_lists, masks
 from pipelines.spec import CompetitionSpec
 from pipelines.targets import class_labels
 
@@ -44,6 +44,8 @@ def profile(spec: CompetitionSpec, train: pd.DataFrame, test: pd.DataFrame) -> d
     target: dict[str, Any] = {"columns": spec.target_columns, "task": spec.task}
     if spec.answer_shape == "mask":
         target.update(masks.profile_facts(train, spec))
+    elif spec.answer_shape == "labels":
+        target.update(label_lists.profile_facts(train, spec))
     elif spec.task in ("binary", "multiclass"):
         shares = class_labels(train, spec).map(str).value_counts(normalize=True)
         target["class_shares"] = {k: round(float(v), 4) for k, v in shares.head(30).items()}
@@ -69,7 +71,9 @@ def profile(spec: CompetitionSpec, train: pd.DataFrame, test: pd.DataFrame) -> d
         "target": target,
         "submission": {"columns": spec.submission_columns, "kind": spec.submission_kind,
                        "answer_shape": spec.answer_shape, "source_column": spec.source_column,
-                       "rows_matched_by_order": spec.row_order_key},
+                       "rows_matched_by_order": spec.row_order_key,
+                       "labels_ranked": label_lists.RANKED_METRICS.get(spec.metric) if spec.answer_shape == "labels"
+                       else None},
         "column_pairs": spec.column_pairs,
         "columns": [
             _column_facts(c, train[c], test[c] if c in test.columns else None, kinds[c]) for c in kinds
@@ -119,6 +123,10 @@ def _shape_line(submission: dict[str, Any]) -> str:
     elif shape == "string":
         line = "; each answer is a string" + (f" rewriting `{submission['source_column']}`"
                                               if submission.get("source_column") else "")
+    elif shape == "labels":
+        line = (f"; each answer is {submission.get('labels_ranked') or 'a set of'} space-separated labels"
+                + (" ranked most likely first" if submission.get("labels_ranked") else "")
+                + ": models predict a probability per label (n, labels) and the harness writes the labels")
     elif shape == "mask":
         line = ("; each answer is a 0/1 mask per item (image) as run-length strings: models predict a probability "
                 "per pixel (n, H, W) and the harness makes the masks")

@@ -269,7 +269,7 @@ def _diagnostics(run: RunFolder, node: Node | None) -> str:
     data = RunData.load(run.path)
     spec = data.spec
     if spec.answer_shape != "rows":
-        return f'<p class="note">the answers are {escape(spec.answer_shape)}s: no per-row diagnostics</p>'
+        return f'<p class="note">the answers are of shape {escape(spec.answer_shape)}: no per-row diagnostics</p>'
     oof = np.load(oof_path, allow_pickle=False)
     y = encode_target(data.train, spec)
     if len(oof) != len(y):

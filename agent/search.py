@@ -31,7 +31,7 @@ from pipelines.device import detect_device
 from pipelines.ensemble import ensemble_code
 from pipelines.rescore import unearned_score
 from pipelines.rundata import RunData
-from pipelines.shapes import STRING_SHAPES
+from pipelines.shapes import ROW_MODEL_SHAPES, STRING_SHAPES
 from pipelines.submission import submission_problems
 from pipelines.tables import read_table
 
@@ -53,7 +53,7 @@ class Search:
         self.display = display
         self.journal = Journal(run.journal_path)
         self.device = detect_device()
-        self.times = StepTimes(settings, budget, ensembles=self.spec.answer_shape == "rows")
+        self.times = StepTimes(settings, budget, ensembles=self.spec.answer_shape in ROW_MODEL_SHAPES)
         self.policy = Policy(settings, self.spec.greater_is_better, random.Random(settings.seed + len(self.journal)),
                              self.times)
         # An engineer may bring a slower partner (the LLM) that is asked in the background.
@@ -241,7 +241,7 @@ class Search:
     def _tune(self, parent: Node) -> None:
         self.exhausted.add("tune", parent)
         code = self.run.code(parent.id)
-        if "def search_space" not in code or self.spec.answer_shape != "rows":  # Optuna tunes row models only
+        if "def search_space" not in code or self.spec.answer_shape not in ROW_MODEL_SHAPES:  # Optuna tunes row models
             return
         window = self.times.new_tune(self.journal, parent)
         if window is None:
@@ -258,7 +258,7 @@ class Search:
     def _ensemble(self) -> None:
         """An ensemble node over the current pool of best single candidates (see pipelines.ensemble)."""
         members = ensemble_pool(self.journal, self.spec.greater_is_better)
-        if len(members) < 2 or self.spec.answer_shape != "rows":  # blends average numbers, not strings
+        if len(members) < 2 or self.spec.answer_shape not in ROW_MODEL_SHAPES:  # blends average numbers, not strings
             self.exhausted.add("ensemble")
             return
         proposal = Proposal(

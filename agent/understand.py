@@ -24,7 +24,7 @@ from pipelines.errors import InputError
 from pipelines.features import comparable_pairs
 from pipelines.files import FileCatalog
 from pipelines.metrics import get_metric
-from pipelines.shapes import STRING_SHAPES, masks
+from pipelines.shapes import STRING_SHAPES, label_lists, masks
 from pipelines.shapes.strings import string_shape
 from pipelines.spec import CompetitionSpec
 from pipelines.submission import order_key, passthrough_columns, row_key
@@ -97,7 +97,7 @@ def build_spec(
         target_columns=targets,
         task=task,
         modality=modality(kinds),
-        classes=[0, 1] if shape == "mask" else decide_classes(ev, task, targets, per_class, rows.id_column),
+        classes=[0, 1] if shape == "mask" else decide_classes(ev, task, targets, per_class, rows.id_column, shape),
         target_bounds=target_bounds(train, targets) if task == "regression" and answer.metric not in ORDER_METRICS
         else (None, None),
         answer_shape=shape,
@@ -127,7 +127,7 @@ def build_spec(
 class Answer:
     """What one answer is and how it is scored."""
 
-    shape: str  # rows, span, string or mask
+    shape: str  # rows, span, string, mask or labels
     source_column: str | None  # the input a span or string answer comes from
     task: str
     kind: str  # what the submission's answer columns hold: value, proba or label
@@ -143,12 +143,16 @@ def decide_answer(ev: Evidence, rows: RowKey, targets: list[str], per_class: boo
         metric, ev.sources["metric"] = described, "description"
     shape, source_column = decide_mask_shape(ev, rows, targets, kinds), None
     if shape == "rows":
-        shape, source_column = decide_answer_shape(ev, targets)
+        shape, source_column = decide_answer_shape(ev, targets, metric)
     if shape == "mask":
         return Answer(shape, None, *decide_mask_scoring(ev, metric))
     if shape in STRING_SHAPES:
         task, kind = "text", "label"
         ev.sources["task"] = "answer shape"
+    elif shape == "labels":  # one label per train row: classes ranked by probability; several: a label per column
+        task, kind = ev.given.get("task") or ("multiclass" if label_lists.one_label_per_row(ev.train, targets[0])
+                                              else "multilabel"), "label"
+        ev.sources.setdefault("task", "answer shape")
     else:
         task = ev.given.get("task") or infer_task(ev.train, targets, metric)
         ev.sources.setdefault("task", "inferred")
@@ -245,8 +249,9 @@ def decide_targets(ev: Evidence, rows: RowKey) -> tuple[list[str], bool]:
     return targets, per_class
 
 
-def decide_answer_shape(ev: Evidence, targets: list[str]) -> tuple[str, str | None]:
-    """What one answer is, and the input column it comes from: a span of an input text (a train-only
+def decide_answer_shape(ev: Evidence, targets: list[str], metric: str | None = None) -> tuple[str, str | None]:
+    """What one answer is, and the input column it comes from: space-separated labels (a label-list
+    metric, or lists of labels from a vocabulary in train), a span of an input text (a train-only
     text target that sits inside another column in most rows), a string (one that rewrites another
     column, or free text), else a label or number per row."""
     if "answer_shape" in ev.given:
@@ -254,6 +259,10 @@ def decide_answer_shape(ev: Evidence, targets: list[str]) -> tuple[str, str | No
         if source is not None and source not in ev.test.columns:
             raise InputError(f"source column {source!r} is not a column", ev.files.test)
         return ev.given["answer_shape"], source
+    lists = len(targets) == 1 and targets[0] not in ev.test.columns
+    if lists and label_lists.is_label_list(ev.train, targets[0], metric):
+        ev.sources["answer_shape"] = f"inferred: {targets[0]!r} holds space-separated labels"
+        return "labels", None
     shape, source = string_shape(ev.train, ev.test, targets[0]) if len(targets) == 1 else ("rows", None)
     if shape != "rows":
         ev.sources["answer_shape"] = (f"inferred: {targets[0]!r} is a span of {source!r} in most rows" if shape == "span"
@@ -310,6 +319,8 @@ def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape:
     """The metric's registered name and the direction to optimise; one that cannot score this task's
     answers (a description's stray "AUC" for a span, "Jaccard" for a label) gives way to the default."""
     scorable = {"text": ("text", "label"), "regression": ("value",)}.get(task, ("label", "proba", "value"))
+    if shape == "labels":
+        scorable = ("text",)
     if metric is not None and get_metric(metric).needs not in scorable:
         metric = None
     if metric is None:
@@ -322,8 +333,16 @@ def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape:
     return metric, direction
 
 
-def decide_classes(ev: Evidence, task: str, targets: list[str], per_class: bool, id_column: str) -> list[Any]:
-    """The classes in a fixed order; see `CompetitionSpec`."""
+def decide_classes(ev: Evidence, task: str, targets: list[str], per_class: bool, id_column: str,
+                   shape: str = "rows") -> list[Any]:
+    """The classes in a fixed order; see `CompetitionSpec`. Label lists: every class of one label per row,
+    else the most frequent labels."""
+    if shape == "labels" and task == "multilabel":
+        labels = label_lists.vocabulary(ev.train, targets[0])
+        if (covered := label_lists.coverage(ev.train, targets[0], labels)) < 1:
+            log.warning("%s: %d most frequent labels kept of %s; they are %.1f%% of train's labels", ev.files.train,
+                        len(labels), targets[0], 100 * covered)
+        return labels
     if task == "multilabel" or (task in ("binary", "multiclass") and len(targets) > 1):
         return list(targets)
     if task not in ("binary", "multiclass"):

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from pipelines.context import Context
 from pipelines.folds import training_rows
 from pipelines.metrics import Metric, get_metric
-from pipelines.shapes import STRING_SHAPES
+from pipelines.shapes import ROW_MODEL_SHAPES, STRING_SHAPES
 from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
 from pipelines.targets import encode_target, score, within_bounds
@@ -201,7 +201,9 @@ def _raw_shape(ctx: Context, n: int) -> tuple[int, ...]:
     spec = ctx.spec
     if spec.task == "multiclass":
         return (n, spec.n_classes)
-    if spec.task == "multilabel" or (spec.task == "regression" and len(spec.target_columns) > 1):
+    if spec.task == "multilabel":
+        return (n, spec.n_classes)
+    if spec.task == "regression" and len(spec.target_columns) > 1:
         return (n, len(spec.target_columns))
     return (n,)
 
@@ -498,7 +500,7 @@ def tune(
     """
     if not callable(getattr(solution, "search_space", None)):
         raise SolutionError("tuning needs a search_space(trial) function in the solution")
-    if ctx.spec.answer_shape != "rows":
+    if ctx.spec.answer_shape not in ROW_MODEL_SHAPES:
         raise SolutionError(f"tuning is for answers of one label or number per row, not {ctx.spec.answer_shape}s")
     metric = get_metric(ctx.spec.metric)
     y = encode_target(train, ctx.spec)

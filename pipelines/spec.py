@@ -12,8 +12,9 @@ Modality = Literal["tabular", "text", "image", "mixed"]
 SubmissionKind = Literal["label", "proba", "value"]
 # rows: a label or number per row; span: a substring of an input text per row; string: free text per row;
 # sequence: a value per position of each item, read as a row per position (pipelines.shapes.sequences);
-# mask: a run-length encoded mask per image (pipelines.shapes.masks).
-AnswerShape = Literal["rows", "span", "string", "sequence", "mask"]
+# mask: a run-length encoded mask per image (pipelines.shapes.masks); labels: space-separated labels per row,
+# ranked or a set (pipelines.shapes.label_lists).
+AnswerShape = Literal["rows", "span", "string", "sequence", "mask", "labels"]
 
 
 class CompetitionSpec(BaseModel):

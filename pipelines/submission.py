@@ -86,6 +86,12 @@ def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: Co
                 problems.append(f"column {col!r} has non-numeric or infinite values")
             elif spec.submission_kind == "proba" and ((numeric < 0) | (numeric > 1)).any():
                 problems.append(f"column {col!r} has probabilities outside [0, 1]")
+        elif spec.answer_shape == "labels":
+            allowed = {label_key(c) for c in spec.classes}
+            bad = {label_key(t) for v in values for t in str(v).split()} - allowed
+            if bad or (values.astype(str).str.strip() == "").any():
+                problems.append(f"column {col!r} has empty answers or labels outside the {len(allowed)} known: "
+                                f"{sorted(bad)[:5]}")
         elif spec.task in ("binary", "multiclass"):
             allowed = {label_key(c) for c in spec.classes}
             bad = set(values.map(label_key)) - allowed

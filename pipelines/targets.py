@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines.errors import InputError
 from pipelines.metrics import Metric
-from pipelines.shapes import masks
+from pipelines.shapes import label_lists, masks
 from pipelines.spec import CompetitionSpec
 
 
@@ -48,6 +48,8 @@ def class_labels(frame: pd.DataFrame, spec: CompetitionSpec) -> pd.Series:
 
 def encode_target(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
     """Target columns of `frame` as model-ready numbers (codes, 0/1 matrix or floats)."""
+    if spec.answer_shape == "labels" and spec.task == "multilabel":
+        return label_lists.indicators(frame[spec.target_columns[0]], spec.classes)
     if spec.task in ("binary", "multiclass"):
         column = class_labels(frame, spec)
         lookup = {label_key(c): i for i, c in enumerate(spec.classes)}
@@ -70,7 +72,10 @@ def as_labels(raw: np.ndarray, spec: CompetitionSpec, threshold: Any = None) -> 
     `threshold`: the positive-class cut (binary), one cut per label (multilabel), or for a multiclass
     task either one weight per class that the probabilities are multiplied by before the argmax, or
     `{"cuts": [...]}`: increasing cut points on the expected class position (ordered classes).
+    Label lists are written as their text: the ranked labels, or the set above the cut `threshold`.
     """
+    if spec.answer_shape == "labels":
+        return label_lists.predicted_text(raw, spec.classes, label_lists.RANKED_METRICS.get(spec.metric), threshold)
     if spec.task == "binary":
         return (np.asarray(raw) >= (0.5 if threshold is None else threshold)).astype(np.int64)
     if spec.task == "multiclass":
@@ -93,11 +98,17 @@ def expected_position(proba: np.ndarray) -> np.ndarray:
 
 def metric_input(raw: np.ndarray, spec: CompetitionSpec, metric: Metric, threshold: Any = None) -> np.ndarray:
     """What `metric` must be fed for these raw predictions."""
-    return as_labels(raw, spec, threshold) if metric.needs == "label" else np.asarray(raw)
+    labels = metric.needs == "label" or (metric.needs == "text" and spec.answer_shape == "labels")
+    return as_labels(raw, spec, threshold) if labels else np.asarray(raw)
+
+
+def metric_truth(y: np.ndarray, spec: CompetitionSpec) -> np.ndarray:
+    """What `metric` must be fed for encoded answers: label lists as their text, else `y` itself."""
+    return label_lists.truth_text(y, spec.classes) if spec.answer_shape == "labels" else y
 
 
 def score(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric, threshold: Any = None) -> float:
-    return float(metric(y, metric_input(raw, spec, metric, threshold)))
+    return float(metric(metric_truth(y, spec), metric_input(raw, spec, metric, threshold)))
 
 
 def within_bounds(values: np.ndarray, spec: CompetitionSpec) -> np.ndarray:
@@ -114,7 +125,9 @@ def submission_frame(
         return masks.submission_frame(ids, raw, spec, threshold)
     raw = np.asarray(raw)
     out = pd.DataFrame({spec.id_column: ids.to_numpy()})
-    if spec.submission_kind == "label":
+    if spec.answer_shape == "labels":
+        out[spec.submission_columns[0]] = as_labels(raw, spec, threshold)
+    elif spec.submission_kind == "label":
         if spec.task in ("regression", "text"):
             values = raw if raw.ndim == 2 else raw[:, None]
             for j, col in enumerate(spec.submission_columns):

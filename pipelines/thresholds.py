@@ -21,7 +21,8 @@ import numpy as np
 
 from pipelines.metrics import Metric
 from pipelines.spec import CompetitionSpec
-from pipelines.targets import as_labels, score
+from pipelines.shapes.label_lists import RANKED_METRICS
+from pipelines.targets import as_labels, metric_truth, score
 
 BINARY_GRID = np.round(np.linspace(0.05, 0.95, 91), 3)
 CLASS_WEIGHT_GRID = np.geomspace(0.5, 2.0, 11)
@@ -30,16 +31,19 @@ MAX_CLASSES = 30
 
 def applies(spec: CompetitionSpec, metric: Metric) -> bool:
     """Whether the metric scores labels made from probabilities (so a threshold matters)."""
+    if spec.answer_shape == "labels":  # a set of labels is those above a cut; a ranked list has no cut
+        return spec.metric not in RANKED_METRICS
     if metric.needs != "label" or spec.task not in ("binary", "multiclass", "multilabel"):
         return False
     return spec.task != "multiclass" or spec.n_classes <= MAX_CLASSES
 
 
-def _fit_binary(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric) -> float:
+def _fit_binary(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric,
+                grid: np.ndarray = BINARY_GRID) -> float:
     sign = 1.0 if metric.greater_is_better else -1.0
-    scores = [sign * score(y, raw, spec, metric, t) for t in BINARY_GRID]
+    scores = [sign * score(y, raw, spec, metric, t) for t in grid]
     best = np.flatnonzero(np.isclose(scores, max(scores)))
-    return float(BINARY_GRID[best[len(best) // 2]])  # the middle of a plateau generalises best
+    return float(grid[best[len(best) // 2]])  # the middle of a plateau generalises best
 
 
 def _coordinate_ascent(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric,
@@ -82,6 +86,8 @@ def fit_threshold(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric:
     on these rows."""
     if spec.task == "binary":
         return _fit_binary(y, raw, spec, metric)
+    if spec.answer_shape == "labels":  # one cut for every label
+        return _fit_binary(y, raw, spec, metric, BINARY_GRID[::3])
     if spec.task == "multilabel":
         return _coordinate_ascent(y, raw, spec, metric, np.full(raw.shape[1], 0.5), BINARY_GRID[::5]).tolist()
     if metric.ordinal:
@@ -103,7 +109,7 @@ def cross_fitted_labels_score(y: np.ndarray, raw: np.ndarray, folds: np.ndarray,
         pieces_t.append(threshold)
     # Labels per fold, then the metric on all rows at once (as the plain OOF score is computed).
     labels = np.concatenate([as_labels(r, spec, t) for r, t in zip(pieces_raw, pieces_t)])
-    return float(metric(np.concatenate(pieces_y), labels)), fold_scores
+    return float(metric(metric_truth(np.concatenate(pieces_y), spec), labels)), fold_scores
 
 
 def decide_threshold(y: np.ndarray, oof: np.ndarray, folds: np.ndarray, spec: CompetitionSpec, metric: Metric,
