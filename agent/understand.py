@@ -250,20 +250,19 @@ def decide_targets(ev: Evidence, rows: RowKey) -> tuple[list[str], bool]:
 
 
 def decide_answer_shape(ev: Evidence, targets: list[str], metric: str | None = None) -> tuple[str, str | None]:
-    """What one answer is, and the input column it comes from: space-separated labels (a label-list
-    metric, or lists of labels from a vocabulary in train), a span of an input text (a train-only
-    text target that sits inside another column in most rows), a string (one that rewrites another
-    column, or free text), else a label or number per row."""
+    """What one answer is, and the input column it comes from: a span of an input text (a train-only
+    text target that sits inside another column in most rows), a string that rewrites another column,
+    space-separated labels (a label-list metric, or lists of labels from a vocabulary in train), free
+    text, else a label or number per row."""
     if "answer_shape" in ev.given:
         source = ev.given.get("source_column")
         if source is not None and source not in ev.test.columns:
             raise InputError(f"source column {source!r} is not a column", ev.files.test)
         return ev.given["answer_shape"], source
-    lists = len(targets) == 1 and targets[0] not in ev.test.columns
-    if lists and label_lists.is_label_list(ev.train, targets[0], metric):
+    shape, source = string_shape(ev.train, ev.test, targets[0]) if len(targets) == 1 else ("rows", None)
+    if source is None and len(targets) == 1 and label_lists.is_label_list(ev.train, targets[0], metric):
         ev.sources["answer_shape"] = f"inferred: {targets[0]!r} holds space-separated labels"
         return "labels", None
-    shape, source = string_shape(ev.train, ev.test, targets[0]) if len(targets) == 1 else ("rows", None)
     if shape != "rows":
         ev.sources["answer_shape"] = (f"inferred: {targets[0]!r} is a span of {source!r} in most rows" if shape == "span"
                                       else f"inferred: {targets[0]!r} is text" + (f" rewriting {source!r}" if source else ""))

@@ -43,20 +43,22 @@ def order_key(sample: pd.DataFrame, table: pd.DataFrame) -> str:
 
 
 def passthrough_columns(sample: pd.DataFrame, table: pd.DataFrame, key: str | None) -> list[str]:
-    """Sample columns that repeat `table`'s values row for row (detecting-insults' Date): the submission
-    carries them over, nobody predicts them. Only a sample named by a later column (no id of its own),
-    or by row order (`key` None), carries any: otherwise a test table that repeats the sample's
-    placeholder target would lose it."""
+    """Sample columns that repeat `table`'s values row for row (detecting-insults' Date, a question's
+    Title and Body beside its Tags): the submission carries them over, nobody predicts them. A sample
+    named by its first column carries only columns whose values vary: a test table that repeats the
+    sample's placeholder target (one value throughout) must not lose it."""
     if key is None:
         return ordered_columns(sample, table)
-    if key == sample.columns[0] or key not in table.columns:
+    if key not in table.columns:
         return []
     keys = pd.Index(_id_keys(table[key]).to_numpy())
     rows = keys.get_indexer(_id_keys(sample[key]).to_numpy()) if keys.is_unique else np.array([-1])
     if (rows < 0).any():
         return []
+    own_id = key == sample.columns[0]
     return [c for c in sample.columns if c != key and c in table.columns
-            and (_id_keys(sample[c]).to_numpy() == _id_keys(table[c]).to_numpy()[rows]).all()]
+            and (_id_keys(sample[c]).to_numpy() == _id_keys(table[c]).to_numpy()[rows]).all()
+            and not (own_id and sample[c].nunique(dropna=False) <= 1)]
 
 
 def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec) -> list[str]:

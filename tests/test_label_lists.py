@@ -40,7 +40,9 @@ def questions(folder: Path, n: int = 700, n_test: int = 150, seed: int = 0) -> p
     public.mkdir(parents=True)
     frame.iloc[:-n_test].to_csv(public / "train.csv", index=False)
     frame.iloc[-n_test:].drop(columns="Tags").to_csv(public / "test.csv", index=False)
-    frame.iloc[-n_test:][["Id"]].assign(Tags="python pandas").to_csv(public / "sample_submission.csv", index=False)
+    # as in the real sample, the question's Title and Body come before the placeholder tags
+    frame.iloc[-n_test:][["Id", "Title", "Body"]].assign(Tags="python pandas").to_csv(
+        public / "sample_submission.csv", index=False)
     return frame.iloc[-n_test:][["Id", "Tags"]]
 
 
@@ -107,6 +109,7 @@ def test_the_spec_reads_tag_sets_as_labels_and_whales_as_ranked_classes(tmp_path
         ("labels", "multilabel", "f1_micro_label_sets", ["Tags"])
     assert set(spec.classes) == set(TAGS) and spec.classes[0] == "python"  # most frequent first
     assert "Title" in spec.text_columns and "Tags" not in spec.feature_columns
+    assert spec.passthrough_columns == ["Title", "Body"]  # carried over from test, not predicted
     whales(tmp_path / "whales")
     spec, train = spec_of(tmp_path / "whales" / "public")
     assert (spec.answer_shape, spec.task, spec.metric) == ("labels", "multiclass", "map@5")
@@ -122,6 +125,7 @@ def test_tag_sets_end_to_end_fit_a_cut_and_beat_the_sample(tmp_path: Path) -> No
     sample = grade_submission(folder, folder / "public" / "sample_submission.csv")
     assert data.spec.answer_shape == "labels" and report.score > sample.score + 0.3, (report.score, sample.score)
     submitted = pd.read_csv(tmp_path / "run" / "submission.csv")
+    assert list(submitted.columns) == ["Id", "Title", "Body", "Tags"]
     assert submitted["Tags"].str.split().map(lambda t: set(t) <= set(TAGS) and len(t) >= 1).all()
     best = json.loads((tmp_path / "run" / "summary.json").read_text())["best"]
     assert best["score"] == pytest.approx(report.score, abs=0.1)  # the CV score is the metric on label text

@@ -34,8 +34,8 @@ def tokens(value: object) -> list[str]:
 
 
 def is_label_list(train: pd.DataFrame, target: str, metric: str | None) -> bool:
-    """Whether `target` holds label lists: a label-list metric names it so, or many train rows list
-    several labels drawn from a small vocabulary (tags, attribute ids)."""
+    """Whether `target` holds label lists: a label-list metric names it so, or (no other metric known)
+    many train rows list several labels drawn from a small vocabulary (tags, attribute ids)."""
     if target not in train.columns:
         return False
     y = train[target].dropna()
@@ -43,6 +43,8 @@ def is_label_list(train: pd.DataFrame, target: str, metric: str | None) -> bool:
         return False
     if metric in RANKED_METRICS or metric in SET_METRICS:
         return True
+    if metric is not None:
+        return False
     lists = [tokens(v) for v in y.head(SAMPLE_ROWS)]
     several = np.mean([len(t) > 1 for t in lists])
     counts = Counter(label for t in lists for label in t)
