@@ -33,6 +33,7 @@ from pipelines.errors import InputError
 from pipelines.files import FileCatalog, attach_file_paths
 from pipelines.folds import clean_train, describe_folds, make_folds
 from pipelines.metrics import get_metric
+from pipelines.number_lists import expand_number_lists
 from pipelines.rundata import RunData
 from pipelines.shapes.sequences import sequence_items
 from pipelines.tables import read_table, sample_rows
@@ -95,6 +96,7 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
         train, test, layout_layer = items.explode(train), items.explode(test), items.spec_layer()
     elif files.layout is not None:  # a row per pixel of each image, per class of each item...
         layout_layer = files.layout.spec_layer()
+    train, test = expand_number_lists(train, test, keep=set(sample.columns))
     rows_in_file = train.attrs.get("rows_in_file", len(train))
     train = sample_rows(train, train_row_cap(settings, train.shape[1]), settings.seed)
     if len(train) < rows_in_file:

@@ -59,6 +59,7 @@ from competitions.registry import (
 from pipelines.errors import InputError
 from pipelines.metrics import Metric, get_metric, metric_names
 from pipelines.submission import order_key, passthrough_columns, row_key
+from pipelines.tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -218,15 +219,16 @@ def _answers_file(competition_dir: Path, private: Path, local: dict[str, str]) -
 
 
 def _sample_file(public: Path, private: Path) -> Path:
-    """The sample submission: in public/, plain or zipped (`en_sample_submission_2.csv.zip`), else the copy
-    MLE-bench keeps in private/."""
+    """The sample submission: in public/, plain or archived (`en_sample_submission_2.csv.zip`,
+    statoil's `sample_submission.csv.7z`), else the copy MLE-bench keeps in private/."""
     for folder in (public, private):
         if (folder / "sample_submission.csv").is_file():
             return folder / "sample_submission.csv"
         hits = sorted(p for p in folder.iterdir()
-                      if re.search(r"sample_?submission", p.name, re.I) and p.name.lower().endswith((".csv", ".csv.zip")))
+                      if re.search(r"sample_?submission", p.name, re.I)
+                      and p.name.lower().endswith((".csv", ".csv.zip", ".csv.7z")))
         if hits:
-            return min(hits, key=lambda p: (p.suffix.lower() == ".zip", p.name))
+            return min(hits, key=lambda p: (p.suffix.lower() != ".csv", p.name))
     raise InputError("no sample_submission.csv, so the expected columns are unknown", public)
 
 
@@ -269,7 +271,10 @@ def _medal_reference(
 
 def _read_table(path: Path) -> pd.DataFrame:
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if path.suffix.lower() == ".7z":  # pandas cannot open 7z
+            table = read_table(path, dtype=str, keep_default_na=False)
+        else:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"cannot read CSV ({exc})", path) from exc
     table.columns = [str(c).strip() for c in table.columns]
@@ -295,7 +300,8 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
     by_order = id_column is None  # MLE-bench matches such rows by their order
     if by_order:
         id_column = order_key(sample, answers)
-    passthrough = [c for c in passthrough_columns(sample, answers, None if by_order else id_column) if c != id_column]
+    key = None if by_order else id_column
+    passthrough = [c for c in passthrough_columns(sample, answers, key, table_is_answers=True) if c != id_column]
     if id_column not in answers.columns:
         raise InputError(f"answers have no id column {id_column!r}", answers_path)
     answer_ids = pd.Index(_canonical(answers[id_column]).to_numpy(dtype=object))

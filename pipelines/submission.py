@@ -42,14 +42,16 @@ def order_key(sample: pd.DataFrame, table: pd.DataFrame) -> str:
     return max(ordered_columns(sample, table), key=lambda c: sample[c].nunique())
 
 
-def passthrough_columns(sample: pd.DataFrame, table: pd.DataFrame, key: str | None) -> list[str]:
+def passthrough_columns(sample: pd.DataFrame, table: pd.DataFrame, key: str | None, *,
+                        table_is_answers: bool = False) -> list[str]:
     """Sample columns that repeat `table`'s values row for row (detecting-insults' Date, a question's
     Title and Body beside its Tags): the submission carries them over, nobody predicts them. A sample
     named by its first column carries only columns whose values vary: a test table that repeats the
-    sample's placeholder target (one value throughout) must not lose it."""
+    sample's placeholder target (one value throughout) must not lose it; and none when `table` holds
+    the answers, where a column the sample repeats is a target."""
     if key is None:
         return ordered_columns(sample, table)
-    if key not in table.columns:
+    if key not in table.columns or (table_is_answers and key == sample.columns[0]):
         return []
     keys = pd.Index(_id_keys(table[key]).to_numpy())
     rows = keys.get_indexer(_id_keys(sample[key]).to_numpy()) if keys.is_unique else np.array([-1])

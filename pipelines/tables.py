@@ -21,7 +21,7 @@ from pipelines.errors import InputError
 STREAM_BYTES = 64 * 2**20  # CSVs larger than this are sampled in chunks, never held whole in memory
 STREAM_CHUNK_ROWS = 200_000
 TABLE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".pq")
-COMPRESSED_SUFFIXES = (".zip", ".gz", ".bz2", ".xz")
+COMPRESSED_SUFFIXES = (".zip", ".gz", ".bz2", ".xz", ".7z")
 WIDE_HEADER_COLUMNS = 10_000
 
 
@@ -154,7 +154,7 @@ def table_columns(path: Path) -> list[str]:
             import pyarrow.parquet as pq
 
             return list(pq.read_schema(path).names)
-        if fmt in ("csv", "tsv"):
+        if fmt in ("csv", "tsv") and path.suffix.lower() != ".7z":  # pandas cannot open 7z
             return list(pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", nrows=0, encoding="utf-8-sig").columns)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError):
         pass  # read_table names the problem
@@ -236,7 +236,7 @@ def read_table_sample(path: Path, max_rows: int, seed: int = 0) -> tuple[pd.Data
     """
     path = Path(path)
     fmt = _table_format(path) if path.is_file() else "csv"
-    if fmt not in ("csv", "tsv") or path.stat().st_size < STREAM_BYTES:
+    if fmt not in ("csv", "tsv") or path.stat().st_size < STREAM_BYTES or path.suffix.lower() == ".7z":
         frame = read_table(path)
         return sample_rows(frame, max_rows, seed), len(frame)
     rng = np.random.default_rng(seed)
@@ -261,10 +261,29 @@ def read_table_sample(path: Path, max_rows: int, seed: int = 0) -> tuple[pd.Data
     return kept.sort_index().reset_index(drop=True), seen
 
 
+def _seven_zip_member(path: Path) -> bytes:
+    """The one file a 7z archive holds (statoil-iceberg's train.json.7z), extracted to a temporary folder."""
+    import tempfile
+
+    import py7zr
+
+    try:
+        with py7zr.SevenZipFile(path) as archive, tempfile.TemporaryDirectory() as scratch:
+            members = [info.filename for info in archive.list() if not info.is_directory]
+            if len(members) != 1:
+                raise InputError(f"7z archive holds {len(members)} files, expected one table", path)
+            archive.extract(path=scratch, targets=members)
+            return (Path(scratch) / members[0]).read_bytes()
+    except (py7zr.exceptions.ArchiveError, OSError, EOFError) as exc:
+        raise InputError(f"not a readable 7z archive ({_first_line(exc)})", path) from None
+
+
 def _decompressed(path: Path) -> bytes:
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return _open_bytes(path)
+    if suffix == ".7z":
+        return _seven_zip_member(path)
     if suffix in (".gz", ".bz2", ".xz"):
         import bz2
         import gzip
