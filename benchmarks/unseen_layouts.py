@@ -30,6 +30,8 @@ from agent.grading import grade_submission
 from competitions.registry import suite
 from layout_kit import WORDS, sentence, split, zip_away
 from lite_layouts import LAYOUTS as LITE_LAYOUTS
+from medium_media_layouts import LAYOUTS as MEDIUM_MEDIA_LAYOUTS
+from medium_table_layouts import LAYOUTS as MEDIUM_TABLE_LAYOUTS
 from shape_layouts import LAYOUTS as SHAPE_LAYOUTS
 from pipelines.errors import InputError
 from pipelines.metrics import get_metric
@@ -362,16 +364,19 @@ UNSEEN = (*LAYOUTS, *SHAPE_LAYOUTS)
 
 LAYOUTS.update(LITE_LAYOUTS)
 LAYOUTS.update(SHAPE_LAYOUTS)
+LAYOUTS.update(MEDIUM_MEDIA_LAYOUTS)
+LAYOUTS.update(MEDIUM_TABLE_LAYOUTS)
 
 
 def suite_layouts(name: str) -> list[str]:
-    """`unseen`: the layouts this script was written for; `lite` (or any MLE-bench split): its competitions."""
+    """`unseen`: the layouts this script was written for; `lite` (or any MLE-bench split): those of its
+    competitions that have a layout here (the others are named on stderr)."""
     if name == "unseen":
         return list(UNSEEN)
     wanted = suite(name)
     if missing := [slug for slug in wanted if slug not in LAYOUTS]:
-        raise SystemExit(f"no layout for {', '.join(missing)}")
-    return wanted
+        print(f"no layout for {len(missing)} of {len(wanted)}: {', '.join(missing)}", file=sys.stderr)
+    return [slug for slug in wanted if slug in LAYOUTS]
 
 
 def score_file(submission: Path, answers: pd.DataFrame, metric_name: str) -> float:
@@ -404,9 +409,13 @@ def grade(layout: Path, submission: Path, metric_name: str) -> tuple[bool | None
         return None, None, f"agent grade: {problem}; fallback: {fallback}"
 
 
-def sample_copy(public: Path, into: Path) -> Path:
-    """The sample submission as a plain CSV (some competitions ship it only zipped)."""
-    found = sorted(p for p in public.iterdir() if "sample" in p.name.lower() and p.name.lower().endswith((".csv", ".csv.zip")))
+def sample_copy(public: Path, into: Path) -> Path | None:
+    """The sample submission as a plain CSV (some competitions ship it only zipped, or keep it private);
+    None when it is only in an archive pandas cannot read (7z)."""
+    found = sorted(p for folder in (public, public.parent / "private") for p in folder.iterdir()
+                   if "sample" in p.name.lower() and p.name.lower().endswith((".csv", ".csv.zip")))
+    if not found:
+        return None
     into.mkdir(parents=True, exist_ok=True)
     pd.read_csv(found[0], dtype=str, keep_default_na=False).to_csv(into / "sample.csv", index=False)
     return into / "sample.csv"
@@ -435,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         if not answers_file.exists():  # a layout half written by an interrupted run is written again
             shutil.rmtree(layout, ignore_errors=True)
             answers = make(public, np.random.default_rng(0))
-            answers_file.parent.mkdir(parents=True)
+            answers_file.parent.mkdir(parents=True, exist_ok=True)  # a layout may keep its sample there
             answers.to_csv(answers_file, index=False)
         shutil.rmtree(run, ignore_errors=True)  # a run folder left from before would be refused, its old file scored
         command = [sys.executable, "-m", "agent.cli", "compete", str(public), "--time-budget", str(args.budget),
@@ -448,7 +457,8 @@ def main(argv: list[str] | None = None) -> int:
         best = summary.get("best") or {}
         submission = run / "submission.csv"
         valid, score, why = grade(layout, submission, metric_name) if submission.exists() else (False, None, "no submission")
-        _, baseline, _ = grade(layout, sample_copy(public, run / "baseline"), metric_name)
+        sample = sample_copy(public, run / "baseline")
+        _, baseline, _ = grade(layout, sample, metric_name) if sample else (None, None, "")
         last_line = (done.stdout + done.stderr).strip().splitlines()[-1:] or [""]
         rows.append({"layout": slug, "tests": what, "metric": metric_name, "valid": valid,
                      "score": None if score is None else round(score, 4),
