@@ -22,6 +22,7 @@ from pipelines.targets import label_key
 log = logging.getLogger(__name__)
 
 FILE_SUFFIX = re.compile(r"\.(?:jpe?g|png|gif|bmp|tiff?|webp|wav|mp3|flac|ogg|npy|npz|dcm|txt|json)$", re.I)
+TEST_FILES_FOUND = 0.5  # a column names files only if test rows name existing ones too
 
 
 def column_kind(values: pd.Series) -> str:
@@ -103,7 +104,7 @@ def column_kinds(train: pd.DataFrame, test: pd.DataFrame, inputs: list[str], id_
         getattr(kinds, column_kind(train[column])).append(column)
     if id_column in train.columns and id_column in test.columns and column_kind(train[id_column]) == "datetime":
         kinds.datetime.append(id_column)  # a timestamp that names the row is also an input (bike-sharing-demand)
-    kinds.file = _file_columns(train, id_column, kinds, catalog)
+    kinds.file = _file_columns(train, test, id_column, kinds, catalog)
     kinds.image = [c for c in kinds.file if catalog.image_share(train[c]) > 0.5]
     return kinds
 
@@ -156,13 +157,17 @@ def _named_like_id(name: object) -> bool:
     return re.search(r"(^|_)q?id\d*$", str(name).lower()) is not None
 
 
-def _file_columns(train: pd.DataFrame, id_column: str, kinds: ColumnKinds, catalog: FileCatalog) -> list[str]:
+def _file_columns(train: pd.DataFrame, test: pd.DataFrame, id_column: str, kinds: ColumnKinds,
+                  catalog: FileCatalog) -> list[str]:
     """Columns with file suffixes, plus the id column and categorical columns whose values name files
-    without one (`abc` for `train/abc.jpg`); those are taken out of the categorical columns.
+    without one (`abc` for `train/abc.jpg`), in train and in test; those are taken out of the
+    categorical columns. (champs-scalar-coupling's `molecule_name` names a structure file for train
+    molecules only: no model could read one for a test row, so it stays a category.)
 
     The id column stays the id (the submission's key) and becomes an input too: in many image
     competitions the id is the image's name and the only input.
     """
-    named = [c for c in [id_column, *kinds.categorical] if c in train.columns and catalog.share_found(train[c]) >= 0.9]
+    named = [c for c in [id_column, *kinds.categorical] if c in train.columns and catalog.share_found(train[c]) >= 0.9
+             and (c not in test.columns or catalog.share_found(test[c]) >= TEST_FILES_FOUND)]
     kinds.categorical = [c for c in kinds.categorical if c not in named]
     return list(dict.fromkeys([*named, *kinds.file]))

@@ -316,7 +316,9 @@ def decide_submission_kind(ev: Evidence, task: str, targets: list[str], answer_c
 
 def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape: str = "rows") -> tuple[str, str]:
     """The metric's registered name and the direction to optimise; one that cannot score this task's
-    answers (a description's stray "AUC" for a span, "Jaccard" for a label) gives way to the default."""
+    answers (a description's stray "AUC" for a span, "Jaccard" for a label) gives way to the default, and
+    one scored within groups of rows (champs' log MAE per coupling type) to its ungrouped kin: the folds
+    know no groups."""
     scorable = {"text": ("text", "label"), "regression": ("value",)}.get(task, ("label", "proba", "value"))
     if shape == "labels":
         scorable = ("text",)
@@ -327,6 +329,11 @@ def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape:
     elif ev.sources.get("metric") == "description":
         metric = adapt_metric(metric, task)
     metric = get_metric(metric).name
+    if (stand_in := get_metric(metric).stand_in) is not None:
+        log.warning("%s scores within groups of rows; candidates are validated by %s", metric, stand_in)
+        ev.sources["metric"] = f"stand-in for {metric}, which scores within groups"
+        metric = stand_in
+        ev.given.pop("direction", None)
     direction = ev.given.get("direction") or ("maximize" if get_metric(metric).greater_is_better else "minimize")
     ev.sources.setdefault("direction", "metric")
     return metric, direction

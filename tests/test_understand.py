@@ -557,3 +557,24 @@ def test_the_profile_says_whether_an_object_column_holds_bools_or_strings(tmp_pa
     columns = {c["name"]: c for c in profile(spec, train, test)["columns"]}
     assert columns["flag"]["dtype"] == "object" and columns["flag"]["value_types"] == ["bool"]
     assert "value_types" not in columns["word"]  # its dtype says it: str
+
+
+def test_files_named_for_train_rows_only_leave_the_column_a_category(tmp_path: Path) -> None:
+    """champs-scalar-coupling's layout: `structures/<molecule>.xyz` for train molecules only, and a metric
+    scored within coupling types that the folds cannot know."""
+    (tmp_path / "structures").mkdir()
+    rng = np.random.default_rng(0)
+    rows = []
+    for m in range(60):
+        name = f"dsgdb9nsd_{m:06d}"
+        if m < 50:
+            (tmp_path / "structures" / f"{name}.xyz").write_text("3\n\nC 0 0 0\n")
+        rows += [{"id": len(rows), "molecule_name": name, "type": t, "atom_index_0": 1, "atom_index_1": 0,
+                  "scalar_coupling_constant": 90.0 if t == "1JHC" else rng.normal(3)} for t in ("1JHC", "2JHH")]
+    frame = pd.DataFrame(rows)
+    frame.iloc[:100].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[100:].drop(columns="scalar_coupling_constant").to_csv(tmp_path / "test.csv", index=False)
+    frame.iloc[100:][["id"]].assign(scalar_coupling_constant=0).to_csv(tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path, layers=[("registry", {"metric": "mean_log_mae_by_group", "direction": "minimize"})])
+    assert spec.file_columns == [] and "molecule_name" in spec.categorical_columns
+    assert (spec.metric, spec.direction) == ("mae", "minimize") and "stand-in" in spec.sources["metric"]

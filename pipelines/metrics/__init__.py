@@ -77,6 +77,7 @@ class Metric:
     ordinal: bool = False  # ordered labels: one class off costs less than one far off
     grouped: bool = False  # scored within groups of rows (fn takes groups as a third argument)
     rle_order: rle.Order = "F"  # pixel order of this competition's RLE strings
+    stand_in: str | None = None  # a grouped metric's ungrouped kin, what folds without the groups are scored by
 
     def __call__(self, y_true, y_pred, *, groups: Sequence | None = None,
                  shapes: Shape | Sequence[Shape] | None = None) -> float:
@@ -159,7 +160,7 @@ _METRICS: dict[str, Metric] = {
         Metric("mean_angular_error", False, "value", tabular.mean_angular_error),
         Metric("laplace_log_likelihood", True, "value", tabular.laplace_log_likelihood),
         Metric("mean_log_mae_by_group", False, "value", tabular.mean_log_mae_by_group,
-               grouped=True),
+               grouped=True, stand_in="mae"),
         Metric("mean_p50_p95_haversine_m", False, "value", tabular.haversine_p50_p95_by_group,
                grouped=True),
         Metric("jaccard_word", True, "text", text.jaccard_word),
