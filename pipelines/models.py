@@ -75,8 +75,16 @@ class ColumnsInTurn(BaseEstimator):
 
     @available_if(lambda self: self.classifier)
     def predict_proba(self, X: Any) -> list[np.ndarray]:
-        """Each column's class probabilities, as sklearn's MultiOutputClassifier gives them."""
-        return [model.predict_proba(X) for model in self.estimators_]
+        """Each column's class probabilities (n, 2), as sklearn's MultiOutputClassifier gives them; a column
+        that held one class in training gives that class probability 1 (its (n, 1) would read as the other's)."""
+        out = []
+        for model in self.estimators_:
+            proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+            if proba.shape[1] == 1:
+                positive = np.full(len(proba), float(np.asarray(model.classes_)[0] == 1))
+                proba = np.column_stack([1 - positive, positive])
+            out.append(proba)
+        return out
 
 
 # --- gradient-boosted trees ------------------------------------------------------------------------

@@ -39,7 +39,10 @@ def test_recipes_follow_the_data() -> None:
                              submission_kind="value", text_columns=["q"], numeric_columns=["a"])
     assert applicable_recipes(many_targets, 5000)[:2] == ["linear_tabular", "lightgbm_tabular"]
     assert not {"xgboost_tabular", "catboost_tabular"} & set(applicable_recipes(many_targets, 5000))
-    for name in {r for spec in (tabular, text, few_rows, files) for r in applicable_recipes(spec, 900)}:
+    sparse_classes = make_spec(task="multiclass", classes=list(range(100)), numeric_columns=["a"])
+    assert applicable_recipes(sparse_classes, 900)[0] == "class_prior"  # 9 rows a class: the bar comes first
+    assert "class_prior" not in applicable_recipes(few_rows, 900)
+    for name in {r for spec in (tabular, text, few_rows, files, sparse_classes) for r in applicable_recipes(spec, 900)}:
         compile(recipe_code(name), name, "exec")
 
 

@@ -18,7 +18,7 @@ from agent.competition_files import find_files, load_tables
 from agent.grading import grade_submission
 from agent.understand import build_spec
 from pipelines.metrics import get_metric
-from pipelines.shapes.label_lists import indicators, is_label_list, predicted_text, truth_text
+from pipelines.shapes.label_lists import indicators, is_label_list, predicted_text, truth_text, vocabulary
 from pipelines.submission import submission_problems
 from tests.test_shapes import FILLER, compete
 
@@ -88,6 +88,20 @@ def test_ranked_answers_list_the_most_probable_labels_first_and_sets_those_above
     assert y.tolist() == [[1, 1, 0], [0, 0, 1], [1, 0, 0]]  # a label outside the vocabulary is dropped
     assert list(truth_text(y, ["a", "b", "c"])) == ["a b", "c", "a"]
     assert list(truth_text(np.array([2, 0]), ["a", "b", "c"])) == ["c", "a"]
+    lists = pd.DataFrame({"tags": ["a b"] * 12 + ["c"] * 3})
+    assert vocabulary(lists, "tags") == ["a", "b"]  # c is too rare for every fold's training rows to hold it
+    assert vocabulary(lists.head(3), "tags") == ["a", "b"]  # none is common: the most frequent all the same
+
+
+def test_a_label_column_that_held_one_class_in_training_predicts_that_class() -> None:
+    from sklearn.dummy import DummyClassifier
+
+    from pipelines.models import ColumnsInTurn
+
+    y = np.array([[1, 0], [1, 0], [1, 1]])
+    model = ColumnsInTurn(DummyClassifier(strategy="prior"), classifier=True).fit(np.zeros((3, 1)), y)
+    first, second = model.predict_proba(np.zeros((2, 1)))
+    assert first[:, 1].tolist() == [1.0, 1.0] and second[:, 1] == pytest.approx([1 / 3, 1 / 3])
 
 
 def test_label_lists_are_told_from_classes_and_free_text() -> None:

@@ -33,6 +33,7 @@ PARAMS_LINE = re.compile(r"^PARAMS = \{[^{}]*\}", re.M)  # PARAMS dicts are flat
 SMALL_ROWS = 3_000        # kernel SVMs: Platt scaling and O(n^2) kernels stay cheap below this
 FEW_ROWS_PER_CLASS = 100  # when trees have too few rows per class, linear/discriminant/neighbour blends shine
 MANY_CLASSES = 5  # from here on (classes or targets) a GBDT draft costs several times a binary one
+SPARSE_CLASS_ROWS = 10  # fewer train rows per class than this: models may rank worse than the class shares
 # Answers that are not a row's label or number have recipes of their own (pipelines.shapes).
 SHAPE_RECIPES = {"span": ["span_selector"], "string": ["string_lookup"]}
 SHAPE_FINETUNES = {"span": "span_finetune"}  # a pretrained transformer fine-tuned for the shape
@@ -99,6 +100,8 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int, device: str = "cpu") 
         recipes = [r for r in recipes if r != "small_multiclass_blend"]
     if (text or spec.column_pairs) and embeddings_available():
         recipes = with_finetune(recipes, "text_finetune", device)
+    if spec.answer_shape == "labels" or (spec.task == "multiclass" and n_rows < SPARSE_CLASS_ROWS * spec.n_classes):
+        recipes.insert(0, "class_prior")  # seconds: the bar every model must clear
     return list(dict.fromkeys(recipes))
 
 

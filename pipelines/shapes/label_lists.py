@@ -24,6 +24,8 @@ from pipelines.spec import CompetitionSpec
 RANKED_METRICS = {"map@5": 5, "map@12": 12}  # metric -> how many labels an answer ranks
 SET_METRICS = ("f1_micro_label_sets",)
 MAX_LABELS = 200  # a multilabel task keeps this many most frequent labels: one 0/1 column each
+MIN_LABEL_ROWS = 10  # ... each in this many rows, so every fold's training rows hold some (a one-class column
+# fails linear models)
 LIST_SHARE = 0.2  # without a label-list metric, at least this share of train rows must hold several labels
 MIN_REPEATS = 3  # ... and a label must occur in this many rows on average (a vocabulary, not free text)
 SAMPLE_ROWS = 5000
@@ -56,9 +58,10 @@ def one_label_per_row(train: pd.DataFrame, target: str) -> bool:
 
 
 def vocabulary(train: pd.DataFrame, target: str) -> list[str]:
-    """The labels a multilabel answer chooses from: the MAX_LABELS most frequent, most frequent first."""
-    counts = Counter(label for v in train[target] for label in dict.fromkeys(tokens(v)))
-    return [label for label, _ in counts.most_common(MAX_LABELS)]
+    """The labels a multilabel answer chooses from: the MAX_LABELS most frequent, most frequent first, of
+    those in MIN_LABEL_ROWS rows (all of the most frequent when none is that common)."""
+    ranked = Counter(label for v in train[target] for label in dict.fromkeys(tokens(v))).most_common(MAX_LABELS)
+    return [label for label, n in ranked if n >= MIN_LABEL_ROWS] or [label for label, _ in ranked]
 
 
 def coverage(train: pd.DataFrame, target: str, labels: list[str]) -> float:
