@@ -91,3 +91,20 @@ def test_labels_at_the_end_of_file_names_in_a_second_stage_folder(tmp_path: Path
     labels = labelled_files(FileCatalog(tmp_path))
     assert labels is not None and len(labels) == 20 and all(p.startswith("train2/") for p in labels.index)
     assert labels["train2/20090328_000003_TRAIN3_1.aif"] == "1" and sorted(labels.unique()) == ["0", "1"]
+
+
+def test_saved_arrays_give_statistics_of_each_slice(tmp_path: Path) -> None:
+    """seti's cadences: six panels of (time, frequency) in `train/<c>/<id>.npy`; a needle lights some panels."""
+    rng = np.random.default_rng(0)
+    quiet, needle = rng.normal(0, 1, (6, 8, 10)), rng.normal(0, 1, (6, 8, 10))
+    needle[[0, 2, 4], :, 3] += 9.0
+    (tmp_path / "train" / "a").mkdir(parents=True)
+    np.save(tmp_path / "train" / "a" / "aq.npy", quiet.astype(np.float16))
+    np.save(tmp_path / "train" / "a" / "an.npy", needle.astype(np.float16))
+    np.savez(tmp_path / "train" / "a" / "az.npz", needle[0])
+    paths = resolve_column(pd.Series(["aq", "an", "az"]), FileCatalog(tmp_path), tmp_path / "cache", "train")
+    stats = file_statistics(paths, "f")
+    assert stats.loc[1, "f_array_s0_max"] > 8 > stats.loc[0, "f_array_s0_max"]  # the needle's panel
+    assert stats.loc[1, "f_array_s1_max"] < 8  # an off panel
+    assert stats.loc[2, "f_array_all_max"] > 8  # an .npz's first array, its 8 rows as slices
+    assert np.isnan(stats.loc[0, "f_array_s7_max"]) and not np.isnan(stats.loc[2, "f_array_s7_max"])
