@@ -322,7 +322,9 @@ def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape:
     scorable = {"text": ("text", "label"), "regression": ("value",)}.get(task, ("label", "proba", "value"))
     if shape == "labels":
         scorable = ("text",)
-    if metric is not None and get_metric(metric).needs not in scorable:
+    direction = ev.given.get("direction")
+    replaced = metric is not None and get_metric(metric).needs not in scorable
+    if replaced:
         metric = None
     if metric is None:
         metric, ev.sources["metric"] = default_metric(task, kind, shape), "inferred"
@@ -332,9 +334,10 @@ def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape:
     if (stand_in := get_metric(metric).stand_in) is not None:
         log.warning("%s scores within groups of rows; candidates are validated by %s", metric, stand_in)
         ev.sources["metric"] = f"stand-in for {metric}, which scores within groups"
-        metric = stand_in
-        ev.given.pop("direction", None)
-    direction = ev.given.get("direction") or ("maximize" if get_metric(metric).greater_is_better else "minimize")
+        metric, replaced = stand_in, True
+    if replaced and ev.sources.get("direction") != "flag":  # the direction given was the replaced metric's
+        direction, ev.sources["direction"] = None, "metric"
+    direction = direction or ("maximize" if get_metric(metric).greater_is_better else "minimize")
     ev.sources.setdefault("direction", "metric")
     return metric, direction
 

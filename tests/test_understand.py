@@ -578,3 +578,17 @@ def test_files_named_for_train_rows_only_leave_the_column_a_category(tmp_path: P
     spec = spec_of(tmp_path, layers=[("registry", {"metric": "mean_log_mae_by_group", "direction": "minimize"})])
     assert spec.file_columns == [] and "molecule_name" in spec.categorical_columns
     assert (spec.metric, spec.direction) == ("mae", "minimize") and "stand-in" in spec.sources["metric"]
+
+
+def test_a_metric_that_gives_way_takes_its_direction_with_it(tmp_path: Path) -> None:
+    """jigsaw-unintended-bias: the registry's AUC (maximize) cannot score a toxicity share fitted by
+    regression; RMSE replaces it and must be minimised, or the search keeps its worst candidate."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": range(200), "comment_text": [f"w{i % 7} x{i % 3}" for i in range(200)],
+                          "target": rng.random(200).round(4)})
+    frame.iloc[:150].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[150:].drop(columns="target").to_csv(tmp_path / "test.csv", index=False)
+    frame.iloc[150:][["id"]].assign(target=0.0).to_csv(tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path, layers=[("registry", {"metric": "auc", "direction": "maximize"})])
+    assert (spec.task, spec.metric, spec.direction) == ("regression", "rmse", "minimize")
+    assert spec.sources["direction"] == "metric"

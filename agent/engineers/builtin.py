@@ -100,7 +100,7 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int, device: str = "cpu") 
         recipes = [r for r in recipes if r != "small_multiclass_blend"]
     if (text or spec.column_pairs) and embeddings_available():
         recipes = with_finetune(recipes, "text_finetune", device)
-    if spec.answer_shape == "labels" or (spec.task == "multiclass" and n_rows < SPARSE_CLASS_ROWS * spec.n_classes):
+    if spec.task == "multiclass" and n_rows < SPARSE_CLASS_ROWS * spec.n_classes:
         recipes.insert(0, "class_prior")  # seconds: the bar every model must clear
     return list(dict.fromkeys(recipes))
 

@@ -1,6 +1,6 @@
 """The training target's prior for every row (class shares, or the mean): the bar a model must clear.
 
-With many classes and a few rows each, or answers ranked over many labels, a model can rank worse than
+With many classes and a few rows each (whale photos, five guesses ranked), a model can rank worse than
 the class frequencies; drafted first, this node keeps the run's submission at least that good, and
 ensembles may blend it in."""
 
