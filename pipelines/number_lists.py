@@ -17,7 +17,8 @@ CHECK_ROWS = 20
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-def _numbers(value: object) -> np.ndarray | None:
+def numbers(value: object) -> np.ndarray | None:
+    """A cell's numbers, as JSON gives a list or `tables.flatten_nested` joins one (by spaces); None if not."""
     if isinstance(value, (list, tuple, np.ndarray)):
         items = list(value)
     elif isinstance(value, str):
@@ -30,13 +31,13 @@ def _numbers(value: object) -> np.ndarray | None:
         return None
 
 
-def is_number_list(values: pd.Series) -> bool:
-    """Every checked row holds at least MIN_NUMBERS numbers (as a list, or joined by spaces)."""
+def is_number_list(values: pd.Series, min_numbers: int = MIN_NUMBERS) -> bool:
+    """Every checked row holds at least `min_numbers` numbers (as a list, or joined by spaces)."""
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return False
     head = values.dropna().head(CHECK_ROWS)
-    parsed = [_numbers(v) for v in head]
-    return len(head) > 0 and all(p is not None and p.size >= MIN_NUMBERS for p in parsed)
+    parsed = [numbers(v) for v in head]
+    return len(head) > 0 and all(p is not None and p.size >= min_numbers for p in parsed)
 
 
 def _summary(values: np.ndarray) -> list[float]:
@@ -59,7 +60,7 @@ def summarise(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """A column of number lists as its per-row statistics, one column each (`<column>_mean`, ...)."""
     names = ["mean", "std", "min", "max", *(f"q{int(q * 100):02d}" for q in QUANTILES), "peak_at", "length",
              "centre_minus_all"]
-    rows = [_summary(n) if (n := _numbers(v)) is not None and n.size else [np.nan] * len(names)
+    rows = [_summary(n) if (n := numbers(v)) is not None and n.size else [np.nan] * len(names)
             for v in frame[column]]
     return pd.DataFrame(rows, columns=[f"{column}_{n}" for n in names], index=frame.index)
 

@@ -20,7 +20,7 @@ from agent.understand import build_spec
 from pipelines.metrics import get_metric
 from pipelines.shapes.label_lists import indicators, is_label_list, predicted_text, truth_text, vocabulary
 from pipelines.submission import submission_problems
-from tests.test_shapes import FILLER, compete
+from tests.test_shapes import FILLER, compete, with_answers
 
 TAGS = "python pandas numpy regex java spring sql linux".split()
 WHALES = [f"w_{k:07x}" for k in range(9)]
@@ -70,13 +70,6 @@ def spec_of(folder: Path):
     files = find_files(folder)
     train, test, sample = load_tables(files)
     return build_spec(folder.parent.name, files, train, test, sample, []), train
-
-
-def with_answers(folder: Path, answers: pd.DataFrame, metric: str) -> Path:
-    (folder / "private").mkdir()
-    answers.to_csv(folder / "private" / "answers.csv", index=False)
-    (folder / "competition.yaml").write_text(f"metric: {metric}\n")
-    return folder
 
 
 def test_ranked_answers_list_the_most_probable_labels_first_and_sets_those_above_the_cut() -> None:

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipelines.number_lists import is_number_list, numbers
+
 log = logging.getLogger(__name__)
 
 NEIGHBOURS = 3  # characters on each side of a position that become columns of its row
 POSITION_ID = re.compile(r"^(.+)_(\d+)$")
-LIST_CHECK_ROWS = 20
 
 
 @dataclass
@@ -39,7 +40,7 @@ class SequenceItems:
     def explode(self, items: pd.DataFrame) -> pd.DataFrame:
         """One row per position of every item: the item's scalars, `position`, the characters at and around
         it, and (in train) the answers at it (missing beyond the scored positions)."""
-        lists = [c for c in items.columns if c not in self.per_position and _is_number_list(items[c])]
+        lists = [c for c in items.columns if c not in self.per_position and is_number_list(items[c], min_numbers=2)]
         scalars = [c for c in items.columns if c not in self.per_position and c not in lists]
         lengths = items[self.per_position[0]].astype(str).str.len().to_numpy()
         rows = np.repeat(np.arange(len(items)), lengths)
@@ -56,8 +57,9 @@ class SequenceItems:
                 name = column if offset == 0 else f"{column}_{'prev' if offset < 0 else 'next'}{abs(offset)}"
                 out[name] = np.where(inside, chars[np.clip(starts + at, 0, len(chars) - 1)], "^" if offset < 0 else "$")
         for column in [c for c in self.answer_columns if c in items.columns]:
-            values = [_numbers(v) for v in items[column]]
-            out[column] = [v[p] if p < len(v) else np.nan for v, p in zip((values[r] for r in rows), position)]
+            values = [numbers(v) for v in items[column]]
+            out[column] = [v[p] if v is not None and p < len(v) else np.nan
+                           for v, p in zip((values[r] for r in rows), position)]
         return out
 
 
@@ -73,7 +75,7 @@ def sequence_items(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame
         return None
     items = set(parts[0])
     item_column = next((c for c in test.columns if set(test[c].astype(str)) == items), None)
-    if item_column is None or not all(_is_number_list(train[c]) for c in answers):
+    if item_column is None or not all(is_number_list(train[c], min_numbers=2) for c in answers):
         return None
     positions = parts.assign(n=1).groupby(0)["n"].sum()
     wanted = test[item_column].astype(str).map(positions).to_numpy()
@@ -84,20 +86,3 @@ def sequence_items(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame
         return None
     log.info("sequence layout: items in %r, a row per position of %s, answers %s", item_column, per_position, answers)
     return SequenceItems(id_column, item_column, answers, per_position)
-
-
-def _numbers(value: object) -> list[float]:
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [float(v) for v in value]
-    return [float(v) for v in str(value).split()] if isinstance(value, str) else []
-
-
-def _is_number_list(values: pd.Series) -> bool:
-    """Lists of numbers, as JSON gives them or as `tables.flatten_nested` joins them (by spaces)."""
-    if pd.api.types.is_numeric_dtype(values):
-        return False
-    head = values.dropna().head(LIST_CHECK_ROWS)
-    try:
-        return len(head) > 0 and all(len(_numbers(v)) > 1 for v in head)
-    except ValueError:
-        return False
