@@ -13,7 +13,8 @@ Where each fact comes from:
   column are not scored (the submission must still have them).
 - metric and direction: ``competitions/<slug>.yaml``, else the MLE-bench registry, else the
   top-level ``metric:`` / ``direction:`` lines of a ``competition.yaml`` beside the data.
-- medal cut-offs: a leaderboard CSV (given, or ``<dir>/leaderboard.csv``), else the registry.
+- medal cut-offs: a leaderboard CSV (given, or ``<dir>/leaderboard.csv``, or beside a ``prepared`` dir),
+  else the registry.
 - mask shapes (RLE strings): the answers' ``*height*`` / ``*width*`` columns, else the size of
   the public image named after each id. Groups (metrics scored per group of rows): the
   answers' column named ``group_column`` in the competition's spec.
@@ -259,7 +260,9 @@ def _metric_and_direction(slug: str, local: dict[str, str], where: Path) -> tupl
 def _medal_reference(
     competition_dir: Path, slug: str, leaderboard: Path | None
 ) -> tuple[MedalThresholds | None, str | None, list[float] | None]:
-    board_file = leaderboard or competition_dir / "leaderboard.csv"
+    beside = [competition_dir / "leaderboard.csv", competition_dir.parent / "leaderboard.csv"]
+    board_file = leaderboard or next((p for p in beside[: 2 if competition_dir.name == "prepared" else 1]
+                                      if p.is_file()), beside[0])
     if leaderboard is not None or board_file.is_file():
         board = read_leaderboard(board_file)
         return medal_thresholds(board), str(board_file), board

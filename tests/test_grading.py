@@ -324,6 +324,17 @@ def test_leaderboard_thresholds_award_medals(binary):
     assert invalid.thresholds is not None and invalid.percentile is None
 
 
+def test_a_prepared_folder_finds_the_leaderboard_beside_it(tmp_path):
+    """MLE-bench practice folders keep leaderboard.csv next to `prepared/`; grading `<comp>/prepared` finds it."""
+    answers = pd.DataFrame({"id": range(4), "label": [0, 1, 1, 0]})
+    comp = make_competition(tmp_path / "comp", answers, answers.assign(label=0), prepared=True)
+    write(comp / "prepared" / "competition.yaml", "metric: accuracy\n")
+    write(comp / "leaderboard.csv", pd.DataFrame({"score": [1.0, 0.9, 0.6, 0.4]}))
+    report = grade(comp / "prepared", answers.assign(label=[0, 1, 1, 1]))
+    assert report.score == 0.75 and report.percentile == 50.0
+    assert report.thresholds["source"] == str(comp / "leaderboard.csv")
+
+
 def test_lower_is_better_board_and_strict_median(binary, tmp_path):
     comp, answers = binary
     board = write(tmp_path / "board.csv", pd.DataFrame({"score": [0.0, 0.1, 0.3, 0.5, 0.5, 0.9]}))
