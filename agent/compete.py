@@ -35,6 +35,7 @@ from pipelines.folds import clean_train, describe_folds, make_folds
 from pipelines.metrics import get_metric
 from pipelines.number_lists import expand_number_lists
 from pipelines.rundata import RunData
+from pipelines.shapes.forecasts import forecast_grid
 from pipelines.shapes.sequences import sequence_items
 from pipelines.tables import read_table, sample_rows
 
@@ -94,6 +95,10 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     layout_layer: dict[str, Any] = {}
     if (items := sequence_items(train, test, sample)) is not None:  # a row per position of each item
         train, test, layout_layer = items.explode(train), items.explode(test), items.spec_layer()
+    elif (grid := forecast_grid(train, test, sample)) is not None:  # a row per time of each test item
+        answers = list(sample.columns[1:])
+        train, test, layout_layer = grid.train_rows(train, answers), grid.test_rows(test, sample, answers), \
+            grid.spec_layer()
     elif files.layout is not None:  # a row per pixel of each image, per class of each item...
         layout_layer = files.layout.spec_layer()
     train, test = expand_number_lists(train, test, keep=set(sample.columns))

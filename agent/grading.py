@@ -505,7 +505,9 @@ def _value_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[np.ndarray, np
     if not scored:
         raise InputError(f"answers have none of the submission columns {comp.columns}", comp.slug)
     errors: list[str] = []
-    y_pred = _numbers(sub, scored, errors)
+    # a metric of values and their spread reads the submission's one column the answers lack beside them
+    spread = [c for c in comp.columns if c not in comp.answers.columns] if comp.metric.spread else []
+    y_pred = _numbers(sub, scored + spread, errors)
     if not errors and comp.metric.name in VALUE_RULES:
         allowed, requirement = VALUE_RULES[comp.metric.name]
         refused = ~allowed(y_pred)

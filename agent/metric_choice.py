@@ -22,6 +22,7 @@ _METRIC_PATTERNS = [
     (r"(logarithmic|log)[ -]loss|cross[- ]entropy", "logloss"),
     (r"\bmap\s*@\s*5\b|mean average precision\s*@\s*5\b", "map@5"),
     (r"\bmap\s*@\s*12\b|mean average precision\s*@\s*12\b", "map@12"),
+    (r"laplace log[ -]?likelihood", "laplace_log_likelihood"),
     (r"matthews", "mcc"),
     (r"macro[- ]?(averaged )?f1|f1[- ]macro", "f1_macro"),
     (r"micro[- ]?(averaged )?f1|f1[- ]micro", "f1_micro"),

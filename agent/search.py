@@ -170,6 +170,7 @@ class Search:
         from pipelines.shapes.strings import fallback_answers
         from pipelines.submission import write_submission
         from pipelines.targets import encode_target, submission_frame
+        from pipelines.thresholds import fit_threshold
 
         ids = self.data.test[self.spec.id_column]
         if self.spec.answer_shape == "mask":
@@ -177,9 +178,12 @@ class Search:
         elif self.spec.answer_shape in STRING_SHAPES:
             frame = submission_frame(ids, fallback_answers(self.data.train, self.data.test, self.spec), self.spec)
         else:
-            y = encode_target(self.data.train, self.spec)
-            raw = prior_prediction(y, self.spec, get_metric(self.spec.metric), len(self.data.test))
-            frame = submission_frame(ids, raw, self.spec)
+            y, metric = encode_target(self.data.train, self.spec), get_metric(self.spec.metric)
+            raw = prior_prediction(y, self.spec, metric, len(self.data.test))
+            # a metric of values and their spread: the spread of the prior's own residuals
+            spread = fit_threshold(y, prior_prediction(y, self.spec, metric, len(y)), self.spec, metric) \
+                if metric.spread else None
+            frame = submission_frame(ids, raw, self.spec, spread)
         write_point("prior")
         write_submission(frame, self.data.sample, self.spec, self.run.submission_path)
         log.info("wrote the prior submission %s; the first candidate to finish replaces it", self.run.submission_path)

@@ -8,7 +8,7 @@ records where it came from in `spec.sources`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,7 @@ def build_spec(
     ev = Evidence(files, train, test, sample, given, sources, description, catalog or FileCatalog(files.folder))
 
     rows = decide_row_key(ev)
+    rows, spread = decide_spread_column(ev, rows)
     targets, per_class = decide_targets(ev, rows)
     inputs = input_columns(train, test, targets, rows.id_column, rows.id_is_content, files.test)
     kinds = column_kinds(train, test, inputs, rows.id_column, ev.catalog)
@@ -102,7 +103,8 @@ def build_spec(
         else (None, None),
         answer_shape=shape,
         source_column=answer.source_column,
-        submission_columns=rows.answer_columns,
+        submission_columns=rows.answer_columns + ([spread] if spread else []),
+        spread_column=spread,
         passthrough_columns=rows.passthrough,
         submission_kind=answer.kind,
         metric=answer.metric,
@@ -232,6 +234,23 @@ def decide_mask_scoring(ev: Evidence, metric: str | None) -> tuple[str, str, str
     return "binary", "label", metric, direction
 
 
+def decide_spread_column(ev: Evidence, rows: RowKey) -> tuple[RowKey, str | None]:
+    """The sample's answer column that says how sure each value is: under a metric that scores values
+    with their spread (osic's Laplace log likelihood), the one answer column train lacks. Under any
+    other metric, answer columns train lacks beside ones it has keep the sample's values."""
+    absent = [c for c in rows.answer_columns if c not in ev.train.columns]
+    if not absent or len(absent) == len(rows.answer_columns):
+        return rows, None
+    metric = ev.given.get("metric") or metric_from_description(ev.description)
+    answers = [c for c in rows.answer_columns if c not in absent]
+    if metric is not None and get_metric(metric).spread and len(absent) == 1:
+        ev.sources["spread_column"] = f"inferred: {metric} scores each value with its spread"
+        return replace(rows, answer_columns=answers), absent[0]
+    log.warning("%s: answer column(s) %s have no values in %s; the submission keeps the sample's",
+                ev.files.sample_submission, absent, ev.files.train.name)
+    return replace(rows, answer_columns=answers, passthrough=rows.passthrough + absent), None
+
+
 def decide_targets(ev: Evidence, rows: RowKey) -> tuple[list[str], bool]:
     """The target columns, and whether the submission has one probability column per class."""
     if "target_columns" in ev.given:
@@ -274,6 +293,8 @@ def infer_task(train: pd.DataFrame, targets: list[str], metric: str | None) -> s
     if metric in REGRESSION_METRICS:
         return "regression"
     values = train[targets]
+    if metric is not None and get_metric(metric).needs == "value" and values.nunique().min() > 2:
+        return "regression"  # a metric of values (osic's Laplace likelihood of FVC, in whole millilitres)
     if len(targets) > 1:
         if is_one_hot(values):
             return "multiclass"

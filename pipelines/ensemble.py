@@ -71,7 +71,7 @@ def surrogate_loss(task: str) -> Loss:
 def selection_loss(metric: Metric, spec: CompetitionSpec) -> Loss:
     """The competition metric as a loss when it scores probabilities or values on their own scale;
     otherwise (labels, label lists, log scales: blends live in log space) the surrogate."""
-    if metric.needs == "label" or spec.answer_shape == "labels" or log_scale(metric):
+    if metric.needs == "label" or spec.answer_shape == "labels" or metric.spread or log_scale(metric):
         return surrogate_loss(spec.task)
     sign = -1.0 if metric.greater_is_better else 1.0
     return lambda y, p: sign * float(metric(y, metric_input(p, spec, metric)))

@@ -47,6 +47,9 @@ class CompetitionSpec(BaseModel):
 
     submission_columns: list[str]
     submission_kind: SubmissionKind
+    spread_column: str | None = Field(
+        None, description="the sample's answer column that says how sure each value is (osic's Confidence), "
+                          "for metrics that score both: never a target, fitted out of fold from the residuals")
     passthrough_columns: list[str] = Field(
         default_factory=list, description="sample submission columns that repeat the test row's own values; "
                                           "copied into the submission, never predicted")

@@ -97,7 +97,11 @@ def expected_position(proba: np.ndarray) -> np.ndarray:
 
 
 def metric_input(raw: np.ndarray, spec: CompetitionSpec, metric: Metric, threshold: Any = None) -> np.ndarray:
-    """What `metric` must be fed for these raw predictions."""
+    """What `metric` must be fed for these raw predictions; for a metric of values and their spread, the
+    spread is `threshold` (None: none, which such metrics read as the most confident they allow)."""
+    if metric.spread:
+        values = np.asarray(raw, dtype=np.float64).reshape(len(raw), -1)[:, 0]
+        return np.column_stack([values, np.full(len(values), np.nan if threshold is None else float(threshold))])
     labels = metric.needs == "label" or (metric.needs == "text" and spec.answer_shape == "labels")
     return as_labels(raw, spec, threshold) if labels else np.asarray(raw)
 
@@ -154,6 +158,11 @@ def submission_frame(
     else:
         values = raw if raw.ndim == 2 else raw[:, None]
         values = within_bounds(values, spec) if spec.task == "regression" else values
-        for j, col in enumerate(spec.submission_columns):
+        for j, col in enumerate(c for c in spec.submission_columns if c != spec.spread_column):
             out[col] = values[:, j]
+        if spec.spread_column is not None:
+            if threshold is None:
+                raise ValueError(f"{spec.spread_column!r} needs a spread fitted on out-of-fold predictions")
+            out[spec.spread_column] = float(threshold)
+            out = out[[spec.id_column, *spec.submission_columns]]
     return out

@@ -22,7 +22,7 @@ import numpy as np
 from pipelines.metrics import Metric
 from pipelines.spec import CompetitionSpec
 from pipelines.shapes.label_lists import RANKED_METRICS
-from pipelines.targets import as_labels, metric_truth, score
+from pipelines.targets import metric_input, metric_truth, score
 
 BINARY_GRID = np.round(np.linspace(0.05, 0.95, 91), 3)
 CLASS_WEIGHT_GRID = np.geomspace(0.5, 2.0, 11)
@@ -30,7 +30,10 @@ MAX_CLASSES = 30
 
 
 def applies(spec: CompetitionSpec, metric: Metric) -> bool:
-    """Whether the metric scores labels made from probabilities (so a threshold matters)."""
+    """Whether the metric scores labels made from probabilities (so a threshold matters), or values with
+    their spread (the threshold is then the spread)."""
+    if metric.spread:
+        return True
     if spec.answer_shape == "labels":  # a set of labels is those above a cut; a ranked list has no cut
         return spec.metric not in RANKED_METRICS
     if metric.needs != "label" or spec.task not in ("binary", "multiclass", "multilabel"):
@@ -44,6 +47,16 @@ def _fit_binary(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: M
     scores = [sign * score(y, raw, spec, metric, t) for t in grid]
     best = np.flatnonzero(np.isclose(scores, max(scores)))
     return float(grid[best[len(best) // 2]])  # the middle of a plateau generalises best
+
+
+def _fit_spread(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric) -> float:
+    """One spread for every row: the best of a grid around the Laplace maximum-likelihood scale of the
+    residuals (sqrt(2) times their mean absolute size)."""
+    residual = np.abs(np.asarray(y, dtype=np.float64).ravel() - np.asarray(raw, dtype=np.float64).ravel())
+    scale = max(float(np.sqrt(2) * np.mean(residual)), 1e-9)
+    grid = scale * np.geomspace(0.25, 4.0, 25)
+    sign = 1.0 if metric.greater_is_better else -1.0
+    return float(grid[int(np.argmax([sign * score(y, raw, spec, metric, s) for s in grid]))])
 
 
 def _coordinate_ascent(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric,
@@ -84,6 +97,8 @@ def _fit_cuts(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Met
 def fit_threshold(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric: Metric) -> Any:
     """The threshold (or per-label thresholds, class weights or ordinal cut points) that maximises the metric
     on these rows."""
+    if metric.spread:
+        return _fit_spread(y, raw, spec, metric)
     if spec.task == "binary":
         return _fit_binary(y, raw, spec, metric)
     if spec.answer_shape == "labels":  # one cut for every label
@@ -97,7 +112,7 @@ def fit_threshold(y: np.ndarray, raw: np.ndarray, spec: CompetitionSpec, metric:
 
 def cross_fitted_labels_score(y: np.ndarray, raw: np.ndarray, folds: np.ndarray, spec: CompetitionSpec,
                               metric: Metric) -> tuple[float, list[float]]:
-    """Overall and per-fold scores when each fold's threshold is fitted on the other folds only."""
+    """Overall and per-fold scores when each fold's threshold (or spread) is fitted on the other folds only."""
     fold_ids = sorted(set(folds[folds >= 0].tolist()))
     pieces_y, pieces_raw, pieces_t, fold_scores = [], [], [], []
     for k in fold_ids:
@@ -108,7 +123,7 @@ def cross_fitted_labels_score(y: np.ndarray, raw: np.ndarray, folds: np.ndarray,
         pieces_raw.append(raw[rows])
         pieces_t.append(threshold)
     # Labels per fold, then the metric on all rows at once (as the plain OOF score is computed).
-    labels = np.concatenate([as_labels(r, spec, t) for r, t in zip(pieces_raw, pieces_t)])
+    labels = np.concatenate([metric_input(r, spec, metric, t) for r, t in zip(pieces_raw, pieces_t)])
     return float(metric(metric_truth(np.concatenate(pieces_y), spec), labels)), fold_scores
 
 
@@ -119,7 +134,7 @@ def decide_threshold(y: np.ndarray, oof: np.ndarray, folds: np.ndarray, spec: Co
         return None, default_score, None
     honest, fold_scores = cross_fitted_labels_score(y, oof, folds, spec, metric)
     better = honest > default_score if metric.greater_is_better else honest < default_score
-    if not better:
+    if not better and not metric.spread:  # a spread has no default worth keeping
         return None, default_score, None
     mask = folds >= 0
     return fit_threshold(y[mask], oof[mask], spec, metric), honest, fold_scores

@@ -78,6 +78,7 @@ class Metric:
     grouped: bool = False  # scored within groups of rows (fn takes groups as a third argument)
     rle_order: rle.Order = "F"  # pixel order of this competition's RLE strings
     stand_in: str | None = None  # a grouped metric's ungrouped kin, what folds without the groups are scored by
+    spread: bool = False  # y_pred is (n, 2): each value and how sure it is (osic's Confidence, a deviation)
 
     def __call__(self, y_true, y_pred, *, groups: Sequence | None = None,
                  shapes: Shape | Sequence[Shape] | None = None) -> float:
@@ -158,7 +159,7 @@ _METRICS: dict[str, Metric] = {
                tabular.columnwise_mean(tabular.spearman)),
         Metric("gini_normalized", True, "value", tabular.gini_normalized),
         Metric("mean_angular_error", False, "value", tabular.mean_angular_error),
-        Metric("laplace_log_likelihood", True, "value", tabular.laplace_log_likelihood),
+        Metric("laplace_log_likelihood", True, "value", tabular.laplace_log_likelihood, spread=True),
         Metric("mean_log_mae_by_group", False, "value", tabular.mean_log_mae_by_group,
                grouped=True, stand_in="mae"),
         Metric("mean_p50_p95_haversine_m", False, "value", tabular.haversine_p50_p95_by_group,
