@@ -62,8 +62,10 @@ def ensemble_pool(journal: Journal, greater_is_better: bool) -> list[str]:
     """The best node of every recipe (diversity is what ensembles feed on), then the next best nodes;
     one node per recipe and score (a tune that kept its parent's parameters adds nothing). A tune
     whose parameters gained nothing on fresh folds is left out: its out-of-fold predictions are the
-    luckiest of many trials, and a blend would be fitted to that luck."""
-    ranked = [n for n in single_candidates(journal, greater_is_better) if tuning_held(n)]
+    luckiest of many trials, and a blend would be fitted to that luck. A node that predicts the same for
+    every row (the class shares) gives a blend nothing to weigh."""
+    ranked = [n for n in single_candidates(journal, greater_is_better)
+              if tuning_held(n) and not n.facts.get("constant_predictions")]
     leaders = {n.recipe: n for n in reversed(ranked)}.values()
     pool: list[Node] = []
     for node in [*sorted(leaders, key=ranked.index), *ranked]:

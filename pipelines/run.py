@@ -39,6 +39,8 @@ def save_result(node_dir: Path, data: RunData, result: CVResult) -> dict[str, An
     """Write predictions and the validated submission; return what goes into result.json."""
     np.save(node_dir / "oof.npy", result.oof)
     np.save(node_dir / "test.npy", result.test)
+    if _constant_per_fold(np.asarray(result.oof), data.folds):
+        result.facts["constant_predictions"] = True  # one row repeated: nothing for an ensemble to weigh
     ids = data.test[data.spec.id_column]
     submission = submission_frame(ids, result.test, data.spec, result.facts.get("threshold"))
     write_submission(submission, data.sample, data.spec, node_dir / "submission.csv")
@@ -53,6 +55,13 @@ def save_result(node_dir: Path, data: RunData, result: CVResult) -> dict[str, An
         "n_features": result.n_features,
         "facts": _json_safe(result.facts),
     }
+
+
+def _constant_per_fold(oof: np.ndarray, folds: np.ndarray) -> bool:
+    """Whether each fold's model predicted the same for all of its rows (a prior, fitted per fold)."""
+    if oof.dtype.kind != "f" or len(oof) != len(folds) or not (folds >= 0).any():
+        return False
+    return all(np.ptp(oof[folds == k], axis=0).max(initial=0.0) <= 1e-12 for k in np.unique(folds[folds >= 0]))
 
 
 def _deadline(time_limit: float | None) -> float | None:

@@ -40,9 +40,9 @@ def test_recipes_follow_the_data() -> None:
     assert applicable_recipes(many_targets, 5000)[:2] == ["linear_tabular", "lightgbm_tabular"]
     assert not {"xgboost_tabular", "catboost_tabular"} & set(applicable_recipes(many_targets, 5000))
     sparse_classes = make_spec(task="multiclass", classes=list(range(100)), numeric_columns=["a"])
-    assert applicable_recipes(sparse_classes, 900)[0] == "class_prior"  # 9 rows a class: the bar comes first
-    assert "class_prior" not in applicable_recipes(few_rows, 900)
-    for name in {r for spec in (tabular, text, few_rows, files, sparse_classes) for r in applicable_recipes(spec, 900)}:
+    assert applicable_recipes(sparse_classes, 500)[0] == "class_prior"  # 5 rows a class: the bar comes first
+    assert "class_prior" not in applicable_recipes(sparse_classes, 900)
+    for name in {r for spec in (tabular, text, few_rows, files, sparse_classes) for r in applicable_recipes(spec, 500)}:
         compile(recipe_code(name), name, "exec")
 
 
@@ -206,3 +206,23 @@ def test_a_short_run_drafts_ensembles_and_improves_with_recorded_gains(make_comp
     assert submission_problems(pd.read_csv(outcome.run.submission_path), data.sample, data.spec) == []
     job = json.loads((outcome.run.node_dir("0001") / "job.json").read_text())
     assert 0 < job["time_limit"] <= 300  # each candidate is told how long it may run
+
+
+def test_the_class_prior_predicts_one_row_for_all_and_says_so(tmp_path: Path) -> None:
+    import numpy as np
+
+    from pipelines.context import Context
+    from pipelines.harness import cross_validate, load_solution
+    from pipelines.run import save_result
+    from tests.test_harness import RECIPES
+
+    spec = make_spec(task="multiclass", classes=["a", "b", "c"], numeric_columns=["x"], metric="logloss_multiclass",
+                     direction="minimize", submission_kind="proba", submission_columns=["a", "b", "c"])
+    train = pd.DataFrame({"id": range(60), "x": np.arange(60.0), "y": ["a"] * 30 + ["b"] * 20 + ["c"] * 10})
+    test = pd.DataFrame({"id": range(60, 70), "x": np.arange(10.0)})
+    folds = np.arange(60) % 3
+    result = cross_validate(load_solution(RECIPES / "class_prior.py"), train, test, folds, Context(spec=spec))
+    assert result.oof[0] == pytest.approx([0.5, 1 / 3, 1 / 6], abs=0.05)  # the shares of the other folds' rows
+    sample = pd.DataFrame({"id": test["id"], "a": 0.3, "b": 0.3, "c": 0.4})
+    saved = save_result(tmp_path, RunData(spec=spec, train=train, test=test, sample=sample, folds=folds), result)
+    assert saved["facts"]["constant_predictions"] is True

@@ -251,6 +251,9 @@ def test_the_ensemble_pool_keeps_one_node_per_recipe_and_score_but_every_recipe(
     lucky = add("tune", 0.95, ["0002"], recipe="b")
     journal.record(lucky.model_copy(update={"facts": {"fresh_folds_gain": -0.01}}))
     assert ensemble_pool(journal, True) == ["0001", "0002", "0004"]  # its gain did not hold on fresh folds
+    prior = add("draft", 0.5, recipe="class_prior")
+    journal.record(prior.model_copy(update={"facts": {"constant_predictions": True}}))
+    assert ensemble_pool(journal, True) == ["0001", "0002", "0004"]  # one row repeated: nothing to weigh
 
 
 def test_a_lower_is_better_metric_ranks_the_smallest_first(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ PARAMS_LINE = re.compile(r"^PARAMS = \{[^{}]*\}", re.M)  # PARAMS dicts are flat
 SMALL_ROWS = 3_000        # kernel SVMs: Platt scaling and O(n^2) kernels stay cheap below this
 FEW_ROWS_PER_CLASS = 100  # when trees have too few rows per class, linear/discriminant/neighbour blends shine
 MANY_CLASSES = 5  # from here on (classes or targets) a GBDT draft costs several times a binary one
-SPARSE_CLASS_ROWS = 10  # fewer train rows per class than this: models may rank worse than the class shares
+SPARSE_CLASS_ROWS = 6  # fewer train rows per class than this: models may rank worse than the class shares
 # Answers that are not a row's label or number have recipes of their own (pipelines.shapes).
 SHAPE_RECIPES = {"span": ["span_selector"], "string": ["string_lookup"]}
 SHAPE_FINETUNES = {"span": "span_finetune"}  # a pretrained transformer fine-tuned for the shape

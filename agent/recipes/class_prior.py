@@ -1,8 +1,8 @@
 """The training target's prior for every row (class shares, or the mean): the bar a model must clear.
 
 With many classes and a few rows each (whale photos, five guesses ranked), a model can rank worse than
-the class frequencies; drafted first, this node keeps the run's submission at least that good, and
-ensembles may blend it in."""
+the class frequencies; drafted first, this node keeps the run's submission at least that good. Its
+predictions are one row repeated, so no ensemble takes it (a blend has nothing to weigh)."""
 
 import numpy as np
 from sklearn.dummy import DummyClassifier, DummyRegressor
