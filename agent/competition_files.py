@@ -25,7 +25,8 @@ from pipelines.tables import is_table, read_table, read_table_sample, table_colu
 log = logging.getLogger(__name__)
 
 COMPOSED_ID_COLUMNS = 6  # the columns, from the first, an id may be joined from
-SAMPLE_PATTERNS = [r"sample_?submission.*", r".*sample.*", r".*submission.*"]
+# the last: older competitions' names for the sample (randomPredictions.csv, allZerosBenchmark.csv)
+SAMPLE_PATTERNS = [r"sample_?submission.*", r".*sample.*", r".*submission.*", r".*(benchmark|predictions).*"]
 
 
 def locate_public_dir(path: Path) -> Path:

@@ -49,6 +49,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from agent.competition_files import SAMPLE_PATTERNS
 from competitions.registry import (
     MedalThresholds,
     get_competition,
@@ -60,7 +61,7 @@ from competitions.registry import (
 from pipelines.errors import InputError
 from pipelines.metrics import Metric, get_metric, metric_names
 from pipelines.submission import order_key, passthrough_columns, row_key
-from pipelines.tables import read_table
+from pipelines.tables import read_table, table_stem
 
 log = logging.getLogger(__name__)
 
@@ -225,11 +226,10 @@ def _sample_file(public: Path, private: Path) -> Path:
     for folder in (public, private):
         if (folder / "sample_submission.csv").is_file():
             return folder / "sample_submission.csv"
-        hits = sorted(p for p in folder.iterdir()
-                      if re.search(r"sample_?submission", p.name, re.I)
-                      and p.name.lower().endswith((".csv", ".csv.zip", ".csv.7z")))
-        if hits:
-            return min(hits, key=lambda p: (p.suffix.lower() != ".csv", p.name))
+        tables = [p for p in folder.iterdir() if p.name.lower().endswith((".csv", ".csv.zip", ".csv.7z"))]
+        for pattern in SAMPLE_PATTERNS:  # as the run finds it: sample_submission first, randomPredictions last
+            if hits := sorted(p for p in tables if re.fullmatch(pattern, table_stem(p), re.I)):
+                return min(hits, key=lambda p: (p.suffix.lower() != ".csv", p.name))
     raise InputError("no sample_submission.csv, so the expected columns are unknown", public)
 
 
@@ -554,7 +554,8 @@ def _mask_shapes(comp: _Competition) -> list[tuple[int, int]] | None:
     width = next((lower[c] for c in lower if "width" in c), None)
     if height and width:
         try:
-            return list(zip(comp.answers[height].astype(int), comp.answers[width].astype(int)))
+            heights, widths = (comp.answers[c].astype(float).astype(int) for c in (height, width))  # also "40.0"
+            return list(zip(heights, widths))
         except ValueError as exc:
             raise InputError(f"answers' {height}/{width} are not integers ({exc})",
                              comp.slug) from exc

@@ -417,6 +417,23 @@ def test_sample_submission_shipped_only_zipped(tmp_path):
     assert report.valid and report.score == pytest.approx(2 / 3, abs=1e-5)
 
 
+def test_older_names_for_the_sample_and_float_mask_sizes(tmp_path):
+    """multi-modal-gesture-recognition's sample is randomPredictions.csv; uw-madison's answers give each
+    image's height and width as floats ("40.0")."""
+    from pipelines import rle
+
+    answers = pd.DataFrame({"Id": [1, 2], "Sequence": ["1 2 3", "4"]})
+    comp = make_competition(tmp_path / "gestures", answers, answers, yaml="metric: levenshtein_per_token\n")
+    (comp / "public" / "sample_submission.csv").rename(comp / "public" / "randomPredictions.csv")
+    assert grade(comp, answers).score == 0.0
+    mask = np.zeros((2, 3), bool)
+    mask[0, :] = True
+    answers = pd.DataFrame({"id": ["a"], "segmentation": [rle.encode(mask)], "image_height": [2.0],
+                            "image_width": [3.0]})
+    comp = make_competition(tmp_path / "slices", answers, answers[["id", "segmentation"]], yaml="metric: dice\n")
+    assert grade(comp, answers[["id", "segmentation"]]).score == 1.0
+
+
 # ---------------------------------------------------------------- strings, masks, groups
 
 
