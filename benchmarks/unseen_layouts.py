@@ -30,7 +30,9 @@ from agent.grading import grade_submission
 from competitions.registry import suite
 from layout_kit import WORDS, sentence, split, zip_away
 from lite_layouts import LAYOUTS as LITE_LAYOUTS
+from medium_image_layouts import LAYOUTS as MEDIUM_IMAGE_LAYOUTS
 from medium_media_layouts import LAYOUTS as MEDIUM_MEDIA_LAYOUTS
+from medium_mixed_layouts import LAYOUTS as MEDIUM_MIXED_LAYOUTS
 from medium_table_layouts import LAYOUTS as MEDIUM_TABLE_LAYOUTS
 from shape_layouts import LAYOUTS as SHAPE_LAYOUTS
 from pipelines.errors import InputError
@@ -365,6 +367,8 @@ UNSEEN = (*LAYOUTS, *SHAPE_LAYOUTS)
 LAYOUTS.update(LITE_LAYOUTS)
 LAYOUTS.update(SHAPE_LAYOUTS)
 LAYOUTS.update(MEDIUM_MEDIA_LAYOUTS)
+LAYOUTS.update(MEDIUM_IMAGE_LAYOUTS)
+LAYOUTS.update(MEDIUM_MIXED_LAYOUTS)
 LAYOUTS.update(MEDIUM_TABLE_LAYOUTS)
 
 
