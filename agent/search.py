@@ -235,8 +235,8 @@ class Search:
         self.best = node
 
     def _submission_problems(self, path: Path) -> list[str]:
-        try:
-            return submission_problems(read_table(path), self.data.sample, self.spec)
+        try:  # as text, as graders read it: class "03" must not come back as 3
+            return submission_problems(read_table(path, dtype=str), self.data.sample, self.spec)
         except Exception as exc:  # a candidate's file is untrusted input
             return [str(exc)]
 

@@ -82,6 +82,11 @@ def build_spec(
     targets, per_class = decide_targets(ev, rows)
     inputs = input_columns(train, test, targets, rows.id_column, rows.id_is_content, files.test)
     kinds = column_kinds(train, test, inputs, rows.id_column, ev.catalog)
+    if not (kinds.numeric or kinds.categorical or kinds.text or kinds.datetime or kinds.file):
+        absent = [c for c in train.columns if c not in test.columns and c not in targets]
+        # (hotel-id's test is the sample: its only column names the images, an input once found as files)
+        raise InputError(f"test table has none of train's input columns {absent[:8]}, and its ids name no files",
+                         files.test)
     answer = decide_answer(ev, rows, targets, per_class, kinds)
     shape, task = answer.shape, answer.task
     time_column, group_column = decide_time_and_group(ev, kinds)

@@ -592,3 +592,26 @@ def test_a_metric_that_gives_way_takes_its_direction_with_it(tmp_path: Path) -> 
     spec = spec_of(tmp_path, layers=[("registry", {"metric": "auc", "direction": "maximize"})])
     assert (spec.task, spec.metric, spec.direction) == ("regression", "rmse", "minimize")
     assert spec.sources["direction"] == "metric"
+
+
+def test_a_test_of_image_names_only_reads_the_images_and_else_says_what_is_missing(tmp_path: Path) -> None:
+    """hotel-id: train.csv has the image, its chain and a timestamp; the test images are listed only by the
+    sample, whose one input is the image its id names."""
+    from PIL import Image
+
+    (tmp_path / "train_images").mkdir()
+    (tmp_path / "test_images").mkdir()
+    names = [f"{i:04x}.jpg" for i in range(30)]
+    for i, name in enumerate(names):
+        folder = "train_images" if i < 20 else "test_images"
+        Image.new("RGB", (8, 8), (10 * i, 0, 0)).save(tmp_path / folder / name)
+    pd.DataFrame({"image": names[:20], "chain": [i % 3 for i in range(20)], "timestamp": pd.date_range(
+        "2020-01-01", periods=20).astype(str), "hotel_id": [i % 4 for i in range(20)]}).to_csv(tmp_path / "train.csv",
+                                                                                             index=False)
+    pd.DataFrame({"image": names[20:], "hotel_id": "0 1 2 3 4"}).to_csv(tmp_path / "sample_submission.csv", index=False)
+    spec = spec_of(tmp_path, layers=[("registry", {"metric": "map@5"})])
+    assert spec.file_columns == ["image"] and spec.image_columns == ["image"] and spec.answer_shape == "labels"
+    for name in names[20:]:
+        (tmp_path / "test_images" / name).unlink()
+    with pytest.raises(InputError, match="none of train's input columns .*'chain'.*name no files"):
+        spec_of(tmp_path, layers=[("registry", {"metric": "map@5"})])

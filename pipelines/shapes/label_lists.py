@@ -41,11 +41,11 @@ def is_label_list(train: pd.DataFrame, target: str, metric: str | None) -> bool:
     if target not in train.columns:
         return False
     y = train[target].dropna()
-    if y.empty or pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+    if y.empty or pd.api.types.is_bool_dtype(y):
         return False
-    if metric in RANKED_METRICS or metric in SET_METRICS:
-        return True
-    if metric is not None:
+    if metric in RANKED_METRICS or metric in SET_METRICS:  # whole numbers name labels too (hotel ids)
+        return not pd.api.types.is_numeric_dtype(y) or bool((y % 1 == 0).all())
+    if metric is not None or pd.api.types.is_numeric_dtype(y):
         return False
     lists = [tokens(v) for v in y.head(SAMPLE_ROWS)]
     several = np.mean([len(t) > 1 for t in lists])
