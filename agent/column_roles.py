@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.errors import InputError
 from pipelines.files import FileCatalog
 from pipelines.tables import parse_datetimes
 from pipelines.targets import label_key
