@@ -44,7 +44,7 @@ def profile(spec: CompetitionSpec, train: pd.DataFrame, test: pd.DataFrame) -> d
     target: dict[str, Any] = {"columns": spec.target_columns, "task": spec.task}
     if spec.answer_shape == "mask":
         target.update(masks.profile_facts(train, spec))
-    elif spec.answer_shape == "labels":
+    elif spec.answer_shape == "labels" or (spec.task == "multilabel" and spec.target_columns != spec.classes):
         target.update(label_lists.profile_facts(train, spec))
     elif spec.task in ("binary", "multiclass"):
         shares = class_labels(train, spec).map(str).value_counts(normalize=True)

@@ -150,7 +150,7 @@ def decide_answer(ev: Evidence, rows: RowKey, targets: list[str], per_class: boo
         metric, ev.sources["metric"] = described, "description"
     shape, source_column = decide_mask_shape(ev, rows, targets, kinds), None
     if shape == "rows":
-        shape, source_column = decide_answer_shape(ev, targets, metric)
+        shape, source_column = decide_answer_shape(ev, targets, metric, per_class)
     if shape == "mask":
         return Answer(shape, None, *decide_mask_scoring(ev, metric))
     if shape in STRING_SHAPES:
@@ -162,6 +162,8 @@ def decide_answer(ev: Evidence, rows: RowKey, targets: list[str], per_class: boo
         ev.sources.setdefault("task", "answer shape")
     else:
         task = ev.given.get("task") or infer_task(ev.train, targets, metric)
+        if per_class and task != "regression" and label_lists.lists_of(ev.train[targets[0]], rows.answer_columns):
+            task = "multilabel"  # a list of labels per train row, a probability column per label asked for
         ev.sources.setdefault("task", "inferred")
         kind = decide_submission_kind(ev, task, targets, rows.answer_columns, per_class, metric)
     return Answer(shape, source_column, task, kind, *decide_metric(ev, metric, task, kind, shape))
@@ -273,7 +275,8 @@ def decide_targets(ev: Evidence, rows: RowKey) -> tuple[list[str], bool]:
     return targets, per_class
 
 
-def decide_answer_shape(ev: Evidence, targets: list[str], metric: str | None = None) -> tuple[str, str | None]:
+def decide_answer_shape(ev: Evidence, targets: list[str], metric: str | None = None,
+                        per_class: bool = False) -> tuple[str, str | None]:
     """What one answer is, and the input column it comes from: a span of an input text (a train-only
     text target that sits inside another column in most rows), a string that rewrites another column,
     space-separated labels (a label-list metric, or lists of labels from a vocabulary in train), free
@@ -284,7 +287,9 @@ def decide_answer_shape(ev: Evidence, targets: list[str], metric: str | None = N
             raise InputError(f"source column {source!r} is not a column", ev.files.test)
         return ev.given["answer_shape"], source
     shape, source = string_shape(ev.train, ev.test, targets[0]) if len(targets) == 1 else ("rows", None)
-    if source is None and len(targets) == 1 and label_lists.is_label_list(ev.train, targets[0], metric):
+    # (label lists answered a column per label are a multilabel target of rows: see decide_answer)
+    one_answer = source is None and len(targets) == 1 and not per_class
+    if one_answer and label_lists.is_label_list(ev.train, targets[0], metric):
         ev.sources["answer_shape"] = f"inferred: {targets[0]!r} holds space-separated labels"
         return "labels", None
     if shape != "rows":
@@ -378,6 +383,8 @@ def decide_classes(ev: Evidence, task: str, targets: list[str], per_class: bool,
             log.warning("%s: %d most frequent labels kept of %s; they are %.1f%% of train's labels", ev.files.train,
                         len(labels), targets[0], 100 * covered)
         return labels
+    if task == "multilabel" and per_class:
+        return [c for c in ev.sample.columns if c != id_column]
     if task == "multilabel" or (task in ("binary", "multiclass") and len(targets) > 1):
         return list(targets)
     if task not in ("binary", "multiclass"):

@@ -48,7 +48,7 @@ def class_labels(frame: pd.DataFrame, spec: CompetitionSpec) -> pd.Series:
 
 def encode_target(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
     """Target columns of `frame` as model-ready numbers (codes, 0/1 matrix or floats)."""
-    if spec.answer_shape == "labels" and spec.task == "multilabel":
+    if spec.task == "multilabel" and spec.target_columns != spec.classes:  # one column of label lists
         return label_lists.indicators(frame[spec.target_columns[0]], spec.classes)
     if spec.task in ("binary", "multiclass"):
         column = class_labels(frame, spec)

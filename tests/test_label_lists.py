@@ -149,3 +149,25 @@ def test_ranked_whales_end_to_end_list_five_distinct_guesses(tmp_path: Path) -> 
     top1 = get_metric("accuracy")(answers["Id"].to_numpy(), submitted.str[0].to_numpy())
     # the later guesses earn: the five score above the first guess alone
     assert report.score > sample.score + 0.2 and report.score > top1 + 0.05, (report.score, sample.score, top1)
+
+
+def test_label_lists_answered_a_probability_column_per_label_are_a_multilabel_target(tmp_path: Path) -> None:
+    """freesound-audio-tagging-2019: train_curated.csv lists each clip's labels ("Bark,Bus"), the sample
+    asks for one probability column per label."""
+    from pipelines.targets import encode_target
+
+    rng = np.random.default_rng(0)
+    labels = ["Bark", "Bus", "Sigh", "Zipper"]
+    public = tmp_path / "public"
+    public.mkdir()
+    rows = [",".join(rng.choice(labels, int(rng.integers(1, 3)), replace=False)) for _ in range(60)]
+    pd.DataFrame({"fname": [f"{i}.wav" for i in range(60)], "x": rng.normal(size=60), "labels": rows}).to_csv(
+        public / "train.csv", index=False)
+    pd.DataFrame({"fname": ["a.wav", "b.wav"], "x": [0.1, 0.2]}).to_csv(public / "test.csv", index=False)
+    pd.DataFrame({"fname": ["a.wav", "b.wav"], **{label: 0 for label in labels}}).to_csv(
+        public / "sample_submission.csv", index=False)
+    spec, train = spec_of(public)
+    assert (spec.task, spec.target_columns, spec.classes, spec.submission_kind) == \
+        ("multilabel", ["labels"], labels, "proba")
+    y = encode_target(train, spec)
+    assert y.shape == (60, 4) and y[0].tolist() == [int(label in rows[0].split(",")) for label in labels]

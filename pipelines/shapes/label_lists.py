@@ -13,6 +13,7 @@ instead: pipelines.shapes.label_sets.)
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -32,7 +33,18 @@ SAMPLE_ROWS = 5000
 
 
 def tokens(value: object) -> list[str]:
-    return str(value).split() if isinstance(value, str) else ([] if pd.isna(value) else [str(value)])
+    """A cell's labels, separated by spaces or commas (freesound's "Bark,Bus")."""
+    if isinstance(value, str):
+        return [t for t in re.split(r"[\s,]+", value) if t]
+    return [] if pd.isna(value) else [str(value)]
+
+
+def lists_of(values: pd.Series, labels: list[str]) -> bool:
+    """Whether `values` list several of `labels` in some rows and nothing else (one column per label asked
+    for, while train gives each row its list: freesound's sample has 80 label columns)."""
+    lists = values.dropna().map(tokens)
+    known = set(labels)
+    return bool(len(lists) and (lists.str.len() > 1).any() and lists.map(lambda t: set(t) <= known).mean() >= 0.99)
 
 
 def is_label_list(train: pd.DataFrame, target: str, metric: str | None) -> bool:
