@@ -106,6 +106,8 @@ def test_label_lists_are_told_from_classes_and_free_text() -> None:
     assert not is_label_list(classes, "tags", None) and is_label_list(classes, "tags", "map@5")
     free = pd.DataFrame({"tags": [" ".join(rng.choice(list("abcdefghij"), 3)) + f" w{i} v{i}" for i in range(300)]})
     assert not is_label_list(free, "tags", None)  # most words occur once: text, not a vocabulary
+    sentences = pd.DataFrame({"tags": [" ".join(rng.choice(FILLER, 12)) for _ in range(300)]})
+    assert not is_label_list(sentences, "tags", None)  # a small vocabulary, but sentences repeat their words
     assert not is_label_list(pd.DataFrame({"tags": rng.normal(size=300)}), "tags", "map@5")
 
 

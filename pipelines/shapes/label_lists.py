@@ -29,6 +29,8 @@ MIN_LABEL_ROWS = 10  # ... each in this many rows, so every fold's training rows
 # fails linear models)
 LIST_SHARE = 0.2  # without a label-list metric, at least this share of train rows must hold several labels
 MIN_REPEATS = 3  # ... and a label must occur in this many rows on average (a vocabulary, not free text)
+MAX_PER_ROW = 10  # ... and rows list at most this many on average, rarely one twice (sentences repeat words)
+REPEAT_SHARE = 0.05
 SAMPLE_ROWS = 5000
 
 
@@ -62,7 +64,9 @@ def is_label_list(train: pd.DataFrame, target: str, metric: str | None) -> bool:
     lists = [tokens(v) for v in y.head(SAMPLE_ROWS)]
     several = np.mean([len(t) > 1 for t in lists])
     counts = Counter(label for t in lists for label in t)
-    return bool(several >= LIST_SHARE and counts and sum(counts.values()) / len(counts) >= MIN_REPEATS)
+    repeats = np.mean([len(set(t)) < len(t) for t in lists])
+    short = np.mean([len(t) for t in lists]) <= MAX_PER_ROW and repeats <= REPEAT_SHARE
+    return bool(several >= LIST_SHARE and short and counts and sum(counts.values()) / len(counts) >= MIN_REPEATS)
 
 
 def one_label_per_row(train: pd.DataFrame, target: str) -> bool:
