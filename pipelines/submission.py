@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.shapes import masks
+from pipelines.shapes import label_lists, masks
 from pipelines.spec import CompetitionSpec
 from pipelines.targets import label_key
 
@@ -92,7 +92,7 @@ def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: Co
                 problems.append(f"column {col!r} has probabilities outside [0, 1]")
         elif spec.answer_shape == "labels":
             allowed = {label_key(c) for c in spec.classes}
-            bad = {label_key(t) for v in values for t in str(v).split()} - allowed
+            bad = {label_key(t) for v in values for t in label_lists.tokens(str(v))} - allowed
             if bad or (values.astype(str).str.strip() == "").any():
                 problems.append(f"column {col!r} has empty answers or labels outside the {len(allowed)} known: "
                                 f"{sorted(bad)[:5]}")
