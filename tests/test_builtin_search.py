@@ -226,3 +226,24 @@ def test_the_class_prior_predicts_one_row_for_all_and_says_so(tmp_path: Path) ->
     sample = pd.DataFrame({"id": test["id"], "a": 0.3, "b": 0.3, "c": 0.4})
     saved = save_result(tmp_path, RunData(spec=spec, train=train, test=test, sample=sample, folds=folds), result)
     assert saved["facts"]["constant_predictions"] is True
+
+
+def test_the_small_multiclass_blend_holds_where_a_class_has_one_row(tmp_path: Path) -> None:
+    """herbarium's species with one training image: quadratic discriminants cannot be fitted, the rest can."""
+    import numpy as np
+
+    from pipelines.context import Context
+    from pipelines.harness import cross_validate, load_solution
+    from tests.test_harness import RECIPES
+
+    classes = ["a", "b", "c", "d"]
+    spec = make_spec(task="multiclass", classes=classes, numeric_columns=["x", "z"], metric="accuracy",
+                     submission_kind="label")
+    rng = np.random.default_rng(0)
+    labels = ["a"] * 20 + ["b"] * 20 + ["c"] * 19 + ["d"]
+    codes = np.array([classes.index(v) for v in labels], dtype=float)
+    train = pd.DataFrame({"id": range(60), "x": codes + rng.normal(0, 0.2, 60), "z": rng.normal(size=60), "y": labels})
+    test = pd.DataFrame({"id": range(60, 64), "x": np.arange(4.0), "z": np.zeros(4)})
+    folds = np.arange(60) % 3
+    result = cross_validate(load_solution(RECIPES / "small_multiclass_blend.py"), train, test, folds, Context(spec=spec))
+    assert set(result.facts["members"]) == {"logistic", "lda", "knn"} and result.score > 0.8

@@ -2,12 +2,14 @@
 out-of-fold probabilities into one calibrated prediction.
 
 Trees struggle when each class has a handful of rows; these models share strength across classes.
-Logistic regression, linear and regularised quadratic discriminant analysis and a distance-weighted
-k-nearest-neighbour model are each cross-validated on the run's folds, then combined by greedy
-selection or a logistic stack (cross-fitted, so the reported log loss is honest).
+Logistic regression, linear and regularised quadratic discriminant analysis (where every class has two
+rows) and a distance-weighted k-nearest-neighbour model are each cross-validated on the run's folds, then
+combined by greedy selection or a logistic stack (cross-fitted, so the reported log loss is honest).
 """
 
 from types import SimpleNamespace
+
+import numpy as np
 
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.neighbors import KNeighborsClassifier
@@ -34,21 +36,33 @@ def _qda():
         return QuadraticDiscriminantAnalysis(reg_param=0.5)
 
 
-def base_models(ctx):
+def _every_class_twice(y, folds) -> bool:
+    """Whether each fold's training rows hold every class they hold at least twice: a class seen once
+    has no covariance at all, shrunk or not."""
+    for k in set(folds[folds >= 0]):
+        counts = np.unique(y[(folds != k) & (folds >= 0)], return_counts=True)[1]
+        if counts.min(initial=2) < 2:
+            return False
+    return True
+
+
+def base_models(ctx, y, folds):
     models = {
         "logistic": lambda p, c: linear(c, C=1.0),
         "lda": lambda p, c: LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
-        "qda": lambda p, c: _qda(),
     }
+    if _every_class_twice(y, folds):
+        models["qda"] = lambda p, c: _qda()
     if NEIGHBOURS:
         models["knn"] = lambda p, c: KNeighborsClassifier(n_neighbors=10, weights="distance")
     return models
 
 
 def fit_predict(train, test, folds, ctx):
+    y = ctx.target(train)
     results = {name: cross_validate(SimpleNamespace(features=_scaled, model=m, PARAMS={}), train, test, folds, ctx)
-               for name, m in base_models(ctx).items()}
+               for name, m in base_models(ctx, y, folds).items()}
     oof, test_pred, facts = combine([r.oof for r in results.values()], [r.test for r in results.values()],
-                                    ctx.target(train), folds, ctx.spec, get_metric(ctx.spec.metric))
+                                    y, folds, ctx.spec, get_metric(ctx.spec.metric))
     facts["members"] = {name: round(r.score, 5) for name, r in results.items()}
     return oof, test_pred, facts
