@@ -2,7 +2,7 @@
 
 Competitions name files in many ways: a relative path (`train/abc.jpg`), a file name (`abc.jpg`)
 or a bare id (`abc` for `train_images/abc.png`, or `17` for `images/17.jpg`), with the files in
-folders or in zip archives beside the tables. The run resolves every such cell once, when it
+folders or in zip or tar archives beside the tables. The run resolves every such cell once, when it
 prepares the data (`attach_file_paths`): archives holding referenced files are extracted into the
 run folder, never into the user's data folder, and each file column `c` gets a companion column
 `c__path` with the file's absolute path ("" when it is missing). Candidates read `file_paths(...)`
@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import shutil
+import tarfile
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -36,6 +37,7 @@ PATH_SUFFIX = "__path"
 ANSWER_FOLDER_WORDS = {"mask", "masks", "label", "labels", "annotation", "annotations", "gt", "cleaned"}
 SPLIT_WORDS = {"train": {"train", "training", "trn"}, "test": {"test", "testing", "tst"}}
 EXTRACTED_MARKER = ".complete"
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 
 
 def path_column(column: str) -> str:
@@ -57,7 +59,7 @@ def _key(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class Located:
-    """Where a file is: a plain file (`archive` None, `member` relative to the folder) or a zip member."""
+    """Where a file is: a plain file (`archive` None, `member` relative to the folder) or an archive member."""
 
     archive: str | None
     member: str
@@ -75,7 +77,7 @@ class Located:
 
 
 class FileCatalog:
-    """Every file below a competition folder, the members of its zip archives included, by path, name and stem.
+    """Every file below a competition folder, the members of its archives included, by path, name and stem.
 
     Built lazily: a tabular competition pays for one walk of a small folder. Looking up a value
     tries, in order, the path relative to the folder (or inside an archive), the file name, and
@@ -98,8 +100,8 @@ class FileCatalog:
                 relative = path.relative_to(self.folder).as_posix()
                 if is_table(path) and Path(root) == self.folder:  # rows never name the competition's own tables
                     continue
-                if path.suffix.lower() == ".zip":
-                    found.extend(Located(relative, member) for member in _zip_members(path))
+                if is_archive(path):
+                    found.extend(Located(relative, member) for member in _archive_members(path))
                 else:
                     found.append(Located(None, relative))
         return found
@@ -174,11 +176,20 @@ def labelled_files(catalog: FileCatalog) -> pd.Series | None:
     return None
 
 
-def _zip_members(path: Path) -> list[str]:
+def is_archive(path: Path) -> bool:
+    """A zip or tar archive of files (iNaturalist ships its images as `train_val2019.tar.gz`)."""
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES) and not is_table(path)
+
+
+def _archive_members(path: Path) -> list[str]:
     try:
-        with zipfile.ZipFile(path) as archive:
-            return [n for n in archive.namelist() if not n.endswith("/") and not n.startswith("__MACOSX/")]
-    except (zipfile.BadZipFile, OSError) as exc:
+        if path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+            return [n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")]
+        with tarfile.open(path) as archive:  # a compressed tar is read through once to list it
+            return [m.name for m in archive.getmembers() if m.isfile()]
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
         log.warning("%s: cannot read the archive (%s); its files are not searched", path, exc)
         return []
 
@@ -197,11 +208,19 @@ def extract_archive(archive: Path, target: Path) -> Path:
     partial.mkdir(parents=True)
     log.info("extracting %s into %s", archive, target)
     try:
-        with zipfile.ZipFile(archive) as opened:
-            opened.extractall(partial)  # zipfile drops absolute paths and '..' from member names
-    except zipfile.BadZipFile as exc:
+        if archive.suffix.lower() == ".zip":
+            with zipfile.ZipFile(archive) as opened:
+                opened.extractall(partial)  # zipfile drops absolute paths and '..' from member names
+        else:
+            with tarfile.open(archive) as opened:  # plain files and folders only, none outside `partial`
+                members = [m for m in opened.getmembers() if (m.isfile() or m.isdir()) and
+                           not m.name.startswith("/") and ".." not in PurePosixPath(m.name).parts]
+                opened.extractall(partial, members=members,
+                                  **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        raise InputError(f"not a valid zip archive ({exc})", archive) from None
+        kind = "zip" if archive.suffix.lower() == ".zip" else "tar"
+        raise InputError(f"not a valid {kind} archive ({exc})", archive) from None
     (partial / EXTRACTED_MARKER).touch()
     if target.exists() and not (target / EXTRACTED_MARKER).exists():  # left unfinished by an older version
         shutil.rmtree(target, ignore_errors=True)
@@ -237,7 +256,7 @@ def attach_file_paths(train: pd.DataFrame, test: pd.DataFrame, file_columns: lis
                 archives = sorted({e.archive for e in catalog.entries if e.archive})
                 raise InputError(
                     f"column {column!r} names files ({examples}, ...) but none of the {split} rows' files is below "
-                    f"this folder or in its zip archives ({', '.join(archives) or 'none'})", catalog.folder)
+                    f"this folder or in its archives ({', '.join(archives) or 'none'})", catalog.folder)
             if missing.any():
                 log.warning("%s: %d of %d %s files named by column %r are missing", catalog.folder, int(missing.sum()),
                             int(named.sum()), split, column)

@@ -108,3 +108,28 @@ def test_saved_arrays_give_statistics_of_each_slice(tmp_path: Path) -> None:
     assert stats.loc[1, "f_array_s1_max"] < 8  # an off panel
     assert stats.loc[2, "f_array_all_max"] > 8  # an .npz's first array, its 8 rows as slices
     assert np.isnan(stats.loc[0, "f_array_s7_max"]) and not np.isnan(stats.loc[2, "f_array_s7_max"])
+
+
+def test_files_inside_a_tar_archive_are_found_and_extracted_safely(tmp_path: Path) -> None:
+    """iNaturalist ships its images as `train_val2019.tar.gz`; a hostile archive's links and '..' stay out."""
+    import io
+    import tarfile
+
+    folder, outside = tmp_path / "comp", tmp_path / "evil.txt"
+    folder.mkdir()
+    with tarfile.open(folder / "train_val2019.tar.gz", "w:gz") as archive:
+        for name, data in (("train_val2019/Plants/4/a1.jpg", b"one"), ("train_val2019/Plants/5/b2.jpg", b"two"),
+                           ("../evil.txt", b"escaped")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("train_val2019/secret.jpg")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        archive.addfile(link)
+    catalog = FileCatalog(folder)
+    assert {e.member for e in catalog.entries} == {"train_val2019/Plants/4/a1.jpg", "train_val2019/Plants/5/b2.jpg",
+                                                  "../evil.txt"}
+    paths = resolve_column(pd.Series(["train_val2019/Plants/5/b2.jpg", "a1.jpg", "secret.jpg"]), catalog,
+                           tmp_path / "cache", "train")
+    assert Path(paths[0]).read_bytes() == b"two" and Path(paths[1]).read_bytes() == b"one" and paths[2] == ""
+    assert not outside.exists() and not any(p.is_symlink() for p in (tmp_path / "cache").rglob("*"))
