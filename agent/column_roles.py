@@ -167,4 +167,11 @@ def _file_columns(train: pd.DataFrame, test: pd.DataFrame, id_column: str, kinds
     named = [c for c in [id_column, *kinds.categorical] if c in train.columns and catalog.share_found(train[c]) >= 0.9
              and (c not in test.columns or catalog.share_found(test[c]) >= TEST_FILES_FOUND)]
     kinds.categorical = [c for c in kinds.categorical if c not in named]
+    # herbarium's image ids are the names of the files its file_name column gives: one input, not two
+    named = [c for c in named if not any(_same_files(train[c], train[f], catalog) for f in kinds.file)]
     return list(dict.fromkeys([*named, *kinds.file]))
+
+
+def _same_files(a: pd.Series, b: pd.Series, catalog: FileCatalog, sample: int = 50) -> bool:
+    rows = a.index[:sample]
+    return all(catalog.find(a[i], "train") == catalog.find(b[i], "train") for i in rows)

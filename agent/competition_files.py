@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from pipelines.coco import find_coco_tables
 from pipelines.errors import InputError
 from pipelines.files import FileCatalog, extract_archive, labelled_files
 from pipelines.shapes.label_sets import find_label_sets
@@ -46,8 +47,9 @@ def locate_public_dir(path: Path) -> Path:
 
 
 class ExplodedLayout(Protocol):
-    """Files without a train table, read as a row per part of each item (a pixel of an image, a class
-    of a recording), so the rows harness applies: pipelines.shapes.pixels, pipelines.shapes.label_sets."""
+    """Files without a train table, read as rows so the rows harness applies: a row per part of each item
+    (a pixel of an image, a class of a recording: pipelines.shapes.pixels, pipelines.shapes.label_sets), or
+    an image per row from JSON metadata (pipelines.coco)."""
 
     def spec_layer(self) -> dict[str, Any]: ...
 
@@ -65,7 +67,7 @@ class CompetitionFiles:
     description: Path | None
     labels: pd.Series | None = None  # without a train table: each training file's label, by its path
     targets: Path | None = None  # a table of the train rows' targets, apart from the train table
-    layout: ExplodedLayout | None = None  # without a train table: a row per part of each item
+    layout: ExplodedLayout | None = None  # without a train table: its rows from the files
 
 
 def _extract_archives(folder: Path, extract_to: Path) -> Path:
@@ -110,6 +112,8 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     """
     folder, tables = _folder_and_tables(path, extract_to)
     sample = _pick(tables, folder, "sample submission", SAMPLE_PATTERNS)
+    if (coco := find_coco_tables(folder, read_table(sample))) is not None:
+        return CompetitionFiles(folder, folder, sample, sample, _description(folder), layout=coco)
     rest = [p for p in tables if p != sample]
     labels = None
     try:
