@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from pipelines.errors import InputError
 from pipelines.files import FileCatalog, extract_archive, labelled_files
 from pipelines.shapes.label_sets import find_label_sets
 from pipelines.shapes.pixels import find_pixel_pairs
+from pipelines.side_tables import join_side_tables
 from pipelines.tables import is_table, read_table, read_table_sample, table_columns, table_stem
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class CompetitionFiles:
     labels: pd.Series | None = None  # without a train table: each training file's label, by its path
     targets: Path | None = None  # a table of the train rows' targets, apart from the train table
     layout: ExplodedLayout | None = None  # without a train table: its rows from the files
+    side_tables: list[Path] = field(default_factory=list)  # other tables, joined to the rows by a shared key
 
 
 def _extract_archives(folder: Path, extract_to: Path) -> Path:
@@ -136,7 +138,9 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
         log.info("%s: no test table; the sample submission's ids are the test rows", folder)
         test = sample
     targets = None if labels is not None else _target_table([p for p in others if p != test], train, sample)
-    return CompetitionFiles(folder, train, test, sample, _description(folder), labels, targets)
+    own = {table_stem(train), table_stem(test)}  # train.json beside train.zip is the same table again
+    side = [] if labels is not None else [p for p in others if p not in (test, targets) and table_stem(p) not in own]
+    return CompetitionFiles(folder, train, test, sample, _description(folder), labels, targets, side_tables=side)
 
 
 def _description(folder: Path) -> Path | None:
@@ -195,7 +199,9 @@ def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
     for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):
         if frame.empty:
             raise InputError("table has a header but no rows", path)
-    return train, _with_composed_ids(_with_row_number_ids(test, sample, files.test), sample, files.test), sample
+    test = _with_composed_ids(_with_row_number_ids(test, sample, files.test), sample, files.test)
+    train, test = join_side_tables(train, test, files.side_tables, protected=set(sample.columns[1:]))
+    return train, test, sample
 
 
 def _join_targets(train: pd.DataFrame, path: Path, sample: pd.DataFrame) -> pd.DataFrame:
