@@ -11,6 +11,8 @@ reads them. Kept small: a few hundred images of at most 64x64 each, so each runs
 from __future__ import annotations
 
 import json
+import shutil
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -259,6 +261,338 @@ def herbarium(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     return answers
 
 
+HERBARIUM_ORDERS = {"Asteraceae": "Asterales", "Fabaceae": "Fabales", "Lamiaceae": "Lamiales", "Rosaceae": "Rosales"}
+HERBARIUM_2021_INSTITUTIONS = ["New York Botanical Garden", "Bishop Museum", "Naturalis Biodiversity Center",
+                               "Queensland Herbarium", "Auckland War Memorial Museum"]
+HERBARIUM_2022_INSTITUTIONS = ["NY", "MO", "F", "US", "BRIT", "TEX", "MICH", "DUKE"]  # collectionCode
+
+
+def _herbarium_species(rng: np.random.Generator, n: int) -> list[tuple[int, int, str]]:
+    """`n` distinct species of the miniature herbaria, in random order: (family index, genus index, epithet), the
+    genus indexing the flat list of HERBARIUM_FAMILIES' genera and HERBARIUM_LEAVES."""
+    genera = [f for f, names in enumerate(HERBARIUM_FAMILIES.values()) for _ in names]
+    pairs = [(genera[g], g, epithet) for g in range(len(genera)) for epithet in HERBARIUM_FLOWERS]
+    return [pairs[i] for i in rng.choice(len(pairs), n, replace=False)]
+
+
+def herbarium_2021(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """herbarium-2021-fgvc8: as herbarium-2020-fgvc7 but straight in the public folder (no `nybg2020/`):
+    `train/metadata.json` in COCO form (annotations: category_id, id, image_id, institution_id; categories: family,
+    id, name, order; images: file_name, height, id, license, width; info; licenses; institutions: id, name) with
+    images at `train/images/<category // 100 as 3 digits>/<category % 100 as 2 digits>/<image id>.jpg`;
+    `test/metadata.json` with only images, info and licenses, test images renumbered 0, 1, ... in shuffled order,
+    their ids written as strings, at `test/images/<index // 1000 as 3 digits>/<index>.jpg`. prepare.py splits each
+    species 80/20 (one image: all train; two to four: the last one to test; the real species have three images or
+    more), lists train images species by species, writes both files with sorted keys and indent 4.
+    sample_submission.csv (Id, Predicted) says 0; macro F1 (answers: Id, Predicted = category_id). Here 36 species
+    with 3 to 24 sheets each, ids drawn from the real 0-64499: a family shapes the leaves, a genus colours them, a
+    species its flowers; each species comes mostly from one of five institutions; sheets 64 pixels high."""
+    families, genera = list(HERBARIUM_FAMILIES), [g for names in HERBARIUM_FAMILIES.values() for g in names]
+    species = _herbarium_species(rng, 36)
+    ids = sorted(int(c) for c in rng.choice(64500, len(species), replace=False))
+    categories = [{"family": families[f], "id": ids[k], "name": f"{genera[g]} {epithet} L.",
+                   "order": HERBARIUM_ORDERS[families[f]]} for k, (f, g, epithet) in enumerate(species)]
+    counts = rng.choice([3, 3, 4, 4, 5, 6, 7, 9, 12, 16, 24], len(species))
+    home = rng.integers(0, len(HERBARIUM_2021_INSTITUTIONS), len(species))
+    raw = [k for k in range(len(species)) for _ in range(counts[k])]
+    image_ids = rng.choice(2257759, len(raw), replace=False)
+    train_meta = {"annotations": [], "categories": categories, "images": [], "licenses": [
+        {"id": 0, "name": "Attribution-NonCommercial-ShareAlike 4.0 International",
+         "url": "https://creativecommons.org/licenses/by-nc-sa/4.0/"}],
+        "info": {"contributor": ", ".join(HERBARIUM_2021_INSTITUTIONS), "date_created": "2021-03-02 00:00:00",
+                 "description": "Herbarium 2021: Half-Earth Challenge - FGVC8 (a generated miniature)",
+                 "url": "https://github.com/visipedia/herbarium_comp", "version": "1.0", "year": 2021},
+        "institutions": [{"id": i, "name": name} for i, name in enumerate(HERBARIUM_2021_INSTITUTIONS)]}
+    by_category: dict[int, list[int]] = {}
+    for i in np.argsort(image_ids):  # the raw file lists images by id; prepare.py groups them by species
+        by_category.setdefault(raw[i], []).append(int(image_ids[i]))
+    test = []
+    for k, items in by_category.items():
+        if len(items) >= 5:  # train_test_split(test_size=0.2) shuffles and holds out ceil(0.2 n)
+            items = [items[i] for i in rng.permutation(len(items))]
+            cut = len(items) - int(np.ceil(0.2 * len(items)))
+        else:
+            cut = len(items) - (len(items) > 1)
+        category, (family, genus, epithet) = categories[k], species[k]
+        for j, image_id in enumerate(items):
+            height, width = 64, int(rng.integers(40, 49))
+            pixels = _specimen(rng, family, HERBARIUM_LEAVES[genus], HERBARIUM_FLOWERS[epithet], height, width)
+            entry = {"file_name": f"images/{category['id'] // 100:03d}/{category['id'] % 100:02d}/{image_id}.jpg",
+                     "height": height, "id": image_id, "license": 0, "width": width}
+            if j >= cut:
+                test.append((category, entry, pixels))
+                continue
+            institution = int(home[k] if rng.random() < 0.75 else rng.integers(0, len(HERBARIUM_2021_INSTITUTIONS)))
+            train_meta["images"].append(entry)
+            train_meta["annotations"].append({"category_id": category["id"], "id": image_id, "image_id": image_id,
+                                              "institution_id": institution})
+            save_image(folder / "train" / entry["file_name"], pixels, quality=90)
+    test_meta = {"images": [], "info": train_meta["info"], "licenses": train_meta["licenses"]}
+    answers = []
+    for index, i in enumerate(rng.permutation(len(test))):
+        category, entry, pixels = test[i]
+        entry = {**entry, "file_name": f"images/{index // 1000:03d}/{index}.jpg", "id": str(index)}
+        test_meta["images"].append(entry)
+        save_image(folder / "test" / entry["file_name"], pixels, quality=90)
+        answers.append({"Id": index, "Predicted": category["id"]})
+    for part, meta in (("train", train_meta), ("test", test_meta)):
+        (folder / part / "metadata.json").write_text(json.dumps(meta, indent=4, sort_keys=True))
+    answers = pd.DataFrame(answers)
+    answers.assign(Predicted=0).to_csv(folder / "sample_submission.csv", index=False)
+    return answers
+
+
+def herbarium_2022(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """herbarium-2022-fgvc9: `train_metadata.json` (annotations: category_id, genus_id, image_id, institution_id;
+    categories: authors, category_id, family, genus, scientificName, species; genera: genus, genus_id; images:
+    file_name, image_id, license; distances: distance, genus_id_x < genus_id_y for every pair of genera;
+    institutions: collectionCode, institution_id; licenses: id, name, url; no info) with images at
+    `train_images/<category // 100 as 3 digits>/<category % 100 as 2 digits>/<image id>.jpg`, train image ids
+    renumbered within their species as `<category as 5 digits>__<1-based index as 3 digits>` (e.g. `15504__037`,
+    file_name `155/04/15504__037.jpg`, relative to `train_images/`); `test_metadata.json` is a bare JSON list of
+    image records (file_name, image_id, license), test images renumbered 0, 1, ... in shuffled order, image_id
+    written as a string, file_name `<index // 1000 as 3 digits>/test-<index as 6 digits>.jpg` relative to
+    `test_images/`. prepare.py splits every species 80/20 with train_test_split (each has two images or more, so
+    both sides get one), lists train images species by species, writes both files with sorted keys and indent 4.
+    sample_submission.csv (Id, Predicted) says 42; macro F1 (answers: Id, Predicted = category_id). Here 32
+    species with 3 to 20 sheets each (the real training set is capped at 80 a species), ids drawn from the real
+    0-15504: a family shapes the leaves, a genus colours them, a species its flowers (epithets repeat across
+    genera, as in the real data); genera of one family are closer in `distances`; sheets 64 pixels high."""
+    families, genera = list(HERBARIUM_FAMILIES), [g for names in HERBARIUM_FAMILIES.values() for g in names]
+    family_of = [f for f, names in enumerate(HERBARIUM_FAMILIES.values()) for _ in names]
+    genus_ids = [int(v) for v in rng.choice(np.arange(1, 2565), len(genera), replace=False)]
+    species = sorted(_herbarium_species(rng, 32), key=lambda s: (s[1], s[2]))
+    ids = [int(c) for c in rng.choice(15505, len(species), replace=False)]
+    categories = [{"authors": "L.", "category_id": ids[k], "family": families[f], "genus": genera[g],
+                   "scientificName": f"{genera[g]} {epithet} L.", "species": epithet}
+                  for k, (f, g, epithet) in enumerate(species)]
+    licenses = [{"id": 0, "name": "Public Domain Dedication",
+                 "url": "http://creativecommons.org/publicdomain/zero/1.0/"},
+                {"id": 1, "name": "Attribution License", "url": "http://creativecommons.org/licenses/by/4.0/"},
+                {"id": 2, "name": "Attribution-NonCommercial License",
+                 "url": "http://creativecommons.org/licenses/by-nc/4.0/"}]
+    distances = [{"distance": round(float(rng.uniform(0.15, 0.4) if family_of[a] == family_of[b]
+                                          else rng.uniform(0.6, 1.0)), 6),
+                  "genus_id_x": min(genus_ids[a], genus_ids[b]), "genus_id_y": max(genus_ids[a], genus_ids[b])}
+                 for a in range(len(genera)) for b in range(a + 1, len(genera))]
+    train_meta = {"annotations": [], "categories": sorted(categories, key=lambda c: c["category_id"]),
+                  "distances": distances, "genera": sorted(({"genus": g, "genus_id": i} for g, i in
+                                                             zip(genera, genus_ids)), key=lambda g: g["genus_id"]),
+                  "images": [], "institutions": [{"collectionCode": code, "institution_id": i}
+                                                 for i, code in enumerate(HERBARIUM_2022_INSTITUTIONS)],
+                  "licenses": licenses}
+    counts = np.minimum(rng.choice([3, 4, 5, 6, 8, 10, 12, 16, 20, 30], len(species)), 20)
+    home = rng.integers(0, len(HERBARIUM_2022_INSTITUTIONS), len(species))
+    test = []
+    for k in sorted(range(len(species)), key=lambda k: ids[k]):  # the raw file lists images species by species
+        category, (family, genus, epithet), n = categories[k], species[k], int(counts[k])
+        cut = n - int(np.ceil(0.2 * n))  # train_test_split(test_size=0.2) on the shuffled species
+        subdir = f"{category['category_id'] // 100:03d}/{category['category_id'] % 100:02d}"
+        for j in range(n):
+            pixels = _specimen(rng, family, HERBARIUM_LEAVES[genus], HERBARIUM_FLOWERS[epithet], 64,
+                               int(rng.integers(40, 49)))
+            annotation = {"category_id": category["category_id"], "genus_id": genus_ids[genus],
+                          "institution_id": int(home[k] if rng.random() < 0.75 else
+                                                rng.integers(0, len(HERBARIUM_2022_INSTITUTIONS)))}
+            license_id = int(rng.integers(0, len(licenses)))
+            if j >= cut:
+                test.append((annotation, license_id, pixels))
+                continue
+            image_id = f"{category['category_id']:05d}__{j + 1:03d}"
+            train_meta["annotations"].append({**annotation, "image_id": image_id})
+            train_meta["images"].append({"file_name": f"{subdir}/{image_id}.jpg", "image_id": image_id,
+                                         "license": license_id})
+            save_image(folder / "train_images" / subdir / f"{image_id}.jpg", pixels, quality=90)
+    test_images, answers = [], []
+    for index, i in enumerate(rng.permutation(len(test))):
+        annotation, license_id, pixels = test[i]
+        entry = {"file_name": f"{index // 1000:03d}/test-{index:06d}.jpg", "image_id": str(index),
+                 "license": license_id}
+        test_images.append(entry)
+        save_image(folder / "test_images" / entry["file_name"], pixels, quality=90)
+        answers.append({"Id": index, "Predicted": annotation["category_id"]})
+    (folder / "train_metadata.json").write_text(json.dumps(train_meta, indent=4, sort_keys=True))
+    (folder / "test_metadata.json").write_text(json.dumps(test_images, indent=4, sort_keys=True))
+    answers = pd.DataFrame(answers)
+    answers.assign(Predicted=42).to_csv(folder / "sample_submission.csv", index=False)
+    return answers
+
+
+INAT_GENERA = [  # iconic folder, kingdom, phylum, class, order, family, genus, miniature species: 2019's six folders
+    ("Amphibians", "Animalia", "Chordata", "Amphibia", "Anura", "Ranidae", "Lithobates", 1),
+    ("Birds", "Animalia", "Chordata", "Aves", "Passeriformes", "Parulidae", "Setophaga", 3),
+    ("Fungi", "Fungi", "Basidiomycota", "Agaricomycetes", "Agaricales", "Amanitaceae", "Amanita", 1),
+    ("Insects", "Animalia", "Arthropoda", "Insecta", "Lepidoptera", "Papilionidae", "Papilio", 3),
+    ("Plants", "Plantae", "Tracheophyta", "Magnoliopsida", "Asterales", "Asteraceae", "Helianthus", 3),
+    ("Plants", "Plantae", "Tracheophyta", "Magnoliopsida", "Lamiales", "Plantaginaceae", "Penstemon", 3),
+    ("Reptiles", "Animalia", "Chordata", "Reptilia", "Squamata", "Phrynosomatidae", "Sceloporus", 2)]
+INAT_BLOCKS = {"Amphibians": (0, 10), "Birds": (10, 136), "Fungi": (136, 148), "Insects": (148, 289),
+               "Plants": (289, 971), "Reptiles": (971, 1010)}  # category ids of each folder among the real 1010
+INAT_COLOURS = [[205, 45, 40], [240, 205, 45], [70, 90, 210]]  # a species' colour within its genus
+INAT_SCENES = {"Amphibians": [60, 85, 50], "Birds": [150, 190, 230], "Fungi": [95, 75, 50], "Insects": [105, 150, 75],
+               "Plants": [70, 115, 50], "Reptiles": [150, 135, 115]}  # the usual background of each folder
+
+
+def _observation(rng: np.random.Generator, folder: str, genus: int, colour, height: int, width: int) -> np.ndarray:
+    """A naturalist's snapshot: the folder's usual background, blotched, with one organism drawn near the centre
+    in the species' colour: a flower (the genus: eight thin or five broad petals), a butterfly, a bird, a
+    mushroom, a frog or a lizard."""
+    pixels = np.array(INAT_SCENES[folder]) * rng.uniform(0.8, 1.15) + rng.normal(0, 8, (height, width, 3))
+    pixels[_blotches(rng, height, width, 6, 0.35)] *= 0.75
+    s = min(height, width) / 48 * rng.uniform(0.8, 1.15)
+    cy, cx = height / 2 + rng.normal(0, 2.5), width / 2 + rng.normal(0, 2.5)
+    facing = rng.choice([-1, 1])
+    colour = np.array(colour) * rng.uniform(0.85, 1.1)
+    if folder == "Plants":
+        petals, length, breadth, heart = ((8, 9, 2.2, [90, 55, 25]), (5, 8, 4.5, [245, 235, 200]))[genus]
+        turn = rng.uniform(0, np.pi)
+        for p in range(petals):
+            a = turn + 2 * np.pi * p / petals
+            pixels[_ellipse(height, width, cy + np.sin(a) * length * s * 0.6, cx + np.cos(a) * length * s * 0.6,
+                            breadth * s, length * s * 0.6, a)] = colour
+        pixels[_ellipse(height, width, cy, cx, 3.5 * s, 3.5 * s)] = heart
+    elif folder == "Insects":
+        for side in (-1, 1):
+            upper = _ellipse(height, width, cy - 4 * s, cx + side * 7 * s, 6 * s, 7.5 * s, side * 0.5)
+            lower = _ellipse(height, width, cy + 5 * s, cx + side * 5 * s, 4.5 * s, 5 * s, -side * 0.4)
+            pixels[upper | lower] = colour
+            _spots(rng, pixels, upper, 2, [245, 245, 240], 1.3 * s)
+        pixels[_ellipse(height, width, cy, cx, 10 * s, 1.6 * s)] = [30, 25, 20]
+    elif folder == "Birds":
+        pixels[height - int(10 * s):height - int(7 * s), :] = [95, 70, 45]  # a branch
+        pixels[_ellipse(height, width, cy + 4 * s, cx - facing * 12 * s, 2 * s, 6 * s, -facing * 0.4)] \
+            = colour * 0.6  # tail
+        pixels[_ellipse(height, width, cy, cx, 7 * s, 10 * s)] = colour
+        pixels[_ellipse(height, width, cy - 7 * s, cx + facing * 8 * s, 4.5 * s, 4.5 * s)] = colour
+        pixels[_ellipse(height, width, cy + 1 * s, cx - facing * 2 * s, 4 * s, 7 * s, facing * 0.3)] = colour * 0.55
+        pixels[_ellipse(height, width, cy - 7 * s, cx + facing * 13.5 * s, 1.2 * s, 2.5 * s)] = [230, 150, 40]
+        pixels[_ellipse(height, width, cy - 8 * s, cx + facing * 9.5 * s, 0.9 * s, 0.9 * s)] = [10, 10, 10]
+    elif folder == "Fungi":
+        pixels[_ellipse(height, width, cy + 7 * s, cx, 8 * s, 2.6 * s)] = [235, 228, 210]  # stem
+        cap = _ellipse(height, width, cy, cx, 9 * s, 13 * s) & (np.arange(height) < cy + 1)[:, None]
+        pixels[cap] = colour
+        _spots(rng, pixels, cap, int(rng.integers(4, 8)), [245, 245, 235], 1.4 * s)
+    elif folder == "Amphibians":
+        body = _ellipse(height, width, cy + 2 * s, cx, 8 * s, 11 * s)
+        pixels[body] = colour
+        _spots(rng, pixels, body, int(rng.integers(4, 8)), colour * 0.4, 1.5 * s)
+        for side in (-1, 1):
+            pixels[_ellipse(height, width, cy - 5 * s, cx + side * 5 * s, 2.6 * s, 2.6 * s)] = colour
+            pixels[_ellipse(height, width, cy - 5.5 * s, cx + side * 5 * s, 1.2 * s, 1.2 * s)] = [15, 15, 10]
+            pixels[_ellipse(height, width, cy + 8 * s, cx + side * 11 * s, 2.5 * s, 5 * s, side * 0.3)] = colour
+    else:  # Reptiles: a lizard lying on a slant
+        angle = rng.uniform(-0.5, 0.5)
+        along = np.array([np.sin(angle), np.cos(angle)]) * facing
+        for leg in (-5, 5):
+            for side in (-1, 1):
+                ly, lx = np.array([cy, cx]) + along * leg * s + np.array([along[1], -along[0]]) * side * 4 * s
+                pixels[_ellipse(height, width, ly, lx, 1.2 * s, 3 * s, angle + side * 1.2)] = colour * 0.7
+        pixels[_ellipse(height, width, *(np.array([cy, cx]) - along * 15 * s), 1.2 * s, 8 * s, angle)] = colour * 0.8
+        body = _ellipse(height, width, cy, cx, 3.5 * s, 10 * s, angle)
+        pixels[body] = colour
+        pixels[body & _ellipse(height, width, cy, cx, 1 * s, 10 * s, angle)] = colour * 0.45  # a dorsal stripe
+        pixels[_ellipse(height, width, *(np.array([cy, cx]) + along * 11 * s), 2.8 * s, 3.5 * s, angle)] = colour
+    return pixels
+
+
+def inaturalist(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """inaturalist-2019-fgvc6: train2019.json (COCO: annotations: category_id, id, image_id; categories: class,
+    family, genus, id, kingdom, name, order, phylum; images: file_name, height, id, license, rights_holder, width;
+    info; licenses), val2019.json copied unchanged from the raw data (three images a species, ids after the train
+    ones) and test2019.json (images, info, licenses). Train images keep their raw ids and file_name
+    `train_val2019/<iconic folder: Amphibians, Birds, Fungi, Insects, Plants, Reptiles>/<category id>/<32 hex>.jpg`;
+    prepare.py holds out 12% of each species (ceil(0.12 n) by train_test_split; one image: all train; two to four:
+    the last one), the test images keeping their raw ids (so within the train ids' range), shuffled, file_name
+    `test2019/<32 hex>.jpg`. Only train images are shipped (the val2019.json images are not, though its file_names
+    point into train_val2019/), packed into `train_val2019.tar.gz` and `test2019.tar.gz`: plain uncompressed tars
+    despite the name, members named relative to the packed folder (`Plants/400/<hex>.jpg`, `<hex>.jpg`), files
+    only, the folders removed. train2019.json and test2019.json have sorted keys and indent 4.
+    kaggle_sample_submission.csv (id, predicted) holds random.Random(42).randint(0, 1009) drawn afresh for every
+    row, i.e. 654 throughout; top-1 error (answers: id, predicted = category_id). Here 16 species in 7 genera of
+    the six folders, category ids in each folder's real range, names obfuscated to the id; 6 to 44 photos each, the
+    largest side 64 pixels, the other 40 to 64: a folder sets the background and the organism drawn, a genus its
+    shape, a species its colour."""
+    species = []  # (genus index, index of the species within its genus)
+    for genus, (*_, n) in enumerate(INAT_GENERA):
+        species += [(genus, j) for j in range(n)]
+    by_group: dict[str, list[int]] = {}
+    for k, (genus, _) in enumerate(species):
+        by_group.setdefault(INAT_GENERA[genus][0], []).append(k)
+    ids = [0] * len(species)
+    for group, members in by_group.items():
+        for k, c in zip(members, sorted(rng.choice(np.arange(*INAT_BLOCKS[group]), len(members), replace=False))):
+            ids[k] = int(c)
+    categories = [{"class": g[3], "family": g[5], "genus": g[6], "id": ids[k], "kingdom": g[1], "name": str(ids[k]),
+                   "order": g[4], "phylum": g[2]} for k, (genus, _) in enumerate(species) for g in [INAT_GENERA[genus]]]
+    categories.sort(key=lambda c: c["id"])
+    counts = rng.choice([6, 7, 8, 10, 12, 14, 18, 24, 32, 44], len(species),
+                        p=[0.16, 0.14, 0.13, 0.12, 0.1, 0.1, 0.09, 0.07, 0.05, 0.04])
+    raw = list(rng.permutation([k for k in range(len(species)) for _ in range(counts[k])]))  # by raw image id
+    names = hex_ids(rng, len(raw) + 3 * len(species), 32)
+    licenses = [{"id": i, "name": name, "url": f"http://creativecommons.org/licenses/{code}/4.0/"}
+                for i, (name, code) in enumerate([("Attribution-NonCommercial License", "by-nc"),
+                                                  ("Attribution License", "by"),
+                                                  ("Attribution-ShareAlike License", "by-sa")])]
+    holders = ["Kenji Ota", "Alice Abela", "Marco Rossi", "Priya Natarajan", "Jonas Berg", "Lucia Mendez"]
+    info = {"contributor": "iNaturalist", "date_created": "2019-03-07 00:00:00",
+            "description": "iNaturalist 2019 Competition (a generated miniature)",
+            "url": "https://github.com/visipedia/inat_comp", "version": "1.0", "year": 2019}
+
+    def record(image_id: int, k: int, name: str) -> tuple[dict, dict]:
+        side = int(rng.integers(40, 65))
+        height, width = (64, side) if rng.random() < 0.5 else (side, 64)
+        folder_name = INAT_GENERA[species[k][0]][0]
+        image = {"file_name": f"train_val2019/{folder_name}/{ids[k]}/{name}.jpg", "height": height, "id": image_id,
+                 "license": int(rng.integers(0, len(licenses))), "rights_holder": str(rng.choice(holders)),
+                 "width": width}
+        return image, {"category_id": ids[k], "id": image_id, "image_id": image_id}
+
+    by_category: dict[int, list] = {}
+    for image_id, k in enumerate(raw):  # prepare.py groups the raw list species by species
+        by_category.setdefault(int(k), []).append(record(image_id, int(k), names[image_id]))
+    val = [record(len(raw) + 3 * k + j, k, names[len(raw) + 3 * k + j]) for k in range(len(species)) for j in range(3)]
+    train_meta = {"annotations": [], "categories": categories, "images": [], "info": info, "licenses": licenses}
+    test = []
+    for k, items in by_category.items():
+        if len(items) >= 5:
+            items = [items[i] for i in rng.permutation(len(items))]
+            cut = len(items) - int(np.ceil(0.12 * len(items)))
+        else:
+            cut = len(items) - (len(items) > 1)
+        genus, j = species[k]
+        group = INAT_GENERA[genus][0]
+        shape = [g for g in INAT_GENERA if g[0] == group].index(INAT_GENERA[genus])  # the genus within its folder
+        for n, (image, annotation) in enumerate(items):
+            pixels = _observation(rng, group, shape, INAT_COLOURS[j], image["height"], image["width"])
+            if n >= cut:
+                test.append((image, annotation, pixels))
+                continue
+            train_meta["images"].append(image)
+            train_meta["annotations"].append(annotation)
+            save_image(folder / image["file_name"], pixels, quality=90)
+    test_meta = {"images": [], "info": info, "licenses": licenses}
+    answers = []
+    for i in rng.permutation(len(test)):
+        image, annotation, pixels = test[i]
+        image = {**image, "file_name": "test2019/" + image["file_name"].split("/")[-1]}
+        test_meta["images"].append(image)
+        save_image(folder / image["file_name"], pixels, quality=90)
+        answers.append({"id": image["id"], "predicted": annotation["category_id"]})
+    (folder / "train2019.json").write_text(json.dumps(train_meta, indent=4, sort_keys=True))
+    (folder / "val2019.json").write_text(json.dumps({  # as shipped by the organisers, not rewritten by prepare.py
+        "info": info, "images": [image for image, _ in val], "licenses": licenses, "categories": categories,
+        "annotations": [annotation for _, annotation in val]}))
+    (folder / "test2019.json").write_text(json.dumps(test_meta, indent=4, sort_keys=True))
+    for part in ("test2019", "train_val2019"):  # prepare.py's add_to_tar: tarfile mode "w", no gzip
+        with tarfile.open(folder / f"{part}.tar.gz", "w") as tar:
+            for path in [p for p in (folder / part).rglob("*") if p.is_file()]:
+                tar.add(path, arcname=str(path.relative_to(folder / part)))
+        shutil.rmtree(folder / part)
+    answers = pd.DataFrame(answers)
+    answers.assign(predicted=654).to_csv(folder / "kaggle_sample_submission.csv", index=False)
+    return answers
+
+
 WILD_SPECIES = {  # category id: (name, body colour, body radii (ry, rx), leg length, seen in groups)
     2: ("tayassu pecari", [55, 45, 40], (4, 7), 3, True), 3: ("dasyprocta punctata", [190, 110, 40], (3, 5), 2, False),
     4: ("cuniculus paca", [120, 75, 40], (3.5, 6), 2, False), 6: ("puma concolor", [190, 150, 100], (4, 10), 5, False),
@@ -458,6 +792,10 @@ LAYOUTS = {
     "plant-pathology-2021-fgvc8": ("images; space-separated disease sets", "f1_micro_label_sets", apple_leaves),
     "hotel-id-2021-fgvc8": ("images in chain folders; 5 ranked hotel ids", "map@5", hotel_rooms),
     "herbarium-2020-fgvc7": ("nested images; COCO metadata.json; macro F1", "f1_macro", herbarium),
+    "herbarium-2021-fgvc8": ("nested images; COCO metadata.json, institutions; macro F1", "f1_macro", herbarium_2021),
+    "herbarium-2022-fgvc9": ("nested images; renumbered ids; test metadata a bare list", "f1_macro", herbarium_2022),
+    "inaturalist-2019-fgvc6": ("COCO JSON; images in uncompressed .tar.gz; val files absent", "top1_error",
+                               inaturalist),
     "iwildcam-2020-fgvc7": ("camera traps; COCO JSON, detections; unseen locations", "accuracy", camera_traps),
     "cassava-leaf-disease-classification": ("images; label map JSON; TFRecords left out", "accuracy", cassava),
 }
