@@ -223,9 +223,10 @@ def high_cardinality(train: pd.Series, test: pd.Series, name: str) -> tuple[pd.D
 def composite_id_group(train: pd.Series, test: pd.Series, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Ids like `0042_01` name a group (a booking, a session): its size and the row's place in it.
 
-    Empty when the id has no repeated leading part.
+    Empty when the id has no repeated leading part, or test's ids are not made the same way (herbarium-2022's
+    train ids `<species>__<n>` beside test ids `17`: the group would be the class itself).
     """
-    if _consistent_parts(train) < 2:
+    if _consistent_parts(train) < 2 or _consistent_parts(test) != _consistent_parts(train):
         return pd.DataFrame(index=train.index), pd.DataFrame(index=test.index)
     lead = lambda s: _as_text(s).str.split(_DELIMITERS).str[0]  # noqa: E731
     a, b = lead(train), lead(test)

@@ -105,6 +105,8 @@ def test_composite_ids_give_group_size_and_position(frames) -> None:
     assert X["id_in_group"].tolist()[:4] == [1.0, 2.0, 3.0, 1.0]
     plain = pd.Series([str(i) for i in range(50)])
     assert composite_id_group(plain, plain, "id")[0].empty
+    by_class = pd.Series([f"{i // 5:05d}__{i % 5 + 1:03d}" for i in range(50)])  # a class and a count: train only
+    assert composite_id_group(by_class, plain, "id")[0].empty
 
 
 def test_group_sequences_give_positions_running_sums_and_changes() -> None:
