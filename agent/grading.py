@@ -136,6 +136,8 @@ class _Competition:
     by_order: bool = False  # no column names the rows once each: rows are matched by position
     public: Path | None = None  # the public files: test images give mask shapes
     group_column: str | None = None  # from a spec: the answers' column grouped metrics group by
+    # the sample's rows beyond the answers' (h-and-m lists every customer, scores those who bought): not scored
+    unscored: pd.DataFrame | None = None
 
 
 # ---------------------------------------------------------------- text
@@ -312,6 +314,11 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
         raise InputError(f"answers repeat ids: {_quote(answer_ids[answer_ids.duplicated()])}",
                          answers_path)
     thresholds, source, board = _medal_reference(competition_dir, slug, leaderboard)
+    unscored = None
+    if not by_order and id_column in sample.columns and len(sample) > len(answers):
+        sample_ids = _canonical(sample[id_column].astype(str))
+        if answer_ids.isin(sample_ids).all():
+            unscored = sample[~sample_ids.isin(answer_ids).to_numpy()].astype(str)
     return _Competition(
         slug=slug,
         metric=metric,
@@ -328,6 +335,7 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
         by_order=by_order,
         public=public,
         group_column=spec.get("group_column") or local.get("group_column"),
+        unscored=unscored,
     )
 
 
@@ -360,7 +368,10 @@ def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
         errors.append(f"unexpected column(s) {extra}; expected exactly {expected}")
     if len(set(cols)) != len(cols):
         errors.append(f"duplicate column names: {cols}")
-    if len(submission) != len(comp.answer_ids):
+    extra_ids = pd.Index([]) if comp.unscored is None else pd.Index(_canonical(comp.unscored[comp.id_column]))
+    if comp.unscored is not None and len(comp.answer_ids) <= len(submission) <= len(comp.answer_ids) + len(extra_ids):
+        pass  # rows for ids the answers do not score may be there or not, as MLE-bench's h-and-m grader allows
+    elif len(submission) != len(comp.answer_ids):
         errors.append(
             f"submission has {len(submission)} data rows but the answers have "
             f"{len(comp.answer_ids)}; one row per test id is required"
@@ -374,7 +385,7 @@ def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
     if len(duplicated := ids[ids.duplicated()].unique()):
         errors.append(f"{len(duplicated)} duplicated id(s) in `{comp.id_column}`: {_quote(duplicated)}")
     position = comp.answer_ids.get_indexer(ids)  # row of each id in the answers, -1 if none
-    if len(unknown := ids[position < 0].unique()):
+    if len(unknown := ids[(position < 0) & ~ids.isin(extra_ids)].unique()):
         errors.append(f"{len(unknown)} id(s) not in the test set: {_quote(unknown)}")
     answered = np.zeros(len(comp.answer_ids), dtype=bool)
     answered[position[position >= 0]] = True
@@ -382,7 +393,8 @@ def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
         errors.append(f"{len(absent)} test id(s) missing from the submission: {_quote(absent)}")
     if errors := errors + _empty_answers(submission, comp):
         raise _Invalid(errors)
-    return submission.iloc[np.argsort(position)]
+    scored = position >= 0
+    return submission[scored].iloc[np.argsort(position[scored])]
 
 
 def _in_order(submission: pd.DataFrame, comp: _Competition, errors: list[str]) -> pd.DataFrame:
@@ -680,7 +692,8 @@ def perfect_submission(competition_dir: Path) -> pd.DataFrame:
     if missing and len(missing) < len(comp.columns):
         raise InputError(f"answers lack the submission column(s) {missing}", comp.slug)
     if not missing:
-        return submission.assign(**{c: comp.answers[c] for c in comp.columns})
+        submission = submission.assign(**{c: comp.answers[c] for c in comp.columns})
+        return submission if comp.unscored is None else pd.concat([submission, comp.unscored[submission.columns]])
     codes = _class_codes(comp)
     for i, column in enumerate(comp.columns):
         submission[column] = (codes == i).astype(int)

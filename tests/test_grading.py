@@ -481,3 +481,21 @@ def test_grouped_metric_reads_its_group_column_from_the_spec(tmp_path):
                                yaml="metric: mean_log_mae_by_group\n")
     with pytest.raises(InputError, match="group_column"):
         grade(unnamed, sample)
+
+
+def test_sample_rows_beyond_the_answers_are_allowed_and_not_scored(tmp_path):
+    """h-and-m: the sample lists every customer, the answers those who bought in the held-out week."""
+    from agent.grading import perfect_submission
+
+    answers = pd.DataFrame({"customer_id": ["c1", "c3"], "prediction": ["0101 0102", "0103"]})
+    sample = pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"], "prediction": "0706016001 0706016002"})
+    comp = make_competition(tmp_path / "hm", answers, sample, yaml="metric: map@12\n")
+    full = sample.assign(prediction=["0101 0102", "0999", "0103 0104", "0999"])
+    report = grade(comp, full)
+    assert report.valid and report.score == pytest.approx(1.0)
+    assert grade(comp, full.iloc[[0, 2]]).score == pytest.approx(1.0)  # a superset of the answers is enough
+    report = grade(comp, full.iloc[[0, 1]])
+    assert not report.valid and "1 test id(s) missing" in report.errors[0]
+    report = grade(comp, pd.concat([full, pd.DataFrame({"customer_id": ["c9"], "prediction": ["1"]})]))
+    assert not report.valid and "not in the test set" in " ".join(report.errors)
+    assert grade(comp, perfect_submission(comp)).score == pytest.approx(1.0)
