@@ -29,6 +29,7 @@ import pandas as pd
 from agent.grading import grade_submission
 from competitions.registry import suite
 from layout_kit import WORDS, sentence, split, zip_away
+from high_layouts import LAYOUTS as HIGH_LAYOUTS
 from lite_layouts import LAYOUTS as LITE_LAYOUTS
 from medium_image_layouts import LAYOUTS as MEDIUM_IMAGE_LAYOUTS
 from medium_media_layouts import LAYOUTS as MEDIUM_MEDIA_LAYOUTS
@@ -370,6 +371,7 @@ LAYOUTS.update(MEDIUM_MEDIA_LAYOUTS)
 LAYOUTS.update(MEDIUM_IMAGE_LAYOUTS)
 LAYOUTS.update(MEDIUM_MIXED_LAYOUTS)
 LAYOUTS.update(MEDIUM_TABLE_LAYOUTS)
+LAYOUTS.update(HIGH_LAYOUTS)
 
 
 def suite_layouts(name: str) -> list[str]:
