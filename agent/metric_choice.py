@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 REGRESSION_METRICS = {"rmse", "rmsle", "rmse_log", "mae", "r2", "mcrmse", "mcrmsle", "pearson", "spearman_mean_columnwise"}
+SHARE_METRICS = {"kl_divergence", "logloss_multiclass"}  # a distribution per row: votes per class are its truth
 # Scores of order or correlation: predictions clipped to the target's limits would tie and lose that order.
 ORDER_METRICS = {"pearson", "spearman_mean_columnwise", "gini_normalized"}
 

@@ -18,7 +18,7 @@ import pandas as pd
 from agent.column_roles import (ColumnKinds, auxiliary_columns, column_kind, column_kinds, forecast_time_column,
                                 input_columns, modality, unseen_group_column)
 from agent.competition_files import CompetitionFiles
-from agent.metric_choice import (ORDER_METRICS, REGRESSION_METRICS, adapt_metric, default_metric,
+from agent.metric_choice import (ORDER_METRICS, REGRESSION_METRICS, SHARE_METRICS, adapt_metric, default_metric,
                                  metric_from_description, pixel_order)
 from pipelines.errors import InputError
 from pipelines.features import comparable_pairs
@@ -28,7 +28,7 @@ from pipelines.shapes import STRING_SHAPES, label_lists, masks
 from pipelines.shapes.strings import string_shape
 from pipelines.spec import CompetitionSpec
 from pipelines.submission import order_key, passthrough_columns, row_key
-from pipelines.targets import is_one_hot, label_key
+from pipelines.targets import is_class_shares, is_one_hot, label_key
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +309,8 @@ def infer_task(train: pd.DataFrame, targets: list[str], metric: str | None) -> s
         if is_one_hot(values):
             return "multiclass"
         binary = values.apply(lambda c: set(pd.unique(c.dropna())) <= {0, 1, True, False}).all()
+        if not binary and metric in SHARE_METRICS and is_class_shares(values):
+            return "multiclass"  # votes per class, scored against their shares: the classifier's probabilities
         return "multilabel" if binary else "regression"
     y = values.iloc[:, 0].dropna()
     numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)

@@ -36,12 +36,21 @@ def is_one_hot(values: pd.DataFrame) -> bool:
     return values.shape[1] > 1 and bool(numbers.isin([0, 1]).all().all()) and bool((numbers.sum(axis=1) == 1).all())
 
 
+def is_class_shares(values: pd.DataFrame) -> bool:
+    """Whether columns hold each row's votes (or shares) for one class per column: hms' six `*_vote` counts,
+    non-negative with a positive sum in every row (0/1 marks are one class per row or none: `is_one_hot`)."""
+    numbers = values.apply(pd.to_numeric, errors="coerce")
+    return (values.shape[1] > 1 and not numbers.isna().any().any() and bool((numbers >= 0).all().all())
+            and bool((numbers.sum(axis=1) > 0).all()) and not bool(numbers.isin([0, 1]).all().all()))
+
+
 def class_labels(frame: pd.DataFrame, spec: CompetitionSpec) -> pd.Series:
-    """The class of each row of a binary or multiclass task, also when the target is one column per class."""
+    """The class of each row of a binary or multiclass task, also when the target is one column per class
+    (marked with a 1, or the class with the most votes)."""
     if len(spec.target_columns) == 1:
         return frame[spec.target_columns[0]]
     values = frame[spec.target_columns]
-    if not is_one_hot(values):
+    if not (is_one_hot(values) or is_class_shares(values)):
         raise InputError(f"target columns {spec.target_columns} do not mark exactly one class per row")
     return values.apply(pd.to_numeric).idxmax(axis=1)
 

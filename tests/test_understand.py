@@ -615,3 +615,26 @@ def test_a_test_of_image_names_only_reads_the_images_and_else_says_what_is_missi
         (tmp_path / "test_images" / name).unlink()
     with pytest.raises(InputError, match="none of train's input columns .*'chain'.*name no files"):
         spec_of(tmp_path, layers=[("registry", {"metric": "map@5"})])
+
+
+def test_votes_per_class_scored_as_shares_are_a_multiclass_target(tmp_path: Path) -> None:
+    """hms: six `*_vote` counts per row, the sample's probabilities scored by KL divergence against the votes'
+    shares: the classifier learns each row's most voted class, and its probabilities are the answer."""
+    from pipelines.metrics import get_metric
+
+    rng = np.random.default_rng(0)
+    names = ["seizure_vote", "lpd_vote", "other_vote"]
+    votes = rng.multinomial(12, [0.6, 0.3, 0.1], 200)[:, rng.permutation(3)]
+    train = pd.DataFrame(votes, columns=names).assign(eeg_id=range(200), x=rng.normal(size=200))
+    train.to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"eeg_id": range(200, 230), "x": 0.0}).to_csv(tmp_path / "test.csv", index=False)
+    pd.DataFrame({"eeg_id": range(200, 230), **{n: 1 / 3 for n in names}}).to_csv(tmp_path / "sample_submission.csv",
+                                                                                 index=False)
+    spec = spec_of(tmp_path, [("flag", {"metric": "kl_divergence"})])
+    assert (spec.task, spec.classes, spec.submission_kind, spec.metric) == ("multiclass", names, "proba",
+                                                                              "kl_divergence")
+    codes = encode_target(train, spec)
+    np.testing.assert_array_equal(codes, votes.argmax(axis=1))
+    kl, proba = get_metric("kl_divergence"), np.full((200, 3), 0.2) + 0.4 * np.eye(3)[codes]
+    assert kl(codes, proba) == pytest.approx(-np.log(0.6))  # a certain class: the log loss
+    assert kl(votes, proba) < kl(votes, np.full((200, 3), 1 / 3))

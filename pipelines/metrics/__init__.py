@@ -15,7 +15,7 @@ What ``y_true`` and ``y_pred`` must be depends on ``Metric.needs``:
   shape (n,) (``logloss`` also takes (n, 2)). Multiclass: ``y_true`` integer codes 0..k-1 of
   shape (n,) or a one-hot (n, k) matrix, ``y_pred`` (n, k); a class absent from ``y_true`` is
   fine because k comes from ``y_pred``. Multilabel: both (n, k). ``kl_divergence`` takes vote
-  counts (n, k) as ``y_true``; ``jigsaw_bias_auc`` takes (n, 1 + identities) (see its doc).
+  counts (n, k) or class codes (n,) as ``y_true``; ``jigsaw_bias_auc`` takes (n, 1 + identities) (see its doc).
 - ``"value"``: (n,), or (n, k) for the mean-columnwise metrics and the few whose rows are
   vectors (``mean_angular_error``: azimuth, zenith; ``laplace_log_likelihood``: ``y_pred`` is
   value, confidence; ``mean_p50_p95_haversine_m``: latitude, longitude).

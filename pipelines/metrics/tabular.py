@@ -253,10 +253,13 @@ def weighted_multilabel_logloss(y_true: np.ndarray, y_proba: np.ndarray) -> floa
 def kl_divergence(y_true: np.ndarray, y_proba: np.ndarray) -> float:
     """Mean over rows of KL(truth || prediction), as the HMS brain-activity grader computes it.
 
-    ``y_true`` (n, k) holds votes or probabilities: each row is divided by its sum. Predictions
-    are clipped to [1e-15, 1 - 1e-15] and not renormalised; cells where the truth is 0 add 0.
+    ``y_true`` (n, k) holds votes or probabilities: each row is divided by its sum; or (n,) class codes,
+    each a row's one certain class. Predictions are clipped to [1e-15, 1 - 1e-15] and not renormalised;
+    cells where the truth is 0 add 0.
     """
     t, p = _as_columns(y_true), np.clip(_as_columns(y_proba), PROBA_CLIP, 1 - PROBA_CLIP)
+    if t.shape[1] == 1 < p.shape[1]:
+        t = np.eye(p.shape[1])[np.asarray(y_true, dtype=np.int64).ravel()]
     if t.shape != p.shape:
         raise ValueError(f"y_true has shape {t.shape} but y_pred has {p.shape}")
     sums = t.sum(axis=1, keepdims=True)
