@@ -35,6 +35,7 @@ from pipelines.folds import clean_train, describe_folds, make_folds
 from pipelines.metrics import get_metric
 from pipelines.number_lists import expand_number_lists
 from pipelines.rundata import RunData
+from pipelines.shapes.event_logs import event_log
 from pipelines.shapes.forecasts import forecast_grid
 from pipelines.shapes.sequences import sequence_items
 from pipelines.tables import read_table, sample_rows
@@ -99,6 +100,8 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
         answers = list(sample.columns[1:])
         train, test, layout_layer = grid.train_rows(train, answers), grid.test_rows(test, sample, answers), \
             grid.spec_layer()
+    elif (events := event_log(train, test, sample, _text(files.description))) is not None:  # a row per id
+        train, test, layout_layer = events.train_rows(train), events.test_rows(train, test), events.spec_layer()
     elif files.layout is not None:  # a row per pixel of each image, per class of each item...
         layout_layer = files.layout.spec_layer()
     train, test = expand_number_lists(train, test, keep=set(sample.columns))
@@ -126,6 +129,10 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     write_atomic(run.path / "profile.json", json.dumps(facts, indent=2, default=str))
     write_atomic(run.path / "profile.md", profile_markdown(facts))
     return data
+
+
+def _text(path: Path | None) -> str:
+    return path.read_text(errors="replace") if path is not None else ""
 
 
 def unpacked_folder(settings: Settings, slug: str) -> Path:

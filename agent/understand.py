@@ -23,7 +23,7 @@ from agent.metric_choice import (ORDER_METRICS, REGRESSION_METRICS, SHARE_METRIC
 from pipelines.errors import InputError
 from pipelines.features import comparable_pairs
 from pipelines.files import FileCatalog
-from pipelines.metrics import get_metric
+from pipelines.metrics import get_metric, metric_names
 from pipelines.shapes import STRING_SHAPES, label_lists, masks
 from pipelines.shapes.strings import string_shape
 from pipelines.spec import CompetitionSpec
@@ -359,7 +359,10 @@ def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape:
     replaced = metric is not None and get_metric(metric).needs not in scorable
     if replaced:
         metric = None
-    if metric is None:
+    ranked = f"map@{ev.given.get('ranked_labels')}"  # an event log's sample ranks this many items per id
+    if metric is None and shape == "labels" and ranked in metric_names():
+        metric, ev.sources["metric"] = ranked, "inferred: the sample ranks items per id"
+    elif metric is None:
         metric, ev.sources["metric"] = default_metric(task, kind, shape), "inferred"
     elif ev.sources.get("metric") == "description":
         metric = adapt_metric(metric, task)
