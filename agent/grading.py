@@ -61,7 +61,7 @@ from competitions.registry import (
 from pipelines.errors import InputError
 from pipelines.metrics import Metric, get_metric, metric_names
 from pipelines.submission import order_key, passthrough_columns, row_key
-from pipelines.tables import read_table, table_stem
+from pipelines.tables import read_table, table_stem, without_row_index
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
     metric, direction = _metric_and_direction(slug, local, competition_dir)
     spec = load_spec_overrides(slug)
 
-    sample = _read_table(_sample_file(public, private))
+    sample = without_row_index(_read_table(_sample_file(public, private)))  # as the run reads it
     answers_path = _answers_file(competition_dir, private, local)
     answers = _read_table(answers_path)
     given_id = spec.get("id_column") or local.get("id_column")

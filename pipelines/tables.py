@@ -130,7 +130,18 @@ def read_table(path: Path, **read_kwargs) -> pd.DataFrame:
     if frame.columns.duplicated().any():
         dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
         raise InputError(f"duplicated column names {dupes}", path)
-    return flatten_nested(frame) if fmt in ("json", "jsonl", "parquet") else frame
+    return flatten_nested(frame) if fmt in ("json", "jsonl", "parquet") else without_row_index(frame)
+
+
+def without_row_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """A CSV without the nameless first column of row numbers 0, 1, ... that pandas writes with `index=True`
+    (iwildcam-2019's sample): an artifact, never an id or an input."""
+    first = frame.columns[0]
+    if frame.shape[1] < 2 or not str(first).startswith("Unnamed: 0"):
+        return frame
+    numbers = pd.to_numeric(frame[first], errors="coerce")
+    return frame.drop(columns=first) if numbers.equals(pd.Series(np.arange(len(frame)), index=frame.index,
+                                                                  dtype=numbers.dtype)) else frame
 
 
 def _read_json(raw: bytes, lines: bool, **read_kwargs) -> pd.DataFrame:

@@ -499,3 +499,17 @@ def test_sample_rows_beyond_the_answers_are_allowed_and_not_scored(tmp_path):
     report = grade(comp, pd.concat([full, pd.DataFrame({"customer_id": ["c9"], "prediction": ["1"]})]))
     assert not report.valid and "not in the test set" in " ".join(report.errors)
     assert grade(comp, perfect_submission(comp)).score == pytest.approx(1.0)
+
+
+def test_a_sample_written_with_its_row_numbers_is_read_without_them(tmp_path):
+    """iwildcam-2019's sample was saved with pandas' index: a nameless first column 0, 1, 2, ..."""
+    from agent.competition_files import find_files, load_tables
+
+    answers = pd.DataFrame({"Id": ["a", "b", "c"], "Category": [0, 19, 0]})
+    comp = make_competition(tmp_path / "cams", answers, answers.assign(Category=0), yaml="metric: accuracy\n")
+    answers.assign(Category=0).to_csv(comp / "public" / "sample_submission.csv", index=True)
+    pd.DataFrame({"Id": ["d", "e"], "x": [1, 2], "Category": [0, 19]}).to_csv(comp / "public" / "train.csv",
+                                                                            index=True)
+    train, _, sample = load_tables(find_files(comp))
+    assert list(sample.columns) == ["Id", "Category"] and list(train.columns) == ["Id", "x", "Category"]
+    assert grade(comp, answers).score == 1.0
