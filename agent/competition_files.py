@@ -192,10 +192,12 @@ def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
         train.attrs["rows_in_file"] = rows
     else:
         train = read_table(files.train)
+    train = _with_sample_id_name(train, sample, files.train)
     if files.targets is not None:
         train = _join_targets(train, files.targets, sample)
     # Without a test table the test rows are the sample submission's ids (its first column).
     test = sample.iloc[:, :1].copy() if files.test == files.sample_submission else read_table(files.test)
+    test = _with_sample_id_name(test, sample, files.test)
     for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):
         if frame.empty:
             raise InputError("table has a header but no rows", path)
@@ -217,6 +219,17 @@ def _join_targets(train: pd.DataFrame, path: Path, sample: pd.DataFrame) -> pd.D
         raise InputError(f"cannot match its {id_column!r} to the train table's: {exc}", path) from None
     joined.attrs = train.attrs
     return joined
+
+
+def _with_sample_id_name(frame: pd.DataFrame, sample: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The table with its id column named as the sample names it, when only the case differs (iwildcam-2019's
+    test.csv says `id`, its sample `Id`)."""
+    id_column = sample.columns[0]
+    same = [c for c in frame.columns if str(c).lower() == str(id_column).lower() and c != id_column]
+    if id_column in frame.columns or len(same) != 1:
+        return frame
+    log.info("%s: column %r is the sample's %r", path, same[0], id_column)
+    return frame.rename(columns={same[0]: id_column})
 
 
 def _with_row_number_ids(test: pd.DataFrame, sample: pd.DataFrame, path: Path) -> pd.DataFrame:

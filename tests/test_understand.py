@@ -193,6 +193,23 @@ def test_a_test_table_without_ids_takes_the_sample_submissions_row_numbers(tmp_p
         spec_of(tmp_path)
 
 
+def test_an_id_column_named_in_another_case_and_a_sample_with_row_numbers(tmp_path: Path) -> None:
+    """iwildcam-2019: train.csv and test.csv say `id` and `category_id`, the sample (saved with pandas' index)
+    `Id` and `Category`."""
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"id": [f"a{i}" for i in range(100)], "x": rng.normal(size=100),
+                  "category_id": rng.integers(0, 3, 100)}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"id": [f"b{i}" for i in range(30)], "x": rng.normal(size=30)}).to_csv(tmp_path / "test.csv",
+                                                                                      index=False)
+    sample = pd.DataFrame({"Id": [f"b{i}" for i in range(30)], "Category": 0})
+    sample.to_csv(tmp_path / "sample_submission.csv", index=True)
+    spec = spec_of(tmp_path)
+    assert (spec.id_column, spec.target_columns, spec.submission_columns) == ("Id", ["category_id"], ["Category"])
+    predicted = sample.assign(Category=rng.integers(0, 3, 30))
+    write_submission(predicted, sample, spec, tmp_path / "submission.csv")
+    assert list(pd.read_csv(tmp_path / "submission.csv").columns) == ["Id", "Category"]
+
+
 def test_train_only_identifiers_are_not_counted_as_missing_inputs(tmp_path: Path) -> None:
     """quora-question-pairs: train has id, qid1, qid2; test has test_id and the two questions."""
     train = pd.DataFrame({"id": range(100), "qid1": range(0, 200, 2), "qid2": range(1, 200, 2),
