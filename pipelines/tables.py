@@ -134,14 +134,19 @@ def read_table(path: Path, **read_kwargs) -> pd.DataFrame:
 
 
 def without_row_index(frame: pd.DataFrame) -> pd.DataFrame:
-    """A CSV without the nameless first column of row numbers 0, 1, ... that pandas writes with `index=True`
-    (iwildcam-2019's sample): an artifact, never an id or an input."""
+    """A CSV without the nameless first column of row numbers that pandas writes with `index=True`: 0, 1, ...,
+    or a filtered table's own numbers beside another column that names each row (iwildcam-2019's sample
+    `,Id,Category`). An artifact, never an id or an input."""
     first = frame.columns[0]
     if frame.shape[1] < 2 or not str(first).startswith("Unnamed: 0"):
         return frame
     numbers = pd.to_numeric(frame[first], errors="coerce")
-    return frame.drop(columns=first) if numbers.equals(pd.Series(np.arange(len(frame)), index=frame.index,
-                                                                  dtype=numbers.dtype)) else frame
+    if numbers.isna().any() or (numbers % 1 != 0).any() or not numbers.is_unique:
+        return frame
+    counting = bool((numbers.to_numpy() == np.arange(len(frame))).all())
+    if counting or any(frame[c].is_unique for c in frame.columns[1:]):
+        return frame.drop(columns=first)
+    return frame
 
 
 def _read_json(raw: bytes, lines: bool, **read_kwargs) -> pd.DataFrame:

@@ -502,14 +502,19 @@ def test_sample_rows_beyond_the_answers_are_allowed_and_not_scored(tmp_path):
 
 
 def test_a_sample_written_with_its_row_numbers_is_read_without_them(tmp_path):
-    """iwildcam-2019's sample was saved with pandas' index: a nameless first column 0, 1, 2, ..."""
+    """iwildcam-2019's sample was saved with pandas' index (of a filtered table): a nameless first column of
+    numbers; train.csv here with 0, 1, 2, ..."""
     from agent.competition_files import find_files, load_tables
 
     answers = pd.DataFrame({"Id": ["a", "b", "c"], "Category": [0, 19, 0]})
     comp = make_competition(tmp_path / "cams", answers, answers.assign(Category=0), yaml="metric: accuracy\n")
-    answers.assign(Category=0).to_csv(comp / "public" / "sample_submission.csv", index=True)
+    answers.assign(Category=0).set_axis([3, 8, 11]).to_csv(comp / "public" / "sample_submission.csv", index=True)
     pd.DataFrame({"Id": ["d", "e"], "x": [1, 2], "Category": [0, 19]}).to_csv(comp / "public" / "train.csv",
                                                                             index=True)
     train, _, sample = load_tables(find_files(comp))
     assert list(sample.columns) == ["Id", "Category"] and list(train.columns) == ["Id", "x", "Category"]
     assert grade(comp, answers).score == 1.0
+    from pipelines.tables import read_table
+
+    (tmp_path / "nameless.csv").write_text(",target\n100,0\n205,1\n317,0\n")  # the only column naming the rows
+    assert list(read_table(tmp_path / "nameless.csv").columns) == ["Unnamed: 0", "target"]
