@@ -1,6 +1,7 @@
 """Miniatures of MLE-bench competitions of many linked files: EEG recordings beside their spectrograms, labelled
 by expert vote counts (hms), and a shop's transactions with its article and customer tables, to be turned into
-twelve ranked articles per customer (h-and-m).
+twelve ranked articles per customer (h-and-m), and camera-trap frames in zips beside their metadata table, split
+by whole camera locations (iwildcam-2019).
 
 Each generator writes what the competition's `prepare.py` gives an agent (file names, folders, columns, dtypes,
 id formats, the sample submission and its placeholder values) filled with generated data whose signal is known,
@@ -11,12 +12,14 @@ minutes, the shop sells a few hundred articles to a few hundred customers.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from layout_kit import hex_ids, save_image
+from medium_image_layouts import WILD_SPECIES, _camera_view
 
 
 def _distinct(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
@@ -416,9 +419,85 @@ def fashion(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     return answers
 
 
+# --- iwildcam-2019-fgvc6 ----------------------------------------------------------------------------------
+
+CCT_SPECIES = {  # 2019 category id: (name, drawn as this WILD_SPECIES body, at this scale, seen in groups, weight)
+    19: ("opossum", 372, 0.5, False, 14), 13: ("raccoon", 10, 0.8, True, 9), 1: ("deer", 14, 1.0, True, 6),
+    16: ("bobcat", 6, 0.7, False, 5), 8: ("rabbit", 3, 0.8, False, 4), 11: ("coyote", 8, 0.6, False, 3),
+    17: ("cat", 72, 0.9, False, 3), 3: ("squirrel", 4, 0.6, False, 2)}
+CCT_ID_SUFFIX, CCT_SEQ_SUFFIX = "-23d2-11e8-a6a3-ec086b02610b", "-dca9047ef277"
+
+
+def iwildcam_2019(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """iwildcam-2019-fgvc6: train.csv (category_id, date_captured `2011-05-13 23:43:18`, file_name `<id>.jpg`,
+    frame_num from 1, id like `5998cfa4-23d2-11e8-a6a3-ec086b02610b` (only the first 8 hex vary), location an
+    integer, rights_holder `Justin Brown` or `Erin Boydston`, seq_id like `6f084ccc-5567-11e8-bc84-dca9047ef277`,
+    seq_num_frames, width, height, 1024 x 747 in the real ones), the Caltech Camera Traps rows of the raw train.csv
+    in its unsorted order; category_id is 0 for empty (two thirds of the real frames) or one of the 22 ids of
+    description.md's list (1 deer, 3 squirrel, 4 rodent, 8 rabbit, 10 fox, 11 coyote, 13 raccoon, 14 skunk,
+    16 bobcat, 17 cat, 18 dog, 19 opossum, 22 mountain lion occur). prepare.py holds out whole locations
+    (train_test_split of `location.unique()`, test_size 0.1, random_state 8): test.csv the same rows without
+    category_id, train_images.zip and test_images.zip (shutil.make_archive of folders of `<id>.jpg`, the members
+    at the zip's root). sample_submission.csv is written with index=True: a nameless first column holding the
+    rows' positions in the raw train.csv (`0`, `4`, ...), then Id (capitalised, where test.csv has `id`) and
+    Category 0. Macro F1 over the classes in answers or submission (answers: Id, Category). Here 25 locations
+    with 64x48 frames in sequences of one to three, each location with its own background, rights holder and
+    two to four of eight species (each its own colour, size and build), 40% of the sequences empty; frames
+    taken between 21:00 and 05:00 are grey night shots."""
+    height, width = 48, 64
+    locations = sorted(int(v) for v in rng.choice(np.arange(0, 140), 25, replace=False))
+    weights = np.array([s[4] for s in CCT_SPECIES.values()], dtype=float)
+    rows, pixels_of = [], {}
+    for location in locations:
+        scene = {"horizon": int(rng.integers(14, 26)), "plants": rng.uniform(60, 140, 3) * [0.9, 1.0, 0.7],
+                 "ground": rng.uniform(90, 170, 3) * [1.1, 1.0, 0.8],
+                 "trunks": list(rng.integers(0, width - 3, int(rng.integers(0, 3))))}
+        fauna = [int(c) for c in rng.choice(list(CCT_SPECIES), int(rng.integers(2, 5)), replace=False,
+                                            p=weights / weights.sum())]
+        holder = "Erin Boydston" if rng.random() < 0.5 else "Justin Brown"
+        start = pd.Timestamp(f"{int(rng.integers(2011, 2016))}-{int(rng.integers(1, 13)):02d}-01")
+        for _ in range(int(rng.integers(4, 12))):
+            category = 0 if rng.random() < 0.4 else fauna[int(rng.integers(0, len(fauna)))]
+            _, drawn, scale, herd, _ = CCT_SPECIES.get(category, (None, 0, 1.0, False, 0))
+            animals = [] if not category else [
+                (drawn, rng.uniform(0.55, 0.8) * height, rng.uniform(0.2, 0.8) * width, scale * rng.uniform(0.85, 1.15),
+                 rng.choice([-1, 1])) for _ in range(int(rng.integers(1, 3)) if herd else 1)]
+            frames = int(rng.choice([1, 2, 3], p=[0.25, 0.05, 0.7]))
+            seq_id = f"{rng.bytes(4).hex()}-5567-11e8-{rng.bytes(2).hex()}{CCT_SEQ_SUFFIX}"
+            when = start + pd.Timedelta(seconds=int(rng.integers(0, 300 * 86400)))
+            night = not 5 <= when.hour < 21
+            for frame in range(frames):
+                image_id = rng.bytes(4).hex() + CCT_ID_SUFFIX
+                pixels_of[image_id], _ = _camera_view(rng, scene, animals, night, height, width)
+                animals = [(c, cy, cx + f * rng.uniform(2, 5), s, f) for c, cy, cx, s, f in animals]  # moving on
+                rows.append({"category_id": category,
+                             "date_captured": (when + pd.Timedelta(seconds=frame)).strftime("%Y-%m-%d %H:%M:%S"),
+                             "file_name": f"{image_id}.jpg", "frame_num": frame + 1, "id": image_id,
+                             "location": location, "rights_holder": holder, "seq_id": seq_id,
+                             "seq_num_frames": frames, "width": width, "height": height})
+    raw = pd.DataFrame(rows).sample(frac=1.0, random_state=int(rng.integers(0, 2 ** 31)), ignore_index=True)
+    shuffled = [int(v) for v in rng.permutation(locations)]
+    held = set(shuffled[:int(np.ceil(0.1 * len(shuffled)))])
+    test_rows = raw["location"].isin(held)
+    folder.mkdir(parents=True, exist_ok=True)
+    raw[~test_rows].to_csv(folder / "train.csv", index=False)
+    raw[test_rows].drop(columns=["category_id"]).to_csv(folder / "test.csv", index=False)
+    sample = raw.loc[test_rows, ["id"]].rename(columns={"id": "Id"}).assign(Category=0)
+    sample.to_csv(folder / "sample_submission.csv", index=True)  # keeps the raw row numbers, as prepare.py does
+    for part, chosen in (("train_images", ~test_rows), ("test_images", test_rows)):
+        for image_id in raw.loc[chosen, "id"]:
+            save_image(folder / part / f"{image_id}.jpg", pixels_of[image_id], quality=90)
+        shutil.make_archive(str(folder / part), "zip", folder / part)
+        shutil.rmtree(folder / part)
+    answers = raw.loc[test_rows, ["id", "category_id"]].rename(columns={"id": "Id", "category_id": "Category"})
+    return answers.reset_index(drop=True)
+
+
 LAYOUTS = {
     "hms-harmful-brain-activity-classification": ("EEG and spectrogram parquets; vote counts; eeg_id repeats",
                                                   "kl_divergence", brain_activity),
     "h-and-m-personalized-fashion-recommendations": ("transactions; 12 ranked articles; answers only for buyers",
                                                      "map@12", fashion),
+    "iwildcam-2019-fgvc6": ("camera-trap frames; whole locations held out; sample written with its index",
+                            "f1_macro", iwildcam_2019),
 }
