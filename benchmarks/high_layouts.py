@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from layout_kit import hex_ids, save_image
-from medium_image_layouts import WILD_SPECIES, _camera_view
+from medium_image_layouts import _camera_view
 
 
 def _distinct(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
