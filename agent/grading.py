@@ -354,7 +354,7 @@ def _read_submission(path: Path) -> pd.DataFrame:
     except (ValueError, UnicodeDecodeError) as exc:
         raise _Invalid([f"could not parse submission as CSV: {exc}"]) from None
     submission.columns = [str(c).strip() for c in submission.columns]
-    return submission
+    return without_row_index(submission)  # MLE-bench's graders ignore such a column
 
 
 def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:

@@ -514,6 +514,7 @@ def test_a_sample_written_with_its_row_numbers_is_read_without_them(tmp_path):
     train, _, sample = load_tables(find_files(comp))
     assert list(sample.columns) == ["Id", "Category"] and list(train.columns) == ["Id", "x", "Category"]
     assert grade(comp, answers).score == 1.0
+    assert grade(comp, (comp / "public" / "sample_submission.csv").read_text()).valid  # the sample as it is
     from pipelines.tables import read_table
 
     (tmp_path / "nameless.csv").write_text(",target\n100,0\n205,1\n317,0\n")  # the only column naming the rows
