@@ -246,16 +246,22 @@ def herbarium(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
             train_meta["annotations"].append({"category_id": category["id"], "id": image_id, "image_id": image_id,
                                               "region_id": int(rng.integers(0, len(HERBARIUM_REGIONS)))})
             save_image(nested / "train" / entry["file_name"], pixels, quality=90)
+    return _herbarium_test(rng, nested, folder, train_meta, test)
+
+
+def _herbarium_test(rng: np.random.Generator, root: Path, folder: Path, train_meta: dict, test: list) -> pd.DataFrame:
+    """The herbaria's (2020, 2021) test half: images renumbered 0, 1, ... in shuffled order under `root/test/`,
+    both metadata files, the sample saying 0; returns the answers."""
     test_meta = {"images": [], "info": train_meta["info"], "licenses": train_meta["licenses"]}
     answers = []
     for index, i in enumerate(rng.permutation(len(test))):
         category, entry, pixels = test[i]
         entry = {**entry, "file_name": f"images/{index // 1000:03d}/{index}.jpg", "id": str(index)}
         test_meta["images"].append(entry)
-        save_image(nested / "test" / entry["file_name"], pixels, quality=90)
+        save_image(root / "test" / entry["file_name"], pixels, quality=90)
         answers.append({"Id": index, "Predicted": category["id"]})
     for part, meta in (("train", train_meta), ("test", test_meta)):
-        (nested / part / "metadata.json").write_text(json.dumps(meta, indent=4, sort_keys=True))
+        (root / part / "metadata.json").write_text(json.dumps(meta, indent=4, sort_keys=True))
     answers = pd.DataFrame(answers)
     answers.assign(Predicted=0).to_csv(folder / "sample_submission.csv", index=False)
     return answers
@@ -327,19 +333,7 @@ def herbarium_2021(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
             train_meta["annotations"].append({"category_id": category["id"], "id": image_id, "image_id": image_id,
                                               "institution_id": institution})
             save_image(folder / "train" / entry["file_name"], pixels, quality=90)
-    test_meta = {"images": [], "info": train_meta["info"], "licenses": train_meta["licenses"]}
-    answers = []
-    for index, i in enumerate(rng.permutation(len(test))):
-        category, entry, pixels = test[i]
-        entry = {**entry, "file_name": f"images/{index // 1000:03d}/{index}.jpg", "id": str(index)}
-        test_meta["images"].append(entry)
-        save_image(folder / "test" / entry["file_name"], pixels, quality=90)
-        answers.append({"Id": index, "Predicted": category["id"]})
-    for part, meta in (("train", train_meta), ("test", test_meta)):
-        (folder / part / "metadata.json").write_text(json.dumps(meta, indent=4, sort_keys=True))
-    answers = pd.DataFrame(answers)
-    answers.assign(Predicted=0).to_csv(folder / "sample_submission.csv", index=False)
-    return answers
+    return _herbarium_test(rng, folder, folder, train_meta, test)
 
 
 def herbarium_2022(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
