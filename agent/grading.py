@@ -368,10 +368,9 @@ def _aligned(submission: pd.DataFrame, comp: _Competition) -> pd.DataFrame:
         errors.append(f"unexpected column(s) {extra}; expected exactly {expected}")
     if len(set(cols)) != len(cols):
         errors.append(f"duplicate column names: {cols}")
+    # rows for ids the sample lists and the answers do not score may be there or not (MLE-bench's h-and-m)
     extra_ids = pd.Index([]) if comp.unscored is None else pd.Index(_canonical(comp.unscored[comp.id_column]))
-    if comp.unscored is not None and len(comp.answer_ids) <= len(submission) <= len(comp.answer_ids) + len(extra_ids):
-        pass  # rows for ids the answers do not score may be there or not, as MLE-bench's h-and-m grader allows
-    elif len(submission) != len(comp.answer_ids):
+    if not len(comp.answer_ids) <= len(submission) <= len(comp.answer_ids) + len(extra_ids):
         errors.append(
             f"submission has {len(submission)} data rows but the answers have "
             f"{len(comp.answer_ids)}; one row per test id is required"

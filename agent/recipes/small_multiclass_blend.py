@@ -10,7 +10,6 @@ combined by greedy selection or a logistic stack (cross-fitted, so the reported 
 from types import SimpleNamespace
 
 import numpy as np
-
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.neighbors import KNeighborsClassifier
 
