@@ -73,7 +73,7 @@ def find_coco_tables(folder: Path, sample: pd.DataFrame) -> CocoLayout | None:
         return None
     id_column, target = sample.columns[0], sample.columns[1]
     train = pd.concat([_table(i, folder, id_column) for i in annotated], ignore_index=True)
-    train[target] = [labels for i in annotated for labels in (i.labels.get(str(r.get(i.id_key))) for r in i.records)]
+    train[target] = [i.labels.get(str(r.get(i.id_key))) for i in annotated for r in i.records]
     train = train[train[target].notna()].reset_index(drop=True)
     test_table = _table(test, folder, id_column)
     test_table[id_column] = _like(test_table[id_column], sample[id_column])
