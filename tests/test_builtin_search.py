@@ -245,5 +245,6 @@ def test_the_small_multiclass_blend_holds_where_a_class_has_one_row(tmp_path: Pa
     train = pd.DataFrame({"id": range(60), "x": codes + rng.normal(0, 0.2, 60), "z": rng.normal(size=60), "y": labels})
     test = pd.DataFrame({"id": range(60, 64), "x": np.arange(4.0), "z": np.zeros(4)})
     folds = np.arange(60) % 3
-    result = cross_validate(load_solution(RECIPES / "small_multiclass_blend.py"), train, test, folds, Context(spec=spec))
+    blend = load_solution(RECIPES / "small_multiclass_blend.py")
+    result = cross_validate(blend, train, test, folds, Context(spec=spec))
     assert set(result.facts["members"]) == {"logistic", "lda", "knn"} and result.score > 0.8

@@ -21,7 +21,8 @@ def credit_layout(folder: Path, n: int = 400, seed: int = 0) -> pd.DataFrame:
     debt = rng.gamma(2.0, 1.0, n)
     branches = pd.DataFrame({"branch": [f"b{k}" for k in range(8)], "region_rating": rng.integers(1, 4, 8)})
     apps = pd.DataFrame({"SK_ID_CURR": ids, "income": rng.normal(50, 10, n),
-                         "branch": rng.choice(branches["branch"], n), "TARGET": (debt + rng.normal(0, 0.3, n) > 2.2).astype(int)})
+                         "branch": rng.choice(branches["branch"], n),
+                         "TARGET": (debt + rng.normal(0, 0.3, n) > 2.2).astype(int)})
     rows = rng.integers(1, 6, n)
     bureau = pd.DataFrame({"SK_ID_CURR": np.repeat(ids, rows), "SK_ID_BUREAU": np.arange(rows.sum()),
                            "AMT_DEBT": np.repeat(debt, rows) * rng.uniform(0.8, 1.2, rows.sum()),
