@@ -48,7 +48,7 @@ def join_side_tables(train: pd.DataFrame, test: pd.DataFrame, paths: list[Path],
         facts = per_key(side.drop(columns=[c for c in protected if c in side.columns and c != key]), key,
                         table_stem(path))
         facts = facts.drop(columns=[c for c in facts.columns if c in train.columns or c in test.columns])
-        if facts.empty or facts.shape[1] == 0:
+        if facts.empty:
             continue
         log.info("%s: %d columns joined to the rows by %r", path.name, facts.shape[1], key)
         train, test = (_joined(frame, facts, key) for frame in (train, test))

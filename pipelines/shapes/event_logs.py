@@ -62,13 +62,16 @@ class EventLog:
         """A row per id and window (the log's last WINDOWS windows) in which it acted: its items there, its
         history before."""
         when = self._times(events)
-        frames = [self._window_rows(events, when, when.max() - k * self.window) for k in range(1, WINDOWS + 1)]
+        attributes = events.groupby(events[self.id_column].astype(str))[self.attributes].last()
+        frames = [self._window_rows(events, when, when.max() - k * self.window, attributes)
+                  for k in range(1, WINDOWS + 1)]
         rows = pd.concat([f for f in frames if len(f)], ignore_index=True)
         log.info("event log: %d (id, window) rows from the last %d windows of %s of %s; the history before each "
                  "window is its columns", len(rows), WINDOWS, self.window, self.time_column)
         return rows
 
-    def _window_rows(self, events: pd.DataFrame, when: pd.Series, cut: pd.Timestamp) -> pd.DataFrame:
+    def _window_rows(self, events: pd.DataFrame, when: pd.Series, cut: pd.Timestamp,
+                     attributes: pd.DataFrame) -> pd.DataFrame:
         history, window = events[when <= cut], events[(when > cut) & (when <= cut + self.window)]
         if history.empty or window.empty:
             return pd.DataFrame()
@@ -76,7 +79,6 @@ class EventLog:
             lambda items: " ".join(items.astype(str).value_counts(sort=True).index))
         ids = pd.Series(labels.index, name=self.id_column)
         rows = self._history(history, cut, ids)
-        attributes = events.groupby(events[self.id_column].astype(str))[self.attributes].last()
         rows[self.attributes] = attributes.reindex(ids.to_numpy()).to_numpy()
         rows[self.answer] = labels.reindex(ids.to_numpy()).to_numpy()
         return rows
@@ -144,6 +146,6 @@ def _window(description: str, span: pd.Timedelta) -> pd.Timedelta:
     """The horizon the description names ("the next 7 days", "the following week"), else a share of the span."""
     if found := HORIZON.search(description):
         count = found.group(1)
-        n = WORDS.get(count.lower(), None) if count and not count.isdigit() else int(count or 1)
-        return pd.Timedelta(days=(n or 1) * {"day": 1, "week": 7, "month": 30}[found.group(2).lower()])
+        n = int(count) if count and count.isdigit() else WORDS.get((count or "one").lower(), 1)
+        return pd.Timedelta(days=n * {"day": 1, "week": 7, "month": 30}[found.group(2).lower()])
     return max(pd.Timedelta(days=1), span * WINDOW_SHARE)
