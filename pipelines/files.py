@@ -38,6 +38,11 @@ ANSWER_FOLDER_WORDS = {"mask", "masks", "label", "labels", "annotation", "annota
 SPLIT_WORDS = {"train": {"train", "training", "trn"}, "test": {"test", "testing", "tst"}}
 EXTRACTED_MARKER = ".complete"
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+MAX_PATH_WORDS = 8  # a cell of more words is text, not a path spelled as an id
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^a-z0-9]+", text.lower()) if w}
 
 
 def path_column(column: str) -> str:
@@ -81,8 +86,9 @@ class FileCatalog:
 
     Built lazily: a tabular competition pays for one walk of a small folder. Looking up a value
     tries, in order, the path relative to the folder (or inside an archive), the file name, and
-    the file name without its suffix; when several files match, the one in a folder named like
-    the rows' split (train/test) wins, then plain files over archive members.
+    the file name without its suffix, and last the one file whose path holds every word of the value;
+    when several files match, the one in a folder named like the rows' split (train/test) wins, then
+    plain files over archive members.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -127,13 +133,35 @@ class FileCatalog:
         name = PurePosixPath(key).name
         hits = by_path.get(key) or by_name.get(name) or by_stem.get(name)
         if not hits:
-            return None
+            return self._by_words(key, split)
         candidates = [self.entries[i] for i in hits]
         if len(candidates) > 1 and split in SPLIT_WORDS:
             in_split = [c for c in candidates if c.words() & SPLIT_WORDS[split]]
             candidates = in_split or candidates
         # An image and its mask share a name (train/images/x.png, train/masks/x.png): the row names the image.
         return min(candidates, key=lambda c: (c.archive is not None, bool(c.words() & ANSWER_FOLDER_WORDS), c.member))
+
+    @cached_property
+    def _word_index(self) -> dict[str, set[int]]:
+        index: dict[str, set[int]] = {}
+        for i, entry in enumerate(self.entries):
+            for word in _words(str(PurePosixPath(entry.archive or "", entry.member).with_suffix(""))):
+                index.setdefault(word, set()).add(i)
+        return index
+
+    def _by_words(self, key: str, split: str | None) -> Located | None:
+        """The one file whose path holds every word of the cell, one of them in the file's own name: an id
+        spelling a nested path (`case12_day3_slice_0001` for `case12/case12_day3/scans/slice_0001_266_266.png`).
+        None when no file or several do (an id naming a folder of files)."""
+        words = _words(key)
+        if not 2 <= len(words) <= MAX_PATH_WORDS:
+            return None
+        sets = sorted((self._word_index.get(w, set()) for w in words), key=len)
+        hits = set.intersection(*sets)
+        hits = {i for i in hits if words & _words(PurePosixPath(self.entries[i].member).stem)}
+        if len(hits) > 1 and split in SPLIT_WORDS:
+            hits = {i for i in hits if self.entries[i].words() & SPLIT_WORDS[split]} or hits
+        return self.entries[hits.pop()] if len(hits) == 1 else None
 
     def share_found(self, values: pd.Series, sample: int = 200) -> float:
         """Share of a sample of the non-empty cells that name a file here."""
