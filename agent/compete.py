@@ -36,6 +36,7 @@ from pipelines.metrics import get_metric
 from pipelines.number_lists import expand_number_lists
 from pipelines.rundata import RunData
 from pipelines.shapes.event_logs import event_log
+from pipelines.shapes import masks
 from pipelines.shapes.forecasts import forecast_grid
 from pipelines.shapes.sequences import sequence_items
 from pipelines.tables import read_table, sample_rows
@@ -115,6 +116,10 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     catalog = FileCatalog(files.folder)
     spec = build_spec(slug, files, train, test, sample, layers, catalog)
     train = clean_train(train, spec)
+    if spec.answer_shape == "mask" and len(train) > (cap := masks.train_item_cap(spec)) > 0:
+        log.warning("%s: %d training images; the run trains on a uniform sample of %d, as many as memory holds",
+                    files.train, len(train), cap)
+        train = sample_rows(train, cap, settings.seed)
     check_format(spec, sample)
     check_trainable(train, spec, settings.folds)
     train, test = attach_file_paths(train, test, spec.file_columns, catalog, settings.competitions_root / slug / "files")

@@ -588,6 +588,8 @@ def _mask_shapes(comp: _Competition) -> list[tuple[int, int]] | None:
 def _groups(comp: _Competition) -> np.ndarray | None:
     if not comp.metric.grouped:
         return None
+    if comp.group_column is None and comp.by_order:  # an item's rows (one per class) are its group
+        return comp.answers[comp.id_column].to_numpy(dtype=object)
     if comp.group_column not in comp.answers.columns:
         raise InputError(f"{comp.metric.name} scores within groups: name the answers' column as "
                          f"`group_column` in competitions/{comp.slug}.yaml", comp.slug)

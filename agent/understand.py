@@ -90,6 +90,7 @@ def build_spec(
     answer = decide_answer(ev, rows, targets, per_class, kinds)
     shape, task = answer.shape, answer.task
     time_column, group_column = decide_time_and_group(ev, kinds)
+    image_size, mixed_sizes = _image_size(ev, kinds) if shape == "mask" else (None, False)
 
     return CompetitionSpec(
         slug=slug,
@@ -114,8 +115,9 @@ def build_spec(
         submission_kind=answer.kind,
         metric=answer.metric,
         direction=answer.direction,
-        mask_order=pixel_order(description),
-        image_size=_image_size(ev, kinds) if shape == "mask" else None,
+        mask_order=_mask_order(ev, kinds, targets, description) if shape == "mask" else "F",
+        image_size=image_size,
+        mixed_image_sizes=mixed_sizes,
         text_columns=kinds.text,
         categorical_columns=kinds.categorical,
         numeric_columns=kinds.numeric,
@@ -235,6 +237,10 @@ def decide_mask_scoring(ev: Evidence, metric: str | None) -> tuple[str, str, str
     if metric is None:
         metric, ev.sources["metric"] = "dice", "inferred: the usual metric for masks"
     metric = get_metric(metric).name
+    if (stand_in := get_metric(metric).stand_in) is not None:  # uw-madison's Hausdorff distance per scan
+        log.warning("%s scores within groups of rows; candidates are validated by %s", metric, stand_in)
+        ev.sources["metric"] = f"stand-in for {metric}, which scores within groups"
+        metric = stand_in
     direction = ev.given.get("direction") or ("maximize" if get_metric(metric).greater_is_better else "minimize")
     ev.sources.setdefault("direction", "metric")
     ev.sources["task"] = "answer shape"
@@ -420,8 +426,17 @@ def decide_time_and_group(ev: Evidence, kinds: ColumnKinds) -> tuple[str | None,
 
 def _train_image_files(ev: Evidence, kinds: ColumnKinds, sample: int = 50) -> list[Path]:
     """Plain files (not archive members) of the first training rows' images."""
-    column = kinds.image[0]
-    found = [ev.catalog.find(v, "train") for v in ev.train[column].head(sample)]
+    found = [ev.catalog.find(v, "train") for v in ev.train[kinds.image[0]].head(sample)]
+    return [ev.catalog.folder / f.member for f in found if f is not None and f.archive is None]
+
+
+def _spread_image_files(ev: Evidence, kinds: ColumnKinds, sample: int = 100) -> list[Path]:
+    """Plain files of the images of rows spread over train and over test."""
+    found = []
+    for frame, split in ((ev.train, "train"), (ev.test, "test")):
+        if kinds.image[0] in frame.columns and len(frame):
+            rows = np.unique(np.linspace(0, len(frame) - 1, sample).astype(int))
+            found += [ev.catalog.find(v, split) for v in frame[kinds.image[0]].iloc[rows]]
     return [ev.catalog.folder / f.member for f in found if f is not None and f.archive is None]
 
 
@@ -430,9 +445,26 @@ def _has_mask_files(ev: Evidence, kinds: ColumnKinds) -> bool:
     return bool(paths) and masks.mask_files([str(p) for p in paths]) is not None
 
 
-def _image_size(ev: Evidence, kinds: ColumnKinds) -> tuple[int, int] | None:
-    paths = _train_image_files(ev, kinds)
-    return masks.common_size([str(p) for p in paths]) if paths else None
+def _mask_order(ev: Evidence, kinds: ColumnKinds, targets: list[str], description: str) -> str:
+    """The run-length strings' pixel order: as the training masks sit on their images, else as the
+    description says."""
+    said = pixel_order(description)
+    if not targets or targets[0] not in ev.train.columns or not masks.is_rle_column(ev.train[targets[0]]):
+        return said
+    rows = ev.train[ev.train[targets[0]].fillna("").astype(str).str.strip() != ""].head(40)
+    found = [ev.catalog.find(v, "train") for v in rows[kinds.image[0]]]
+    paths = [str(ev.catalog.folder / f.member) if f is not None and f.archive is None else "" for f in found]
+    seen = masks.order_from_images(list(rows[targets[0]]), paths)
+    if seen is not None and seen != said:
+        ev.sources["mask_order"] = f"inferred: the training masks sit on their images in {seen} order"
+        log.warning("run-length masks read in %s order, as they sit on their images (the description says %s)",
+                    seen, said)
+    return seen or said
+
+
+def _image_size(ev: Evidence, kinds: ColumnKinds) -> tuple[tuple[int, int] | None, bool]:
+    """The size most images share (None when they are in archives), and whether some have another."""
+    return masks.size_census([str(p) for p in _spread_image_files(ev, kinds)]) or (None, False)
 
 
 def _sorted_classes(values: pd.Series) -> list[Any]:

@@ -10,7 +10,7 @@ import logging
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
 from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
@@ -36,7 +36,7 @@ def make_folds(train: pd.DataFrame, spec: CompetitionSpec, n_folds: int, seed: i
     n_folds = max(2, min(n_folds, n // 2))
     folds = np.full(n, -1)
     if spec.answer_shape == "mask":
-        return held_out_items(masks.coverage_strata(train, spec), n_folds, seed)
+        return held_out_items(masks.coverage_strata(train, spec), n_folds, seed, _item_groups(train, spec))
     if spec.time_column:
         # Chunks of whole time points, oldest first, so rows of one date never straddle a fold's
         # training and validation; the oldest chunk only ever trains (as do rows without a date).
@@ -69,15 +69,28 @@ def training_rows(folds: np.ndarray, k: int, spec: CompetitionSpec) -> np.ndarra
     return np.flatnonzero(folds < k if spec.time_column else folds != k)
 
 
-def held_out_items(strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
-    """One fold of items (1/n_folds of them, alike in `strata`) held out; the rest only train (-1).
+def _item_groups(train: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray | None:
+    """Rows that must be held out together: the spec's groups, else the rows of one image (its classes' masks)."""
+    if spec.group_column:
+        return train[spec.group_column].astype(str).to_numpy()
+    image = train[spec.image_columns[0]].astype(str) if spec.image_columns else None
+    return image.to_numpy() if image is not None and image.duplicated().any() else None
+
+
+def held_out_items(strata: np.ndarray, n_folds: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
+    """One fold of items (1/n_folds of them, alike in `strata`, whole `groups`) held out; the rest only train (-1).
 
     A network per fold is more than a run's budget pays for on items such as images: one
     held-out fold measures the model that predicts the test items.
     """
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed) \
-        if np.unique(strata, return_counts=True)[1].min() >= n_folds else KFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    _, valid = next(splitter.split(np.zeros(len(strata)), strata))
+    stratified = np.unique(strata, return_counts=True)[1].min() >= n_folds
+    if groups is not None:
+        splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed) if stratified \
+            else GroupKFold(n_splits=n_folds)
+    else:
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed) if stratified \
+            else KFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    _, valid = next(splitter.split(np.zeros(len(strata)), strata, groups))
     folds = np.full(len(strata), -1)
     folds[valid] = 0
     return folds

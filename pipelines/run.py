@@ -42,7 +42,7 @@ def save_result(node_dir: Path, data: RunData, result: CVResult) -> dict[str, An
     if _constant_per_fold(np.asarray(result.oof), data.folds):
         result.facts["constant_predictions"] = True  # one row repeated: nothing for an ensemble to weigh
     ids = data.test[data.spec.id_column]
-    submission = submission_frame(ids, result.test, data.spec, result.facts.get("threshold"))
+    submission = submission_frame(ids, result.test, data.spec, result.facts.get("threshold"), data.test)
     write_submission(submission, data.sample, data.spec, node_dir / "submission.csv")
     if result.importance is not None:  # for the report: what the tree model split on
         (node_dir / "importance.json").write_text(json.dumps(result.importance))

@@ -63,7 +63,10 @@ class CompetitionSpec(BaseModel):
     mask_order: Literal["F", "C"] = Field(
         "F", description="pixel order of the run-length strings: F numbers pixels down each column first "
                          "(Kaggle's usual), C along each row")
-    image_size: tuple[int, int] | None = Field(None, description="(height, width) shared by every item's image")
+    image_size: tuple[int, int] | None = Field(
+        None, description="(height, width) masks are modelled at: the size most items' images share")
+    mixed_image_sizes: bool = Field(
+        False, description="some images have another size: resized to `image_size`, their masks back to theirs")
 
     text_columns: list[str] = Field(default_factory=list)
     categorical_columns: list[str] = Field(default_factory=list)

@@ -29,7 +29,8 @@ def reproduce(solution_file: str, params: dict[str, Any], seed: int = 0, out: st
     ctx = Context(spec=data.spec, seed=seed, device=detect_device(), n_jobs=2, workdir=Path.cwd(),
                   cache_dir=Path(run_dir) / "cache")
     result = cross_validate(load_solution(Path(solution_file)), data.train, data.test, data.folds, ctx, params, refit)
-    frame = submission_frame(data.test[data.spec.id_column], result.test, data.spec, result.facts.get("threshold"))
+    frame = submission_frame(data.test[data.spec.id_column], result.test, data.spec, result.facts.get("threshold"),
+                             data.test)
     write_submission(frame, data.sample, data.spec, Path(out))
     print(f"{data.spec.metric} {result.score:.5f} (folds {', '.join(f'{s:.4f}' for s in result.fold_scores)}); wrote {out}")
     return result.score

@@ -131,11 +131,13 @@ def within_bounds(values: np.ndarray, spec: CompetitionSpec) -> np.ndarray:
 
 
 def submission_frame(
-    ids: pd.Series, raw: np.ndarray, spec: CompetitionSpec, threshold: Any = None
+    ids: pd.Series, raw: np.ndarray, spec: CompetitionSpec, threshold: Any = None, test: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """The submission table for raw test predictions, in the sample submission's column order."""
+    """The submission table for raw test predictions, in the sample submission's column order (`test`: the
+    rows predicted, whose images' own sizes masks are written at when sizes differ)."""
     if spec.answer_shape == "mask":
-        return masks.submission_frame(ids, raw, spec, threshold)
+        shapes = masks.item_shapes(test, spec) if spec.mixed_image_sizes and test is not None else None
+        return masks.submission_frame(ids, raw, spec, threshold, shapes)
     raw = np.asarray(raw)
     out = pd.DataFrame({spec.id_column: ids.to_numpy()})
     if spec.answer_shape == "labels":

@@ -178,7 +178,7 @@ _METRICS: dict[str, Metric] = {
         Metric("dice", True, "mask", masks.dice_mean),
         Metric("dice_global", True, "mask", masks.dice_global),
         Metric("f0.5_mean", True, "mask", masks.fbeta_mean(0.5), rle_order="C"),
-        Metric("dice_hausdorff", True, "mask", masks.dice_hausdorff, grouped=True),
+        Metric("dice_hausdorff", True, "mask", masks.dice_hausdorff, grouped=True, stand_in="dice"),
     ]
 }
 # Other spellings seen in Kaggle's metric names, MLE-bench configs and library APIs. Keys are

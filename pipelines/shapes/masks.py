@@ -25,6 +25,7 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CUTS = np.round(np.arange(0.3, 0.71, 0.05), 2)
+TRAIN_PIXELS = 200_000_000  # of the training images at their own size: 0.8 GB as float32, a plane each
+MIN_TRAIN_ITEMS = 500
+ORDER_MARGIN = 1.25  # how much more contrast one pixel order's masks must show to overrule a description
+MAX_PLANE_VALUES = 8  # categories of a row given to a mask network as constant planes
 MIN_AREA_SHARES = (0.0, 0.001, 0.0025, 0.005, 0.01, 0.02)  # of the image's pixels
 FIT_SHARE = 0.7  # of the time left as a fold starts, for its fit: the rest predicts, scores and writes, and a
 # node well within its limit leaves the run time for a second one that continues its training
@@ -77,6 +82,7 @@ def image_path_column(spec: CompetitionSpec) -> str:
     return spec.image_columns[0]
 
 
+@lru_cache(maxsize=1 << 16)
 def image_shape(path: str) -> tuple[int, int]:
     """(height, width) from the file's header."""
     with Image.open(path) as image:
@@ -85,15 +91,26 @@ def image_shape(path: str) -> tuple[int, int]:
 
 def item_shapes(frame: pd.DataFrame, spec: CompetitionSpec) -> list[tuple[int, int]]:
     """Each row's image (height, width): the spec's `image_size` when all images share it, else each file's."""
-    if spec.image_size is not None:
+    if spec.image_size is not None and not spec.mixed_image_sizes:
         return [tuple(spec.image_size)] * len(frame)
     return [image_shape(p) for p in file_paths(frame, image_path_column(spec))]
 
 
-def common_size(paths: list[str], sample: int = 50) -> tuple[int, int] | None:
-    """The (height, width) shared by a sample of the images, or None when they differ."""
-    shapes = {image_shape(p) for p in paths[:sample] if p}
-    return shapes.pop() if len(shapes) == 1 else None
+def size_census(paths: list[str]) -> tuple[tuple[int, int], bool] | None:
+    """The (height, width) most of these images share, and whether any has another size."""
+    shapes = pd.Series([image_shape(p) for p in paths if p])
+    return (shapes.mode()[0], shapes.nunique() > 1) if len(shapes) else None
+
+
+def _resized(array: np.ndarray, size: tuple[int, int], nearest: bool = False) -> np.ndarray:
+    """An image (H, W[, 3]) or 0/1 mask at (height, width) `size`, in its own dtype."""
+    if array.shape[:2] == tuple(size):
+        return array
+    how = Image.Resampling.NEAREST if nearest else Image.Resampling.BILINEAR
+    if array.ndim == 3:
+        return np.asarray(Image.fromarray(array.astype(np.uint8)).resize(size[::-1], how))
+    resized = np.asarray(Image.fromarray(array.astype(np.float32), mode="F").resize(size[::-1], how))
+    return np.rint(resized).astype(array.dtype) if np.issubdtype(array.dtype, np.integer) else resized
 
 
 GRAY_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "I;16L", "F"}
@@ -117,17 +134,41 @@ def _read(path: str, channels: int) -> np.ndarray:
 
 def read_images(frame: pd.DataFrame, ctx: Context) -> np.ndarray:
     """The rows' images as one array (n, C, H, W), uint8 unless they hold more than 8 bits: one channel
-    when the first image is grayscale."""
+    when the first image is grayscale; an image of another size than the spec's is resized to it."""
     paths = list(file_paths(frame, image_path_column(ctx.spec)))
     if not paths:
         raise MaskSolutionError("no images to read")
     channels = image_channels(paths[0])
+    size = ctx.spec.image_size
     with ThreadPoolExecutor(max_workers=max(2, ctx.n_jobs)) as pool:
-        arrays = list(pool.map(lambda p: _read(p, channels), paths))
+        arrays = list(pool.map(lambda p: _read(p, channels) if size is None else _resized(_read(p, channels), size),
+                               paths))
     if len({a.shape for a in arrays}) > 1:
         raise MaskSolutionError("the images differ in size; read_images needs one size (resize them in features())")
     stacked = np.stack(arrays)
     return stacked[:, None] if channels == 1 else stacked.transpose(0, 3, 1, 2)
+
+
+def with_row_categories(X_train: np.ndarray, X_test: np.ndarray, train: pd.DataFrame, test: pd.DataFrame,
+                        ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """The images with a constant 0/1 plane per value of each category the rows have beside their image
+    (2 to MAX_PLANE_VALUES values in train, none new in test): when each row asks for one class's mask
+    of an image shared by several rows, the class must reach the network."""
+    planes: list[tuple[np.ndarray, np.ndarray]] = []
+    for column in ctx.spec.categorical_columns:
+        values = sorted(train[column].dropna().astype(str).unique())
+        if not 2 <= len(values) <= MAX_PLANE_VALUES or not test[column].astype(str).isin(values).all():
+            continue
+        planes += [((train[column].astype(str) == v).to_numpy(), (test[column].astype(str) == v).to_numpy())
+                   for v in values]
+    if not planes:
+        return X_train, X_test
+
+    def stacked(X: np.ndarray, marks: list[np.ndarray]) -> np.ndarray:
+        onehot = np.stack(marks, axis=1).astype(X.dtype)[:, :, None, None]
+        return np.concatenate([X, np.broadcast_to(onehot, (len(X), len(marks), *X.shape[2:]))], axis=1)
+
+    return stacked(X_train, [p[0] for p in planes]), stacked(X_test, [p[1] for p in planes])
 
 
 def _read_mask(path: str) -> np.ndarray:
@@ -159,18 +200,46 @@ def mask_files(image_paths: list[str]) -> list[str] | None:
 
 def load_masks(frame: pd.DataFrame, spec: CompetitionSpec) -> np.ndarray:
     """The rows' true masks as uint8 0/1 (n, H, W): decoded from the target's run-length strings,
-    or read from the mask files beside the images when the table has none."""
+    or read from the mask files beside the images when the table has none; at the spec's image size."""
     shapes = item_shapes(frame, spec)
-    if len(set(shapes)) > 1:
-        raise MaskSolutionError("the images differ in size; masks of one size are needed")
+    size = spec.image_size or shapes[0]
     if has_rle_target(frame, spec):
         target = spec.target_columns[0]
         values = frame[target].where(frame[target].notna(), "").astype(str)
-        return np.stack([rle.decode(v, s, spec.mask_order) for v, s in zip(values, shapes)]).astype(np.uint8)
-    paths = mask_files(list(file_paths(frame, image_path_column(spec))))
-    if paths is None:
-        raise MaskSolutionError(f"no run-length column {spec.target_columns} and no mask files beside the images")
-    return np.stack([_read_mask(p) for p in paths])
+        found = [rle.decode(v, s, spec.mask_order).astype(np.uint8) for v, s in zip(values, shapes)]
+    else:
+        paths = mask_files(list(file_paths(frame, image_path_column(spec))))
+        if paths is None:
+            raise MaskSolutionError(f"no run-length column {spec.target_columns} and no mask files beside the images")
+        found = [_read_mask(p) for p in paths]
+    return np.stack([_resized(m, size, nearest=True) for m in found])
+
+
+def order_from_images(runs: list[str], paths: list[str]) -> str | None:
+    """The pixel order ("C" or "F") under which these run-length masks sit on what their images show, or
+    None when neither order stands out. Descriptions can be wrong about it (uw-madison's says down the
+    columns first; its masks run along the rows), and masks decoded in the wrong order teach a network
+    shapes its images do not have. The pixels inside the right mask differ from those around it."""
+    contrast: dict[str, list[float]] = {"C": [], "F": []}
+    for value, path in zip(runs, paths):
+        if not isinstance(value, str) or not value.strip() or not path:
+            continue
+        with Image.open(path) as opened:
+            image = np.asarray(opened, dtype=np.float32)
+        image = image.mean(axis=-1) if image.ndim == 3 else image
+        for order in contrast:
+            mask = rle.decode(value, image.shape, order)
+            if 0 < mask.sum() < mask.size:
+                contrast[order].append(abs(image[mask].mean() - image[~mask].mean()) / (image.std() + 1e-6))
+    if min(len(c) for c in contrast.values()) < 5:
+        return None
+    c_order, f_order = np.mean(contrast["C"]), np.mean(contrast["F"])
+    return "C" if c_order > ORDER_MARGIN * f_order else "F" if f_order > ORDER_MARGIN * c_order else None
+
+
+def train_item_cap(spec: CompetitionSpec) -> int:
+    """The most training items whose images fit the memory a mask network is given (0: no cap)."""
+    return 0 if spec.image_size is None else max(MIN_TRAIN_ITEMS, TRAIN_PIXELS // int(np.prod(spec.image_size)))
 
 
 def has_rle_target(frame: pd.DataFrame, spec: CompetitionSpec) -> bool:
@@ -344,9 +413,13 @@ def cross_validate(solution: ModuleType, train: pd.DataFrame, test: pd.DataFrame
 
 # --- submission ---------------------------------------------------------------------------------
 
-def submission_frame(ids: pd.Series, proba: np.ndarray, spec: CompetitionSpec, rule: dict[str, float] | None) -> pd.DataFrame:
-    """One run-length string per test item (empty for an empty mask), in the sample's column."""
+def submission_frame(ids: pd.Series, proba: np.ndarray, spec: CompetitionSpec, rule: dict[str, float] | None,
+                     shapes: list[tuple[int, int]] | None = None) -> pd.DataFrame:
+    """One run-length string per test item (empty for an empty mask), in the sample's column; each mask
+    at its item's own (height, width) in `shapes` when the images differ in size."""
     masks = apply_rule(np.asarray(proba), rule)
+    if shapes is not None:
+        masks = [_resized(m, s, nearest=True) for m, s in zip(masks, shapes)]
     return pd.DataFrame({spec.id_column: ids.to_numpy(),
                          spec.submission_columns[0]: [rle.encode(m, spec.mask_order) for m in masks]})
 
@@ -360,7 +433,7 @@ def submission_problems(submission: pd.DataFrame, spec: CompetitionSpec) -> list
     """Why the answer column would be rejected: strings that are not valid run-length encodings, or
     runs past the image's last pixel when the image size is known."""
     column = spec.submission_columns[0]
-    pixels = None if spec.image_size is None else spec.image_size[0] * spec.image_size[1]
+    pixels = None if spec.image_size is None or spec.mixed_image_sizes else spec.image_size[0] * spec.image_size[1]
     bad = []
     for item, value in zip(submission[spec.id_column], submission[column]):
         try:
