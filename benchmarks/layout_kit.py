@@ -51,6 +51,26 @@ def save_image(path: Path, pixels: np.ndarray, **options) -> None:
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(path, **options)
 
 
+def save_colour_dicom(path: Path, pixels: np.ndarray) -> None:
+    """An (H, W, 3) array of 0-255 values as an uncompressed colour DICOM file (siim-isic's photographs)."""
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = SecondaryCaptureImageStorage, generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    scan = pydicom.Dataset()
+    scan.file_meta = meta
+    scan.SOPClassUID, scan.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    scan.Rows, scan.Columns = pixels.shape[:2]
+    scan.SamplesPerPixel, scan.PhotometricInterpretation, scan.PlanarConfiguration = 3, "RGB", 0
+    scan.BitsAllocated, scan.BitsStored, scan.HighBit, scan.PixelRepresentation = 8, 8, 7, 0
+    scan.PixelData = np.clip(pixels, 0, 255).astype(np.uint8).tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scan.save_as(path, enforce_file_format=True)
+
+
 def save_wav(path: Path, signal: np.ndarray, rate: int) -> None:
     """A mono 16-bit PCM file; `signal` in [-1, 1]."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from layout_kit import hex_ids, save_aiff, save_image, save_wav, zip_away
+from layout_kit import hex_ids, save_aiff, save_colour_dicom, save_image, save_wav, zip_away
 
 
 def _blobs(rng: np.random.Generator, side: int, count: int, colour, radius: float, pixels: np.ndarray) -> np.ndarray:
@@ -316,7 +316,7 @@ def catheters(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
 def melanoma(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     """siim-isic-melanoma-classification: patient metadata beside `jpeg/train/<image_name>.jpg`; train.csv also has
     diagnosis and benign_malignant, which give the target away and which test lacks; AUC; the sample says 0.
-    The DICOM copies (`train/*.dcm`) and TFRecords are left out."""
+    The DICOM copies (`train/<image_name>.dcm`, test's in `test/`) are there too; the TFRecords are left out."""
     n, n_train, side = 1000, 800, 40
     patients = [f"IP_{v:07d}" for v in rng.choice(10**7, 300, replace=False)]
     patient = rng.integers(0, len(patients), n)
@@ -329,7 +329,9 @@ def melanoma(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
         edge = (7 + rng.uniform(0, 4)) * (1 + (0.35 if target[i] else 0.05) * np.sin(rng.integers(3, 7) * angle + rng.uniform(0, 6)))
         lesion = np.hypot(yy, xx) < edge
         pixels[lesion] = np.array([80, 50, 40]) * (rng.uniform(0.5, 0.8) if target[i] else rng.uniform(0.9, 1.3))
-        save_image(folder / "jpeg" / ("train" if i < n_train else "test") / f"ISIC_{1000000 + i * 7:07d}.jpg", pixels, quality=90)
+        split, name = "train" if i < n_train else "test", f"ISIC_{1000000 + i * 7:07d}"
+        save_image(folder / "jpeg" / split / f"{name}.jpg", pixels, quality=90)
+        save_colour_dicom(folder / split / f"{name}.dcm", pixels)
     diagnosis = np.where(target == 1, "melanoma", rng.choice(["unknown", "nevus", "seborrheic keratosis"], n, p=[0.8, 0.15, 0.05]))
     frame = pd.DataFrame({"image_name": [f"ISIC_{1000000 + i * 7:07d}" for i in range(n)],
                           "patient_id": [patients[p] for p in patient], "sex": rng.choice(["male", "female", ""], n, p=[0.5, 0.48, 0.02]),

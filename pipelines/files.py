@@ -27,11 +27,11 @@ import pandas as pd
 
 from pipelines.audio import AUDIO_SUFFIXES, audio_statistics
 from pipelines.errors import InputError
+from pipelines.image_files import IMAGE_SUFFIXES, as_8bit, is_dicom, open_image
 from pipelines.tables import is_table, read_table
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 STAT_NAMES = ["exists", "bytes", "width", "height", "aspect", "channels", "mean", "std", "red", "green", "blue"]
 PATH_SUFFIX = "__path"
 ANSWER_FOLDER_WORDS = {"mask", "masks", "label", "labels", "annotation", "annotations", "gt", "cleaned"}
@@ -138,8 +138,10 @@ class FileCatalog:
         if len(candidates) > 1 and split in SPLIT_WORDS:
             in_split = [c for c in candidates if c.words() & SPLIT_WORDS[split]]
             candidates = in_split or candidates
-        # An image and its mask share a name (train/images/x.png, train/masks/x.png): the row names the image.
-        return min(candidates, key=lambda c: (c.archive is not None, bool(c.words() & ANSWER_FOLDER_WORDS), c.member))
+        # An image and its mask share a name (train/images/x.png, train/masks/x.png): the row names the image;
+        # an image beside its DICOM copy (siim-isic's jpeg/train/x.jpg and train/x.dcm): the plain image.
+        return min(candidates, key=lambda c: (c.archive is not None, bool(c.words() & ANSWER_FOLDER_WORDS),
+                                              is_dicom(c.member), c.member))
 
     @cached_property
     def _word_index(self) -> dict[str, set[int]]:
@@ -307,13 +309,11 @@ def _stats(path: str) -> tuple[float, ...]:
     width = height = channels = mean = std = red = green = blue = np.nan
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
         try:
-            from PIL import Image
-
-            with Image.open(path) as image:
+            with open_image(path) as image:
                 width, height = image.size
                 channels = float(len(image.getbands()))
                 image.draft("RGB", (64, 64))  # JPEG decoders shrink while decoding: fast
-                pixels = np.asarray(image.convert("RGB").resize((32, 32)), dtype=np.float32) / 255.0
+                pixels = np.asarray(as_8bit(image).convert("RGB").resize((32, 32)), dtype=np.float32) / 255.0
             mean, std = float(pixels.mean()), float(pixels.std())
             red, green, blue = (float(v) for v in pixels.reshape(-1, 3).mean(axis=0))
         except Exception:  # an unreadable image keeps its size only

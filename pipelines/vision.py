@@ -34,6 +34,7 @@ from torch import nn
 
 from pipelines.folds import training_rows
 from pipelines.heads import FitStats, StepClock, TaskHead
+from pipelines.image_files import as_8bit, open_image
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def image_facts(paths: Sequence[str], sample: int = 200, seed: int = 0) -> tuple
     sides, gray = [], []
     for path in picked:
         try:
-            with Image.open(path) as image:
+            with open_image(path) as image:
                 sides.append(min(image.size))
                 gray.append(image.mode in GRAY_MODES)
         except (OSError, ValueError):
@@ -119,13 +120,9 @@ def image_facts(paths: Sequence[str], sample: int = 200, seed: int = 0) -> tuple
 
 def _load_one(path: str, side: int, channels: int) -> np.ndarray | None:
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             image.draft("RGB" if channels == 3 else "L", (side, side))  # JPEG decodes at a reduced scale: fast
-            if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-                pixels = np.asarray(image, dtype=np.float32)
-                low, high = np.percentile(pixels, (1, 99))
-                image = Image.fromarray(np.clip((pixels - low) / max(high - low, 1e-6) * 255, 0, 255).astype(np.uint8))
-            image = image.convert("RGB" if channels == 3 else "L").resize((side, side), Image.Resampling.BILINEAR)
+            image = as_8bit(image).convert("RGB" if channels == 3 else "L").resize((side, side), Image.Resampling.BILINEAR)
             array = np.asarray(image, dtype=np.uint8)
     except (OSError, ValueError):
         return None

@@ -36,6 +36,7 @@ from PIL import Image
 
 from pipelines import rle
 from pipelines.files import ANSWER_FOLDER_WORDS, IMAGE_SUFFIXES, file_paths
+from pipelines.image_files import open_image
 from pipelines.metrics import Metric, get_metric
 from pipelines.metrics.masks import Mask, as_mask
 from pipelines.spec import CompetitionSpec
@@ -85,7 +86,7 @@ def image_path_column(spec: CompetitionSpec) -> str:
 @lru_cache(maxsize=1 << 16)
 def image_shape(path: str) -> tuple[int, int]:
     """(height, width) from the file's header."""
-    with Image.open(path) as image:
+    with open_image(path) as image:
         return image.height, image.width
 
 
@@ -118,7 +119,7 @@ GRAY_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "I;16L", "F"}
 
 def image_channels(path: str) -> int:
     """1 for a grayscale image, also one stored as RGB with three equal bands (tgs-salt's); else 3."""
-    with Image.open(path) as image:
+    with open_image(path) as image:
         if image.mode in GRAY_MODES:
             return 1
         rgb = np.asarray(image.convert("RGB"))
@@ -126,7 +127,7 @@ def image_channels(path: str) -> int:
 
 
 def _read(path: str, channels: int) -> np.ndarray:
-    with Image.open(path) as image:
+    with open_image(path) as image:
         if channels == 1 and image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
             return np.asarray(image)  # more than 8 bits: kept as they are (models standardise their inputs)
         return np.asarray(image.convert("L" if channels == 1 else "RGB"))
@@ -173,7 +174,7 @@ def with_row_categories(X_train: np.ndarray, X_test: np.ndarray, train: pd.DataF
 
 def _read_mask(path: str) -> np.ndarray:
     """Foreground where any band is nonzero, whatever the file's bit depth."""
-    with Image.open(path) as image:
+    with open_image(path) as image:
         pixels = np.asarray(image)
     return (pixels.any(axis=-1) if pixels.ndim == 3 else pixels > 0).astype(np.uint8)
 
@@ -224,7 +225,7 @@ def order_from_images(runs: list[str], paths: list[str]) -> str | None:
     for value, path in zip(runs, paths):
         if not isinstance(value, str) or not value.strip() or not path:
             continue
-        with Image.open(path) as opened:
+        with open_image(path) as opened:
             image = np.asarray(opened, dtype=np.float32)
         image = image.mean(axis=-1) if image.ndim == 3 else image
         for order in contrast:

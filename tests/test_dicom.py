@@ -1,0 +1,81 @@
+"""DICOM scans read as images: 16-bit values rescaled and windowed, MONOCHROME1 inverted, and a plain
+image preferred to its DICOM copy (siim-isic ships `train/x.dcm` beside `jpeg/train/x.jpg`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pydicom
+import pytest
+from PIL import Image
+from pydicom.dataset import FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+from pipelines.files import FileCatalog, file_statistics
+from pipelines.image_files import as_8bit, open_image
+
+
+def write_dicom(path: Path, pixels: np.ndarray, *, monochrome1: bool = False, slope: float = 1.0,
+                intercept: float = 0.0) -> Path:
+    """An uncompressed 16-bit grey DICOM file, as scanners write them."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    scan = pydicom.Dataset()
+    scan.file_meta = meta
+    scan.SOPClassUID, scan.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    scan.Rows, scan.Columns = pixels.shape
+    scan.SamplesPerPixel, scan.BitsAllocated, scan.BitsStored, scan.HighBit = 1, 16, 12, 11
+    scan.PixelRepresentation = 0
+    scan.PhotometricInterpretation = "MONOCHROME1" if monochrome1 else "MONOCHROME2"
+    scan.RescaleSlope, scan.RescaleIntercept = slope, intercept
+    scan.PixelData = pixels.astype(np.uint16).tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scan.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_a_dicom_scan_opens_as_a_deep_grey_image(tmp_path: Path) -> None:
+    pixels = np.zeros((20, 30), dtype=np.uint16) + 1000
+    pixels[5:10, 5:10] = 3000  # a bright square
+    with open_image(write_dicom(tmp_path / "a.dcm", pixels, slope=2.0, intercept=-1024)) as image:
+        assert image.size == (30, 20) and image.mode == "I;16"
+        values = np.asarray(image)
+    assert values.min() == 0 and values[5, 5] == 2 * 3000 - 2 * 1000  # rescaled, shifted to start at 0
+    with open_image(write_dicom(tmp_path / "b.dcm", pixels, monochrome1=True)) as image:
+        inverted = np.asarray(image)
+    assert inverted[5, 5] == 0 and inverted[0, 0] == 2000  # MONOCHROME1 stores bright as low
+    with open_image(tmp_path / "a.dcm") as image:
+        window = np.asarray(as_8bit(image))
+    assert window.dtype == np.uint8 and window[5, 5] == 255 and window[0, 0] == 0
+
+
+def test_a_broken_dicom_file_is_an_unreadable_image(tmp_path: Path) -> None:
+    (tmp_path / "broken.dcm").write_bytes(b"DICM" * 10)
+    with pytest.raises(OSError):
+        open_image(tmp_path / "broken.dcm")
+    stats = file_statistics(pd.Series([str(tmp_path / "broken.dcm")]), "scan")
+    assert stats["scan_bytes"][0] == 40 and np.isnan(stats["scan_width"][0])
+
+
+def test_file_statistics_read_a_dicom_scans_size_and_levels(tmp_path: Path) -> None:
+    pixels = np.full((16, 24), 500, dtype=np.uint16)
+    pixels[:, 12:] = 2500
+    stats = file_statistics(pd.Series([str(write_dicom(tmp_path / "s.dcm", pixels))]), "scan")
+    assert stats["scan_width"][0] == 24 and stats["scan_height"][0] == 16
+    assert 0.3 < stats["scan_mean"][0] < 0.7 and stats["scan_std"][0] > 0.3  # windowed, not saturated
+
+
+def test_a_plain_image_wins_over_its_dicom_copy(tmp_path: Path) -> None:
+    pixels = np.random.default_rng(0).integers(0, 4000, (8, 8))
+    write_dicom(tmp_path / "dicom" / "train" / "ISIC_0001.dcm", pixels)
+    (tmp_path / "jpeg" / "train").mkdir(parents=True)
+    Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(tmp_path / "jpeg" / "train" / "ISIC_0001.jpg")
+    write_dicom(tmp_path / "dicom" / "train" / "ISIC_0002.dcm", pixels)  # no plain copy: the scan itself
+    catalog = FileCatalog(tmp_path)
+    assert catalog.find("ISIC_0001", "train").member == "jpeg/train/ISIC_0001.jpg"
+    assert catalog.find("ISIC_0002", "train").member == "dicom/train/ISIC_0002.dcm"
+    assert catalog.image_share(pd.Series(["ISIC_0001", "ISIC_0002"])) == 1.0
