@@ -39,6 +39,7 @@ SPLIT_WORDS = {"train": {"train", "training", "trn"}, "test": {"test", "testing"
 EXTRACTED_MARKER = ".complete"
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 MAX_PATH_WORDS = 8  # a cell of more words is text, not a path spelled as an id
+MAX_WORD_INDEXED = 200_000  # files; the words of a million paths take 11 s and 0.7 GB to index
 
 
 def _words(text: str) -> set[str]:
@@ -156,7 +157,7 @@ class FileCatalog:
         spelling a nested path (`case12_day3_slice_0001` for `case12/case12_day3/scans/slice_0001_266_266.png`).
         None when no file or several do (an id naming a folder of files)."""
         words = _words(key)
-        if not 2 <= len(words) <= MAX_PATH_WORDS:
+        if not 2 <= len(words) <= MAX_PATH_WORDS or len(self.entries) > MAX_WORD_INDEXED:
             return None
         sets = sorted((self._word_index.get(w, set()) for w in words), key=len)
         hits = set.intersection(*sets)

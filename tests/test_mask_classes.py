@@ -140,3 +140,11 @@ def test_a_perfect_submission_grades_one_with_scans_grouped_by_slice_id(tmp_path
     empty = tmp_path / "empty.csv"
     answers[["id", "class"]].assign(predicted="").to_csv(empty, index=False)
     assert grade_submission(tmp_path / "slices", empty).score < 0.5
+
+
+def test_words_are_not_indexed_in_a_catalog_too_large_for_it(tmp_path: Path, monkeypatch) -> None:
+    from pipelines import files
+
+    public, _ = slices_competition(tmp_path / "slices")
+    monkeypatch.setattr(files, "MAX_WORD_INDEXED", 10)
+    assert FileCatalog(public).find("case3_day2_slice_0002", "train") is None
