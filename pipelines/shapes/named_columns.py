@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipelines.compound_ids import ITEM
+
 log = logging.getLogger(__name__)
 
 
@@ -27,6 +29,7 @@ class NamedColumns:
     answer: str  # the sample's answer column
     named: list[str]  # the train columns it names
     item_column: str | None  # the column train and test share that names items (a study), if one does
+    train_key: str | None = None  # train's name for it, when test's is the item of a compound id
 
     def spec_layer(self) -> dict[str, object]:
         return {"target_columns": [self.answer], **({"group_column": self.item_column} if self.item_column else {})}
@@ -34,6 +37,8 @@ class NamedColumns:
     def melt(self, train: pd.DataFrame) -> pd.DataFrame:
         """A row per train row and named column, in train's order, the name under `selector` and the
         value under `answer`; rows whose named value is missing are dropped."""
+        if self.train_key is not None:
+            train = train.rename(columns={self.train_key: self.item_column})
         kept = [c for c in train.columns if c not in self.named]
         long = train.reset_index(drop=True).melt(id_vars=kept, value_vars=self.named, var_name=self.selector,
                                                  value_name=self.answer, ignore_index=False)
@@ -51,9 +56,16 @@ def named_columns(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame)
     for column in [c for c in test.columns if c not in train.columns]:
         values = test[column].dropna().astype(str).unique()
         if len(values) >= 2 and all(v in only_train for v in values):
-            shared = [c for c in test.columns if c in train.columns and train[c].is_unique]
+            named = [only_train[v] for v in sorted(values)]
             log.info("test's %r names train's columns %s: train is read as a row per item and named column",
-                     column, sorted(values))
-            return NamedColumns(selector=column, answer=answers[0], named=[only_train[v] for v in sorted(values)],
-                                item_column=shared[0] if shared else None)
+                     column, named)
+            shared = [c for c in test.columns if c in train.columns and train[c].is_unique]
+            if shared:
+                return NamedColumns(column, answers[0], named, shared[0])
+            # a sample-only test of `<study>_<column>` ids: its items are what train's one key names
+            keys = [c for c in only_train.values() if c not in named and train[c].is_unique]
+            items = [c for c in test.columns if str(c).endswith(ITEM)]
+            if len(keys) == 1 and len(items) == 1:
+                return NamedColumns(column, answers[0], named, items[0], train_key=keys[0])
+            return NamedColumns(column, answers[0], named, None)
     return None

@@ -1,0 +1,65 @@
+"""Ids that join an item and a part: `<item>_<part>`, one row per part of each item.
+
+Understanding Clouds names its rows `0011165.jpg_Fish` (an image and a cloud type), RSNA's intracranial
+haemorrhage `ID_12cadc6af_epidural` (a scan and a haemorrhage type), rsna-2022-cervical's sample
+`<study>_C1` (a study and a vertebra). Nothing can be learned from such an id as a whole, and its item
+(the file it names, the row of another table) and its part (the class a row asks about) are inputs.
+Two columns are added to every table that has the id: `<id>__item` and `<id>__part`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+MAX_PARTS = 32  # more distinct parts are not a class list
+MAX_PART_WORDS = 3  # "_"-separated words a part may have
+ITEM, PART = "__item", "__part"
+
+
+def compound_id_parts(ids: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """(items, parts) when every id is `<item>_<part>` with 2 to MAX_PARTS distinct parts that are not
+    numbers (`<item>_<position>` is a sequence), the items coming with several parts; else None.
+
+    A part may hold "_" itself (`<study>_patient_overall` beside `<study>_C1`, Bengali's
+    `Test_0_grapheme_root`): an item is a prefix seen with at least two different endings, and each id
+    is split after the longest such prefix."""
+    text = ids.dropna().astype(str)
+    splits = []  # (prefix, ending) of every id, ending after its last k "_"
+    for k in range(1, MAX_PART_WORDS + 1):
+        split = text.str.rsplit("_", n=k)
+        has_k = split.str.len() == k + 1
+        splits.append((split.str[:-k].str.join("_").where(has_k), split.str[-k:].str.join("_").where(has_k)))
+    pairs = pd.concat([pd.DataFrame({"prefix": p, "ending": e}) for p, e in splits]).dropna()
+    endings = pairs.groupby("prefix")["ending"].nunique()
+    known = set(endings.index[endings >= 2])
+    items = pd.Series(None, index=text.index, dtype=object)
+    for prefix, _ in splits:  # the longest known prefix: the fewest words in the part
+        found = prefix.isin(known) & items.isna()
+        items[found] = prefix[found]
+    if text.empty or items.isna().any() or items.nunique() < 2:
+        return None
+    parts = pd.Series([t[len(i) + 1:] for t, i in zip(text, items)], index=text.index)
+    if not 2 <= parts.nunique() <= MAX_PARTS or parts.str.fullmatch(r"\d+").any():
+        return None
+    return items, parts
+
+
+def with_compound_id_parts(train: pd.DataFrame, test: pd.DataFrame,
+                           id_column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and test with `<id>__item` and `<id>__part` beside a compound id column (as they are else).
+    Train need not have the id (a row per item, a column per part): test's parts may then name its columns."""
+    found = compound_id_parts(test[id_column]) if id_column in test.columns else None
+    if found is None:
+        return train, test
+    log.info("ids %r join an item and one of %d parts (%s, ...): both become columns", id_column,
+             found[1].nunique(), ", ".join(sorted(found[1].unique())[:4]))
+    out = []
+    for frame in (train, test):
+        if id_column in frame.columns and (parts := compound_id_parts(frame[id_column])) is not None:
+            frame = frame.assign(**{id_column + ITEM: parts[0], id_column + PART: parts[1]})
+        out.append(frame)
+    return out[0], out[1]
