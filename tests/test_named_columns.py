@@ -43,7 +43,8 @@ def test_train_is_melted_to_a_row_per_study_and_named_column(tmp_path: Path) -> 
     assert layout is not None and layout.selector == "prediction_type" and layout.answer == "fractured"
     assert layout.named == sorted(NAMES) and layout.item_column == "StudyInstanceUID"
     long = layout.melt(train)
-    assert len(long) == 4 * len(train) and set(long.columns) == {"StudyInstanceUID", "age", "prediction_type", "fractured"}
+    assert len(long) == 4 * len(train)
+    assert set(long.columns) == {"StudyInstanceUID", "age", "prediction_type", "fractured"}
     first = long[long["StudyInstanceUID"] == train["StudyInstanceUID"][0]].set_index("prediction_type")["fractured"]
     assert first.to_dict() == train.loc[0, NAMES].to_dict()  # each value under its own column's name
 
