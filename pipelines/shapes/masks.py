@@ -47,8 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CUTS = np.round(np.arange(0.3, 0.71, 0.05), 2)
-TRAIN_PIXELS = 200_000_000  # of the training images at their own size: 0.8 GB as float32, a plane each
-MIN_TRAIN_ITEMS = 500
+TRAIN_PIXELS = 200_000_000  # of the training images at their size: 0.8 GB a channel as float32
+MIN_TRAIN_ITEMS = 500  # kept however large the images
 ORDER_MARGIN = 1.25  # how much more contrast one pixel order's masks must show to overrule a description
 MAX_PLANE_VALUES = 8  # categories of a row given to a mask network as constant planes
 MIN_AREA_SHARES = (0.0, 0.001, 0.0025, 0.005, 0.01, 0.02)  # of the image's pixels
@@ -141,9 +141,13 @@ def read_images(frame: pd.DataFrame, ctx: Context) -> np.ndarray:
         raise MaskSolutionError("no images to read")
     channels = image_channels(paths[0])
     size = ctx.spec.image_size
+
+    def one(path: str) -> np.ndarray:
+        image = _read(path, channels)
+        return image if size is None else _resized(image, size)
+
     with ThreadPoolExecutor(max_workers=max(2, ctx.n_jobs)) as pool:
-        arrays = list(pool.map(lambda p: _read(p, channels) if size is None else _resized(_read(p, channels), size),
-                               paths))
+        arrays = list(pool.map(one, paths))
     if len({a.shape for a in arrays}) > 1:
         raise MaskSolutionError("the images differ in size; read_images needs one size (resize them in features())")
     stacked = np.stack(arrays)
@@ -229,7 +233,10 @@ def order_from_images(runs: list[str], paths: list[str]) -> str | None:
             image = np.asarray(opened, dtype=np.float32)
         image = image.mean(axis=-1) if image.ndim == 3 else image
         for order in contrast:
-            mask = rle.decode(value, image.shape, order)
+            try:
+                mask = rle.decode(value, image.shape[:2], order)
+            except ValueError:  # runs past this image's pixels: not its mask
+                continue
             if 0 < mask.sum() < mask.size:
                 contrast[order].append(abs(image[mask].mean() - image[~mask].mean()) / (image.std() + 1e-6))
     if min(len(c) for c in contrast.values()) < 5:
