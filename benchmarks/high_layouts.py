@@ -1,13 +1,16 @@
 """Miniatures of MLE-bench competitions of many linked files: EEG recordings beside their spectrograms, labelled
-by expert vote counts (hms), and a shop's transactions with its article and customer tables, to be turned into
-twelve ranked articles per customer (h-and-m), and camera-trap frames in zips beside their metadata table, split
-by whole camera locations (iwildcam-2019).
+by expert vote counts (hms), a shop's transactions with its article and customer tables, to be turned into
+twelve ranked articles per customer (h-and-m), camera-trap frames in zips beside their metadata table, split
+by whole camera locations (iwildcam-2019), and folders of DICOM slices: CT studies scored per vertebra in melted
+rows (rsna-2022-cervical-spine), mammograms scored per breast (rsna-breast-cancer) and four MR series per
+brain tumour case (rsna-miccai-brain-tumor).
 
 Each generator writes what the competition's `prepare.py` gives an agent (file names, folders, columns, dtypes,
 id formats, the sample submission and its placeholder values) filled with generated data whose signal is known,
 and returns the answers in the columns the competition's `grade.py` reads. Kept small enough for
 `agent compete --time-budget 60` on two cores: the recordings are seconds long where the real ones last
-minutes, the shop sells a few hundred articles to a few hundred customers.
+minutes, the shop sells a few hundred articles to a few hundred customers, a scan holds a dozen 32 x 32 slices
+where the real ones hold hundreds of 512 x 512.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from layout_kit import hex_ids, save_image
+from layout_kit import hex_ids, save_dicom, save_image
 from medium_image_layouts import _camera_view
 
 
@@ -493,6 +496,339 @@ def iwildcam_2019(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
     return answers.reset_index(drop=True)
 
 
+# --- rsna-2022-cervical-spine-fracture-detection --------------------------------------------------------
+
+VERTEBRAE = [f"C{k}" for k in range(1, 8)]
+FRACTURE_SHARE = np.array([0.07, 0.14, 0.04, 0.05, 0.08, 0.14, 0.19])  # of the real studies, per vertebra
+NIFTI_HEADER = "<i10s18sih1sB8h3f4h8f3fhBB4f2i80s24s2h6f12f16s4s"  # NIfTI-1's 348 bytes
+
+
+def _save_nifti(path: Path, volume: np.ndarray, spacing: tuple[float, float, float]) -> None:
+    """A uint8 (x, y, z) volume as an uncompressed NIfTI-1 file, its voxels `spacing` mm apart."""
+    import struct
+
+    sx, sy, sz = spacing
+    header = struct.pack(
+        NIFTI_HEADER, 348, b"", b"", 0, 0, b"r", 0, 3, *volume.shape, 1, 1, 1, 1, 0.0, 0.0, 0.0,
+        0, 2, 8, 0, 1.0, sx, sy, sz, 0.0, 0.0, 0.0, 0.0, 352.0, 1.0, 0.0, 0, 0, 2, 0.0, 0.0, 0.0, 0.0, 0, 0,
+        b"", b"", 1, 1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        sx, 0.0, 0.0, 0.0, 0.0, sy, 0.0, 0.0, 0.0, 0.0, sz, 0.0, b"", b"n+1\0")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(header + bytes(4) + volume.astype(np.uint8).tobytes(order="F"))
+
+
+def _neck_slice(rng: np.random.Generator, study: dict, level: int, broken: bool,
+                size: int = 32) -> tuple[np.ndarray, np.ndarray, tuple[float, ...] | None]:
+    """One axial CT slice in Hounsfield units + 1024 (air 24, soft tissue ~1064, bone 1200-2100): the neck, its
+    airway, at `level` 1-7 a cervical vertebra (C1 a ring, then a body growing downwards, its arch and spinal
+    canal), 0 the skull base, 8 T1. A broken vertebra shows a crack through its body and a displaced fragment.
+    Returns the pixels, the vertebra's label mask (its level on its bone) and the fracture's box (x, y, w, h)."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    cx, cy, rx, ry, density = study["cx"], study["cy"], study["rx"], study["ry"], study["density"]
+    hu = np.full((size, size), -1000.0)
+    hu[((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 < 1] = 40.0
+    hu[(xx - cx) ** 2 + (yy - cy + 0.45 * ry) ** 2 < 2.2 ** 2] = -950.0  # the airway
+    labels, box = np.zeros((size, size), dtype=np.uint8), None
+    if level == 0:
+        bone = np.abs(np.hypot((xx - cx) / rx, (yy - cy) / ry) - 0.75) < 0.1
+        hu[bone] = 1400 * density
+    else:
+        radius = 2.6 + 0.3 * level
+        by = cy + 0.1 * ry
+        canal_y = by + radius + 1.8
+        centre = np.hypot(xx - cx, yy - by)
+        canal = np.hypot(xx - cx, yy - canal_y)
+        arch = (canal > 1.8) & (canal < 3.0) & (yy > canal_y - 1.5)
+        body = (centre < radius - 0.8) if level > 1 else np.zeros_like(arch)
+        rim = (np.abs(centre - radius + 0.4) < 0.6) if level > 1 else (np.abs(centre - radius) < 0.8)
+        hu[body], hu[rim | arch] = 320 * density, 950 * density
+        hu[canal <= 1.8] = 10.0
+        labels[body | rim | arch] = level
+        if broken:
+            angle = rng.uniform(0, np.pi)
+            crack = (np.abs((xx - cx) * np.sin(angle) - (yy - by) * np.cos(angle)) < 0.75) & (centre < radius + 0.3)
+            hu[crack] = rng.uniform(20, 120)
+            end = (cx + (radius + 1.2) * np.cos(angle), by + (radius + 1.2) * np.sin(angle))
+            hu[np.hypot(xx - end[0], yy - end[1]) < 1.1] = 1100 * density  # the displaced fragment
+            ys, xs = np.nonzero(crack)
+            box = (xs.min() - 0.5 + rng.uniform(-0.3, 0.3), ys.min() - 0.5 + rng.uniform(-0.3, 0.3),
+                   xs.max() - xs.min() + 1.0 + rng.uniform(0, 0.6), ys.max() - ys.min() + 1.0 + rng.uniform(0, 0.6))
+    hu += rng.normal(0, 25, hu.shape)
+    return np.clip(hu + 1024, 0, 4095), labels, box
+
+
+def cervical_spine(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """rsna-2022-cervical-spine-fracture-detection: train.csv (StudyInstanceUID `1.2.826.0.1.3680043.6200`,
+    patient_overall, C1 ... C7, all 0/1; patient_overall is any of C1-C7), train_images/ and
+    test_images/<StudyInstanceUID>/<slice_number>.dcm (a CT study of 200-700 axial 512 x 512 slices, 1.dcm
+    the head end in some studies, the chest end in others; some JPEG compressed), train_bounding_boxes.csv
+    (StudyInstanceUID, x, y, width, height as floats, slice_number: a box per slice where a fracture shows,
+    only for fractured studies), segmentations/<StudyInstanceUID>.nii (vertebra labels 1-7 for C1-C7, 8-19 for
+    T1-T12, stored sagittal: `seg[:, ::-1, ::-1].transpose(2, 1, 0)` lines it up with the slices). prepare.py
+    keeps only 10% of the studies for train (the bounding-box and segmentation subsets and their overlap
+    scaled alike, all in train) and holds out the other 90%, their images copied to test_images; the answers
+    melt the held-out rows into a row per study and target (all the studies' patient_overall, then all their
+    C1, ...), row_id `<StudyInstanceUID>_C1`; test.csv (StudyInstanceUID, prediction_type, row_id) and
+    sample_submission.csv (row_id, fractured 0.5) follow that order. The answers (StudyInstanceUID,
+    prediction_type, fractured, row_id) are unmelted by grade.py into eight columns per study for the weighted
+    log loss (patient_overall weighs 7, or 14 when fractured; each vertebra 1, or 2). Here 180 studies, 20% in
+    train (the real 10% would leave 18), each 10-16 slices of 32 x 32 stored values (uint16, RescaleIntercept
+    -1024, ImagePositionPatient's z 3 mm apart, 30% of the studies numbered from the chest end), a slice or
+    two per vertebra from the skull base to T1; a fracture is a crack and a loose fragment on its vertebra's
+    slices. Half the patients have brittle bones, fainter on the scan and fractured three times as often.
+    Boxes for 5 fractured train studies and segmentations for 3 (one of them boxed too), the volumes 32 x 32
+    x slices and labelled on the bone, T1 as 8."""
+    n_studies, n_train, size = 180, 36, 32
+    uids = [f"1.2.826.0.1.3680043.{v}" for v in _distinct(rng, n_studies, 1000, 32800)]
+    rows, studies = [], {}
+    for uid in uids:
+        brittle = rng.random() < 0.5
+        broken = rng.random(7) < FRACTURE_SHARE * (1.6 if brittle else 0.5)
+        rows.append({"StudyInstanceUID": uid, "patient_overall": int(broken.any()),
+                     **{c: int(b) for c, b in zip(VERTEBRAE, broken)}})
+        levels = [0] * int(rng.integers(0, 2)) + [v for v in range(1, 8) for _ in range(int(rng.integers(1, 3)))]
+        studies[uid] = {"broken": broken, "levels": levels + [8] * int(rng.integers(1, 3)),
+                        "reversed": rng.random() < 0.3, "z0": rng.uniform(-120, 40),
+                        "cx": size / 2 + rng.uniform(-2, 2), "cy": size / 2 + rng.uniform(-2, 2),
+                        "rx": rng.uniform(10, 13), "ry": rng.uniform(8, 11),
+                        "density": rng.uniform(0.55, 0.8) if brittle else rng.uniform(0.8, 1.1)}
+    frame = pd.DataFrame(rows)
+    in_train = set(rng.choice(uids, n_train, replace=False))
+    train = frame[frame["StudyInstanceUID"].isin(in_train)]
+    fractured = [u for u in train["StudyInstanceUID"] if studies[u]["broken"].any()]
+    boxed = set(rng.choice(fractured, 5, replace=False))
+    segmented = {rng.choice(sorted(boxed))} | set(rng.choice(sorted(in_train - boxed), 2, replace=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    train.to_csv(folder / "train.csv", index=False)
+    answers = frame[~frame["StudyInstanceUID"].isin(in_train)].melt(
+        id_vars="StudyInstanceUID", var_name="prediction_type", value_name="fractured")
+    answers["row_id"] = answers["StudyInstanceUID"] + "_" + answers["prediction_type"]
+    answers[["row_id"]].assign(fractured=0.5).to_csv(folder / "sample_submission.csv", index=False)
+    answers.drop(columns=["fractured"]).to_csv(folder / "test.csv", index=False)
+    boxes = []
+    for uid in uids:
+        study, part = studies[uid], "train_images" if uid in in_train else "test_images"
+        levels = study["levels"][::-1] if study["reversed"] else study["levels"]
+        step = 3.0 if study["reversed"] else -3.0
+        stack = np.zeros((len(levels), size, size), dtype=np.uint8)
+        for k, level in enumerate(levels):
+            broken = 1 <= level <= 7 and bool(study["broken"][level - 1])
+            pixels, stack[k], box = _neck_slice(rng, study, level, broken, size)
+            save_dicom(folder / part / uid / f"{k + 1}.dcm", pixels, StudyInstanceUID=uid, InstanceNumber=k + 1,
+                       ImagePositionPatient=[-40.0, -40.0, round(study["z0"] + k * step, 1)], PixelSpacing=[2.5, 2.5],
+                       SliceThickness=3.0)
+            if box and uid in boxed:
+                boxes.append({"StudyInstanceUID": uid, **dict(zip(["x", "y", "width", "height"],
+                                                                  (round(v, 5) for v in box))), "slice_number": k + 1})
+        if uid in segmented:
+            _save_nifti(folder / "segmentations" / f"{uid}.nii", stack.transpose(2, 1, 0)[:, ::-1, ::-1],
+                        (2.5, 2.5, 3.0))
+    pd.DataFrame(boxes, columns=["StudyInstanceUID", "x", "y", "width", "height", "slice_number"]).to_csv(
+        folder / "train_bounding_boxes.csv", index=False)
+    return answers.reset_index(drop=True)
+
+
+# --- rsna-breast-cancer-detection -----------------------------------------------------------------------
+
+MAMMO_MACHINES = {1: [49, 48, 29], 2: [21, 93, 216, 170]}  # machine_ids by site_id
+MAMMO_SIZES = {49: (64, 52), 48: (64, 52), 29: (64, 48), 21: (60, 48), 93: (64, 48), 216: (56, 44), 170: (64, 48)}
+MAMMO_INVERTED = {29, 21}  # machines whose files are MONOCHROME1
+EXTRA_VIEWS = ["MLO", "CC", "AT", "LM", "ML", "LMO"]
+
+
+def _mammogram(rng: np.random.Generator, breast: dict, view: str, shape: tuple[int, int]) -> np.ndarray:
+    """One view of a breast, 12-bit values (background 0): a half ellipse from the chest wall on the side
+    `breast["wall"]` names, fattier or denser tissue by its density, the pectoral muscle's corner in the views
+    other than CC, an implant's bright oval, and a bright mass where a visible cancer (or a benign lump) sits,
+    at about the same place in every view."""
+    height, width = shape
+    yy, xx = np.mgrid[0:height, 0:width].astype(float)
+    depth = (xx if breast["wall"] == "left" else width - 1 - xx) / (width * breast["reach"])
+    across = (yy - height * (0.45 if view == "CC" else 0.55)) / (height * (0.42 if view == "CC" else 0.5))
+    inside = depth ** 2 + across ** 2 < 1
+    smooth = np.fft.irfft2(np.fft.rfft2(rng.normal(size=shape)) / (1 + np.hypot(
+        *np.meshgrid(np.fft.rfftfreq(width) * width, np.fft.fftfreq(height) * height))) ** 1.5, s=shape)
+    tissue = breast["base"] + breast["texture"] * smooth / smooth.std() * np.clip(1 - depth, 0, 1)
+    values = np.where(inside, tissue, 0.0)
+    if view != "CC":  # the pectoral muscle, a bright corner at the chest wall's top
+        values[inside & (depth / 0.3 + yy / (0.4 * height) < 1)] = breast["base"] + 900
+    if breast["implant"]:
+        values[((depth - 0.35) / 0.3) ** 2 + (across / 0.45) ** 2 < 1] = 3700
+    if breast["lump"]:
+        spot_depth, spot_across, radius, brightness = breast["lump"]
+        near = np.hypot((depth - spot_depth) * width * breast["reach"], (across - spot_across) * height * 0.45)
+        values += np.where(inside, brightness * np.exp(-(near / radius) ** 2), 0.0)
+    values += np.where(inside, rng.normal(0, 40, shape), rng.uniform(0, 6, shape))
+    return np.clip(values, 0, 4095)
+
+
+def breast_cancer(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """rsna-breast-cancer-detection: train.csv (site_id 1 or 2, patient_id, image_id, laterality L/R, view CC/MLO
+    and a few AT, LM, ML, LMO, age as a float `61.0`, sometimes empty, cancer, biopsy, invasive, BIRADS 0/1/2
+    as floats and empty for site 2, implant, density A-D and empty for site 2, machine_id,
+    difficult_negative_case True/False), a row per image sorted by patient then image_id, usually four images a
+    patient (CC and MLO of each breast), sometimes more; about 2% of the breasts have cancer, and those are
+    biopsied (biopsy and invasive leak the label in train). train_images/ and test_images/<patient_id>/
+    <image_id>.dcm: mammograms of 2000-5000 pixels a side, many JPEG 2000 compressed, some MONOCHROME1 (0 is
+    white). prepare.py holds out 10% of the patients (train_test_split of `patient_id.unique()`, random_state
+    42; here 20%, so that about 60 breasts are scored), test.csv keeps site_id, patient_id, image_id,
+    laterality, view, age, implant, machine_id and adds prediction_id `<patient_id>_<laterality>`, shared by a
+    breast's images; the answers (prediction_id, cancer) hold one row per breast, sorted by prediction_id,
+    sample_submission.csv the same ids with cancer = train's mean cancer rate; probabilistic F1 of the
+    clipped probabilities. Here 150 patients, about 12% of their breasts with cancer (at least 3 scored),
+    more often when older or denser; 85% of the cancers show as a bright mass in every view of the breast,
+    10% of the healthy breasts have a fainter benign lump. The images are small uncompressed 16-bit files
+    whose size depends on the machine (44-52 x 56-64), two machines' MONOCHROME1, the breast against the left
+    or right edge."""
+    from sklearn.model_selection import train_test_split
+
+    patients = np.sort(_distinct(rng, 150, 10006, 65535))
+    _, held = train_test_split(patients, test_size=0.2, random_state=42)  # the real 0.1
+    held = set(held)
+    site = rng.choice([1, 2], len(patients), p=[0.45, 0.55])
+    age = np.clip(np.round(rng.normal(58, 10, len(patients))), 26, 89)
+    density = np.where(site == 1, rng.choice(list("ABCD"), len(patients), p=[0.1, 0.42, 0.42, 0.06]), None)
+    dense = np.array([d in ("C", "D") or (d is None and rng.random() < 0.45) for d in density])
+    while True:  # redrawn until the held-out breasts hold a few cancers, so that pF1 is defined and not luck
+        chance = 1 / (1 + np.exp(-(-2.6 + 0.07 * (age - 58) + 0.7 * dense)))
+        cancer = rng.random((len(patients), 2)) < chance[:, None]
+        if sum(cancer[k].sum() for k, p in enumerate(patients) if p in held) >= 3:
+            break
+    image_ids = iter(_distinct(rng, 1000, 10000, 2147483647))
+    rows, breasts = [], {}
+    for k, patient in enumerate(patients):
+        machine = int(rng.choice(MAMMO_MACHINES[site[k]]))
+        implant = int(rng.random() < 0.03)
+        age_k = np.nan if rng.random() < 0.01 else float(age[k])
+        images = []
+        for side, laterality in enumerate("LR"):
+            sick = bool(cancer[k, side])
+            lump = None
+            if (sick and rng.random() < 0.85) or (not sick and rng.random() < 0.1):
+                lump = (rng.uniform(0.3, 0.7), rng.uniform(-0.5, 0.5), rng.uniform(2.5, 4.0) if sick else 1.5,
+                        rng.uniform(900, 1400) if sick else rng.uniform(400, 700))
+            wall = ("right" if laterality == "L" else "left") if rng.random() < 0.8 else (
+                "left" if laterality == "L" else "right")
+            breasts[patient, laterality] = {
+                "wall": wall, "reach": rng.uniform(0.7, 0.95), "implant": implant, "lump": lump,
+                "base": rng.uniform(1700, 2300) if dense[k] else rng.uniform(1100, 1600),
+                "texture": 260 if dense[k] else 140}
+            biopsy = int(sick or rng.random() < 0.03)
+            birads = np.nan if site[k] == 2 else 0.0 if sick else float(rng.choice([0, 1, 2], p=[0.25, 0.63, 0.12]))
+            label = {"cancer": int(sick), "biopsy": biopsy, "invasive": int(sick and rng.random() < 0.7),
+                     "BIRADS": birads, "implant": implant, "density": density[k], "machine_id": machine,
+                     "difficult_negative_case": bool(not sick and (biopsy or rng.random() < 0.1))}
+            views = ["CC", "MLO"] + ([str(rng.choice(EXTRA_VIEWS))] if rng.random() < 0.08 else [])
+            images += [(int(next(image_ids)), laterality, view, label) for view in views]
+        for image_id, laterality, view, label in sorted(images, key=lambda item: item[0]):
+            rows.append({"site_id": int(site[k]), "patient_id": int(patient), "image_id": image_id,
+                         "laterality": laterality, "view": view, "age": age_k, "cancer": label["cancer"],
+                         "biopsy": label["biopsy"], "invasive": label["invasive"], "BIRADS": label["BIRADS"],
+                         "implant": label["implant"], "density": label["density"], "machine_id": label["machine_id"],
+                         "difficult_negative_case": label["difficult_negative_case"]})
+    frame = pd.DataFrame(rows)
+    test_rows = frame["patient_id"].isin(held)
+    train = frame[~test_rows]
+    test = frame.loc[test_rows, ["site_id", "patient_id", "image_id", "laterality", "view", "age", "implant",
+                                 "machine_id", "cancer"]].copy()
+    test["prediction_id"] = test["patient_id"].astype(str) + "_" + test["laterality"]
+    folder.mkdir(parents=True, exist_ok=True)
+    train.to_csv(folder / "train.csv", index=False)
+    test.drop(columns=["cancer"]).to_csv(folder / "test.csv", index=False)
+    answers = test[["prediction_id", "cancer"]].groupby("prediction_id").first().reset_index()
+    answers.assign(cancer=train["cancer"].mean()).to_csv(folder / "sample_submission.csv", index=False)
+    for row in frame.itertuples():
+        machine = row.machine_id
+        pixels = _mammogram(rng, breasts[row.patient_id, row.laterality], row.view, MAMMO_SIZES[machine])
+        inverted = machine in MAMMO_INVERTED
+        part = "test_images" if row.patient_id in held else "train_images"
+        save_dicom(folder / part / str(row.patient_id) / f"{row.image_id}.dcm", 4095 - pixels if inverted else pixels,
+                   modality="MG", intercept=None, photometric="MONOCHROME1" if inverted else "MONOCHROME2",
+                   PatientID=str(row.patient_id), WindowCenter=2047, WindowWidth=4096)
+    return answers
+
+
+# --- rsna-miccai-brain-tumor-radiogenomic-classification -----------------------------------------------
+
+MRI_SEQUENCES = {  # folder: intensities of brain, CSF, oedema, enhancing tumour, necrotic core
+    "FLAIR": (400, 120, 950, 800, 500), "T1w": (620, 220, 450, 420, 300),
+    "T1wCE": (620, 220, 480, 1300, 260), "T2w": (500, 1500, 1150, 1000, 1400)}
+MRI_FLAWED = {"00109": "FLAIR", "00123": "T1w", "00709": "FLAIR"}  # the cases description.md warns of
+
+
+def _brain_slice(case: dict, sequence: str, z: float, size: int, rng: np.random.Generator) -> np.ndarray:
+    """An axial MR slice at height `z` (-1 crown ... 1 skull base): skull, brain with its ventricles and the
+    tumour's oedema, enhancing rim and necrotic core, in `sequence`'s contrast times the series' own scale."""
+    brain, csf, oedema, rim, core = MRI_SEQUENCES[sequence]
+    yy, xx = (np.mgrid[0:size, 0:size] + 0.5) / size * 2 - 1
+    head = np.sqrt(max(1 - z ** 2, 0.05))
+    r = np.hypot(xx / 0.8, yy / 0.92) / head
+    values = np.where(r < 0.92, brain, np.where(r < 1.0, 0.35 * brain, 0.0))
+    ventricles = (np.abs(np.abs(xx) - 0.12) < 0.08) & (np.abs(yy) < 0.35) & (abs(z) < 0.5)
+    values[ventricles] = csf
+    tx, ty, tz, radius = case["tumour"]
+    cut = radius ** 2 - (z - tz) ** 2
+    if cut > 0:
+        d = np.hypot(xx - tx, yy - ty)
+        inner = np.sqrt(cut)
+        values[(d < inner * case["oedema"]) & (r < 0.92)] = oedema
+        values[d < inner] = rim
+        values[d < inner * case["necrosis"]] = core
+    values = values * case["scale"][sequence] + rng.normal(0, 15, values.shape)
+    return np.clip(np.where(r < 1.0, values, rng.uniform(0, 8, values.shape)), 0, 65535)
+
+
+def brain_tumour(folder: Path, rng: np.random.Generator) -> pd.DataFrame:
+    """rsna-miccai-brain-tumor-radiogenomic-classification: train_labels.csv (BraTS21ID, the case's five-digit
+    folder name `00012` read and written as a string, MGMT_value 0/1, about half 1), train/ and
+    test/<BraTS21ID>/{FLAIR,T1w,T1wCE,T2w}/Image-<n>.dcm, n from 1 (a series of 20-600 MR slices, 256-512 px
+    a side, axial, sagittal or coronal, the files' numbers not always in space order, blank slices at the
+    ends; three train cases, 00109, 00123 and 00709, have a broken series). prepare.py splits the 585 labelled
+    cases (train_test_split, test_size 0.1, random_state 0; here 0.2, so that 22 are scored) and copies the
+    held-out ones' folders to test/; train_labels.csv keeps the split's shuffled order, sample_submission.csv
+    (BraTS21ID, MGMT_value 0.5) the held-out rows in theirs, and the answers (BraTS21ID, MGMT_value) too;
+    AUC. Here 110 cases (ids from 00000 to 01010, the three broken ones among them, a blank series each),
+    4-8 axial slices per series, 32, 48 or 64 px square, sizes and intensity scales differing between the
+    series of one case; ImagePositionPatient gives each slice's height, the numbering runs down or up. The
+    tumour is bright on FLAIR and T2w, dark on T1w, a bright rim on T1wCE; a methylated tumour (MGMT 1) is
+    smaller, with less oedema and mostly without a necrotic core."""
+    from sklearn.model_selection import train_test_split
+
+    n_cases = 110
+    others = [v for v in range(1011) if f"{v:05d}" not in MRI_FLAWED]
+    ids = [f"{v:05d}" for v in sorted([*rng.choice(others, n_cases - len(MRI_FLAWED), replace=False),
+                                        *(int(v) for v in MRI_FLAWED)])]
+    while True:
+        labels = pd.DataFrame({"BraTS21ID": ids, "MGMT_value": (rng.random(n_cases) < 0.52).astype(int)})
+        train, test = train_test_split(labels, test_size=0.2, random_state=0)  # the real 0.1
+        if test["MGMT_value"].nunique() == 2:
+            break
+    folder.mkdir(parents=True, exist_ok=True)
+    train.to_csv(folder / "train_labels.csv", index=False)
+    test.assign(MGMT_value=0.5).to_csv(folder / "sample_submission.csv", index=False)
+    held = set(test["BraTS21ID"])
+    for case_id, methylated in zip(labels["BraTS21ID"], labels["MGMT_value"]):
+        case = {"tumour": (rng.uniform(-0.4, 0.4), rng.uniform(-0.4, 0.4), rng.uniform(-0.3, 0.3),
+                           rng.uniform(0.16, 0.32) if methylated else rng.uniform(0.22, 0.4)),
+                "oedema": rng.uniform(1.1, 1.6) if methylated else rng.uniform(1.3, 1.9),
+                "necrosis": (rng.uniform(0.4, 0.7) if rng.random() < (0.25 if methylated else 0.8) else 0.0),
+                "scale": {s: rng.uniform(0.5, 2.5) for s in MRI_SEQUENCES}}
+        for sequence in MRI_SEQUENCES:
+            n, size = int(rng.integers(4, 9)), int(rng.choice([32, 48, 64], p=[0.5, 0.3, 0.2]))
+            heights = np.linspace(-0.6, 0.6, n) + rng.uniform(-0.1, 0.1)
+            downward = rng.random() < 0.5
+            for k, z in enumerate(heights[::-1] if downward else heights):
+                pixels = _brain_slice(case, sequence, float(z), size, rng)
+                if MRI_FLAWED.get(case_id) == sequence or (k in (0, n - 1) and rng.random() < 0.2):
+                    pixels = np.zeros_like(pixels)  # a blank slice, or the whole broken series
+                part = "test" if case_id in held else "train"
+                save_dicom(folder / part / case_id / sequence / f"Image-{k + 1}.dcm", pixels, modality="MR",
+                           intercept=None, PatientID=case_id, SeriesDescription=sequence, InstanceNumber=k + 1,
+                           ImagePositionPatient=[-120.0, -120.0, round(float(z) * 75, 2)],
+                           PixelSpacing=[240 / size, 240 / size], SliceThickness=round(150 / n, 2))
+    return test.reset_index(drop=True)
+
+
 LAYOUTS = {
     "hms-harmful-brain-activity-classification": ("EEG and spectrogram parquets; vote counts; eeg_id repeats",
                                                   "kl_divergence", brain_activity),
@@ -500,4 +836,10 @@ LAYOUTS = {
                                                      "map@12", fashion),
     "iwildcam-2019-fgvc6": ("camera-trap frames; whole locations held out; sample written with its index",
                             "f1_macro", iwildcam_2019),
+    "rsna-2022-cervical-spine-fracture-detection": ("CT slice folders per study; 8 targets melted into row_ids",
+                                                    "weighted_multilabel_logloss", cervical_spine),
+    "rsna-breast-cancer-detection": ("mammogram DICOMs, several per breast; one prediction per breast",
+                                     "probabilistic_f1", breast_cancer),
+    "rsna-miccai-brain-tumor-radiogenomic-classification": ("four MR series of DICOM slices per case; zero-padded ids",
+                                                            "auc", brain_tumour),
 }

@@ -51,24 +51,54 @@ def save_image(path: Path, pixels: np.ndarray, **options) -> None:
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(path, **options)
 
 
-def save_colour_dicom(path: Path, pixels: np.ndarray) -> None:
-    """An (H, W, 3) array of 0-255 values as an uncompressed colour DICOM file (siim-isic's photographs)."""
+def _dicom(sop_class: str, pixels: np.ndarray):
+    """An uncompressed DICOM dataset of `sop_class` for an image the size of `pixels`, its pixels not yet set."""
     import pydicom
     from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = SecondaryCaptureImageStorage, generate_uid()
+    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = sop_class, generate_uid()
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     scan = pydicom.Dataset()
     scan.file_meta = meta
     scan.SOPClassUID, scan.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
     scan.Rows, scan.Columns = pixels.shape[:2]
+    return scan
+
+
+def _save(scan, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scan.save_as(path, enforce_file_format=True)
+
+
+def save_colour_dicom(path: Path, pixels: np.ndarray) -> None:
+    """An (H, W, 3) array of 0-255 values as an uncompressed colour DICOM file (siim-isic's photographs)."""
+    scan = _dicom("1.2.840.10008.5.1.4.1.1.7", pixels)  # secondary capture
     scan.SamplesPerPixel, scan.PhotometricInterpretation, scan.PlanarConfiguration = 3, "RGB", 0
     scan.BitsAllocated, scan.BitsStored, scan.HighBit, scan.PixelRepresentation = 8, 8, 7, 0
     scan.PixelData = np.clip(pixels, 0, 255).astype(np.uint8).tobytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scan.save_as(path, enforce_file_format=True)
+    _save(scan, path)
+
+
+def save_dicom(path: Path, pixels: np.ndarray, modality: str = "CT", intercept: float | None = -1024.0,
+               photometric: str = "MONOCHROME2", **elements) -> None:
+    """An (H, W) array of stored values (0-65535) as an uncompressed 16-bit grey DICOM file: by default a CT
+    slice, RescaleSlope 1 and RescaleIntercept -1024 (Hounsfield units are the stored values minus 1024);
+    `modality` "MR" or "MG" (mammography), `intercept=None` for no rescale at all, `photometric` "MONOCHROME1"
+    where 0 is white; `elements` further attributes by keyword (InstanceNumber=3, ImagePositionPatient=[...])."""
+    storage = {"CT": "1.2.840.10008.5.1.4.1.1.2", "MR": "1.2.840.10008.5.1.4.1.1.4",
+               "MG": "1.2.840.10008.5.1.4.1.1.1.2"}  # digital mammography, for presentation
+    scan = _dicom(storage[modality], pixels)
+    scan.Modality = modality
+    for keyword, value in elements.items():
+        setattr(scan, keyword, value)
+    scan.SamplesPerPixel, scan.PhotometricInterpretation = 1, photometric
+    scan.BitsAllocated, scan.BitsStored, scan.HighBit, scan.PixelRepresentation = 16, 16, 15, 0
+    if intercept is not None:
+        scan.RescaleSlope, scan.RescaleIntercept = 1, intercept
+    scan.PixelData = np.clip(pixels, 0, 65535).astype("<u2").tobytes()
+    _save(scan, path)
 
 
 def save_wav(path: Path, signal: np.ndarray, rate: int) -> None:
