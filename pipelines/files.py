@@ -27,7 +27,7 @@ import pandas as pd
 
 from pipelines.audio import AUDIO_SUFFIXES, audio_statistics
 from pipelines.errors import InputError
-from pipelines.image_files import IMAGE_SUFFIXES, as_8bit, is_dicom, open_image
+from pipelines.image_files import DEEP_MODES, IMAGE_SUFFIXES, as_8bit, is_dicom, open_image
 from pipelines.tables import is_table, read_table
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,10 @@ class FileCatalog:
     """Every file below a competition folder, the members of its archives included, by path, name and stem.
 
     Built lazily: a tabular competition pays for one walk of a small folder. Looking up a value
-    tries, in order, the path relative to the folder (or inside an archive), the file name, and
-    the file name without its suffix, and last the one file whose path holds every word of the value;
-    when several files match, the one in a folder named like the rows' split (train/test) wins, then
-    plain files over archive members.
+    tries, in order, the path relative to the folder (or inside an archive), the file name, the file
+    name without its suffix, the one file whose path holds every word of the value, and last a folder
+    of that name (a row's files: a scan's slices); when several match, the one in a folder named like
+    the rows' split (train/test) wins, then plain files over archive members.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -134,7 +134,7 @@ class FileCatalog:
         name = PurePosixPath(key).name
         hits = by_path.get(key) or by_name.get(name) or by_stem.get(name)
         if not hits:
-            return self._by_words(key, split)
+            return self._by_words(key, split) or self._folder(key, split)
         candidates = [self.entries[i] for i in hits]
         if len(candidates) > 1 and split in SPLIT_WORDS:
             in_split = [c for c in candidates if c.words() & SPLIT_WORDS[split]]
@@ -165,6 +165,23 @@ class FileCatalog:
         if len(hits) > 1 and split in SPLIT_WORDS:
             hits = {i for i in hits if self.entries[i].words() & SPLIT_WORDS[split]} or hits
         return self.entries[hits.pop()] if len(hits) == 1 else None
+
+    @cached_property
+    def _folders(self) -> dict[str, list[str]]:
+        by_name: dict[str, set[str]] = {}
+        for entry in self.entries:
+            if entry.archive is None:  # top-level folders are splits or collections (train/, images/), not a row's
+                for parent in PurePosixPath(entry.member).parents[:-2]:
+                    by_name.setdefault(parent.name.lower(), set()).add(str(parent))
+        return {name: sorted(paths) for name, paths in by_name.items()}
+
+    def _folder(self, key: str, split: str | None) -> Located | None:
+        """The folder of files a cell names (a study's slices: `train_images/<StudyInstanceUID>/`), in the rows'
+        split when folders of that name are in several; the outermost of them."""
+        candidates = [Located(None, path) for path in self._folders.get(PurePosixPath(key).name, [])]
+        if len(candidates) > 1 and split in SPLIT_WORDS:
+            candidates = [c for c in candidates if c.words() & SPLIT_WORDS[split]] or candidates
+        return min(candidates, key=lambda c: (c.member.count("/"), c.member)) if candidates else None
 
     def share_found(self, values: pd.Series, sample: int = 200) -> float:
         """Share of a sample of the non-empty cells that name a file here."""
@@ -326,6 +343,7 @@ def _stats(path: str) -> tuple[float, ...]:
 SIGNAL_STATS = ("mean", "std", "min", "max", "q01", "q99", "missing", "step_std")
 ARRAY_SUFFIXES = (".npy", ".npz")
 MAX_SLICES = 16  # an array's first axis up to this long is read as that many channels (seti's six panels)
+FOLDER_IMAGES = 8  # images read from a folder of a row's files
 
 
 @lru_cache(maxsize=50_000)
@@ -376,14 +394,42 @@ def _signal_stats(path: str, max_columns: int = 40) -> dict[str, float]:
     return stats
 
 
+@lru_cache(maxsize=50_000)
+def _folder_stats(path: str) -> dict[str, float]:
+    """A folder of a row's files (a scan's slices, a study's series): how many, how large, and the levels of
+    up to FOLDER_IMAGES of its images spread over it, in their own units (a CT's bone is bright in every scan)."""
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file())
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    stats = {"folder_files": float(len(files)), "folder_bytes": float(sum(p.stat().st_size for p in files)),
+             "folder_images": float(len(images))}
+    levels = []
+    for image in [images[i] for i in np.unique(np.linspace(0, len(images) - 1, FOLDER_IMAGES).astype(int))] \
+            if images else []:
+        try:
+            with open_image(image) as opened:
+                pixels = np.asarray(opened.convert("L") if opened.mode not in DEEP_MODES else opened, dtype=np.float32)
+        except Exception:  # an unreadable image adds nothing
+            continue
+        levels.append((pixels.mean(), pixels.std(), *np.quantile(pixels, [0.5, 0.99]), min(pixels.shape)))
+    if levels:
+        table = np.array(levels)
+        for j, stat in enumerate(("mean", "std", "median", "q99", "side")):
+            stats.update({f"folder_{stat}_mean": float(table[:, j].mean()),
+                          f"folder_{stat}_max": float(table[:, j].max())})
+    return stats
+
+
 def file_statistics(paths: pd.Series, name: str) -> pd.DataFrame:
     """One row of statistics per path: whether the file exists, its size, image facts for images,
     for a table of its own (`train/<id>.csv`) statistics of each of its numeric columns, for a
-    sound file its spectrum's band energies, and for a NumPy array its slices' statistics."""
+    sound file its spectrum's band energies, for a NumPy array its slices' statistics, and for a
+    folder of files its files' count, size and image levels."""
     rows = []
     for path in paths:
         found = isinstance(path, str) and path and os.path.isfile(path)
         row = dict(zip(STAT_NAMES, _stats(path) if found else (0.0,) + (np.nan,) * (len(STAT_NAMES) - 1)))
+        if not found and isinstance(path, str) and path and os.path.isdir(path):
+            row.update(exists=1.0, **_folder_stats(path))
         if found and is_table(Path(path)):
             row.update(_signal_stats(path))
         elif found and Path(path).suffix.lower() in AUDIO_SUFFIXES:

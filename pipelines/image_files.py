@@ -3,9 +3,10 @@
 Medical competitions ship scans as DICOM (`.dcm`): pixel values of up to 16 bits, stored inverted
 when the photometric interpretation is MONOCHROME1, and a rescale to the modality's units. Pillow
 cannot read them; pydicom can. A DICOM scan becomes a 16-bit grey image (mode `I;16`) of its
-rescaled values shifted to start at 0, which the readers window as they do any deep image; colour
-DICOM becomes RGB. Compressed pixel data needs pydicom's optional decoders (pylibjpeg, GDCM); a file
-none can decode raises OSError, which readers treat as an unreadable image.
+rescaled values (its stored values where those go negative, as CT's Hounsfield units do), which the
+readers window as they do any deep image; colour DICOM becomes RGB. Compressed pixel data needs
+pydicom's optional decoders (pylibjpeg, GDCM); a file none can decode raises OSError, which readers
+treat as an unreadable image.
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ def open_image(path: str | Path) -> Image.Image:
         return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), mode="RGB")
     if pixels.ndim == 3:  # several frames: the middle one
         pixels = pixels[len(pixels) // 2]
-    values = pixels.astype(np.float64) * float(getattr(scan, "RescaleSlope", 1) or 1) \
-        + float(getattr(scan, "RescaleIntercept", 0) or 0)
+    slope, intercept = float(getattr(scan, "RescaleSlope", 1) or 1), float(getattr(scan, "RescaleIntercept", 0) or 0)
+    values = pixels.astype(np.float64) * slope + intercept
+    if values.min() < 0:  # CT's Hounsfield units (air -1000): stored units, the same offset in every scan
+        values -= intercept
     if getattr(scan, "PhotometricInterpretation", "") == "MONOCHROME1":
         values = values.max() - values
-    values = np.clip(values - values.min(), 0, 65535)
-    return Image.fromarray(values.astype(np.uint16))
+    return Image.fromarray(np.clip(values, 0, 65535).astype(np.uint16))
 
 
 def as_8bit(image: Image.Image) -> Image.Image:

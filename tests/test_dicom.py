@@ -44,7 +44,10 @@ def test_a_dicom_scan_opens_as_a_deep_grey_image(tmp_path: Path) -> None:
     with open_image(write_dicom(tmp_path / "a.dcm", pixels, slope=2.0, intercept=-1024)) as image:
         assert image.size == (30, 20) and image.mode == "I;16"
         values = np.asarray(image)
-    assert values.min() == 0 and values[5, 5] == 2 * 3000 - 2 * 1000  # rescaled, shifted to start at 0
+    assert values.min() == 2 * 1000 - 1024 and values[5, 5] == 2 * 3000 - 1024  # rescaled
+    with open_image(write_dicom(tmp_path / "ct.dcm", pixels - 1000, intercept=-1024)) as image:
+        stored = np.asarray(image)  # air at -1024 Hounsfield units: the stored values, never negative
+    assert stored.min() == 0 and stored[5, 5] == 2000
     with open_image(write_dicom(tmp_path / "b.dcm", pixels, monochrome1=True)) as image:
         inverted = np.asarray(image)
     assert inverted[5, 5] == 0 and inverted[0, 0] == 2000  # MONOCHROME1 stores bright as low
@@ -79,3 +82,18 @@ def test_a_plain_image_wins_over_its_dicom_copy(tmp_path: Path) -> None:
     assert catalog.find("ISIC_0001", "train").member == "jpeg/train/ISIC_0001.jpg"
     assert catalog.find("ISIC_0002", "train").member == "dicom/train/ISIC_0002.dcm"
     assert catalog.image_share(pd.Series(["ISIC_0001", "ISIC_0002"])) == 1.0
+
+
+def test_a_row_naming_a_folder_of_slices_gets_the_folders_statistics(tmp_path: Path) -> None:
+    """rsna-miccai's `train/<BraTS21ID>/<series>/Image-<n>.dcm`: the id names a folder of a case's scans."""
+    for split, case, level in (("train", "00012", 800), ("test", "00012", 900), ("train", "00013", 2500)):
+        for series in ("FLAIR", "T1w"):
+            for n in range(1, 4):
+                write_dicom(tmp_path / split / case / series / f"Image-{n}.dcm", np.full((8, 8), level + n))
+    catalog = FileCatalog(tmp_path)
+    assert catalog.find("00012", "train").member == "train/00012"
+    assert catalog.find("00012", "test").member == "test/00012"
+    assert catalog.find("00014", "train") is None
+    stats = file_statistics(pd.Series([str(tmp_path / "train" / "00012"), str(tmp_path / "train" / "00013")]), "case")
+    assert list(stats["case_folder_files"]) == [6, 6] and (stats["case_exists"] == 1).all()
+    assert stats["case_folder_median_mean"][1] > stats["case_folder_median_mean"][0] + 1000  # levels in their units
