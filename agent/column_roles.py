@@ -156,20 +156,29 @@ def _named_like_id(name: object) -> bool:
 
 def _file_columns(train: pd.DataFrame, test: pd.DataFrame, id_column: str, kinds: ColumnKinds,
                   catalog: FileCatalog) -> list[str]:
-    """Columns with file suffixes, plus the id column and categorical columns whose values name files
-    without one (`abc` for `train/abc.jpg`), in train and in test; those are taken out of the
-    categorical columns. (champs-scalar-coupling's `molecule_name` names a structure file for train
-    molecules only: no model could read one for a test row, so it stays a category.)
+    """Columns with file suffixes, plus the id column, categorical columns and whole numbers unique to each
+    row (rsna-breast's `image_id`) whose values name files without one (`abc` for `train/abc.jpg`), in
+    train and in test; those are taken out of the categorical and numeric columns. (champs-scalar-coupling's
+    `molecule_name` names a structure file for train molecules only: no model could read one for a test
+    row, so it stays a category.)
 
     The id column stays the id (the submission's key) and becomes an input too: in many image
     competitions the id is the image's name and the only input.
     """
-    named = [c for c in [id_column, *kinds.categorical] if c in train.columns and catalog.share_found(train[c]) >= 0.9
+    numbered = [c for c in kinds.numeric if _whole_numbers(train[c]) and train[c].nunique() >= 0.95 * len(train)]
+    named = [c for c in [id_column, *kinds.categorical, *numbered] if c in train.columns
+             and catalog.share_found(train[c]) >= 0.9
              and (c not in test.columns or catalog.share_found(test[c]) >= TEST_FILES_FOUND)]
     kinds.categorical = [c for c in kinds.categorical if c not in named]
+    kinds.numeric = [c for c in kinds.numeric if c not in named]
     # herbarium's image ids are the names of the files its file_name column gives: one input, not two
     named = [c for c in named if not any(_same_files(train[c], train[f], catalog) for f in kinds.file)]
     return list(dict.fromkeys([*named, *kinds.file]))
+
+
+def _whole_numbers(values: pd.Series) -> bool:
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return len(numbers) > 0 and bool((numbers == np.round(numbers)).all())
 
 
 def _same_files(a: pd.Series, b: pd.Series, catalog: FileCatalog, sample: int = 50) -> bool:

@@ -57,6 +57,7 @@ class RowKey:
     passthrough: list[str]
     answer_columns: list[str]
     by_order: bool = False
+    pooled: bool = False  # test has several rows per sample id
 
 
 def build_spec(
@@ -101,6 +102,7 @@ def build_spec(
         description=description,
         id_column=rows.id_column,
         row_order_key=rows.by_order,
+        pooled_rows=rows.pooled,
         target_columns=targets,
         task=task,
         modality=modality(kinds),
@@ -203,10 +205,12 @@ def decide_row_key(ev: Evidence) -> RowKey:
         passthrough = [c for c in passthrough_columns(ev.sample, ev.test, None) if c != id_column]
         answers = [c for c in ev.sample.columns if c != id_column and c not in passthrough]
         return RowKey(id_column, True, passthrough, answers, by_order=True)
-    _check_ids(ev.files, ev.test, ev.sample, id_column)
-    passthrough = passthrough_columns(ev.sample, ev.test, id_column)
+    pooled = _check_ids(ev.files, ev.test, ev.sample, id_column)
+    if pooled:
+        ev.sources["pooled_rows"] = f"inferred: test has {len(ev.test)} rows for the sample's {len(ev.sample)} ids"
+    passthrough = passthrough_columns(ev.sample, ev.test.drop_duplicates(id_column), id_column)
     answers = [c for c in ev.sample.columns if c != id_column and c not in passthrough]
-    return RowKey(id_column, id_column != ev.sample.columns[0], passthrough, answers)
+    return RowKey(id_column, id_column != ev.sample.columns[0], passthrough, answers, pooled=pooled)
 
 
 def decide_mask_shape(ev: Evidence, rows: RowKey, targets: list[str], kinds: ColumnKinds) -> str:
@@ -482,13 +486,17 @@ def _is_probability_column(values: pd.Series) -> bool:
     return bool(numeric.notna().all() and numeric.between(0, 1).all() and (numeric % 1 != 0).any())
 
 
-def _check_ids(files: CompetitionFiles, test: pd.DataFrame, sample: pd.DataFrame, id_column: str) -> None:
+def _check_ids(files: CompetitionFiles, test: pd.DataFrame, sample: pd.DataFrame, id_column: str) -> bool:
+    """Whether test has several rows for some of the sample's ids (rsna-breast's images of one breast),
+    whose predictions the submission pools; an InputError when the ids do not match."""
     if id_column not in sample.columns:
         raise InputError(f"id column {id_column!r} is not a column of the sample submission", files.sample_submission)
     if id_column not in test.columns:
         raise InputError(f"id column {id_column!r} is missing", files.test)
     test_ids = set(test[id_column].map(label_key))
     sample_ids = set(sample[id_column].map(label_key))
+    if test_ids == sample_ids and len(test) > len(sample) == len(sample_ids):
+        return True
     if len(sample) != len(test) or test_ids != sample_ids:
         missing, unknown = len(test_ids - sample_ids), len(sample_ids - test_ids)
         raise InputError(
@@ -496,6 +504,7 @@ def _check_ids(files: CompetitionFiles, test: pd.DataFrame, sample: pd.DataFrame
             f"{missing} test ids missing, {unknown} ids not in test)",
             files.sample_submission,
         )
+    return False
 
 
 def _holds_text(values: pd.Series) -> bool:

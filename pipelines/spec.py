@@ -37,6 +37,9 @@ class CompetitionSpec(BaseModel):
     row_order_key: bool = Field(
         False, description="the sample has no id of its own: its rows are test's rows in test's order, matched "
                            "by position; `id_column` is then only the test column that best names them")
+    pooled_rows: bool = Field(
+        False, description="test has several rows for some sample ids (a breast's images): the submission "
+                           "answers each id with its rows' mean prediction (their most common label)")
     target_columns: list[str]
     task: Task
     modality: Modality = "tabular"

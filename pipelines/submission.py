@@ -132,9 +132,19 @@ def with_passthrough(submission: pd.DataFrame, sample: pd.DataFrame, spec: Compe
     return filled[[c for c in sample.columns if c in filled.columns]]
 
 
+def pooled(submission: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    """One row per id: the mean of its rows' numbers, the most common of its labels, in first-seen order."""
+    groups = submission.groupby(_id_keys(submission[id_column]).to_numpy(), sort=False)
+    out = groups.agg({c: "first" if c == id_column else "mean" if pd.api.types.is_numeric_dtype(submission[c])
+                      else (lambda v: v.mode().iloc[0]) for c in submission.columns})
+    return out.reset_index(drop=True)
+
+
 def write_submission(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec, path: Path) -> None:
     """Validate, order rows as in sample_submission (rows matched by order keep theirs: test's), and
     write atomically."""
+    if spec.pooled_rows:
+        submission = pooled(submission, spec.id_column)
     submission = with_passthrough(submission, sample, spec)
     problems = submission_problems(submission, sample, spec)
     if problems:
