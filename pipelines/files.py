@@ -46,6 +46,10 @@ def _words(text: str) -> set[str]:
     return {w for w in re.split(r"[^a-z0-9]+", text.lower()) if w}
 
 
+def _padded_number(name: str) -> bool:
+    return name.isdigit() and name.startswith("0") and name.strip("0") != ""
+
+
 def path_column(column: str) -> str:
     """The companion column holding the resolved paths of file column `column`."""
     return f"{column}{PATH_SUFFIX}"
@@ -123,6 +127,8 @@ class FileCatalog:
             by_path.setdefault(str(member), []).append(i)
             by_name.setdefault(member.name, []).append(i)
             by_stem.setdefault(member.stem, []).append(i)
+            if _padded_number(member.stem):  # `00012.png` for an id pandas read as 12
+                by_stem.setdefault(member.stem.lstrip("0"), []).append(i)
         return by_path, by_name, by_stem
 
     def find(self, value: Any, split: str | None = None) -> Located | None:
@@ -172,7 +178,9 @@ class FileCatalog:
         for entry in self.entries:
             if entry.archive is None:  # top-level folders are splits or collections (train/, images/), not a row's
                 for parent in PurePosixPath(entry.member).parents[:-2]:
-                    by_name.setdefault(parent.name.lower(), set()).add(str(parent))
+                    names = [parent.name.lower(), *([parent.name.lstrip("0")] if _padded_number(parent.name) else [])]
+                    for name in names:
+                        by_name.setdefault(name, set()).add(str(parent))
         return {name: sorted(paths) for name, paths in by_name.items()}
 
     def _folder(self, key: str, split: str | None) -> Located | None:

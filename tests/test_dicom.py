@@ -97,3 +97,13 @@ def test_a_row_naming_a_folder_of_slices_gets_the_folders_statistics(tmp_path: P
     stats = file_statistics(pd.Series([str(tmp_path / "train" / "00012"), str(tmp_path / "train" / "00013")]), "case")
     assert list(stats["case_folder_files"]) == [6, 6] and (stats["case_exists"] == 1).all()
     assert stats["case_folder_median_mean"][1] > stats["case_folder_median_mean"][0] + 1000  # levels in their units
+
+
+def test_zero_padded_names_answer_ids_read_as_numbers(tmp_path: Path) -> None:
+    """rsna-miccai writes `00012`, which pandas reads as 12: the folder `train/00012` and a file `00012.png` are its."""
+    write_dicom(tmp_path / "train" / "00012" / "FLAIR" / "Image-1.dcm", np.zeros((4, 4)))
+    (tmp_path / "images").mkdir()
+    Image.fromarray(np.zeros((4, 4), dtype=np.uint8)).save(tmp_path / "images" / "00077.png")
+    catalog = FileCatalog(tmp_path)
+    assert catalog.find(12, "train").member == "train/00012" and catalog.find("00012", "train").member == "train/00012"
+    assert catalog.find(77).member == "images/00077.png" and catalog.find(7) is None
