@@ -77,7 +77,8 @@ def test_ids_spelling_nested_paths_name_their_scans(tmp_path: Path) -> None:
     catalog = FileCatalog(public)
     found = catalog.find("case3_day2_slice_0002", "train")
     assert found is not None and found.member == "train/case3/case3_day2/scans/slice_0002_16_16.png"
-    assert catalog.find("case3_day2", "train") is None  # a folder of four slices: no one file
+    assert catalog.find("case3_scans", "train") is None  # the words of four slices' paths: no one file
+    assert catalog.find("case3_day2", "train").member == "train/case3/case3_day2"  # a folder: a row's files
     assert catalog.find("case9_day2_slice_0002", "train") is None
 
 
