@@ -28,6 +28,8 @@ def compound_id_parts(ids: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     `Test_0_grapheme_root`): an item is a prefix seen with at least two different endings, and each id
     is split after the longest such prefix."""
     text = ids.dropna().astype(str)
+    if text.empty or not text.str.contains("_", regex=False).all() or text.str.fullmatch(r".*_\d+").all():
+        return None  # cheap answers first: a million `<sentence>_<token>` ids are a sequence's
     splits = []  # (prefix, ending) of every id, ending after its last k "_"
     for k in range(1, MAX_PART_WORDS + 1):
         split = text.str.rsplit("_", n=k)
@@ -40,7 +42,7 @@ def compound_id_parts(ids: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     for prefix, _ in splits:  # the longest known prefix: the fewest words in the part
         found = prefix.isin(known) & items.isna()
         items[found] = prefix[found]
-    if text.empty or items.isna().any() or items.nunique() < 2:
+    if items.isna().any() or items.nunique() < 2:
         return None
     parts = pd.Series([t[len(i) + 1:] for t, i in zip(text, items)], index=text.index)
     if not 2 <= parts.nunique() <= MAX_PARTS or parts.str.fullmatch(r"\d+").any():
