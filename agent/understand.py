@@ -241,10 +241,7 @@ def decide_mask_scoring(ev: Evidence, metric: str | None) -> tuple[str, str, str
     if metric is None:
         metric, ev.sources["metric"] = "dice", "inferred: the usual metric for masks"
     metric = get_metric(metric).name
-    if (stand_in := get_metric(metric).stand_in) is not None:  # uw-madison's Hausdorff distance per scan
-        log.warning("%s scores within groups of rows; candidates are validated by %s", metric, stand_in)
-        ev.sources["metric"] = f"stand-in for {metric}, which scores within groups"
-        metric = stand_in
+    metric = _stand_in(ev, metric) or metric  # uw-madison's Hausdorff distance per scan: by its Dice
     direction = ev.given.get("direction") or ("maximize" if get_metric(metric).greater_is_better else "minimize")
     ev.sources.setdefault("direction", "metric")
     ev.sources["task"] = "answer shape"
@@ -357,6 +354,16 @@ def decide_submission_kind(ev: Evidence, task: str, targets: list[str], answer_c
     return "label"
 
 
+def _stand_in(ev: Evidence, metric: str) -> str | None:
+    """The ungrouped kin candidates are validated by when `metric` scores within groups of rows (the folds
+    know no groups), else None."""
+    stand_in = get_metric(metric).stand_in
+    if stand_in is not None:
+        log.warning("%s scores within groups of rows; candidates are validated by %s", metric, stand_in)
+        ev.sources["metric"] = f"stand-in for {metric}, which scores within groups"
+    return stand_in
+
+
 def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape: str = "rows") -> tuple[str, str]:
     """The metric's registered name and the direction to optimise; one that cannot score this task's
     answers (a description's stray "AUC" for a span, "Jaccard" for a label) gives way to the default, and
@@ -377,9 +384,7 @@ def decide_metric(ev: Evidence, metric: str | None, task: str, kind: str, shape:
     elif ev.sources.get("metric") == "description":
         metric = adapt_metric(metric, task)
     metric = get_metric(metric).name
-    if (stand_in := get_metric(metric).stand_in) is not None:
-        log.warning("%s scores within groups of rows; candidates are validated by %s", metric, stand_in)
-        ev.sources["metric"] = f"stand-in for {metric}, which scores within groups"
+    if (stand_in := _stand_in(ev, metric)) is not None:
         metric, replaced = stand_in, True
     if replaced and ev.sources.get("direction") != "flag":  # the direction given was the replaced metric's
         direction, ev.sources["direction"] = None, "metric"

@@ -36,7 +36,7 @@ from PIL import Image
 
 from pipelines import rle
 from pipelines.files import ANSWER_FOLDER_WORDS, IMAGE_SUFFIXES, file_paths
-from pipelines.image_files import open_image
+from pipelines.image_files import DEEP_MODES, open_image
 from pipelines.metrics import Metric, get_metric
 from pipelines.metrics.masks import Mask, as_mask
 from pipelines.spec import CompetitionSpec
@@ -128,7 +128,7 @@ def image_channels(path: str) -> int:
 
 def _read(path: str, channels: int) -> np.ndarray:
     with open_image(path) as image:
-        if channels == 1 and image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        if channels == 1 and image.mode in DEEP_MODES:
             return np.asarray(image)  # more than 8 bits: kept as they are (models standardise their inputs)
         return np.asarray(image.convert("L" if channels == 1 else "RGB"))
 
