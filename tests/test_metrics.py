@@ -37,7 +37,7 @@ def test_canonical_names_and_kinds():
         "mean_log_mae_by_group": "value", "mean_p50_p95_haversine_m": "value",
         "jaccard_word": "text", "levenshtein_mean": "text", "levenshtein_per_token": "text",
         "kendall_tau": "text", "map@5": "text", "map@12": "text", "f1_micro_label_sets": "text",
-        "answer_match": "text", "f1_points_in_boxes": "text", "map_boxes_iou50": "text", "dice_hausdorff": "mask",
+        "answer_match": "text", "f1_points_in_boxes": "text", "map_boxes_iou50": "text", "map_boxes_iou40": "text", "dice_hausdorff": "mask",
         "mean_precision_iou": "mask", "dice": "mask", "dice_global": "mask", "f0.5_mean": "mask",
     }
     assert sorted(metric_names()) == sorted(expected)

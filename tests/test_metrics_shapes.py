@@ -382,6 +382,22 @@ def test_map_boxes_iou50():
     assert half == pytest.approx((skm.average_precision_score(y, s) + 1.0) / 2)
 
 
+def test_map_boxes_iou40_as_coco_reads_the_boxes():
+    # the truth: image a holds a class-0 and a class-3 box, b nothing found (14), c a class-0 box
+    truth = ["0 1 10 10 50 60 3 1 100 20 140 90", "14 1 0 0 1 1", "0 1 30 40 70 80"]
+    pred = ["0 0.9 12 8 52 58 3 0.4 60 20 100 90 14 0.2 0 0 1 1", "14 0.8 0 0 1 1 0 0.7 10 10 50 60",
+            "0 0.6 31 44 70 83 0 0.3 0 0 20 20 14 0.1 0 0 1 1"]
+    # boxes read as x y width height: class 0 ranks hit, miss, hit, miss (IoUs 0.81, 0.85), precision at 101
+    # recall points 1 up to recall 0.5 and 2/3 after; class 3's IoU is 1/3, below 0.4: AP 0; 14 ranks its hit first
+    expected = ((51 + 50 * 2 / 3) / 101 + 0 + 1) / 3
+    assert score("map@iou0.4", truth, pred) == pytest.approx(expected)
+    # MLE-bench's vinbigdata grade.py (pycocotools) gives 0.61166 on the same rows (its truth boxes numbered from 1)
+    assert expected == pytest.approx(0.61166, abs=1e-5)
+    # x_max and y_max read as width and height: a box that misses as corners (IoU 0.22) hits (IoU 0.86)
+    assert score("map@iou0.4", ["0 1 100 100 110 110"], ["0 0.9 104 104 114 114"]) == 1.0
+    assert score("map@iou0.4", ["0 1 100 100 110 110"], ["0 0.9 160 160 170 170"]) == 0.0
+
+
 def test_logloss_mean_columnwise():
     # column 1: -(ln 0.8 + ln 0.6) / 2; column 2: -(ln 0.5 + ln 0.9) / 2; mean of the two
     y, p = [[1, 0], [0, 1]], [[0.8, 0.5], [0.4, 0.9]]

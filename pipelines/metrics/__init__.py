@@ -174,6 +174,7 @@ _METRICS: dict[str, Metric] = {
         Metric("answer_match", True, "text", text.answer_match),
         Metric("f1_points_in_boxes", True, "text", text.f1_points_in_boxes),
         Metric("map_boxes_iou50", True, "text", text.map_boxes_iou50),
+        Metric("map_boxes_iou40", True, "text", text.map_boxes_coco(0.4)),
         Metric("mean_precision_iou", True, "mask", masks.mean_precision_iou),
         Metric("dice", True, "mask", masks.dice_mean),
         Metric("dice_global", True, "mask", masks.dice_global),
@@ -273,6 +274,7 @@ _ALIASES: dict[str, str] = {
     "custom:mean_f0.5_per_fragment": "f0.5_mean",
     "custom:f1_char_center_in_box": "f1_points_in_boxes",
     "custom:map_iou0.5": "map_boxes_iou50",
+    "map@iou0.4": "map_boxes_iou40",
     "custom:0.4dice+0.6(1-hausdorff)": "dice_hausdorff",
 }
 

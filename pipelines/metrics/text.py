@@ -208,6 +208,61 @@ def map_boxes_iou50(y_true: Strings, y_pred: Strings) -> float:
     return float(np.mean(aps))
 
 
+def map_boxes_coco(iou_threshold: float):
+    """COCO's box AP at one IoU threshold, averaged over the truth's classes (VinBigData's mAP@0.4).
+
+    As pycocotools' ``COCOeval`` scores it with MLE-bench's grader: per class, each item's 100 most
+    confident predictions take, in falling confidence, the unmatched true box of highest IoU at or above
+    the threshold; the pooled hits give a precision made non-increasing and read at 101 recall points.
+    An unmatched prediction of negative area is left out. Classes the truth lacks are not scored. The grader hands COCO ``x_min y_min x_max y_max`` where COCO
+    reads ``x y width height``, so IoUs are of those boxes, as here. (It also numbers the truth's boxes from 0,
+    and COCO takes a match to box 0 for none: its first true box is never found. Not copied: one box of many.)
+    """
+    recall_points = np.linspace(0.0, 1.0, 101)
+
+    def mean_average_precision(y_true: Strings, y_pred: Strings) -> float:
+        truths, preds = [_boxes(t) for t in y_true], [_boxes(p) for p in y_pred]
+        classes = sorted({box[0] for item in truths for box in item})
+        if not classes:
+            raise ValueError("box mAP is undefined when the truth has no box")
+        aps = []
+        for label in classes:
+            scores: list[float] = []
+            hits: list[int] = []
+            n_true = 0
+            for truth, pred in zip(truths, preds):
+                gts = [_as_corners(box[2:]) for box in truth if box[0] == label]
+                n_true += len(gts)
+                matched = [False] * len(gts)
+                mine = sorted((box for box in pred if box[0] == label), key=lambda b: -b[1])[:100]
+                for _, confidence, *box in mine:
+                    ious = [-1.0 if used else _iou(_as_corners(box), gt) for gt, used in zip(gts, matched)]
+                    best = int(np.argmax(ious)) if ious else -1
+                    hit = best >= 0 and ious[best] >= min(iou_threshold, 1 - 1e-10)
+                    if hit:
+                        matched[best] = True
+                    elif (box[2] - box[0]) * (box[3] - box[1]) < 0:
+                        continue  # COCO ignores an unmatched prediction whose area is outside its range
+                    hits.append(int(hit))
+                    scores.append(confidence)
+            order = np.argsort(-np.asarray(scores, dtype=float), kind="mergesort")
+            tp = np.cumsum(np.asarray(hits, dtype=float)[order])
+            precision = tp / np.arange(1, len(tp) + 1)
+            precision = np.maximum.accumulate(precision[::-1])[::-1]
+            found = np.searchsorted(tp / n_true, recall_points, side="left")
+            aps.append(float(np.mean(np.where(found < len(tp), precision[np.minimum(found, len(tp) - 1)], 0.0)))
+                       if len(tp) else 0.0)
+        return float(np.mean(aps))
+
+    return mean_average_precision
+
+
+def _as_corners(box: Sequence[float]) -> tuple[float, float, float, float]:
+    """COCO's corners of a box handed over as `x_min y_min x_max y_max` but read as `x y width height`."""
+    x, y, width, height = box
+    return x, y, x + width, y + height
+
+
 def _boxes(text: str) -> list[tuple]:
     fields = _fields(text, 6, "box")
     try:
