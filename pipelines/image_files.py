@@ -1,6 +1,6 @@
 """Opening an image file, DICOM included, as a Pillow image: every reader of images goes through here.
 
-Medical competitions ship scans as DICOM (`.dcm`): pixel values of up to 16 bits, stored inverted
+Medical competitions ship scans as DICOM (`.dcm`, or `.dicom`): pixel values of up to 16 bits, stored inverted
 when the photometric interpretation is MONOCHROME1, and a rescale to the modality's units. Pillow
 cannot read them; pydicom can. A DICOM scan becomes a 16-bit grey image (mode `I;16`) of its
 rescaled values (its stored values where those go negative, as CT's Hounsfield units do), which the
@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-DICOM_SUFFIX = ".dcm"
+DICOM_SUFFIXES = (".dcm", ".dicom")
 DEEP_MODES = ("I", "I;16", "I;16B", "I;16L", "F")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", DICOM_SUFFIX}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", *DICOM_SUFFIXES}
 
 
 def is_dicom(path: str | Path) -> bool:
-    return Path(path).suffix.lower() == DICOM_SUFFIX
+    return Path(path).suffix.lower() in DICOM_SUFFIXES
 
 
 def open_image(path: str | Path) -> Image.Image:
@@ -47,6 +47,20 @@ def open_image(path: str | Path) -> Image.Image:
     if getattr(scan, "PhotometricInterpretation", "") == "MONOCHROME1":
         values = values.max() - values
     return Image.fromarray(np.clip(values, 0, 65535).astype(np.uint16))
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(height, width) from the file's header, without decoding its pixels."""
+    if not is_dicom(path):
+        with Image.open(path) as image:
+            return image.height, image.width
+    import pydicom
+
+    try:
+        scan = pydicom.dcmread(path, stop_before_pixels=True)
+        return int(scan.Rows), int(scan.Columns)
+    except Exception as exc:  # pydicom raises many kinds: a truncated file, a missing tag
+        raise OSError(f"cannot read the DICOM header of {path}: {exc}") from exc
 
 
 def as_8bit(image: Image.Image) -> Image.Image:

@@ -14,7 +14,7 @@ from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 from pipelines.files import FileCatalog, file_statistics
-from pipelines.image_files import as_8bit, open_image
+from pipelines.image_files import as_8bit, image_size, open_image
 
 
 def write_dicom(path: Path, pixels: np.ndarray, *, monochrome1: bool = False, slope: float = 1.0,
@@ -54,6 +54,16 @@ def test_a_dicom_scan_opens_as_a_deep_grey_image(tmp_path: Path) -> None:
     with open_image(tmp_path / "a.dcm") as image:
         window = np.asarray(as_8bit(image))
     assert window.dtype == np.uint8 and window[5, 5] == 255 and window[0, 0] == 0
+
+
+def test_a_dicom_file_named_dicom_opens_and_its_size_comes_from_the_header(tmp_path: Path) -> None:
+    path = write_dicom(tmp_path / "scan.dicom", np.full((24, 40), 500, dtype=np.uint16))  # vinbigdata's suffix
+    assert image_size(path) == (24, 40)
+    with open_image(path) as image:
+        assert image.size == (40, 24) and image.mode == "I;16"
+    header_only = tmp_path / "header.dcm"
+    header_only.write_bytes(path.read_bytes()[:-24 * 40 * 2 + 10])  # the pixels cut short: the header still reads
+    assert image_size(header_only) == (24, 40)
 
 
 def test_a_broken_dicom_file_is_an_unreadable_image(tmp_path: Path) -> None:

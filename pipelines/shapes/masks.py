@@ -36,7 +36,7 @@ from PIL import Image
 
 from pipelines import rle
 from pipelines.files import ANSWER_FOLDER_WORDS, IMAGE_SUFFIXES, file_paths
-from pipelines.image_files import DEEP_MODES, open_image
+from pipelines.image_files import DEEP_MODES, image_size, open_image
 from pipelines.metrics import Metric, get_metric
 from pipelines.metrics.masks import Mask, as_mask
 from pipelines.spec import CompetitionSpec
@@ -86,8 +86,7 @@ def image_path_column(spec: CompetitionSpec) -> str:
 @lru_cache(maxsize=1 << 16)
 def image_shape(path: str) -> tuple[int, int]:
     """(height, width) from the file's header."""
-    with open_image(path) as image:
-        return image.height, image.width
+    return image_size(path)
 
 
 def item_shapes(frame: pd.DataFrame, spec: CompetitionSpec) -> list[tuple[int, int]]:
