@@ -39,6 +39,7 @@ from pipelines.rundata import RunData
 from pipelines.shapes.event_logs import event_log
 from pipelines.shapes import masks
 from pipelines.shapes.forecasts import forecast_grid
+from pipelines.shapes.boxes import box_rows
 from pipelines.shapes.named_columns import named_columns
 from pipelines.shapes.sequences import sequence_items
 from pipelines.tables import read_table, sample_rows
@@ -109,6 +110,8 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
         train, test, layout_layer = events.train_rows(train), events.test_rows(train, test), events.spec_layer()
     elif (named := named_columns(train, test, sample)) is not None:  # test names which train column it asks
         train, layout_layer = named.melt(train), named.spec_layer()
+    elif (boxed := box_rows(train, test, sample)) is not None:  # a row per box, answered as a string per item
+        train, layout_layer = boxed.strings(train), boxed.spec_layer()
     elif files.layout is not None:  # a row per pixel of each image, per class of each item...
         layout_layer = files.layout.spec_layer()
     train, test = expand_number_lists(train, test, keep=set(sample.columns))

@@ -60,6 +60,7 @@ from competitions.registry import (
 )
 from pipelines.errors import InputError
 from pipelines.metrics import Metric, get_metric, metric_names
+from pipelines.shapes.boxes import box_rows
 from pipelines.submission import order_key, passthrough_columns, row_key
 from pipelines.tables import read_table, table_stem, without_row_index
 
@@ -300,6 +301,8 @@ def _load_competition(competition_dir: Path, leaderboard: Path | None) -> _Compe
     sample = without_row_index(_read_table(_sample_file(public, private)))  # as the run reads it
     answers_path = _answers_file(competition_dir, private, local)
     answers = _read_table(answers_path)
+    if (boxed := box_rows(answers, sample[sample.columns[:1]], sample)) is not None:  # a row per true box
+        answers = boxed.strings(answers)
     given_id = spec.get("id_column") or local.get("id_column")
     id_column = given_id if given_id in sample.columns else row_key(sample, answers)
     by_order = id_column is None  # MLE-bench matches such rows by their order

@@ -24,7 +24,7 @@ from pipelines.errors import InputError
 from pipelines.features import comparable_pairs
 from pipelines.files import FileCatalog
 from pipelines.metrics import get_metric, metric_names
-from pipelines.shapes import STRING_SHAPES, label_lists, masks
+from pipelines.shapes import STRING_SHAPES, boxes, label_lists, masks
 from pipelines.shapes.strings import string_shape
 from pipelines.spec import CompetitionSpec
 from pipelines.submission import order_key, passthrough_columns, row_key
@@ -285,7 +285,7 @@ def decide_targets(ev: Evidence, rows: RowKey) -> tuple[list[str], bool]:
 def decide_answer_shape(ev: Evidence, targets: list[str], metric: str | None = None,
                         per_class: bool = False) -> tuple[str, str | None]:
     """What one answer is, and the input column it comes from: a span of an input text (a train-only
-    text target that sits inside another column in most rows), a string that rewrites another column,
+    text target that sits inside another column in most rows), a string that rewrites another column, boxes,
     space-separated labels (a label-list metric, or lists of labels from a vocabulary in train), free
     text, else a label or number per row."""
     if "answer_shape" in ev.given:
@@ -293,6 +293,9 @@ def decide_answer_shape(ev: Evidence, targets: list[str], metric: str | None = N
         if source is not None and source not in ev.test.columns:
             raise InputError(f"source column {source!r} is not a column", ev.files.test)
         return ev.given["answer_shape"], source
+    if len(targets) == 1 and targets[0] not in ev.test.columns and boxes.is_box_column(ev.train[targets[0]]):
+        ev.sources["answer_shape"] = f"inferred: {targets[0]!r} holds boxes (label, confidence and corners)"
+        return "boxes", None
     shape, source = string_shape(ev.train, ev.test, targets[0]) if len(targets) == 1 else ("rows", None)
     # (label lists answered a column per label are a multilabel target of rows: see decide_answer)
     one_answer = source is None and len(targets) == 1 and not per_class
@@ -517,6 +520,14 @@ def _holds_text(values: pd.Series) -> bool:
     return not pd.api.types.is_bool_dtype(values) and column_kind(values) in ("text", "categorical")
 
 
+def _holds_boxes(values: pd.Series) -> bool:
+    """Whether a sample's column reads as boxes (its placeholder may be only the whole-image box)."""
+    try:
+        return any(boxes.parse(v) for v in values.dropna().head(boxes.SAMPLE_ROWS))
+    except ValueError:
+        return False
+
+
 def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFrame, wanted: list[str],
                   id_column: str, sample: pd.DataFrame) -> tuple[list[str], bool]:
     """Target columns (from the sample's answer columns, `wanted`), and whether the submission has one
@@ -533,6 +544,10 @@ def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFra
         texts = [c for c in only_in_train if _holds_text(train[c])]
         if len(named) != 1 and len(texts) == 1 and wanted[0] in sample.columns and _holds_text(sample[wanted[0]]):
             named = texts
+        # Boxes beside their parts (siim-covid19: `label` holds them as the sample asks, `boxes` as dicts).
+        placed = [c for c in only_in_train if boxes.is_box_column(train[c])]
+        if len(named) != 1 and len(placed) == 1 and wanted[0] in sample.columns and _holds_boxes(sample[wanted[0]]):
+            named = placed
         only_in_train = named if len(named) == 1 else only_in_train
     if len(only_in_train) == 1:
         column = only_in_train[0]

@@ -14,7 +14,7 @@ SubmissionKind = Literal["label", "proba", "value"]
 # sequence: a value per position of each item, read as a row per position (pipelines.shapes.sequences);
 # mask: a run-length encoded mask per image (pipelines.shapes.masks); labels: space-separated labels per row,
 # ranked or a set (pipelines.shapes.label_lists).
-AnswerShape = Literal["rows", "span", "string", "sequence", "mask", "labels"]
+AnswerShape = Literal["rows", "span", "string", "sequence", "mask", "labels", "boxes"]
 
 
 class CompetitionSpec(BaseModel):

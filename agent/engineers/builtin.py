@@ -35,7 +35,7 @@ FEW_ROWS_PER_CLASS = 100  # when trees have too few rows per class, linear/discr
 MANY_CLASSES = 5  # from here on (classes or targets) a GBDT draft costs several times a binary one
 SPARSE_CLASS_ROWS = 6  # fewer train rows per class than this: models may rank worse than the class shares
 # Answers that are not a row's label or number have recipes of their own (pipelines.shapes).
-SHAPE_RECIPES = {"span": ["span_selector"], "string": ["string_lookup"]}
+SHAPE_RECIPES = {"span": ["span_selector"], "string": ["string_lookup"], "boxes": ["box_priors"]}
 SHAPE_FINETUNES = {"span": "span_finetune"}  # a pretrained transformer fine-tuned for the shape
 # Networks that plan their epochs from a timed probe and their limit: given half their parent's time, they
 # train a smaller version instead of timing out (agent.timing).

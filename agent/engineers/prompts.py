@@ -47,6 +47,8 @@ NOTE = re.compile(r"\s*<!--.*-->\s*")
 STRING_SHAPE_WORDS = {
     "span": "a span (a run of consecutive words) of the input text column `{}`, scored as a string.",
     "string": "free text per row; `ctx.spec.source_column` ({}) names the input it rewrites, if any.",
+    "boxes": "the boxes found in the row's image, `label confidence x_min y_min x_max y_max` repeated, in the "
+             "image's pixels; a label whose boxes are `0 0 1 1` means the whole image (no finding).",
 }
 PLAN_HINTS = {
     "draft": "the approach in 2 to 5 sentences: features, model, and why it suits this data",

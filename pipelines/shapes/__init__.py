@@ -7,7 +7,7 @@ what the solutions it runs must offer. The harness only dispatches here.
 
 from __future__ import annotations
 
-STRING_SHAPES = ("span", "string")
+STRING_SHAPES = ("span", "string", "boxes")  # boxes: see pipelines.shapes.boxes
 # Answers whose models predict a label or number per row (label lists are only written differently): these
 # shapes are tuned and ensembled like rows.
 ROW_MODEL_SHAPES = ("rows", "labels")

@@ -1,0 +1,133 @@
+"""Answers that are boxes: per item (an image), `label confidence x_min y_min x_max y_max` repeated, as object
+detection competitions ask for them (SIIM-COVID's opacities, VinBigData's findings).
+
+Boxes are strings to the harness: a box solution keeps the string contract (`fit_predict(train, test, ctx)`
+returns one string per test row, see pipelines.shapes.strings) and is scored by the competition's box metric
+on held-out items. This module reads them: which column holds boxes, and a train that holds a row per box
+(an item's id, a label and four corners) turned into a row per item with its boxes as one string, the shape
+the sample asks for. A label whose every box is the whole-image placeholder `0 0 1 1` says the item has no
+finding of that kind; it is a class of the item, not a place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+FIELDS = 6  # label, confidence, x_min, y_min, x_max, y_max
+WHOLE_IMAGE = (0.0, 0.0, 1.0, 1.0)  # the placeholder box of a label that is no place (no finding)
+BOX_SHARE = 0.95  # of a column's non-empty values that must read as boxes
+SAMPLE_ROWS = 500
+# Train's names for a box's corners: (x_min, y_min, x_max, y_max), or (x, y, width, height).
+CORNER_NAMES = (("x_min", "y_min", "x_max", "y_max"), ("xmin", "ymin", "xmax", "ymax"), ("x1", "y1", "x2", "y2"),
+                ("left", "top", "right", "bottom"))
+SIZE_NAMES = (("x", "y", "width", "height"), ("x", "y", "w", "h"), ("left", "top", "width", "height"))
+
+Box = tuple[str, float, float, float, float, float]
+
+
+def parse(text: object) -> list[Box]:
+    """The boxes of one answer ([] for an empty or missing one); ValueError when it is not boxes."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return []
+    tokens = str(text).split()
+    if len(tokens) % FIELDS:
+        raise ValueError(f"a box answer is groups of {FIELDS} fields, got {len(tokens)}")
+    return [(tokens[i], *(float(v) for v in tokens[i + 1:i + FIELDS])) for i in range(0, len(tokens), FIELDS)]
+
+
+def written(boxes: list[Box]) -> str:
+    return " ".join(f"{label} {confidence:.4g} {x0:.1f} {y0:.1f} {x1:.1f} {y1:.1f}" if (x0, y0, x1, y1) != WHOLE_IMAGE
+                    else f"{label} {confidence:.4g} 0 0 1 1" for label, confidence, x0, y0, x1, y1 in boxes)
+
+
+def is_box_column(values: pd.Series) -> bool:
+    """Whether a column's answers are boxes: nearly all non-empty values groups of six fields whose last five
+    are numbers, and some value a box that is not the whole-image placeholder or several boxes."""
+    present = values.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    if present.empty:
+        return False
+    sample = present.sample(min(len(present), SAMPLE_ROWS), random_state=0)
+    read = []
+    for value in sample:
+        try:
+            read.append(parse(value))
+        except ValueError:
+            continue
+    if len(read) < BOX_SHARE * len(sample):
+        return False
+    return any(len(boxes) > 1 or boxes[0][2:] != WHOLE_IMAGE for boxes in read if boxes)
+
+
+def _columns_named(columns: list[str], names: tuple[tuple[str, ...], ...]) -> tuple[str, ...] | None:
+    lowered = {re.sub(r"[\s_]+", "_", str(c).strip().lower()): c for c in columns}
+    for group in names:
+        if all(n in lowered for n in group):
+            return tuple(lowered[n] for n in group)
+    return None
+
+
+@dataclass
+class BoxRows:
+    """Train holds a row per box (VinBigData: image_id, class_name, class_id, rad_id, x_min, ..., y_max) where
+    the sample asks for an item's boxes as one string; a box without corners is the whole-image placeholder."""
+
+    item: str  # the sample's id column, repeated in train
+    label: str  # train's column of box labels, the one the sample's placeholder names
+    corners: tuple[str, str, str, str]
+    sizes: bool  # the last two of `corners` are a width and a height
+    answer: str  # the sample's answer column
+
+    def spec_layer(self) -> dict[str, object]:
+        return {"target_columns": [self.answer], "answer_shape": "boxes"}
+
+    def strings(self, train: pd.DataFrame) -> pd.DataFrame:
+        """A row per item, in order of first appearance: the item's boxes as one string (each at confidence
+        1), beside the columns that hold one value per item."""
+        x0, y0, a, b = (pd.to_numeric(train[c], errors="coerce") for c in self.corners)
+        x1, y1 = (x0 + a, y0 + b) if self.sizes else (a, b)
+        placed = x0.notna() & y0.notna() & x1.notna() & y1.notna()
+        labels = train[self.label].astype(str)
+        text = np.where(placed, labels + " 1 " + x0.round(2).astype(str) + " " + y0.round(2).astype(str) + " "
+                        + x1.round(2).astype(str) + " " + y1.round(2).astype(str), labels + " 1 0 0 1 1")
+        keys = train[self.item]
+        answers = pd.Series(text, index=train.index).groupby(keys, sort=False).agg(" ".join)
+        grouped = train.drop(columns=[self.label, *self.corners]).groupby(keys, sort=False)
+        constant = [c for c in grouped.obj.columns if c != self.item and (grouped[c].nunique(dropna=False) <= 1).all()]
+        items = grouped[constant].first().reset_index() if constant else pd.DataFrame({self.item: answers.index})
+        return items.assign(**{self.answer: answers.loc[items[self.item]].to_numpy()})
+
+
+def box_rows(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame) -> BoxRows | None:
+    """The layout, when the sample's one answer column train lacks holds boxes, its ids repeat in train, and
+    train has four corner (or position and size) columns and a label column holding the sample's labels."""
+    answers = [c for c in sample.columns[1:] if c not in test.columns]
+    item = sample.columns[0]
+    if len(answers) != 1 or answers[0] in train.columns or item not in train.columns or train[item].is_unique:
+        return None
+    try:
+        placeholder = {box[0] for value in sample[answers[0]].dropna().head(SAMPLE_ROWS) for box in parse(value)}
+    except ValueError:
+        return None
+    if not placeholder:
+        return None
+    columns = [str(c) for c in train.columns]
+    corners, sizes = _columns_named(columns, CORNER_NAMES), False
+    if corners is None:
+        corners, sizes = _columns_named(columns, SIZE_NAMES), True
+    if corners is None:
+        return None
+    labels = [c for c in train.columns if c not in (item, *corners) and c not in test.columns
+              and placeholder <= set(train[c].dropna().astype(str))]
+    if not labels:
+        return None
+    log.info("train holds a row per box (%s, %s): read as a row per %r with its boxes as one string",
+             labels[0], ", ".join(corners), item)
+    return BoxRows(item, labels[0], corners, sizes, answers[0])
