@@ -542,19 +542,24 @@ def _scored_rows(comp: _Competition) -> np.ndarray:
     return ~(comp.answers[answered].apply(lambda column: column.str.strip()) == "-1").all(axis=1).to_numpy()
 
 
-def _scored_column(comp: _Competition) -> str:
-    """The one submission column a string or mask metric compares with the answers."""
+def _scored_column(comp: _Competition) -> tuple[str, str]:
+    """The answers' column a string or mask metric compares with the submission's one column: the column of
+    its name, else (hubmap's `encoding` for the sample's `predicted`) their one column besides ids and sizes."""
     scored = [c for c in comp.columns if c in comp.answers.columns]
+    others = [c for c in comp.answers.columns if c not in (comp.id_column, comp.group_column, *comp.passthrough)
+              and not re.search(r"height|width", c, re.IGNORECASE)]
+    if not scored and len(comp.columns) == 1 and len(others) == 1:
+        return others[0], comp.columns[0]
     if len(scored) != 1:
         raise InputError(f"{comp.metric.name} compares one column; the submission columns the "
                          f"answers also have are {scored}", comp.slug)
-    return scored[0]
+    return scored[0], scored[0]
 
 
 def _column_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[list[str], list[str]]:
     """Strings and RLE masks are compared as the text they are written in."""
-    column = _scored_column(comp)
-    return comp.answers[column].tolist(), sub[column].tolist()
+    truth, column = _scored_column(comp)
+    return comp.answers[truth].tolist(), sub[column].tolist()
 
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}

@@ -437,6 +437,21 @@ def test_older_names_for_the_sample_and_float_mask_sizes(tmp_path):
 # ---------------------------------------------------------------- strings, masks, groups
 
 
+def test_answers_naming_the_one_answer_column_otherwise(tmp_path):
+    """hubmap-kidney-segmentation: the answers' masks are `encoding` beside the image's size, the sample's
+    column `predicted`."""
+    from pipelines import rle
+
+    mask = np.zeros((4, 5), bool)
+    mask[1:3, 1:4] = True
+    answers = pd.DataFrame({"id": ["a", "b"], "encoding": [rle.encode(mask), rle.encode(~mask)],
+                            "width_pixels": [5, 5], "height_pixels": [4, 4]})
+    sample = pd.DataFrame({"id": ["a", "b"], "predicted": ""})
+    comp = make_competition(tmp_path / "kidney", answers, sample, yaml="metric: dice\n")
+    assert grade(comp, sample.assign(predicted=answers["encoding"])).score == 1.0
+    assert grade(comp, sample.assign(predicted=[rle.encode(mask)] * 2)).score == pytest.approx(0.5)
+
+
 def test_mask_answers_take_their_shape_from_the_test_images(tmp_path):
     # tgs-salt: the registry names mean_precision_iou; answers hold only id and rle_mask, so the
     # 5x5 size comes from public/test/images/<id>.png
