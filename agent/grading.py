@@ -545,11 +545,15 @@ def _scored_rows(comp: _Competition) -> np.ndarray:
 def _scored_column(comp: _Competition) -> tuple[str, str]:
     """The answers' column a string or mask metric compares with the submission's one column: the column of
     its name, else (hubmap's `encoding` for the sample's `predicted`) their one column besides ids and sizes."""
-    scored = [c for c in comp.columns if c in comp.answers.columns]
+    def sized(column: str) -> bool:  # a mask's height and width beside it (contrails' sample has them too)
+        return re.search(r"height|width", column, re.IGNORECASE) is not None
+
+    asked = [c for c in comp.columns if not sized(c)]
+    scored = [c for c in asked if c in comp.answers.columns]
     others = [c for c in comp.answers.columns if c not in (comp.id_column, comp.group_column, *comp.passthrough)
-              and not re.search(r"height|width", c, re.IGNORECASE)]
-    if not scored and len(comp.columns) == 1 and len(others) == 1:
-        return others[0], comp.columns[0]
+              and not sized(c)]
+    if not scored and len(asked) == 1 and len(others) == 1:
+        return others[0], asked[0]
     if len(scored) != 1:
         raise InputError(f"{comp.metric.name} compares one column; the submission columns the "
                          f"answers also have are {scored}", comp.slug)

@@ -439,7 +439,7 @@ def test_older_names_for_the_sample_and_float_mask_sizes(tmp_path):
 
 def test_answers_naming_the_one_answer_column_otherwise(tmp_path):
     """hubmap-kidney-segmentation: the answers' masks are `encoding` beside the image's size, the sample's
-    column `predicted`."""
+    column `predicted`; a mask's size asked for beside it is no second answer."""
     from pipelines import rle
 
     mask = np.zeros((4, 5), bool)
@@ -450,6 +450,11 @@ def test_answers_naming_the_one_answer_column_otherwise(tmp_path):
     comp = make_competition(tmp_path / "kidney", answers, sample, yaml="metric: dice\n")
     assert grade(comp, sample.assign(predicted=answers["encoding"])).score == 1.0
     assert grade(comp, sample.assign(predicted=[rle.encode(mask)] * 2)).score == pytest.approx(0.5)
+    # contrails: the sample asks for the masks' height and width beside them, as the answers hold them
+    answers = pd.DataFrame({"record_id": ["a", "b"], "encoded_pixels": [rle.encode(mask), rle.encode(~mask)],
+                            "height": [4, 4], "width": [5, 5]})
+    comp = make_competition(tmp_path / "contrails", answers, answers.assign(encoded_pixels="-"), yaml="metric: dice\n")
+    assert grade(comp, answers).score == 1.0
 
 
 def test_mask_answers_take_their_shape_from_the_test_images(tmp_path):
