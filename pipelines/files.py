@@ -146,8 +146,10 @@ class FileCatalog:
             in_split = [c for c in candidates if c.words() & SPLIT_WORDS[split]]
             candidates = in_split or candidates
         # An image and its mask share a name (train/images/x.png, train/masks/x.png): the row names the image;
-        # an image beside its DICOM copy (siim-isic's jpeg/train/x.jpg and train/x.dcm): the plain image.
+        # an image beside its annotations (hubmap's x.tiff and x.json): the image; an image beside its DICOM
+        # copy (siim-isic's jpeg/train/x.jpg and train/x.dcm): the plain image.
         return min(candidates, key=lambda c: (c.archive is not None, bool(c.words() & ANSWER_FOLDER_WORDS),
+                                              PurePosixPath(c.member).suffix.lower() not in IMAGE_SUFFIXES,
                                               is_dicom(c.member), c.member))
 
     @cached_property

@@ -133,3 +133,13 @@ def test_files_inside_a_tar_archive_are_found_and_extracted_safely(tmp_path: Pat
                            tmp_path / "cache", "train")
     assert Path(paths[0]).read_bytes() == b"two" and Path(paths[1]).read_bytes() == b"one" and paths[2] == ""
     assert not outside.exists() and not any(p.is_symlink() for p in (tmp_path / "cache").rglob("*"))
+
+
+def test_an_id_naming_an_image_and_its_annotations_names_the_image(tmp_path: Path) -> None:
+    """hubmap-kidney-segmentation: `train/<id>.tiff` beside `<id>.json` and `<id>-anatomical-structure.json`."""
+    (tmp_path / "train").mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "train" / "2f6ecfcdf.tiff")
+    for name in ("2f6ecfcdf.json", "2f6ecfcdf-anatomical-structure.json"):
+        (tmp_path / "train" / name).write_text("[]")
+    paths = resolve_column(pd.Series(["2f6ecfcdf"]), FileCatalog(tmp_path), tmp_path / "cache", "train")
+    assert Path(paths[0]).name == "2f6ecfcdf.tiff"
