@@ -29,7 +29,7 @@ from agent.search import Search
 from agent.timing import Budget
 from agent.understand import build_spec
 from competitions.registry import get_competition, load_spec_overrides
-from pipelines.compound_ids import with_compound_id_parts
+from pipelines.compound_ids import unseen_parts, with_compound_id_parts
 from pipelines.errors import InputError
 from pipelines.files import FileCatalog, attach_file_paths
 from pipelines.folds import clean_train, describe_folds, make_folds
@@ -97,8 +97,10 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
         files = replace(files, description=Path(description))
     # Sampled while read at the cap for a narrow table, then to the cap for this table's width.
     train, test, sample = load_tables(files, train_row_cap(settings), settings.seed)
+    parts_layer: dict[str, Any] = {}
     if files.layout is None:  # `<item>_<part>` ids: their item and part as columns
         train, test = with_compound_id_parts(train, test, sample.columns[0])
+        parts_layer = {"placeholder_parts": unseen_parts(train, test, sample.columns[0]) or None}
     layout_layer: dict[str, Any] = {}
     if (items := sequence_items(train, test, sample)) is not None:  # a row per position of each item
         train, test, layout_layer = items.explode(train), items.explode(test), items.spec_layer()
@@ -120,7 +122,8 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     if len(train) < rows_in_file:
         log.warning("%s: %d rows; the run trains on a uniform sample of %d (--max-train-rows; 0 keeps every row)",
                     files.train, rows_in_file, len(train))
-    layers = [("flag", flags), ("yaml", load_spec_overrides(slug)), ("layout", layout_layer), *extra_layers,
+    layers = [("flag", flags), ("yaml", load_spec_overrides(slug)), ("layout", layout_layer | parts_layer),
+              *extra_layers,
               ("registry", registry_layer(slug))]
     catalog = FileCatalog(files.folder)
     spec = build_spec(slug, files, train, test, sample, layers, catalog)

@@ -114,6 +114,7 @@ def build_spec(
         submission_columns=rows.answer_columns + ([spread] if spread else []),
         spread_column=spread,
         passthrough_columns=rows.passthrough,
+        placeholder_parts=given.get("placeholder_parts") or [],
         submission_kind=answer.kind,
         metric=answer.metric,
         direction=answer.direction,

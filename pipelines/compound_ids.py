@@ -17,12 +17,14 @@ log = logging.getLogger(__name__)
 
 MAX_PARTS = 32  # more distinct parts are not a class list
 MAX_PART_WORDS = 3  # "_"-separated words a part may have
+MIN_TAG_SHARE = 0.05  # of the ids, that a tag naming the kind of item (`_image`, `_study`) must end
 ITEM, PART = "__item", "__part"
 
 
 def compound_id_parts(ids: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     """(items, parts) when every id is `<item>_<part>` with 2 to MAX_PARTS distinct parts that are not
-    numbers (`<item>_<position>` is a sequence), the items coming with several parts; else None.
+    numbers (`<item>_<position>` is a sequence), the items coming with several parts, or each id tagged with
+    the kind of item it is (see `_tagged`); else None.
 
     A part may hold "_" itself (`<study>_patient_overall` beside `<study>_C1`, Bengali's
     `Test_0_grapheme_root`): an item is a prefix seen with at least two different endings, and each id
@@ -38,6 +40,8 @@ def compound_id_parts(ids: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     pairs = pd.concat([pd.DataFrame({"prefix": p, "ending": e}) for p, e in splits]).dropna()
     endings = pairs.groupby("prefix")["ending"].nunique()
     known = set(endings.index[endings >= 2])
+    if not known:  # items seen with one part each (siim-covid19's `<image>_image` beside `<study>_study`)
+        return _tagged(text)
     items = pd.Series(None, index=text.index, dtype=object)
     for prefix, _ in splits:  # the longest known prefix: the fewest words in the part
         found = prefix.isin(known) & items.isna()
@@ -48,6 +52,42 @@ def compound_id_parts(ids: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     if not 2 <= parts.nunique() <= MAX_PARTS or parts.str.fullmatch(r"\d+").any():
         return None
     return items, parts
+
+
+def _tagged(text: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """(items, parts) when every id ends in `_<tag>`, a word among 2 to MAX_PARTS that each end at least
+    MIN_TAG_SHARE of the ids, and no item comes twice with one tag; else None."""
+    split = text.str.rsplit("_", n=1)
+    items, parts = split.str[0], split.str[-1]
+    counts = parts.value_counts()
+    if not 2 <= len(counts) <= MAX_PARTS or counts.min() < max(2, MIN_TAG_SHARE * len(text)) \
+            or not parts.str.fullmatch(r"[A-Za-z]+").all() or (items + "_" + parts).duplicated().any():
+        return None
+    return items, parts
+
+
+def _with_parts(ids: pd.Series, parts: set[str]) -> tuple[pd.Series, pd.Series] | None:
+    """(items, parts) of ids that each end in `_<part>` for a part of `parts` (the longest that fits)."""
+    text = ids.astype(str)
+    found = pd.Series(None, index=text.index, dtype=object)
+    for part in sorted(parts, key=len, reverse=True):
+        ends = text.str.endswith("_" + part) & found.isna()
+        found[ends] = part
+    if found.isna().any():
+        return None
+    return pd.Series([t[:-len(p) - 1] for t, p in zip(text, found)], index=text.index), found
+
+
+def unseen_parts(train: pd.DataFrame, test: pd.DataFrame, id_column: str) -> list[str]:
+    """Parts of test's compound ids that no train row has (siim-covid19's study rows, where train holds images):
+    nothing is learned of them, so their rows keep the sample's answers."""
+    column = id_column + PART
+    if column not in test.columns or column not in train.columns:
+        return []
+    unseen = sorted(set(test[column]) - set(train[column]))
+    if unseen:
+        log.warning("test rows of part(s) %s have no training row: they keep the sample's answers", unseen)
+    return unseen
 
 
 def with_compound_id_parts(train: pd.DataFrame, test: pd.DataFrame,
@@ -61,7 +101,8 @@ def with_compound_id_parts(train: pd.DataFrame, test: pd.DataFrame,
              found[1].nunique(), ", ".join(sorted(found[1].unique())[:4]))
     out = []
     for frame in (train, test):
-        if id_column in frame.columns and (parts := compound_id_parts(frame[id_column])) is not None:
+        if id_column in frame.columns and (parts := compound_id_parts(frame[id_column])
+                                           or _with_parts(frame[id_column], set(found[1]))) is not None:
             frame = frame.assign(**{id_column + ITEM: parts[0], id_column + PART: parts[1]})
         out.append(frame)
     return out[0], out[1]

@@ -40,6 +40,9 @@ class CompetitionSpec(BaseModel):
     pooled_rows: bool = Field(
         False, description="test has several rows for some sample ids (a breast's images): the submission "
                            "answers each id with its rows' mean prediction (their most common label)")
+    placeholder_parts: list[str] = Field(
+        default_factory=list, description="parts of `<item>_<part>` ids no train row has (siim-covid19's `_study` "
+                                          "rows beside its `_image` ones): those rows keep the sample's answers")
     target_columns: list[str]
     task: Task
     modality: Modality = "tabular"

@@ -132,6 +132,22 @@ def with_passthrough(submission: pd.DataFrame, sample: pd.DataFrame, spec: Compe
     return filled[[c for c in sample.columns if c in filled.columns]]
 
 
+def with_sample_answers(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec) -> pd.DataFrame:
+    """The submission with the sample's answers in the rows of a part train never shows (`placeholder_parts`)."""
+    if not spec.placeholder_parts:
+        return submission
+    ends = tuple("_" + part for part in spec.placeholder_parts)
+    rows = submission[spec.id_column].astype(str).str.endswith(ends).to_numpy()
+    given = sample.set_index(_id_keys(sample[spec.id_column]).to_numpy())
+    keys = _id_keys(submission.loc[rows, spec.id_column]).to_numpy()
+    columns = [c for c in spec.submission_columns if c in given.columns and c in submission.columns]
+    out = submission.copy()
+    for column in columns:
+        out[column] = out[column].astype(object)
+        out.loc[rows, column] = given[column].reindex(keys).to_numpy()
+    return out
+
+
 def pooled(submission: pd.DataFrame, id_column: str) -> pd.DataFrame:
     """One row per id: the mean of its rows' numbers, the most common of its labels, in first-seen order."""
     groups = submission.groupby(_id_keys(submission[id_column]).to_numpy(), sort=False)
@@ -145,7 +161,7 @@ def write_submission(submission: pd.DataFrame, sample: pd.DataFrame, spec: Compe
     write atomically."""
     if spec.pooled_rows:
         submission = pooled(submission, spec.id_column)
-    submission = with_passthrough(submission, sample, spec)
+    submission = with_passthrough(with_sample_answers(submission, sample, spec), sample, spec)
     problems = submission_problems(submission, sample, spec)
     if problems:
         raise ValueError("invalid submission: " + "; ".join(problems))

@@ -15,7 +15,7 @@ from agent.compete import prepare_run
 from agent.config import Settings
 from agent.run_folder import RunFolder
 from pipelines import rle
-from pipelines.compound_ids import compound_id_parts
+from pipelines.compound_ids import compound_id_parts, with_compound_id_parts
 
 
 @pytest.mark.parametrize("ids, items, parts", [
@@ -31,6 +31,17 @@ from pipelines.compound_ids import compound_id_parts
 def test_an_id_is_split_after_its_longest_prefix_seen_with_several_endings(ids, items, parts) -> None:
     found = compound_id_parts(pd.Series(ids))
     assert found is not None and list(found[0]) == items and list(found[1]) == parts
+
+
+def test_ids_tagged_with_the_kind_of_item_split_in_test_and_in_train() -> None:
+    """siim-covid19-detection: the sample's `<study>_study` and `<image>_image` rows, train's `<image>_image`."""
+    test = pd.DataFrame({"id": [f"s{i}_study" for i in range(3)] + [f"i{i}_image" for i in range(4)]})
+    train = pd.DataFrame({"id": [f"i{i}_image" for i in range(10, 14)], "label": "none 1 0 0 1 1"})
+    train, test = with_compound_id_parts(train, test, "id")
+    assert list(test["id__item"]) == ["s0", "s1", "s2", "i0", "i1", "i2", "i3"]
+    assert list(test["id__part"]) == ["study"] * 3 + ["image"] * 4
+    assert list(train["id__item"]) == ["i10", "i11", "i12", "i13"] and set(train["id__part"]) == {"image"}
+    assert compound_id_parts(pd.Series(["a_x", "b_y"] + [f"c{i}_x" for i in range(40)])) is None  # y too rare
 
 
 @pytest.mark.parametrize("ids", [["0001_01", "0001_02", "0002_01"],  # a group and a number: a sequence
@@ -88,3 +99,37 @@ def test_a_sample_of_study_and_column_ids_melts_a_wide_train(tmp_path: Path) -> 
     first = data.train[data.train["row_id__item"] == uids[0]].set_index("row_id__part")["fractured"]
     assert first.to_dict() == {"C1": broken[0, 0], "C2": broken[0, 1], "patient_overall": broken[0].max()}
     assert (pd.Series(data.folds).groupby(data.train["row_id__item"].to_numpy()).nunique() == 1).all()
+
+
+def test_rows_of_a_part_train_never_has_keep_the_sample_answers(tmp_path: Path) -> None:
+    """siim-covid19-detection: train_image_level.csv has `<image>_image` rows with boxes (its `boxes` column
+    the same as dicts); the sample asks for those of the test images and `<study>_study` rows besides, which
+    no train row teaches, in one PredictionString column; images sit in test/<study>/<series>/<image>.png."""
+    from pipelines.submission import write_submission
+
+    rng = np.random.default_rng(0)
+    public, rows, sample = tmp_path / "siim", [], []
+    for i in range(60):
+        study, image, split = f"s{i:03d}", f"im{i:03d}", "train" if i < 45 else "test"
+        sick = rng.random() < 0.5
+        (folder := public / split / study / "series1").mkdir(parents=True)
+        Image.fromarray((rng.integers(0, 60, (16, 16)) + 150 * sick).astype(np.uint8)).save(folder / f"{image}.png")
+        label = f"opacity 1 {rng.integers(1, 4)} 2 {rng.integers(8, 12)} 14" if sick else "none 1 0 0 1 1"
+        if split == "train":
+            rows.append({"id": f"{image}_image", "boxes": "[{'x': 2}]" if sick else "", "label": label,
+                         "StudyInstanceUID": study})
+        else:
+            sample += [{"id": f"{study}_study", "PredictionString": "negative 1 0 0 1 1"},
+                       {"id": f"{image}_image", "PredictionString": "none 1 0 0 1 1"}]
+    pd.DataFrame(rows).to_csv(public / "train_image_level.csv", index=False)
+    pd.DataFrame(sample).to_csv(public / "sample_submission.csv", index=False)
+    data = prepare_run(public, "siim", RunFolder(tmp_path / "run"), Settings(competitions_root=tmp_path / "c"), {})
+    spec = data.spec
+    assert spec.answer_shape == "boxes" and spec.target_columns == ["label"] and spec.placeholder_parts == ["study"]
+    assert spec.image_columns == ["id__item"] and list(data.train["id__part"].unique()) == ["image"]
+    predicted = pd.DataFrame({"id": data.test["id"], "PredictionString": "opacity 0.5 1 2 10 14"})
+    write_submission(predicted, data.sample, spec, tmp_path / "submission.csv")
+    written = pd.read_csv(tmp_path / "submission.csv")
+    studies = written["id"].str.endswith("_study")
+    assert (written.loc[studies, "PredictionString"] == "negative 1 0 0 1 1").all()
+    assert (written.loc[~studies, "PredictionString"] == "opacity 0.5 1 2 10 14").all()
