@@ -37,7 +37,7 @@ PATH_SUFFIX = "__path"
 ANSWER_FOLDER_WORDS = {"mask", "masks", "label", "labels", "annotation", "annotations", "gt", "cleaned"}
 SPLIT_WORDS = {"train": {"train", "training", "trn"}, "test": {"test", "testing", "tst"}}
 EXTRACTED_MARKER = ".complete"
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".7z")
 MAX_PATH_WORDS = 8  # a cell of more words is text, not a path spelled as an id
 MAX_WORD_INDEXED = 200_000  # files; the words of a million paths take 11 s and 0.7 GB to index
 
@@ -235,19 +235,33 @@ def labelled_files(catalog: FileCatalog) -> pd.Series | None:
 
 
 def is_archive(path: Path) -> bool:
-    """A zip or tar archive of files (iNaturalist ships its images as `train_val2019.tar.gz`)."""
+    """A zip, tar or 7z archive of files (iNaturalist ships its images as `train_val2019.tar.gz`, invasive-species
+    as `train.7z`)."""
     return path.name.lower().endswith(ARCHIVE_SUFFIXES) and not is_table(path)
 
 
+def _seven_zip_files(path: Path) -> list[str]:
+    """A 7z archive's plain files that stay inside the folder they are extracted to (no link, no '..')."""
+    import py7zr
+
+    with py7zr.SevenZipFile(path) as archive:
+        return [i.filename for i in archive.list() if i.is_file and not i.is_symlink and
+                not i.filename.startswith("/") and ".." not in PurePosixPath(i.filename).parts]
+
+
 def _archive_members(path: Path) -> list[str]:
+    import py7zr
+
     try:
+        if path.suffix.lower() == ".7z":
+            return _seven_zip_files(path)
         if path.suffix.lower() == ".zip":
             with zipfile.ZipFile(path) as archive:
                 names = archive.namelist()
             return [n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")]
         with tarfile.open(path) as archive:  # a compressed tar is read through once to list it
             return [m.name for m in archive.getmembers() if m.isfile()]
-    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, tarfile.TarError, py7zr.exceptions.ArchiveError, OSError, EOFError) as exc:
         log.warning("%s: cannot read the archive (%s); its files are not searched", path, exc)
         return []
 
@@ -265,8 +279,13 @@ def extract_archive(archive: Path, target: Path) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     log.info("extracting %s into %s", archive, target)
+    import py7zr
+
     try:
-        if archive.suffix.lower() == ".zip":
+        if archive.suffix.lower() == ".7z":
+            with py7zr.SevenZipFile(archive) as opened:
+                opened.extract(path=partial, targets=_seven_zip_files(archive))
+        elif archive.suffix.lower() == ".zip":
             with zipfile.ZipFile(archive) as opened:
                 opened.extractall(partial)  # zipfile drops absolute paths and '..' from member names
         else:
@@ -275,9 +294,9 @@ def extract_archive(archive: Path, target: Path) -> Path:
                            not m.name.startswith("/") and ".." not in PurePosixPath(m.name).parts]
                 opened.extractall(partial, members=members,
                                   **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
+    except (zipfile.BadZipFile, tarfile.TarError, py7zr.exceptions.ArchiveError, EOFError) as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        kind = "zip" if archive.suffix.lower() == ".zip" else "tar"
+        kind = {".zip": "zip", ".7z": "7z"}.get(archive.suffix.lower(), "tar")
         raise InputError(f"not a valid {kind} archive ({exc})", archive) from None
     (partial / EXTRACTED_MARKER).touch()
     if target.exists() and not (target / EXTRACTED_MARKER).exists():  # left unfinished by an older version

@@ -143,3 +143,18 @@ def test_an_id_naming_an_image_and_its_annotations_names_the_image(tmp_path: Pat
         (tmp_path / "train" / name).write_text("[]")
     paths = resolve_column(pd.Series(["2f6ecfcdf"]), FileCatalog(tmp_path), tmp_path / "cache", "train")
     assert Path(paths[0]).name == "2f6ecfcdf.tiff"
+
+
+def test_files_inside_a_7z_archive_are_found_and_extracted(tmp_path: Path) -> None:
+    """invasive-species-monitoring ships `train.7z` (train/<n>.jpg) beside the zipped label table."""
+    import py7zr
+
+    folder = tmp_path / "comp"
+    folder.mkdir()
+    with py7zr.SevenZipFile(folder / "train.7z", "w") as archive:
+        archive.writestr(b"one", "train/1.jpg")
+        archive.writestr(b"two", "train/2.jpg")
+    catalog = FileCatalog(folder)
+    assert {e.member for e in catalog.entries} == {"train/1.jpg", "train/2.jpg"}
+    paths = resolve_column(pd.Series([1, 3]), catalog, tmp_path / "cache", "train")
+    assert Path(paths[0]).read_bytes() == b"one" and paths[1] == ""
