@@ -105,6 +105,9 @@ def test_rows_of_a_part_train_never_has_keep_the_sample_answers(tmp_path: Path) 
     """siim-covid19-detection: train_image_level.csv has `<image>_image` rows with boxes (its `boxes` column
     the same as dicts); the sample asks for those of the test images and `<study>_study` rows besides, which
     no train row teaches, in one PredictionString column; images sit in test/<study>/<series>/<image>.png."""
+    from agent.engineers.builtin import recipe_code
+    from pipelines.context import Context
+    from pipelines.harness import cross_validate, load_solution
     from pipelines.submission import write_submission
 
     rng = np.random.default_rng(0)
@@ -127,9 +130,12 @@ def test_rows_of_a_part_train_never_has_keep_the_sample_answers(tmp_path: Path) 
     spec = data.spec
     assert spec.answer_shape == "boxes" and spec.target_columns == ["label"] and spec.placeholder_parts == ["study"]
     assert spec.image_columns == ["id__item"] and list(data.train["id__part"].unique()) == ["image"]
-    predicted = pd.DataFrame({"id": data.test["id"], "PredictionString": "opacity 0.5 1 2 10 14"})
+    (tmp_path / "box_priors.py").write_text(recipe_code("box_priors"))  # test's study rows name folders, no image
+    result = cross_validate(load_solution(tmp_path / "box_priors.py"), data.train, data.test, data.folds,
+                            Context(spec=spec, seed=0, n_jobs=1, workdir=tmp_path))
+    predicted = pd.DataFrame({"id": data.test["id"], "PredictionString": result.test})
     write_submission(predicted, data.sample, spec, tmp_path / "submission.csv")
     written = pd.read_csv(tmp_path / "submission.csv")
     studies = written["id"].str.endswith("_study")
     assert (written.loc[studies, "PredictionString"] == "negative 1 0 0 1 1").all()
-    assert (written.loc[~studies, "PredictionString"] == "opacity 0.5 1 2 10 14").all()
+    assert written.loc[~studies, "PredictionString"].str.contains("opacity").all()

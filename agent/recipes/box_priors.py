@@ -22,6 +22,14 @@ PARAMS = {"learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 10, "col
 _thumbnails = {}  # path -> thumbnail: the folds of one node read each image once
 
 
+def _size(path):
+    """(height, width) of a row's image; (1, 1) where it names none (a folder: siim's study rows)."""
+    try:
+        return image_shape(path) if path else (1, 1)
+    except OSError:
+        return 1, 1
+
+
 def _images(frame, ctx):
     """Thumbnail pixels and (height, width) per row, from the row's image (zeros when it has none)."""
     if not ctx.spec.image_columns:
@@ -33,7 +41,7 @@ def _images(frame, ctx):
         _thumbnails.update(zip(missing, pixels.reshape(len(missing), -1)))
     blank = np.zeros(THUMBNAIL_SIDE ** 2, dtype=np.uint8)
     pixels = np.stack([_thumbnails.get(p, blank) for p in paths]) if paths else np.zeros((0, blank.size))
-    sizes = np.array([image_shape(p) if p else (1, 1) for p in paths], dtype=float).reshape(-1, 2)
+    sizes = np.array([_size(p) for p in paths], dtype=float).reshape(-1, 2)
     columns = [f"thumb_{i}" for i in range(pixels.shape[1])]
     X = pd.DataFrame(pixels.astype(np.float32), columns=columns).assign(height=sizes[:, 0], width=sizes[:, 1])
     return X, sizes
