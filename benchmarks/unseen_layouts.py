@@ -29,11 +29,15 @@ import pandas as pd
 from agent.grading import grade_submission
 from competitions.registry import suite
 from layout_kit import WORDS, sentence, split, zip_away
+from detection_layouts import LAYOUTS as DETECTION_LAYOUTS
+from dev_layouts import LAYOUTS as DEV_LAYOUTS
 from high_layouts import LAYOUTS as HIGH_LAYOUTS
+from high_rest_layouts import LAYOUTS as HIGH_REST_LAYOUTS
 from lite_layouts import LAYOUTS as LITE_LAYOUTS
 from medium_image_layouts import LAYOUTS as MEDIUM_IMAGE_LAYOUTS
 from medium_media_layouts import LAYOUTS as MEDIUM_MEDIA_LAYOUTS
 from medium_mixed_layouts import LAYOUTS as MEDIUM_MIXED_LAYOUTS
+from medium_rest_layouts import LAYOUTS as MEDIUM_REST_LAYOUTS
 from medium_table_layouts import LAYOUTS as MEDIUM_TABLE_LAYOUTS
 from shape_layouts import LAYOUTS as SHAPE_LAYOUTS
 from pipelines.errors import InputError
@@ -372,6 +376,10 @@ LAYOUTS.update(MEDIUM_IMAGE_LAYOUTS)
 LAYOUTS.update(MEDIUM_MIXED_LAYOUTS)
 LAYOUTS.update(MEDIUM_TABLE_LAYOUTS)
 LAYOUTS.update(HIGH_LAYOUTS)
+LAYOUTS.update(MEDIUM_REST_LAYOUTS)
+LAYOUTS.update(HIGH_REST_LAYOUTS)
+LAYOUTS.update(DEV_LAYOUTS)
+LAYOUTS.update(DETECTION_LAYOUTS)
 
 
 def suite_layouts(name: str) -> list[str]:
