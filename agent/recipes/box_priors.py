@@ -14,8 +14,11 @@ from pipelines.shapes.boxes import WHOLE_IMAGE, parse, written
 from pipelines.shapes.masks import image_shape
 from pipelines.vision import load_images
 
-THUMBNAIL_SIDE = 16
-TYPICAL_BOXES = 3  # per class, at most
+SHARP_THUMBNAILS = False  # 32 px thumbnails instead of 16: small findings show, at four times the features
+MORE_TYPICAL_BOXES = False  # up to 6 typical boxes per class instead of 3: more places found, each less sure
+
+THUMBNAIL_SIDE = 32 if SHARP_THUMBNAILS else 16
+TYPICAL_BOXES = 6 if MORE_TYPICAL_BOXES else 3  # per class, at most
 MIN_POSITIVES = 5  # images holding a class, below which its chance is its share of training images
 PARAMS = {"learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 10, "colsample_bytree": 0.5}
 
