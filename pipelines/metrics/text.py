@@ -176,10 +176,7 @@ def map_boxes_iou50(y_true: Strings, y_pred: Strings) -> float:
     one (negative, 0) pair, as MLE-bench's grader builds them. AP is scikit-learn's
     ``average_precision_score`` of those pairs; classes are those of the truth.
     """
-    truths, preds = [_boxes(t) for t in y_true], [_boxes(p) for p in y_pred]
-    classes = sorted({box[0] for item in truths for box in item})
-    if not classes:
-        raise ValueError("map_boxes_iou50 is undefined when the truth has no box")
+    truths, preds, classes = _boxes_by_class(y_true, y_pred)
     aps = []
     for label in classes:
         hits: list[int] = []
@@ -221,10 +218,7 @@ def map_boxes_coco(iou_threshold: float):
     recall_points = np.linspace(0.0, 1.0, 101)
 
     def mean_average_precision(y_true: Strings, y_pred: Strings) -> float:
-        truths, preds = [_boxes(t) for t in y_true], [_boxes(p) for p in y_pred]
-        classes = sorted({box[0] for item in truths for box in item})
-        if not classes:
-            raise ValueError("box mAP is undefined when the truth has no box")
+        truths, preds, classes = _boxes_by_class(y_true, y_pred)
         aps = []
         for label in classes:
             scores: list[float] = []
@@ -261,6 +255,15 @@ def _as_corners(box: Sequence[float]) -> tuple[float, float, float, float]:
     """COCO's corners of a box handed over as `x_min y_min x_max y_max` but read as `x y width height`."""
     x, y, width, height = box
     return x, y, x + width, y + height
+
+
+def _boxes_by_class(y_true: Strings, y_pred: Strings) -> tuple[list[list[tuple]], list[list[tuple]], list[str]]:
+    """Each item's true and predicted boxes, and the classes scored: those of the truth."""
+    truths, preds = [_boxes(t) for t in y_true], [_boxes(p) for p in y_pred]
+    classes = sorted({box[0] for item in truths for box in item})
+    if not classes:
+        raise ValueError("box mAP is undefined when the truth has no box")
+    return truths, preds, classes
 
 
 def _boxes(text: str) -> list[tuple]:
