@@ -4,10 +4,12 @@ kept as a row per box (VinBigData's)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 
 from agent.compete import prepare_run
@@ -18,7 +20,7 @@ from agent.run_folder import RunFolder
 from pipelines.context import Context
 from pipelines.harness import cross_validate, load_solution
 from pipelines.metrics import get_metric
-from pipelines.shapes.boxes import box_rows, is_box_column, parse
+from pipelines.shapes.boxes import box_rows, fused, is_box_column, parse
 
 # class: (where its box sits as shares of the image: x0, y0, x1, y1), brightness
 FINDINGS = {0: ((0.1, 0.1, 0.4, 0.5), 250), 1: ((0.55, 0.5, 0.9, 0.9), 170)}
@@ -76,9 +78,14 @@ def test_a_row_per_box_becomes_a_string_per_image(tmp_path: Path) -> None:
     assert len(items) == train["image_id"].nunique() and list(items.columns) == ["image_id", "PredictionString"]
     first = train[train["image_id"] == items["image_id"][0]]
     boxes = parse(items["PredictionString"][0])
-    assert len(boxes) == len(first) and {b[0] for b in boxes} == set(first["class_id"].astype(str))
+    # two readers' boxes of one finding are one box, their mean; distinct findings stay apart
+    assert len(boxes) == first["class_id"].nunique() and {b[0] for b in boxes} == set(first["class_id"].astype(str))
+    of_0 = first[first["class_id"] == 0]
+    assert boxes[0][2:] == pytest.approx(tuple(of_0[["x_min", "y_min", "x_max", "y_max"]].mean().round(2)), abs=0.01)
     empty = items[items["PredictionString"].str.startswith("2 ")]
-    assert (empty["PredictionString"] == "2 1 0 0 1 1 2 1 0 0 1 1").all()  # no corners: the whole image
+    assert (empty["PredictionString"] == "2 1 0 0 1 1").all()  # no corners: the whole image
+    apart = fused(np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]]))
+    assert len(apart) == 2 and apart[0] == pytest.approx([0.5, 0.5, 10.5, 10.5])
     # a sample whose answer is no box, or a train without corners, is another layout
     assert box_rows(train, sample[["image_id"]], sample.assign(PredictionString="0.5")) is None
     assert box_rows(train.drop(columns="y_max"), sample[["image_id"]], sample) is None
@@ -93,7 +100,7 @@ def test_box_competition_end_to_end_beats_its_sample(tmp_path: Path) -> None:
     spec = data.spec
     assert spec.answer_shape == "boxes" and spec.target_columns == ["PredictionString"]
     assert spec.image_columns == ["image_id"] and len(data.train) == 160 and len(data.test) == 40
-    assert applicable_recipes(spec, len(data.train)) == ["box_priors"]
+    assert applicable_recipes(spec, len(data.train)) == ["box_priors", "box_heatmaps"]
     (tmp_path / "box_priors.py").write_text(recipe_code("box_priors"))
     ctx = Context(spec=spec, seed=0, n_jobs=1, workdir=tmp_path)
     result = cross_validate(load_solution(tmp_path / "box_priors.py"), data.train, data.test, data.folds, ctx)
@@ -109,3 +116,29 @@ def test_box_competition_end_to_end_beats_its_sample(tmp_path: Path) -> None:
     report = grade_submission(tmp_path / "comp", tmp_path / "submission.csv")
     sample = grade_submission(tmp_path / "comp", tmp_path / "comp" / "public" / "sample_submission.csv")
     assert report.valid and sample.valid and report.score > sample.score + 0.3, (report.score, sample.score)
+
+
+def test_box_heatmaps_find_the_boxes_and_stop_at_their_deadline(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from pipelines import detection
+    from pipelines.folds import make_folds
+
+    findings(tmp_path / "comp")
+    data = prepare_run(tmp_path / "comp", "boxes", RunFolder(tmp_path / "run"),
+                       Settings(competitions_root=tmp_path / "c"), {"metric": "map@iou0.4"})
+    (tmp_path / "box_heatmaps.py").write_text(recipe_code("box_heatmaps").replace("EPOCHS = 200", "EPOCHS = 8"))
+    ctx = Context(spec=data.spec, seed=0, n_jobs=1, workdir=tmp_path)
+    folds = make_folds(data.train, data.spec, 3, 0)
+    result = cross_validate(load_solution(tmp_path / "box_heatmaps.py"), data.train, data.test, folds, ctx)
+    truth = data.train["PredictionString"].tolist()
+    placeholder = get_metric("map@iou0.4")(truth, ["2 1 0 0 1 1"] * len(truth))
+    assert result.score > placeholder + 0.3, (placeholder, result.score)  # 0.08 -> 0.87 at 8 epochs
+    assert all(parse(text) for text in result.test)
+    # trained until the deadline, not to its epochs, and answered every new image
+    pixels = np.random.default_rng(0).integers(0, 255, (64, 1, 32, 32)).astype(np.uint8)
+    boxes = [[("a", 1.0, 2.0, 2.0, 9.0, 9.0)], [("none", 1.0, 0.0, 0.0, 1.0, 1.0)]] * 32
+    sizes = np.full((64, 2), 32.0)
+    start = time.monotonic()
+    found, facts = detection.fit_predict(pixels, boxes, sizes, pixels[:5], sizes[:5], start + 3.0, max_epochs=10**6)
+    assert time.monotonic() - start < 3.0 and 1 <= facts["epochs"] < 10**6 and len(found) == 5
+    assert {box[0] for box in found[0]} == {"a", "none"}

@@ -36,10 +36,11 @@ MANY_CLASSES = 5  # from here on (classes or targets) a GBDT draft costs several
 SPARSE_CLASS_ROWS = 6  # fewer train rows per class than this: models may rank worse than the class shares
 # Answers that are not a row's label or number have recipes of their own (pipelines.shapes).
 SHAPE_RECIPES = {"span": ["span_selector"], "string": ["string_lookup"], "boxes": ["box_priors"]}
+SHAPE_NETWORKS = {"boxes": "box_heatmaps"}  # drafted after the shape's recipes where torch is installed
 SHAPE_FINETUNES = {"span": "span_finetune"}  # a pretrained transformer fine-tuned for the shape
 # Networks that plan their epochs from a timed probe and their limit: given half their parent's time, they
 # train a smaller version instead of timing out (agent.timing).
-SIZED_TO_TIME = {"unet_masks", "image_cnn", "text_finetune", "span_finetune"}
+SIZED_TO_TIME = {"unet_masks", "image_cnn", "text_finetune", "span_finetune", "box_heatmaps"}
 # On a CPU these spend a node's whole limit for an ensemble member: held back from the first round of drafts.
 HELD_BACK_ON_CPU = {"text_finetune"}
 
@@ -59,6 +60,8 @@ def applicable_recipes(spec: CompetitionSpec, n_rows: int, device: str = "cpu") 
         recipes = list(SHAPE_RECIPES[spec.answer_shape])
         if spec.answer_shape in SHAPE_FINETUNES and embeddings_available():
             recipes = with_finetune(recipes, SHAPE_FINETUNES[spec.answer_shape], device)
+        if spec.answer_shape in SHAPE_NETWORKS and importlib.util.find_spec("torch") is not None:
+            recipes.append(SHAPE_NETWORKS[spec.answer_shape])
         return recipes
     tabular = bool(spec.numeric_columns or spec.categorical_columns or spec.datetime_columns)
     text = bool(spec.text_columns)

@@ -10,8 +10,7 @@ import pandas as pd
 from pipelines.features import join_blocks, tabular
 from pipelines.files import file_paths
 from pipelines.models import GBDT
-from pipelines.shapes.boxes import WHOLE_IMAGE, parse, written
-from pipelines.shapes.masks import image_shape
+from pipelines.shapes.boxes import WHOLE_IMAGE, item_sizes, parse, written
 from pipelines.vision import load_images
 
 SHARP_THUMBNAILS = False  # 32 px thumbnails instead of 16: small findings show, at four times the features
@@ -25,14 +24,6 @@ PARAMS = {"learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 10, "col
 _thumbnails = {}  # path -> thumbnail: the folds of one node read each image once
 
 
-def _size(path):
-    """(height, width) of a row's image; (1, 1) where it names none (a folder: siim's study rows)."""
-    try:
-        return image_shape(path) if path else (1, 1)
-    except OSError:
-        return 1, 1
-
-
 def _images(frame, ctx):
     """Thumbnail pixels and (height, width) per row, from the row's image (zeros when it has none)."""
     if not ctx.spec.image_columns:
@@ -44,7 +35,7 @@ def _images(frame, ctx):
         _thumbnails.update(zip(missing, pixels.reshape(len(missing), -1)))
     blank = np.zeros(THUMBNAIL_SIDE ** 2, dtype=np.uint8)
     pixels = np.stack([_thumbnails.get(p, blank) for p in paths]) if paths else np.zeros((0, blank.size))
-    sizes = np.array([_size(p) for p in paths], dtype=float).reshape(-1, 2)
+    sizes = item_sizes(paths)
     columns = [f"thumb_{i}" for i in range(pixels.shape[1])]
     X = pd.DataFrame(pixels.astype(np.float32), columns=columns).assign(height=sizes[:, 0], width=sizes[:, 1])
     return X, sizes

@@ -42,6 +42,20 @@ def parse(text: object) -> list[Box]:
     return [(tokens[i], *(float(v) for v in tokens[i + 1:i + FIELDS])) for i in range(0, len(tokens), FIELDS)]
 
 
+def item_sizes(paths: list[str]) -> np.ndarray:
+    """(height, width) of each row's image, from its header; (1, 1) for a row naming none (siim's study rows
+    name a folder), so its boxes stay in [0, 1]."""
+    from pipelines.shapes.masks import image_shape
+
+    def size(path: str) -> tuple[int, int]:
+        try:
+            return image_shape(path) if path else (1, 1)
+        except OSError:
+            return 1, 1
+
+    return np.array([size(p) for p in paths], dtype=float).reshape(-1, 2)
+
+
 def written(boxes: list[Box]) -> str:
     return " ".join(f"{label} {confidence:.4g} {x0:.1f} {y0:.1f} {x1:.1f} {y1:.1f}" if (x0, y0, x1, y1) != WHOLE_IMAGE
                     else f"{label} {confidence:.4g} 0 0 1 1" for label, confidence, x0, y0, x1, y1 in boxes)
@@ -90,19 +104,43 @@ class BoxRows:
 
     def strings(self, train: pd.DataFrame) -> pd.DataFrame:
         """A row per item, in order of first appearance: the item's boxes as one string (each at confidence
-        1), beside the columns that hold one value per item."""
+        1), the boxes of a label that overlap by half or more fused into their mean (readers boxing one finding:
+        VinBigData has three per image, its answers one), beside the columns that hold one value per item."""
         x0, y0, a, b = (pd.to_numeric(train[c], errors="coerce") for c in self.corners)
         x1, y1 = (x0 + a, y0 + b) if self.sizes else (a, b)
-        placed = x0.notna() & y0.notna() & x1.notna() & y1.notna()
-        labels = train[self.label].astype(str)
-        text = np.where(placed, labels + " 1 " + x0.round(2).astype(str) + " " + y0.round(2).astype(str) + " "
-                        + x1.round(2).astype(str) + " " + y1.round(2).astype(str), labels + " 1 0 0 1 1")
-        keys = train[self.item]
-        answers = pd.Series(text, index=train.index).groupby(keys, sort=False).agg(" ".join)
-        grouped = train.drop(columns=[self.label, *self.corners]).groupby(keys, sort=False)
+        corners = np.c_[x0, y0, x1, y1]
+        corners[np.isnan(corners).any(axis=1)] = WHOLE_IMAGE
+        boxes = pd.DataFrame(corners, columns=["x0", "y0", "x1", "y1"], index=train.index).assign(
+            item=train[self.item].to_numpy(), label=train[self.label].astype(str).to_numpy())
+        texts: dict[object, list[str]] = {}
+        for (item, label), group in boxes.groupby(["item", "label"], sort=False):
+            texts.setdefault(item, []).extend(
+                f"{label} 1 " + " ".join(f"{v:g}" for v in np.round(box, 2)) for box in fused(group.to_numpy()[:, :4]))
+        answers = pd.Series({item: " ".join(parts) for item, parts in texts.items()})
+        grouped = train.drop(columns=[self.label, *self.corners]).groupby(train[self.item], sort=False)
         constant = [c for c in grouped.obj.columns if c != self.item and (grouped[c].nunique(dropna=False) <= 1).all()]
         items = grouped[constant].first().reset_index() if constant else pd.DataFrame({self.item: answers.index})
         return items.assign(**{self.answer: answers.loc[items[self.item]].to_numpy()})
+
+
+def fused(corners: np.ndarray, overlap: float = 0.5) -> list[np.ndarray]:
+    """Boxes (n, 4: x_min, y_min, x_max, y_max) of one label in one image, each joined to the first group whose
+    mean box it overlaps by `overlap` (IoU) or more; the groups' mean boxes."""
+    groups: list[list[np.ndarray]] = []
+    for box in corners.astype(float):
+        for group in groups:
+            if _iou(np.mean(group, axis=0), box) >= overlap:
+                group.append(box)
+                break
+        else:
+            groups.append([box])
+    return [np.mean(group, axis=0) for group in groups]
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def box_rows(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame) -> BoxRows | None:
