@@ -18,6 +18,7 @@ MORE_TYPICAL_BOXES = False  # up to 6 typical boxes per class instead of 3: more
 
 THUMBNAIL_SIDE = 32 if SHARP_THUMBNAILS else 16
 TYPICAL_BOXES = 6 if MORE_TYPICAL_BOXES else 3  # per class, at most
+FINDINGS_PER_TYPICAL_BOX = 5  # a class with fewer findings than this per typical box gets fewer boxes
 MIN_POSITIVES = 5  # images holding a class, below which its chance is its share of training images
 PARAMS = {"learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 10, "colsample_bytree": 0.5}
 
@@ -45,7 +46,7 @@ def _typical_boxes(relative):
     """Up to TYPICAL_BOXES cluster centres of relative boxes (x0, y0, x1, y1), with each one's share."""
     from sklearn.cluster import KMeans
 
-    k = int(min(TYPICAL_BOXES, max(1, len(relative) // 10)))
+    k = int(min(TYPICAL_BOXES, max(1, len(relative) // FINDINGS_PER_TYPICAL_BOX)))
     if k == 1:
         return np.median(relative, axis=0, keepdims=True), np.ones(1)
     fitted = KMeans(k, n_init=4, random_state=0).fit(relative)
