@@ -5,7 +5,7 @@ Boxes are strings to the harness: a box solution keeps the string contract (`fit
 returns one string per test row, see pipelines.shapes.strings) and is scored by the competition's box metric
 on held-out items. This module reads them: which column holds boxes, and a train that holds a row per box
 (an item's id, a label and four corners) turned into a row per item with its boxes as one string, the shape
-the sample asks for. A label whose every box is the whole-image placeholder `0 0 1 1` says the item has no
+the sample asks for, the boxes several readers drew around one finding fused into one. A label whose every box is the whole-image placeholder `0 0 1 1` says the item has no
 finding of that kind; it is a class of the item, not a place.
 """
 
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from pipelines.shapes.masks import image_shape
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,6 @@ def parse(text: object) -> list[Box]:
 def item_sizes(paths: list[str]) -> np.ndarray:
     """(height, width) of each row's image, from its header; (1, 1) for a row naming none (siim's study rows
     name a folder), so its boxes stay in [0, 1]."""
-    from pipelines.shapes.masks import image_shape
-
     def size(path: str) -> tuple[int, int]:
         try:
             return image_shape(path) if path else (1, 1)
@@ -57,7 +57,8 @@ def item_sizes(paths: list[str]) -> np.ndarray:
 
 
 def written(boxes: list[Box]) -> str:
-    return " ".join(f"{label} {confidence:.4g} {x0:.1f} {y0:.1f} {x1:.1f} {y1:.1f}" if (x0, y0, x1, y1) != WHOLE_IMAGE
+    """One answer as submissions write it, the whole-image box as `0 0 1 1`."""
+    return " ".join(f"{label} {confidence:.4g} {x0:.5g} {y0:.5g} {x1:.5g} {y1:.5g}" if (x0, y0, x1, y1) != WHOLE_IMAGE
                     else f"{label} {confidence:.4g} 0 0 1 1" for label, confidence, x0, y0, x1, y1 in boxes)
 
 
