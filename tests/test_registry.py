@@ -81,9 +81,6 @@ NOT_COMPUTED = {
     "3d-object-detection-for-autonomous-vehicles":
         "per-sample mAP of 3-D boxes (centre, size, yaw) over IoU 0.5-0.95; the overlap rule "
         "is Lyft's mAP_evaluation.py (rotated polygons), which is not among the task files",
-    "vinbigdata-chest-xray-abnormalities-detection":
-        "pycocotools' COCOeval at IoU 0.4 against answers of one row per box; the grader's "
-        "result depends on COCOeval's matching of annotation ids (id 0 reads as unmatched)",
 }
 
 
