@@ -65,9 +65,11 @@ def node_storage(node_dir: Path) -> str:
     return f"sqlite:///{node_dir / 'optuna.db'}"
 
 
-def max_submission_bytes(sample: pd.DataFrame) -> int:
-    """A generous bound on a valid submission's size: the sample's rows, each at most 4 KB per column."""
-    return 4096 * (len(sample) + 1) * max(1, len(sample.columns))
+def max_submission_bytes(sample: pd.DataFrame, answer_shape: str = "rows") -> int:
+    """A generous bound on a valid submission's size: the sample's rows, each at most 4 KB per column (64 KB
+    for boxes: a cell holds every box found in its image)."""
+    cell = 65536 if answer_shape == "boxes" else 4096
+    return cell * (len(sample) + 1) * max(1, len(sample.columns))
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -222,7 +222,7 @@ class Search:
         and facts into best/; best/node.json, written last, says which node the submission is."""
         node_dir = self.run.node_dir(node.id)
         tmp = self.run.submission_path.with_name("submission.csv.tmp")
-        tmp.write_bytes(read_node_file(node_dir / "submission.csv", max_submission_bytes(self.data.sample)))
+        tmp.write_bytes(read_node_file(node_dir / "submission.csv", self._max_submission_bytes))
         tmp.replace(self.run.submission_path)
         write_point("promote")
         best_dir = self.run.best_dir
@@ -234,8 +234,14 @@ class Search:
         write_atomic(best_dir / "node.json", node.model_dump_json(indent=2))
         self.best = node
 
+    @property
+    def _max_submission_bytes(self) -> int:
+        return max_submission_bytes(self.data.sample, self.spec.answer_shape)
+
     def _submission_problems(self, path: Path) -> list[str]:
         try:  # as text, as graders read it: class "03" must not come back as 3
+            if (size := path.stat().st_size) > self._max_submission_bytes:
+                return [f"{size} bytes, more than the {self._max_submission_bytes} a valid submission needs"]
             return submission_problems(read_table(path, dtype=str), self.data.sample, self.spec)
         except Exception as exc:  # a candidate's file is untrusted input
             return [str(exc)]

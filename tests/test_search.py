@@ -121,3 +121,20 @@ def test_the_llm_is_asked_only_for_a_step_the_time_left_can_finish(search: Searc
     search.thinking.wait(10)
     ask, _ = search.thinking.take()
     assert (ask.kind, ask.parent.id) == ("debug", "0002") and ask.seconds == search.times.node_limit(search.journal)
+
+
+def test_a_better_node_with_an_oversized_submission_is_passed_over_not_a_crash(search: Search) -> None:
+    """A candidate may leave anything in its own folder: a submission larger than any valid one (here padded
+    past the bound) is reported as invalid, and the run keeps its best."""
+    from agent.node_files import max_submission_bytes
+
+    first = finished(search, Node(id="0001", step="draft", status="ok", score=0.80, fold_scores=[0.8] * 5))
+    search._promote_if_best(first)
+    huge = finished(search, Node(id="0002", step="draft", status="ok", score=0.90, fold_scores=[0.9] * 5))
+    path = search.run.node_dir(huge.id) / "submission.csv"
+    with path.open("a") as f:
+        f.write("\n" * (max_submission_bytes(search.data.sample) + 1))
+    search._promote_if_best(huge)
+    assert search.best.id == first.id
+    assert search._submission_problems(path)[0].endswith("a valid submission needs")
+    assert max_submission_bytes(search.data.sample, "boxes") == 16 * max_submission_bytes(search.data.sample)
