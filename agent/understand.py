@@ -294,7 +294,8 @@ def decide_answer_shape(ev: Evidence, targets: list[str], metric: str | None = N
         if source is not None and source not in ev.test.columns:
             raise InputError(f"source column {source!r} is not a column", ev.files.test)
         return ev.given["answer_shape"], source
-    if len(targets) == 1 and targets[0] not in ev.test.columns and boxes.is_box_column(ev.train[targets[0]]):
+    if len(targets) == 1 and targets[0] not in ev.test.columns and \
+            boxes.is_box_column(ev.train[targets[0]], box_metric=_scores_boxes(metric)):
         ev.sources["answer_shape"] = f"inferred: {targets[0]!r} holds boxes (label, confidence and corners)"
         return "boxes", None
     shape, source = string_shape(ev.train, ev.test, targets[0]) if len(targets) == 1 else ("rows", None)
@@ -519,6 +520,13 @@ def _check_ids(files: CompetitionFiles, test: pd.DataFrame, sample: pd.DataFrame
 def _holds_text(values: pd.Series) -> bool:
     """Whether a column holds strings (words, labels) rather than numbers, flags, dates or file names."""
     return not pd.api.types.is_bool_dtype(values) and column_kind(values) in ("text", "categorical")
+
+
+def _scores_boxes(metric: str | None) -> bool:
+    try:
+        return metric is not None and get_metric(metric).name in boxes.BOX_METRICS
+    except KeyError:
+        return False
 
 
 def _holds_boxes(values: pd.Series) -> bool:

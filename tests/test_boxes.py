@@ -67,6 +67,9 @@ def test_box_strings_are_told_from_text_and_placeholders() -> None:
     assert not is_box_column(pd.Series(["none 1 0 0 1 1"] * 3))  # only the placeholder: no place is ever asked
     assert not is_box_column(pd.Series(["a b c d e f", "the cat sat on the mat"]))
     assert not is_box_column(pd.Series(["1 3 10 5"]))  # run-length pairs
+    ranked = pd.Series(["0 1 2 3 4 5", "3 0 12 40 7 9", "2 1 5 6 8 9 10 0 4 4 6 6"])  # ids, or class numbers
+    assert not is_box_column(ranked) and is_box_column(ranked[[0, 2]], box_metric=True)
+    assert is_box_column(pd.Series(["3 0.9 10.5 20 30 40", "14 1 0 0 1 1"]))  # a corner that is no whole number
 
 
 def test_a_row_per_box_becomes_a_string_per_image(tmp_path: Path) -> None:

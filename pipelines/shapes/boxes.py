@@ -23,6 +23,7 @@ from pipelines.shapes.masks import image_shape
 log = logging.getLogger(__name__)
 
 FIELDS = 6  # label, confidence, x_min, y_min, x_max, y_max
+BOX_METRICS = ("map_boxes_iou50", "map_boxes_iou40")
 WHOLE_IMAGE = (0.0, 0.0, 1.0, 1.0)  # the placeholder box of a label that is no place (no finding)
 BOX_SHARE = 0.95  # of a column's non-empty values that must read as boxes
 SAMPLE_ROWS = 500
@@ -62,9 +63,11 @@ def written(boxes: list[Box]) -> str:
                     else f"{label} {confidence:.4g} 0 0 1 1" for label, confidence, x0, y0, x1, y1 in boxes)
 
 
-def is_box_column(values: pd.Series) -> bool:
+def is_box_column(values: pd.Series, box_metric: bool = False) -> bool:
     """Whether a column's answers are boxes: nearly all non-empty values groups of six fields whose last five
-    are numbers, and some value a box that is not the whole-image placeholder or several boxes."""
+    are numbers, a confidence in [0, 1] and corners in order, and some value a box that is not the whole-image
+    placeholder or several boxes. Unless the metric scores boxes, some label must be a word or some corner a
+    fraction: ranked ids (`12 3 45 ...`) and lists of class numbers read as six numbers too."""
     present = values.dropna().astype(str).str.strip()
     present = present[present != ""]
     if present.empty:
@@ -73,10 +76,16 @@ def is_box_column(values: pd.Series) -> bool:
     read = []
     for value in sample:
         try:
-            read.append(parse(value))
+            boxes = parse(value)
         except ValueError:
             continue
+        if all(0 <= conf <= 1 and x1 >= x0 and y1 >= y0 for _, conf, x0, y0, x1, y1 in boxes):
+            read.append(boxes)
     if len(read) < BOX_SHARE * len(sample):
+        return False
+    found = [box for boxes in read for box in boxes]
+    if not box_metric and all(re.fullmatch(r"-?\d+", box[0]) and all(float(v).is_integer() for v in box[2:])
+                              for box in found):
         return False
     return any(len(boxes) > 1 or boxes[0][2:] != WHOLE_IMAGE for boxes in read if boxes)
 
