@@ -529,14 +529,6 @@ def _scores_boxes(metric: str | None) -> bool:
         return False
 
 
-def _holds_boxes(values: pd.Series) -> bool:
-    """Whether a sample's column reads as boxes (its placeholder may be only the whole-image box)."""
-    try:
-        return any(boxes.parse(v) for v in values.dropna().head(boxes.SAMPLE_ROWS))
-    except ValueError:
-        return False
-
-
 def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFrame, wanted: list[str],
                   id_column: str, sample: pd.DataFrame) -> tuple[list[str], bool]:
     """Target columns (from the sample's answer columns, `wanted`), and whether the submission has one
@@ -555,7 +547,7 @@ def _find_targets(files: CompetitionFiles, train: pd.DataFrame, test: pd.DataFra
             named = texts
         # Boxes beside their parts (siim-covid19: `label` holds them as the sample asks, `boxes` as dicts).
         placed = [c for c in only_in_train if boxes.is_box_column(train[c])]
-        if len(named) != 1 and len(placed) == 1 and wanted[0] in sample.columns and _holds_boxes(sample[wanted[0]]):
+        if len(named) != 1 and len(placed) == 1 and wanted[0] in sample.columns and boxes.labels_of(sample[wanted[0]]):
             named = placed
         only_in_train = named if len(named) == 1 else only_in_train
     if len(only_in_train) == 1:

@@ -16,14 +16,12 @@ This module imports torch; the agent's own process never imports it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pipelines.shapes.boxes import WHOLE_IMAGE, Box
+from pipelines.shapes.boxes import WHOLE_IMAGE, Box, BoxClasses
 from pipelines.vision import ResidualBlock
 
 STRIDE = 4  # input pixels per heatmap cell
@@ -31,21 +29,6 @@ PEAKS = 20  # boxes kept per class and image, most confident first
 MAX_BOXES = 100  # kept per image, most confident first: COCO's AP reads no more
 PREDICT_SHARE = 0.15  # of a fold's time, kept for predicting its held-out and test images
 SIZE_WEIGHT, OFFSET_WEIGHT = 5.0, 1.0  # loss weights of the box size (fractions of the image) and offset
-
-
-@dataclass(frozen=True)
-class Classes:
-    """Labels with a place (their boxes are found) and labels of the whole image (no finding)."""
-
-    placed: list[str]
-    whole: list[str]
-
-    @classmethod
-    def of(cls, truth: list[list[Box]]) -> Classes:
-        labels = sorted({box[0] for boxes in truth for box in boxes})
-        whole = [label for label in labels if all(box[2:] == WHOLE_IMAGE for boxes in truth for box in boxes
-                                                   if box[0] == label)]
-        return cls([label for label in labels if label not in whole], whole)
 
 
 class CentreNet(nn.Module):
@@ -72,7 +55,7 @@ class CentreNet(nn.Module):
         return self.heat(merged), torch.sigmoid(self.box(merged)), self.whole(eighth.mean(dim=(2, 3)))
 
 
-def encode(truth: list[list[Box]], sizes: np.ndarray, classes: Classes, cells: int) -> dict[str, np.ndarray]:
+def encode(truth: list[list[Box]], sizes: np.ndarray, classes: BoxClasses, cells: int) -> dict[str, np.ndarray]:
     """Training targets of each image: Gaussian centre heatmaps per placed class, each centre's box (width,
     height, offset as fractions) and a mask of centre cells, and the whole-image labels as 0/1."""
     n = len(truth)
@@ -105,7 +88,7 @@ def encode(truth: list[list[Box]], sizes: np.ndarray, classes: Classes, cells: i
 
 
 def loss(outputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor], target: dict[str, torch.Tensor],
-         classes: Classes) -> torch.Tensor:
+         classes: BoxClasses) -> torch.Tensor:
     """CenterNet's focal loss on the heatmaps, L1 on the boxes at centre cells, log loss on whole-image labels."""
     heat_logits, box, whole_logits = outputs
     total = torch.zeros((), device=box.device)
@@ -125,7 +108,7 @@ def loss(outputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor], target: dict[
 
 
 def decode(outputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor], sizes: np.ndarray,
-           classes: Classes) -> list[list[Box]]:
+           classes: BoxClasses) -> list[list[Box]]:
     """Each image's boxes in its own pixels: the heatmaps' local maxima (at most PEAKS per class) with their
     cells' sizes and offsets, and every whole-image label at its probability; the MAX_BOXES most confident."""
     heat_logits, box, whole_logits = outputs
@@ -160,7 +143,7 @@ def fit_predict(pixels: np.ndarray, truth: list[list[Box]], sizes: np.ndarray, n
     """Train on `pixels` (n, c, s, s uint8) with their boxes until `deadline` (time.monotonic()) or `max_epochs`,
     then find the boxes of `new_pixels`. Returns the boxes and what the training did."""
     torch.manual_seed(seed)
-    classes = Classes.of(truth)
+    classes = BoxClasses.of(truth)
     cells = pixels.shape[-1] // STRIDE
     target = {name: torch.as_tensor(array, device=device)
               for name, array in encode(truth, sizes, classes, cells).items()}

@@ -21,7 +21,6 @@ import logging
 import math
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
@@ -29,12 +28,11 @@ import numpy as np
 import psutil
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from torch import nn
 
 from pipelines.folds import training_rows
 from pipelines.heads import FitStats, StepClock, TaskHead
-from pipelines.image_files import as_8bit, open_image
+from pipelines.image_files import load_images, open_image
 
 log = logging.getLogger(__name__)
 
@@ -116,33 +114,6 @@ def image_facts(paths: Sequence[str], sample: int = 200, seed: int = 0) -> tuple
     if not sides:
         raise ValueError(f"none of {len(picked)} sampled image files could be read (e.g. {picked[:2]})")
     return float(np.median(sides)), 1 if all(gray) else 3
-
-
-def _load_one(path: str, side: int, channels: int) -> np.ndarray | None:
-    try:
-        with open_image(path) as image:
-            image.draft("RGB" if channels == 3 else "L", (side, side))  # JPEG decodes at a reduced scale: fast
-            image = as_8bit(image).convert("RGB" if channels == 3 else "L").resize((side, side), Image.Resampling.BILINEAR)
-            array = np.asarray(image, dtype=np.uint8)
-    except (OSError, ValueError):
-        return None
-    return array.reshape(side, side, channels)
-
-
-def load_images(paths: Sequence[str], side: int, channels: int, n_jobs: int) -> tuple[np.ndarray, int]:
-    """All images as one (n, channels, side, side) uint8 array, and how many could not be read (left black).
-
-    Threads suffice: Pillow releases the GIL while it decodes and resizes.
-    """
-    out = np.zeros((len(paths), channels, side, side), dtype=np.uint8)
-    failed = 0
-    with ThreadPoolExecutor(max_workers=max(2, n_jobs)) as pool:
-        for i, array in enumerate(pool.map(lambda p: _load_one(p, side, channels) if p else None, paths)):
-            if array is None:
-                failed += 1
-            else:
-                out[i] = array.transpose(2, 0, 1)
-    return out, failed
 
 
 # --- networks ------------------------------------------------------------------------------------

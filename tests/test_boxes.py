@@ -145,3 +145,14 @@ def test_box_heatmaps_find_the_boxes_and_stop_at_their_deadline(tmp_path: Path) 
     found, facts = detection.fit_predict(pixels, boxes, sizes, pixels[:5], sizes[:5], start + 3.0, max_epochs=10**6)
     assert time.monotonic() - start < 3.0 and 1 <= facts["epochs"] < 10**6 and len(found) == 5
     assert {box[0] for box in found[0]} == {"a", "none"}
+
+
+def test_box_priors_needs_no_torch(tmp_path: Path) -> None:
+    """The base install has no torch: the recipe drafted first for boxes must run without it."""
+    import subprocess
+    import sys
+
+    (tmp_path / "box_priors.py").write_text(recipe_code("box_priors"))
+    check = f"import runpy, sys; runpy.run_path({str(tmp_path / 'box_priors.py')!r}); print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

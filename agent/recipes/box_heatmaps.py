@@ -3,28 +3,16 @@ class, each centre's width, height and offset, and a pooled head for labels of t
 Images are read once at a small square side (64 px on a CPU, 128 on a GPU) and each fold trains until its
 deadline, so the node uses its time and places boxes where the priors only guess."""
 
-import numpy as np
-
 from pipelines.detection import fit_predict as detect
 from pipelines.files import file_paths
+from pipelines.image_files import cached_images
 from pipelines.shapes.boxes import item_sizes, parse, written
-from pipelines.vision import load_images
 
 LARGER_IMAGES = False  # 96 px on a CPU (192 on a GPU) instead of 64 (128): small findings show, each step slower
 
 SIDE = {"cpu": 96, "cuda": 192} if LARGER_IMAGES else {"cpu": 64, "cuda": 128}
 LEARNING_RATE = 2e-3
 EPOCHS = 200  # at most; each fold trains until its deadline, or this many epochs when it has none
-
-_images = {}  # (path, side) -> pixels: the folds of one node read each image once
-
-
-def _pixels(paths, side, ctx):
-    missing = [p for p in dict.fromkeys(paths) if (p, side) not in _images]
-    if missing:
-        pixels, _ = load_images(missing, side, 1, ctx.n_jobs)
-        _images.update(((p, side), x) for p, x in zip(missing, pixels))
-    return np.stack([_images[(p, side)] for p in paths]) if paths else np.zeros((0, 1, side, side), np.uint8)
 
 
 def fit_predict(train, test, ctx):
@@ -38,7 +26,8 @@ def fit_predict(train, test, ctx):
     paths, new_paths = file_paths(train, column).tolist(), file_paths(test, column).tolist()
     truth = [parse(text) for text in train[ctx.spec.target_columns[0]]]
     deadline = ctx.fit_deadline or ctx.deadline
-    found, _ = detect(_pixels(paths, side, ctx), truth, item_sizes(paths), _pixels(new_paths, side, ctx),
-                      item_sizes(new_paths), deadline if deadline is not None else float("inf"), device=device,
-                      seed=ctx.seed, lr=LEARNING_RATE, max_epochs=EPOCHS)
+    found, _ = detect(cached_images(paths, side, 1, ctx.n_jobs), truth, item_sizes(paths),
+                      cached_images(new_paths, side, 1, ctx.n_jobs), item_sizes(new_paths),
+                      deadline if deadline is not None else float("inf"), device=device, seed=ctx.seed,
+                      lr=LEARNING_RATE, max_epochs=EPOCHS)
     return [written(boxes) for boxes in found]

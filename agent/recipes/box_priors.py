@@ -9,9 +9,9 @@ import pandas as pd
 
 from pipelines.features import join_blocks, tabular
 from pipelines.files import file_paths
+from pipelines.image_files import cached_images
 from pipelines.models import GBDT
-from pipelines.shapes.boxes import WHOLE_IMAGE, item_sizes, parse, written
-from pipelines.vision import load_images
+from pipelines.shapes.boxes import WHOLE_IMAGE, BoxClasses, item_sizes, parse, written
 
 SHARP_THUMBNAILS = False  # 32 px thumbnails instead of 16: small findings show, at four times the features
 MORE_TYPICAL_BOXES = False  # up to 6 typical boxes per class instead of 3: more places found, each less sure
@@ -24,20 +24,12 @@ PARAMS = {"learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 10, "col
 # LightGBM runs on one thread: a class's model is small, and waking a second sleeping OpenMP thread for each
 # of its trees made the node 2.4 times slower (45 s against 19 s for vinbigdata's miniature's five folds).
 
-_thumbnails = {}  # path -> thumbnail: the folds of one node read each image once
-
-
 def _images(frame, ctx):
     """Thumbnail pixels and (height, width) per row, from the row's image (zeros when it has none)."""
     if not ctx.spec.image_columns:
         return pd.DataFrame(index=range(len(frame))), np.ones((len(frame), 2))
     paths = file_paths(frame, ctx.spec.image_columns[0]).tolist()
-    missing = [p for p in dict.fromkeys(paths) if p and p not in _thumbnails]
-    if missing:
-        pixels, _ = load_images(missing, THUMBNAIL_SIDE, 1, ctx.n_jobs)
-        _thumbnails.update(zip(missing, pixels.reshape(len(missing), -1)))
-    blank = np.zeros(THUMBNAIL_SIDE ** 2, dtype=np.uint8)
-    pixels = np.stack([_thumbnails.get(p, blank) for p in paths]) if paths else np.zeros((0, blank.size))
+    pixels = cached_images(paths, THUMBNAIL_SIDE, 1, ctx.n_jobs).reshape(len(paths), -1)
     sizes = item_sizes(paths)
     columns = [f"thumb_{i}" for i in range(pixels.shape[1])]
     X = pd.DataFrame(pixels.astype(np.float32), columns=columns).assign(height=sizes[:, 0], width=sizes[:, 1])
@@ -69,15 +61,15 @@ def fit_predict(train, test, ctx):
     (X, sizes), (X_test, test_sizes) = _images(train, ctx), _images(test, ctx)
     X, X_test = join_blocks(X, X_test, tabular(train.drop(columns=[target]), test, ctx.spec))
     answers = [[] for _ in range(len(test))]
-    for label in sorted({box[0] for boxes in truth for box in boxes}):
+    classes = BoxClasses.of(truth)
+    for label in classes.placed + classes.whole:
         present = np.array([any(box[0] == label for box in boxes) for boxes in truth])
         chance = _chance(X, present, X_test, ctx)
-        placed = [(i, box[2:]) for i, boxes in enumerate(truth) for box in boxes
-                  if box[0] == label and box[2:] != WHOLE_IMAGE]
-        if not placed:
+        if label in classes.whole:
             for i, p in enumerate(chance):
                 answers[i].append((label, float(p), *WHOLE_IMAGE))
             continue
+        placed = [(i, box[2:]) for i, boxes in enumerate(truth) for box in boxes if box[0] == label]
         rows, corners = np.array([i for i, _ in placed]), np.array([c for _, c in placed], dtype=float)
         scale = np.c_[sizes[rows, 1], sizes[rows, 0], sizes[rows, 1], sizes[rows, 0]]
         centres, shares = _typical_boxes(corners / scale)

@@ -186,7 +186,7 @@ def map_boxes_iou50(y_true: Strings, y_pred: Strings) -> float:
             matched = [False] * len(gts)
             mine = sorted((box for box in pred if box[0] == label), key=lambda b: -b[1])
             for _, confidence, *box in mine:
-                ious = [0.0 if used else _iou(box, gt) for gt, used in zip(gts, matched)]
+                ious = [0.0 if used else box_iou(box, gt) for gt, used in zip(gts, matched)]
                 best = int(np.argmax(ious)) if ious else -1
                 hit = best >= 0 and ious[best] > 0.5
                 if hit:
@@ -230,7 +230,7 @@ def map_boxes_coco(iou_threshold: float):
                 matched = [False] * len(gts)
                 mine = sorted((box for box in pred if box[0] == label), key=lambda b: -b[1])[:100]
                 for _, confidence, *box in mine:
-                    ious = [-1.0 if used else _iou(_as_corners(box), gt) for gt, used in zip(gts, matched)]
+                    ious = [-1.0 if used else box_iou(_as_corners(box), gt) for gt, used in zip(gts, matched)]
                     best = int(np.argmax(ious)) if ious else -1
                     hit = best >= 0 and ious[best] >= min(iou_threshold, 1 - 1e-10)
                     if hit:
@@ -259,14 +259,15 @@ def _as_corners(box: Sequence[float]) -> tuple[float, float, float, float]:
 
 def _boxes_by_class(y_true: Strings, y_pred: Strings) -> tuple[list[list[tuple]], list[list[tuple]], list[str]]:
     """Each item's true and predicted boxes, and the classes scored: those of the truth."""
-    truths, preds = [_boxes(t) for t in y_true], [_boxes(p) for p in y_pred]
+    truths, preds = [parse_boxes(t) for t in y_true], [parse_boxes(p) for p in y_pred]
     classes = sorted({box[0] for item in truths for box in item})
     if not classes:
         raise ValueError("box mAP is undefined when the truth has no box")
     return truths, preds, classes
 
 
-def _boxes(text: str) -> list[tuple]:
+def parse_boxes(text: str) -> list[tuple]:
+    """`label confidence x_min y_min x_max y_max` repeated, as (label, five floats) per box."""
     fields = _fields(text, 6, "box")
     try:
         return [(row[0], *(float(v) for v in row[1:])) for row in fields]
@@ -274,7 +275,8 @@ def _boxes(text: str) -> list[tuple]:
         raise ValueError("box fields after the label must be numbers") from None
 
 
-def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two boxes given as corners (x_min, y_min, x_max, y_max)."""
     width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = width * height

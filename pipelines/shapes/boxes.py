@@ -5,8 +5,9 @@ Boxes are strings to the harness: a box solution keeps the string contract (`fit
 returns one string per test row, see pipelines.shapes.strings) and is scored by the competition's box metric
 on held-out items. This module reads them: which column holds boxes, and a train that holds a row per box
 (an item's id, a label and four corners) turned into a row per item with its boxes as one string, the shape
-the sample asks for, the boxes several readers drew around one finding fused into one. A label whose every box is the whole-image placeholder `0 0 1 1` says the item has no
-finding of that kind; it is a class of the item, not a place.
+the sample asks for, the boxes several readers drew around one finding fused into one. A label whose every
+box is the whole-image placeholder `0 0 1 1` says the item has no finding of that kind; it is a class of the
+item, not a place.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipelines.metrics.text import box_iou, parse_boxes
 from pipelines.shapes.masks import image_shape
 
 log = logging.getLogger(__name__)
 
-FIELDS = 6  # label, confidence, x_min, y_min, x_max, y_max
 BOX_METRICS = ("map_boxes_iou50", "map_boxes_iou40")
 WHOLE_IMAGE = (0.0, 0.0, 1.0, 1.0)  # the placeholder box of a label that is no place (no finding)
 BOX_SHARE = 0.95  # of a column's non-empty values that must read as boxes
@@ -39,10 +40,22 @@ def parse(text: object) -> list[Box]:
     """The boxes of one answer ([] for an empty or missing one); ValueError when it is not boxes."""
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return []
-    tokens = str(text).split()
-    if len(tokens) % FIELDS:
-        raise ValueError(f"a box answer is groups of {FIELDS} fields, got {len(tokens)}")
-    return [(tokens[i], *(float(v) for v in tokens[i + 1:i + FIELDS])) for i in range(0, len(tokens), FIELDS)]
+    return parse_boxes(str(text))
+
+
+@dataclass(frozen=True)
+class BoxClasses:
+    """Labels with a place (their boxes are found) and labels of the whole image (no finding)."""
+
+    placed: list[str]
+    whole: list[str]
+
+    @classmethod
+    def of(cls, truth: list[list[Box]]) -> BoxClasses:
+        labels = sorted({box[0] for boxes in truth for box in boxes})
+        whole = [label for label in labels if all(box[2:] == WHOLE_IMAGE for boxes in truth for box in boxes
+                                                   if box[0] == label)]
+        return cls([label for label in labels if label not in whole], whole)
 
 
 def item_sizes(paths: list[str]) -> np.ndarray:
@@ -139,7 +152,7 @@ def fused(corners: np.ndarray, overlap: float = 0.5) -> list[np.ndarray]:
     groups: list[list[np.ndarray]] = []
     for box in corners.astype(float):
         for group in groups:
-            if _iou(np.mean(group, axis=0), box) >= overlap:
+            if box_iou(np.mean(group, axis=0), box) >= overlap:
                 group.append(box)
                 break
         else:
@@ -147,10 +160,12 @@ def fused(corners: np.ndarray, overlap: float = 0.5) -> list[np.ndarray]:
     return [np.mean(group, axis=0) for group in groups]
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+def labels_of(values: pd.Series) -> set[str]:
+    """The labels of the boxes a column's first values hold (a sample's placeholder); empty unless all are boxes."""
+    try:
+        return {box[0] for value in values.dropna().head(SAMPLE_ROWS) for box in parse(value)}
+    except ValueError:
+        return set()
 
 
 def box_rows(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame) -> BoxRows | None:
@@ -160,10 +175,7 @@ def box_rows(train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame) -> B
     item = sample.columns[0]
     if len(answers) != 1 or answers[0] in train.columns or item not in train.columns or train[item].is_unique:
         return None
-    try:
-        placeholder = {box[0] for value in sample[answers[0]].dropna().head(SAMPLE_ROWS) for box in parse(value)}
-    except ValueError:
-        return None
+    placeholder = labels_of(sample[answers[0]])
     if not placeholder:
         return None
     columns = [str(c) for c in train.columns]
