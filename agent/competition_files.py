@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from pipelines.coco import find_coco_tables
@@ -131,16 +132,34 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
         log.info("%s: no train table; the training files' folders or names are their labels", folder)
         train = folder
     others = [p for p in rest if p != train]
-    test_patterns = [r"test", r"test.*", r".*test", r".*test.*"]  # the last: en_test_2.csv
-    if any(re.fullmatch(p, table_stem(t), re.I) for p in test_patterns for t in others):
-        test = _pick(others, folder, "test", test_patterns)
-    else:
-        log.info("%s: no test table; the sample submission's ids are the test rows", folder)
-        test = sample
+    test = _test_table(others, folder, sample, train)
     targets = None if labels is not None else _target_table([p for p in others if p != test], train, sample)
     own = {table_stem(train), table_stem(test)}  # train.json beside train.zip is the same table again
     side = [] if labels is not None else [p for p in others if p not in (test, targets) and table_stem(p) not in own]
     return CompetitionFiles(folder, train, test, sample, _description(folder), labels, targets, side_tables=side)
+
+
+def _test_table(tables: list[Path], folder: Path, sample: Path, train: Path) -> Path:
+    """The test table: named so, and sharing a column with the sample where train has the sample's ids; else the
+    sample submission, its ids the test rows. nfl-player-contact's train_labels.csv and sample name contacts by
+    `contact_id`, and its test_ tables describe the plays and players that the contact ids join."""
+    patterns = [r"test", r"test.*", r".*test", r".*test.*"]  # the last: en_test_2.csv
+    named = [t for t in tables if any(re.fullmatch(p, table_stem(t), re.I) for p in patterns)]
+    if not named:
+        log.info("%s: no test table; the sample submission's ids are the test rows", folder)
+        return sample
+    columns = _lower_columns(sample)
+    shared = [t for t in named if columns & _lower_columns(t)]  # a sample without ids repeats test's columns
+    id_column = str(table_columns(sample)[0]).lower()
+    if not shared and train.is_file() and id_column in _lower_columns(train):
+        log.info("%s: train names its rows by the sample's %r and no test table does; the sample's ids are the "
+                 "test rows", folder, id_column)
+        return sample
+    return _pick(shared or named, folder, "test", patterns)
+
+
+def _lower_columns(table: Path) -> set[str]:
+    return {str(c).lower() for c in table_columns(table)}
 
 
 def _description(folder: Path) -> Path | None:
@@ -202,6 +221,7 @@ def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
         if frame.empty:
             raise InputError("table has a header but no rows", path)
     test = _with_composed_ids(_with_row_number_ids(test, sample, files.test), sample, files.test)
+    test = _with_id_parts(test, train, sample, files.test)
     train, test = join_side_tables(train, test, files.side_tables, protected=set(sample.columns[1:]))
     return train, test, sample
 
@@ -258,3 +278,61 @@ def _with_composed_ids(test: pd.DataFrame, sample: pd.DataFrame, path: Path) -> 
             log.info("%s: no %r column; the sample submission's ids are %s_%s", path, id_column, first, second)
             return test.assign(**{id_column: ids.to_numpy()})[[id_column, *test.columns]]
     return test
+
+
+def _with_id_parts(test: pd.DataFrame, train: pd.DataFrame, sample: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The test table with the train columns its ids are made of, when it lacks them: nfl-player-contact's
+    `<game_play>_<step>_<player 1>_<player 2>`, whose parts are train's columns and the keys of its side tables."""
+    id_column = sample.columns[0]
+    parts = id_parts(train, id_column, exclude=set(sample.columns[1:]))
+    if parts is None or id_column not in test.columns or any(c in test.columns for c in parts):
+        return test
+    words = test[id_column].astype(str).str.split("_")
+    if not (words.str.len() == sum(parts.values()) + len(parts)).all():
+        return test
+    columns, start = {}, 0
+    for column, underscores in parts.items():
+        text = words.str[start:start + underscores + 1].str.join("_")
+        number = pd.to_numeric(text, errors="coerce")
+        numeric = pd.api.types.is_numeric_dtype(train[column]) and number.notna().all()
+        columns[column] = number.astype(train[column].dtype) if numeric else text
+        start += underscores + 1
+    log.info("%s: the sample's %r ids are %s joined with '_'", path, id_column, ", ".join(parts))
+    return test.assign(**columns)
+
+
+def id_parts(train: pd.DataFrame, id_column: str, exclude: set[str], rows: int = 200) -> dict[str, int] | None:
+    """The train columns whose values, joined with "_" in this order, are its ids, each with the number of "_"
+    its values hold (the same in every row, so an id splits one way); None when they are not."""
+    if id_column not in train.columns or train.empty:
+        return None
+    head = train.head(rows)
+    ids = head[id_column].astype(str)
+    texts = {c: head[c].map(_as_text) for c in head.columns if c != id_column and c not in exclude}
+    first = ids.iloc[0]
+
+    def orders(position: int, used: tuple[str, ...]) -> list[tuple[str, ...]]:
+        if position > len(first):
+            return [used]
+        found = []
+        for column, values in texts.items():
+            value = values.iloc[0]
+            end = position + len(value)
+            if column not in used and value and first.startswith(value, position) and first[end:end + 1] in ("", "_"):
+                found += orders(end + 1, (*used, column))
+        return found
+
+    for order in orders(0, ()):
+        if len(order) < 2:
+            continue
+        joined = pd.concat([texts[c] for c in order], axis=1).agg("_".join, axis=1)
+        counts = {c: texts[c].str.count("_") for c in order}
+        if (joined == ids).all() and all(n.nunique() == 1 for n in counts.values()):
+            return {c: int(n.iloc[0]) for c, n in counts.items()}
+    return None
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "" if np.isnan(value) else str(int(value)) if float(value).is_integer() else str(value)
+    return "" if value is None or value is pd.NA else str(value)

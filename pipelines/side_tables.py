@@ -1,4 +1,4 @@
-"""Side tables joined to the train and test rows by a key column they share.
+"""Side tables joined to the train and test rows by key columns they share.
 
 Many competitions put part of what is known about a row in another table: a customer's attributes
 beside their transactions, a loan applicant's earlier credits (many rows per applicant), a
@@ -6,11 +6,19 @@ product's description. A table whose key column names most train rows' and most 
 gives each row its columns (one row per key) or their statistics over the key's rows (mean, spread,
 extremes, count). A table that covers train keys only (targets in disguise, as champs' coupling
 contributions) is left out: no model could read it for a test row.
+
+A key may take several columns (a player at a step of a play), and a row may name two of the table's keys
+(`nfl_player_id_1`, `nfl_player_id_2` of a contact): the row then gets each one's columns and their
+differences. A table split as the rows are (`train_tracking`, `test_tracking`) is one table.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +26,6 @@ import pandas as pd
 
 from pipelines.errors import InputError
 from pipelines.tables import read_table, table_stem
-from pipelines.targets import label_key
 
 log = logging.getLogger(__name__)
 
@@ -27,59 +34,101 @@ MIN_KEYS_COVERED = 0.5  # of the train keys and of the test keys, each
 MAX_AGGREGATED = 20  # numeric columns summarised per key
 MAX_JOINED = 200  # columns of a table with one row per key
 STATISTICS = ("mean", "std", "min", "max")
+ROLE_SUFFIXES = [("_1", "_2"), ("1", "2")]  # a row's two columns naming one kind of key
 
 
 def join_side_tables(train: pd.DataFrame, test: pd.DataFrame, paths: list[Path],
                      protected: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train and test with the columns of each side table that shares a key with both; `protected` columns
     (the sample's answers) are never keys and never come from a side table."""
+    for name, side in _side_tables(paths):
+        key = side_key(side, train, test, protected)
+        if key is None:
+            continue
+        side = side.drop(columns=[c for c in protected if c in side.columns and c not in key.columns])
+        facts = per_key(side, key.columns, name)
+        facts = facts.drop(columns=[c for c in facts.columns
+                                    if any(f"{c}{s}" in train.columns or f"{c}{s}" in test.columns for s in key.roles)])
+        if facts.empty:
+            continue
+        log.info("%s: %d columns joined to the rows by %s", name, facts.shape[1] * len(key.roles), key)
+        train, test = (_joined(frame, key, facts) for frame in (train, test))
+    return train, test
+
+
+def _side_tables(paths: list[Path]) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Each readable side table with its name; the train and test halves of one (same columns) as one."""
+    halves: dict[str, list[tuple[str, pd.DataFrame]]] = defaultdict(list)
     for path in paths:
         if path.stat().st_size > MAX_SIDE_BYTES:
             log.info("%s: %d MB, too large to join; left out", path, path.stat().st_size // 2**20)
             continue
         try:
-            side = read_table(path)
+            halves[re.sub(r"^(train|test)_|_(train|test)$", "", table_stem(path), flags=re.I)].append(
+                (table_stem(path), read_table(path)))
         except InputError as exc:
             log.info("%s: not joined (%s)", path, exc)
-            continue
-        key = shared_key(side, train, test, protected)
-        if key is None:
-            continue
-        facts = per_key(side.drop(columns=[c for c in protected if c in side.columns and c != key]), key,
-                        table_stem(path))
-        facts = facts.drop(columns=[c for c in facts.columns if c in train.columns or c in test.columns])
-        if facts.empty:
-            continue
-        log.info("%s: %d columns joined to the rows by %r", path.name, facts.shape[1], key)
-        train, test = (_joined(frame, facts, key) for frame in (train, test))
-    return train, test
+    for name, tables in halves.items():
+        if len(tables) > 1 and all(list(t.columns) == list(tables[0][1].columns) for _, t in tables):
+            yield name, pd.concat([t for _, t in tables], ignore_index=True)
+        else:
+            yield from tables
 
 
-def shared_key(side: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, protected: set[str]) -> str | None:
-    """The column of `side` that train and test also have, whose values name most of their keys; the best covered."""
-    best, best_cover = None, MIN_KEYS_COVERED
-    for column in side.columns:
-        if column in protected or column not in train.columns or column not in test.columns:
-            continue
-        if pd.api.types.is_float_dtype(side[column]) and not np.allclose(side[column].dropna() % 1, 0):
-            continue  # measurements, not keys
-        known = set(side[column].dropna().map(label_key))
-        cover = min(_covered(train[column], known), _covered(test[column], known))
-        if cover >= best_cover and (best is None or cover > best_cover):
-            best, best_cover = column, cover
-    return best
+@dataclass
+class SideKey:
+    """The side table's key columns, and for each role (a suffix: "" when a row names one key) the rows' columns
+    that hold it."""
+
+    columns: list[str]
+    roles: dict[str, list[str]]
+
+    def __str__(self) -> str:
+        return " and ".join(repr(columns) for columns in self.roles.values())
 
 
-def _covered(values: pd.Series, known: set[str]) -> float:
-    distinct = values.dropna().drop_duplicates()
-    return float(distinct.map(label_key).isin(known).mean()) if len(distinct) else 0.0
+def side_key(side: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, protected: set[str]) -> SideKey | None:
+    """How the side table's rows are found for a row: by the key columns train and test share with it, plus one
+    column that a row holds twice (`x_1`, `x_2`); else by all the shared columns together; else by the shared
+    column that names most keys. Each must name at least MIN_KEYS_COVERED of train's and of test's keys."""
+    usable = [c for c in side.columns if c not in protected and not _measurement(side[c])]
+    shared = [c for c in usable if c in train.columns and c in test.columns]
+    candidates = [SideKey([*shared, c], {s: [*shared, f"{c}{s}"] for s in pair})
+                  for c in usable if c not in shared for pair in ROLE_SUFFIXES
+                  if all(f"{c}{s}" in train.columns and f"{c}{s}" in test.columns for s in pair)]
+    candidates += [SideKey(shared, {"": shared})] if len(shared) > 1 else []
+    candidates += sorted((SideKey([c], {"": [c]}) for c in shared), key=lambda k: -_cover(side, train, test, k))
+    return next((k for k in candidates if _cover(side, train, test, k) >= MIN_KEYS_COVERED), None)
 
 
-def per_key(side: pd.DataFrame, key: str, name: str) -> pd.DataFrame:
+def _measurement(values: pd.Series) -> bool:
+    return pd.api.types.is_float_dtype(values) and not np.allclose(values.dropna() % 1, 0)
+
+
+def _cover(side: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, key: SideKey) -> float:
+    """The least share, over train and test and each role, of a frame's distinct keys that the side table has."""
+    known = set(_keys(side, key.columns))
+    return min(float(keys.isin(known).mean()) if len(keys) else 0.0
+               for frame in (train, test) for columns in key.roles.values()
+               for keys in [_keys(frame[columns].drop_duplicates().dropna(), columns)])
+
+
+def _keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Each row's key as text, so 1 == 1.0 == '1' and True == 'true' (as pipelines.targets.label_key)."""
+    parts = []
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_float_dtype(values) and np.allclose(values.dropna() % 1, 0):
+            values = values.astype("Int64")
+        parts.append(values.astype(str).str.strip().str.lower())
+    return parts[0].str.cat(parts[1:], sep="\x1f") if len(parts) > 1 else parts[0]
+
+
+def per_key(side: pd.DataFrame, key: list[str], name: str) -> pd.DataFrame:
     """One row per key: the table's own columns when the key is unique, else statistics of its numeric columns,
     the number of distinct values of its other columns, and its row count. Indexed by the key as text."""
-    keys = side[key].map(label_key)
-    rest = side.drop(columns=[key])
+    keys = _keys(side, key)
+    rest = side.drop(columns=key)
     if keys.is_unique:
         return rest.iloc[:, :MAX_JOINED].set_axis(keys.to_numpy()).add_prefix(f"{name}_")
     numeric = rest.select_dtypes("number").iloc[:, :MAX_AGGREGATED]
@@ -94,9 +143,16 @@ def per_key(side: pd.DataFrame, key: str, name: str) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
-def _joined(frame: pd.DataFrame, facts: pd.DataFrame, key: str) -> pd.DataFrame:
-    matched = facts.reindex(frame[key].map(label_key).to_numpy())
-    matched.index = frame.index
-    joined = pd.concat([frame, matched], axis=1)
+def _joined(frame: pd.DataFrame, key: SideKey, facts: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each role's facts; with two roles, also the differences of their numeric columns (how far
+    apart two players stand: what neither one's own columns say)."""
+    matched = {suffix: facts.reindex(_keys(frame, columns).to_numpy()).set_axis(frame.index)
+               for suffix, columns in key.roles.items()}
+    parts = [part.add_suffix(suffix) for suffix, part in matched.items()]
+    if len(matched) == 2:
+        first, second = (part.select_dtypes("number") for part in matched.values())
+        difference = first - second
+        parts += [difference.add_suffix("_difference"), difference.abs().add_suffix("_distance")]
+    joined = pd.concat([frame, *parts], axis=1)
     joined.attrs = frame.attrs
     return joined
