@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from pipelines.array_tables import find_array_tables
 from pipelines.coco import find_coco_tables
 from pipelines.errors import InputError
 from pipelines.files import FileCatalog, extract_archive, labelled_files
@@ -50,8 +51,9 @@ def locate_public_dir(path: Path) -> Path:
 
 class ExplodedLayout(Protocol):
     """Files without a train table, read as rows so the rows harness applies: a row per part of each item
-    (a pixel of an image, a class of a recording: pipelines.shapes.pixels, pipelines.shapes.label_sets), or
-    an image per row from JSON metadata (pipelines.coco)."""
+    (a pixel of an image, a class of a recording: pipelines.shapes.pixels, pipelines.shapes.label_sets), an
+    image per row from JSON metadata (pipelines.coco), or a row per example of NumPy arrays
+    (pipelines.array_tables)."""
 
     def spec_layer(self) -> dict[str, Any]: ...
 
@@ -123,7 +125,8 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
         train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train", r".*labels?"])
     except InputError:
         sample_table = read_table(sample)
-        layout = find_pixel_pairs(folder, sample_table) or find_label_sets(folder, sample_table, sample)
+        layout = (find_pixel_pairs(folder, sample_table) or find_label_sets(folder, sample_table, sample)
+                  or find_array_tables(folder, sample_table))
         if layout is not None:
             return CompetitionFiles(folder, folder, sample, sample, _description(folder), layout=layout)
         labels = labelled_files(FileCatalog(folder))
