@@ -11,6 +11,8 @@ from pipelines.shapes import label_lists, masks
 from pipelines.spec import CompetitionSpec
 from pipelines.targets import label_key
 
+ROW_SPECIFIC_SHARE = 0.5  # of the sample's rows, distinct answers that make them the rows' own, not a placeholder
+
 
 def _id_keys(values: pd.Series) -> pd.Series:
     return values.map(label_key)
@@ -137,14 +139,29 @@ def with_sample_answers(submission: pd.DataFrame, sample: pd.DataFrame, spec: Co
     if not spec.placeholder_parts:
         return submission
     ends = tuple("_" + part for part in spec.placeholder_parts)
-    rows = submission[spec.id_column].astype(str).str.endswith(ends).to_numpy()
+    return _sample_answers_in(submission, sample, spec, submission[spec.id_column].astype(str).str.endswith(ends))
+
+
+def sample_answers_if_row_specific(submission: pd.DataFrame, sample: pd.DataFrame,
+                                   spec: CompetitionSpec) -> pd.DataFrame:
+    """The sample's answers in place of the submission's where the sample gives rows answers of their own, not
+    one placeholder: AI4Code's sample lists each notebook's cells in file order, a valid order, where an answer
+    learnt from other rows would name cells the notebook lacks. The prior of a run whose answers are strings."""
+    columns = [c for c in spec.submission_columns if c in sample.columns and c in submission.columns]
+    if not columns or sample[columns[0]].astype(str).nunique() < ROW_SPECIFIC_SHARE * len(sample):
+        return submission
+    return _sample_answers_in(submission, sample, spec, pd.Series(True, index=submission.index))
+
+
+def _sample_answers_in(submission: pd.DataFrame, sample: pd.DataFrame, spec: CompetitionSpec,
+                       rows: pd.Series) -> pd.DataFrame:
     given = sample.set_index(_id_keys(sample[spec.id_column]).to_numpy())
-    keys = _id_keys(submission.loc[rows, spec.id_column]).to_numpy()
+    keys = _id_keys(submission.loc[rows.to_numpy(), spec.id_column]).to_numpy()
     columns = [c for c in spec.submission_columns if c in given.columns and c in submission.columns]
     out = submission.copy()
     for column in columns:
         out[column] = out[column].astype(object)
-        out.loc[rows, column] = given[column].reindex(keys).to_numpy()
+        out.loc[rows.to_numpy(), column] = given[column].reindex(keys).to_numpy()
     return out
 
 
