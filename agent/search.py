@@ -162,8 +162,9 @@ class Search:
 
     def _write_prior_submission(self) -> None:
         """A valid submission from the start: the training target's prior (a constant; string answers the
-        sample gives row by row are kept), which the first candidate to finish replaces. A run whose candidates all fail or run out of time
-        (data too large for the budget, an unforeseen layout) still leaves a file to grade."""
+        sample gives row by row are kept), which the first candidate to finish replaces. A run whose
+        candidates all fail or run out of time (data too large for the budget, an unforeseen layout) still
+        leaves a file to grade."""
         from pipelines.harness import prior_prediction
         from pipelines.metrics import get_metric
         from pipelines.shapes import masks
