@@ -59,6 +59,7 @@ from competitions.registry import (
     read_leaderboard,
 )
 from pipelines.errors import InputError
+from pipelines.image_files import IMAGE_SUFFIXES, image_size
 from pipelines.metrics import Metric, get_metric, metric_names
 from pipelines.shapes.boxes import box_rows
 from pipelines.submission import order_key, passthrough_columns, row_key
@@ -566,9 +567,6 @@ def _column_inputs(sub: pd.DataFrame, comp: _Competition) -> tuple[list[str], li
     return comp.answers[truth].tolist(), sub[column].tolist()
 
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
-
-
 def _mask_shapes(comp: _Competition) -> list[tuple[int, int]] | None:
     """Each answer mask's (height, width): the answers' height and width columns, else the size
     of the public image named after the row's id, else unknown (None)."""
@@ -588,13 +586,7 @@ def _mask_shapes(comp: _Competition) -> list[tuple[int, int]] | None:
     ids = comp.answers[comp.id_column].astype(str).str.strip()  # as written: "0123" names a file
     if not ids.isin(list(images)).all():
         return None
-    from PIL import Image
-
-    shapes = []
-    for item in ids:
-        with Image.open(images[item]) as image:
-            shapes.append((image.height, image.width))
-    return shapes
+    return [image_size(images[item]) for item in ids]
 
 
 def _groups(comp: _Competition) -> np.ndarray | None:

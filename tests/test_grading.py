@@ -481,6 +481,22 @@ def test_mask_answers_take_their_shape_from_the_test_images(tmp_path):
     assert not broken.valid and "sorted" in broken.errors[0]
 
 
+def test_mask_answers_take_their_shape_from_dicom_test_images(tmp_path):
+    from pipelines import rle
+    from tests.test_dicom import write_dicom
+
+    mask = np.zeros((6, 4), bool)
+    mask[:3] = True
+    answers = pd.DataFrame({"id": ["scan1"], "rle_mask": [rle.encode(mask)]})
+    comp = make_competition(tmp_path / "scans", answers, answers.assign(rle_mask="1 1"), prepared=True,
+                            yaml="metric: dice\n")
+    (comp / "prepared" / "public" / "test").mkdir(parents=True)
+    write_dicom(comp / "prepared" / "public" / "test" / "scan1.dcm", np.zeros((6, 4), np.uint16))
+    assert grade(comp, answers).score == 1.0
+    outside = grade(comp, answers.assign(rle_mask="20 10"))  # runs past the scan's 24 pixels
+    assert not outside.valid
+
+
 def test_span_answers_accept_empty_predictions(tmp_path):
     answers = pd.DataFrame({"textID": ["t1", "t2"], "selected_text": ["so happy today", "bad"]})
     comp = make_competition(tmp_path / "spans", answers, answers.assign(selected_text="x"),

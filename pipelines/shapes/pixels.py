@@ -18,10 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.image_files import DICOM_SUFFIXES, IMAGE_SUFFIXES
+
 log = logging.getLogger(__name__)
 
 PIXEL_ID = re.compile(r"^(.+)_(\d+)_(\d+)$")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
+PLAIN_IMAGE_SUFFIXES = IMAGE_SUFFIXES - set(DICOM_SUFFIXES)  # grey() opens them with PIL
 RADIUS = 2  # pixels on each side whose grey levels become columns
 BACKGROUND = 15  # side of the window whose median estimates the page's background
 TRAIN_PIXELS_PER_IMAGE = 5000  # a uniform sample: neighbouring pixels tell much the same
@@ -99,7 +101,7 @@ def grey(path: Path) -> np.ndarray:
 
 
 def images_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PLAIN_IMAGE_SUFFIXES)
 
 
 def find_pixel_pairs(folder: Path, sample: pd.DataFrame) -> PixelPairs | None:
