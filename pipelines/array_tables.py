@@ -36,19 +36,23 @@ class ArrayTables:
 
     def train_table(self, seed: int = 0) -> pd.DataFrame:
         id_column, answer = self.sample.columns[:2]
-        frame = _table(np.load(self.train, mmap_mode="r"))
-        labels = np.load(self.labels, allow_pickle=False).reshape(len(frame))
         # numbered apart from test's rows, whose ids (the sample's) are often row numbers too
-        return frame.assign(**{answer: labels}).assign(**{id_column: -1 - np.arange(len(frame))})
+        array = np.load(self.train)
+        frame = _table(array, id_column, -1 - np.arange(len(array)))
+        frame[answer] = np.load(self.labels, allow_pickle=False).reshape(len(frame))
+        return frame
 
     def test_table(self) -> pd.DataFrame:
         id_column = self.sample.columns[0]
-        return _table(np.load(self.test, mmap_mode="r")).assign(**{id_column: self.sample[id_column].to_numpy()})
+        return _table(np.load(self.test), id_column, self.sample[id_column].to_numpy())
 
 
-def _table(array: np.ndarray) -> pd.DataFrame:
-    flat = np.asarray(array).reshape(len(array), -1)
-    return pd.DataFrame(flat, columns=[f"x{i}" for i in range(flat.shape[1])])
+def _table(array: np.ndarray, id_column: str, ids: np.ndarray) -> pd.DataFrame:
+    """The array as columns x0, x1, ... after the ids; one copy of the numbers, not one per column added."""
+    flat = array.reshape(len(array), -1)
+    frame = pd.DataFrame(flat, columns=[f"x{i}" for i in range(flat.shape[1])], copy=False)
+    frame.insert(0, id_column, ids)
+    return frame
 
 
 def find_array_tables(folder: Path, sample: pd.DataFrame) -> ArrayTables | None:
