@@ -35,6 +35,7 @@ MAX_AGGREGATED = 20  # numeric columns summarised per key
 MAX_JOINED = 200  # columns of a table with one row per key
 STATISTICS = ("mean", "std", "min", "max")
 ROLE_SUFFIXES = [("_1", "_2"), ("1", "2")]  # a row's two columns naming one kind of key
+X_WORD = re.compile(r"(?<![^_])([xX])(?![^_])")  # x as a word of a column name: x, x_position, pos_x
 
 
 def join_side_tables(train: pd.DataFrame, test: pd.DataFrame, paths: list[Path],
@@ -152,7 +153,19 @@ def _joined(frame: pd.DataFrame, key: SideKey, facts: pd.DataFrame) -> pd.DataFr
     if len(matched) == 2:
         first, second = (part.select_dtypes("number") for part in matched.values())
         difference = first - second
-        parts += [difference.add_suffix("_difference"), difference.abs().add_suffix("_distance")]
+        parts += [difference.add_suffix("_difference"), difference.abs().add_suffix("_distance"),
+                  _planar_distances(difference)]
     joined = pd.concat([frame, *parts], axis=1)
     joined.attrs = frame.attrs
     return joined
+
+
+def _planar_distances(difference: pd.DataFrame) -> pd.DataFrame:
+    """How far apart the two roles are in the plane, for each pair of columns named as x and y of one position
+    (`x_position` and `y_position`): a contact, a tackle, a pass are decided by it, not by either axis alone."""
+    out = {}
+    for column in map(str, difference.columns):
+        other = X_WORD.sub(lambda m: "y" if m.group(1) == "x" else "Y", column, count=1)
+        if other != column and other in difference.columns:
+            out[X_WORD.sub("xy", column, count=1) + "_distance"] = np.hypot(difference[column], difference[other])
+    return pd.DataFrame(out, index=difference.index)

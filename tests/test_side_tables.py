@@ -110,6 +110,8 @@ def test_rows_named_by_pairs_get_both_players_columns_and_how_far_apart_they_are
     second = at.loc[(row["game_play"], row["step"], int(row["nfl_player_id_2"]))]
     assert row["player_tracking_x_position_1"] == first["x_position"]
     assert row["player_tracking_y_position_distance"] == abs(first["y_position"] - second["y_position"])
+    assert row["player_tracking_xy_position_distance"] == np.hypot(first["x_position"] - second["x_position"],
+                                                                   first["y_position"] - second["y_position"])
     ground = test[test["nfl_player_id_2"] == "G"].iloc[0]
     assert pd.isna(ground["player_tracking_x_position_2"]) and pd.notna(ground["player_tracking_x_position_1"])
     assert "player_tracking_speed_difference" in train.columns and train["player_tracking_speed_1"].notna().all()
@@ -118,7 +120,7 @@ def test_rows_named_by_pairs_get_both_players_columns_and_how_far_apart_they_are
 def test_a_run_tells_contacts_from_the_pairs_distances(tmp_path: Path) -> None:
     folder = with_answers(tmp_path / "contacts", contact_layout(tmp_path / "contacts"), "mcc")
     data, report = compete(folder, tmp_path / "run", budget=20, max_nodes=2)
-    assert "player_tracking_x_position_distance" in data.spec.numeric_columns and report.score > 0.6
+    assert "player_tracking_xy_position_distance" in data.spec.numeric_columns and report.score > 0.6
 
 
 def test_a_table_keyed_by_two_shared_columns_joins_on_both(tmp_path: Path) -> None:
