@@ -88,7 +88,7 @@ def _pick(tables: list[Path], folder: Path, role: str, patterns: list[str]) -> P
     for pattern in patterns:
         hits = [p for p in tables if re.fullmatch(pattern, table_stem(p), re.I)]
         if hits:
-            return sorted(hits, key=lambda p: len(p.name))[0]
+            return min(hits, key=lambda p: (len(p.name), p.name))  # the same choice in any folder order
     names = ", ".join(sorted(p.name for p in tables)) or "no tables"
     raise InputError(f"no {role} table found (looked for {patterns[0]!r}; folder has: {names})", folder)
 
