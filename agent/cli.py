@@ -161,7 +161,7 @@ def compete(
                           f"{outcome.run.path}`")
         if outcome.run.submission_path.exists():  # the prior the run wrote first: still worth grading
             err_console.print("the submission holds the run's prior: a constant prediction, or the sample's "
-                              "answers where each row has its own")
+                              "answers where the metric cannot read a constant")
             console.print(str(outcome.run.submission_path), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(f"best: node {outcome.best.id} {outcome.best.title} {outcome.best.score:.5f}")

@@ -161,15 +161,15 @@ class Search:
                 self._write_prior_submission()
 
     def _write_prior_submission(self) -> None:
-        """A valid submission from the start: the training target's prior (a constant; string answers the
-        sample gives row by row are kept), which the first candidate to finish replaces. A run whose
+        """A valid submission from the start: the training target's prior (a constant; the sample's answers
+        where the metric cannot read that one), which the first candidate to finish replaces. A run whose
         candidates all fail or run out of time (data too large for the budget, an unforeseen layout) still
         leaves a file to grade."""
         from pipelines.harness import prior_prediction
         from pipelines.metrics import get_metric
         from pipelines.shapes import masks
-        from pipelines.shapes.strings import fallback_answers
-        from pipelines.submission import sample_answers_if_row_specific, write_submission
+        from pipelines.shapes.strings import fallback_answers, metric_reads
+        from pipelines.submission import with_sample_answers_everywhere, write_submission
         from pipelines.targets import encode_target, submission_frame
         from pipelines.thresholds import fit_threshold
 
@@ -177,8 +177,10 @@ class Search:
         if self.spec.answer_shape == "mask":
             frame = masks.empty_submission(ids, self.spec)
         elif self.spec.answer_shape in STRING_SHAPES:
-            frame = submission_frame(ids, fallback_answers(self.data.train, self.data.test, self.spec), self.spec)
-            frame = sample_answers_if_row_specific(frame, self.data.sample, self.spec)
+            answers = fallback_answers(self.data.train, self.data.test, self.spec)
+            frame = submission_frame(ids, answers, self.spec)
+            if not metric_reads(answers, self.data.train, self.spec):
+                frame = with_sample_answers_everywhere(frame, self.data.sample, self.spec)
         else:
             y, metric = encode_target(self.data.train, self.spec), get_metric(self.spec.metric)
             raw = prior_prediction(y, self.spec, metric, len(self.data.test))

@@ -1,5 +1,6 @@
 """Answers that order each row's own ids (AI4Code's cells of a notebook): until a candidate can order them, the
-run submits the sample's orders, which name the right ids, never a constant that names another row's."""
+run submits the sample's orders, which name the right ids, never a constant that names another row's (the metric
+cannot read it)."""
 
 from __future__ import annotations
 

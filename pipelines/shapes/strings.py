@@ -95,6 +95,21 @@ def fallback_answers(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionS
     return as_strings([pd.Series(answers(train, spec)).value_counts().index[0]] * len(test))
 
 
+def metric_reads(predicted: np.ndarray, train: pd.DataFrame, spec: CompetitionSpec, rows: int = 200) -> bool:
+    """Whether the metric can score these strings as answers, train's own answers standing in for the truth. A
+    fallback that names another row's ids (AI4Code's cell orders) or is written as train's answers are where
+    the sample asks for another form (kuzushiji's boxes where points are asked) cannot be scored."""
+    metric, truth = get_metric(spec.metric), answers(train, spec)
+    n = min(len(truth), len(predicted), rows)
+    if metric.grouped or n == 0:
+        return True
+    try:
+        metric(truth[:n], predicted[:n])
+    except ValueError:
+        return False
+    return True
+
+
 def _checked(returned: Any, n: int) -> np.ndarray:
     if isinstance(returned, (str, bytes)) or not hasattr(returned, "__len__"):
         raise SolutionError(f"fit_predict returned {type(returned).__name__}; expected one string per test row")
