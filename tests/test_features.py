@@ -261,3 +261,18 @@ def test_text_helpers() -> None:
     assert joined[0] == "hello kw=forest_fire"
     tokens, _ = frequent_tokens(pd.Series(["Mr. A", "Mr. B", "Mrs. C", "Dr. D"]), pd.Series(["Mr. E"]), "n", min_share=0.4)
     assert list(tokens.columns) == ["n_has_mr"]
+
+
+def test_wide_single_precision_tables_stay_single_precision_for_the_test_rows() -> None:
+    rng = np.random.default_rng(0)
+    columns = [f"x{i}" for i in range(6)]
+    train = pd.DataFrame(rng.normal(size=(200, 6)).astype(np.float32), columns=columns).assign(id=range(200))
+    test = pd.DataFrame(rng.normal(size=(500, 6)).astype(np.float32), columns=columns).assign(id=range(500))
+    train.loc[3, "x1"] = np.nan
+    spec = make_spec(numeric_columns=columns)
+    X, X_test = tabular(train, test, spec)
+    assert (X_test[columns].dtypes == np.float32).all()
+    A, B = numeric_matrix(train, test, spec)
+    assert B.dtype == np.float32 and A.shape[1] == B.shape[1] == 7  # six scaled numbers, one missing-value flag
+    expected = (test["x0"] - train["x0"].mean()) / train["x0"].std(ddof=0)
+    assert np.allclose(B[:, 0], expected.clip(-10, 10), atol=1e-5)
