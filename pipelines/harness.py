@@ -45,6 +45,11 @@ PREDICT_COST = 0.25
 # complete before it, and a re-check cut off by the node's limit would fail the node.
 RECHECK_MARGIN = 1.5
 RECHECK_MIN_RUNS = 4  # trials' time, in runs, that a re-check must leave; fewer trials leave little to check
+# Test rows the folds' features may hold together (rows x folds). Beyond, each fold's features see a slice of the
+# test rows, and one model refitted on every training row predicts them all: every fold's copy of a million test
+# rows' features would not fit in memory.
+MAX_FOLD_TEST_ROWS = 2_000_000
+FOLD_TEST_SLICE = 1_000
 
 
 class SolutionError(Exception):
@@ -400,7 +405,9 @@ def refit_test(result: CVResult, solution: ModuleType, train: pd.DataFrame, test
     """
     X_train, X_test = solution.features(train.reset_index(drop=True), _inputs(test, ctx), ctx)
     _check_features(X_train, X_test, len(train), len(test))
-    estimator = _fit(solution, X_train, encode_target(train, ctx.spec), result.params, ctx, transform)
+    left = ctx.seconds_left()  # half of it to grow the model, the rest to predict every test row
+    fit_ctx = ctx if math.isinf(left) else replace(ctx, fit_deadline=ctx.clock() + FOLDS_SHARE * left / 2)
+    estimator = _fit(solution, X_train, encode_target(train, ctx.spec), result.params, fit_ctx, transform)
     result.test = _predict(estimator, X_test, ctx, transform)
     result.facts["test_prediction"] = "refit"
     return result
@@ -450,12 +457,30 @@ def cross_validate(
         return with_threshold(result, y, folds, ctx, metric)
     params = {**getattr(solution, "PARAMS", {}), **(params or {})}
     transform = getattr(solution, "TARGET_TRANSFORM", target_transform(metric, y))
-    fold_data = fold_features(solution, train, test, folds, ctx)
-    result = run_folds(solution, fold_data, y, len(test), params, ctx, metric, transform, workers=ctx.n_jobs)
+    fold_test = fold_test_rows(test, folds)
+    refit = refit or len(fold_test) < len(test)
+    fold_data = fold_features(solution, train, fold_test, folds, ctx)
+    folds_ctx = leaving_time_to_refit(ctx, len(fold_data)) if refit else ctx
+    result = run_folds(solution, fold_data, y, len(fold_test), params, folds_ctx, metric, transform,
+                       workers=ctx.n_jobs)
     result.facts["target_transform"] = transform
     if refit:
         result = refit_test(result, solution, train, test, ctx, transform)
     return with_threshold(result, y, folds, ctx, metric)
+
+
+def leaving_time_to_refit(ctx: Context, n_folds: int) -> Context:
+    """The folds' context when a model refitted on every row predicts the test rows afterwards: its features of
+    all the test rows, its fit and its predictions take about two folds' time, kept from the folds'."""
+    left = ctx.seconds_left()
+    return ctx if math.isinf(left) else replace(ctx, deadline=ctx.clock() + left * n_folds / (n_folds + 2))
+
+
+def fold_test_rows(test: pd.DataFrame, folds: np.ndarray) -> pd.DataFrame:
+    """The test rows each fold's features are computed with: all of them, or a slice when the folds would hold
+    more than MAX_FOLD_TEST_ROWS (the test rows are then predicted by a model refitted on every row)."""
+    n_folds = len(set(folds[folds >= 0].tolist()))
+    return test if len(test) * n_folds <= MAX_FOLD_TEST_ROWS else test.iloc[:FOLD_TEST_SLICE]
 
 
 def with_threshold(result: CVResult, y: np.ndarray, folds: np.ndarray, ctx: Context, metric: Metric) -> CVResult:
@@ -507,10 +532,11 @@ def tune(
     base = dict(getattr(solution, "PARAMS", {}))
     transform = getattr(solution, "TARGET_TRANSFORM", target_transform(metric, y))
     started = ctx.clock()
-    fold_data = fold_features(solution, train, test, folds, ctx)
+    fold_test = fold_test_rows(test, folds)
+    fold_data = fold_features(solution, train, fold_test, folds, ctx)
     feature_seconds = ctx.clock() - started
     deadline = ctx.clock() + timeout
-    trials = Trials(solution, fold_data, y, len(test), base, replace(ctx, n_jobs=1) if ctx.n_jobs > 1 else ctx,
+    trials = Trials(solution, fold_data, y, len(fold_test), base, replace(ctx, n_jobs=1) if ctx.n_jobs > 1 else ctx,
                     metric, transform, deadline)
     study = _study(study_name, storage, metric, ctx.seed)
     catch = (ValueError, ArithmeticError)
@@ -539,7 +565,7 @@ def tune(
         raise SolutionError("no tuning trial finished within the time limit")
     result = trials.best
     result.facts.update(target_transform=transform, trials=len(study.trials), **note)
-    if refit:  # one model on every row predicts the test rows instead of the fold models
+    if refit or len(fold_test) < len(test):  # one model on every row predicts the test rows, not the fold models
         result.models = []
         result = refit_test(result, solution, train, test, ctx, transform)
     else:
@@ -586,7 +612,7 @@ def recheck_on_fresh_folds(solution: ModuleType, train: pd.DataFrame, test: pd.D
         return {"fresh_folds": "not re-checked: no trial beat the starting parameters"}
     if ctx.seconds_left() < recheck_seconds(feature_seconds, best.seconds):
         return {"fresh_folds": "not re-checked: too little time left"}
-    fold_data = fold_features(solution, train, test, folds, ctx)
+    fold_data = fold_features(solution, train, fold_test_rows(test, folds), folds, ctx)
     scores = [run_folds(solution, fold_data, y, 0, params, ctx, metric, transform, predict_test=False).score
               for params in (base, best.params)]
     return {"fresh_folds_scores": scores, "fresh_folds_gain": oriented(scores[1], metric) - oriented(scores[0], metric)}

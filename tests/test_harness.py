@@ -62,6 +62,31 @@ def model(params, ctx):
     assert not np.isnan(result.oof).any()
 
 
+def test_a_test_table_too_large_for_every_folds_copy_is_predicted_by_one_refitted_model(monkeypatch) -> None:
+    """The folds' features see a slice of the test rows; all of them are predicted once, by a model on every row."""
+    import pipelines.harness as harness
+
+    spec, train, test, _, folds = prepared(DEMO)
+    monkeypatch.setattr(harness, "MAX_FOLD_TEST_ROWS", 2 * len(test))
+    monkeypatch.setattr(harness, "FOLD_TEST_SLICE", 20)
+    seen = []
+    code = """
+from pipelines.features import tabular
+from pipelines.models import lgbm
+def features(train, test, ctx):
+    seen.append((len(train), len(test)))
+    return tabular(train, test, ctx.spec)
+def model(params, ctx):
+    return lgbm(ctx, n_estimators=50)
+"""
+    solution = module(code)
+    solution.seen = seen
+    result = cross_validate(solution, train, test, folds, Context(spec=spec))
+    assert [n_rest - int((folds == k).sum()) for k, (_, n_rest) in enumerate(seen[:5])] == [20] * 5
+    assert seen[5] == (len(train), len(test)) and result.facts["test_prediction"] == "refit"
+    assert result.test.shape == (len(test),) and 0.7 < result.score < 0.9
+
+
 def test_an_encoder_fitted_on_all_rows_cannot_leak_the_target() -> None:
     """A target encoding computed over train + test uses only the fold's training labels."""
     spec, train, test, _, folds = prepared(DEMO)
