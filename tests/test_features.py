@@ -19,6 +19,7 @@ from pipelines.features import (
     group_sequence,
     high_cardinality,
     integer_codes,
+    most_telling,
     normalize_text,
     numeric_matrix,
     pair_similarity,
@@ -276,3 +277,11 @@ def test_wide_single_precision_tables_stay_single_precision_for_the_test_rows() 
     assert B.dtype == np.float32 and A.shape[1] == B.shape[1] == 7  # six scaled numbers, one missing-value flag
     expected = (test["x0"] - train["x0"].mean()) / train["x0"].std(ddof=0)
     assert np.allclose(B[:, 0], expected.clip(-10, 10), atol=1e-5)
+
+
+def test_the_group_blocks_derive_from_the_columns_that_follow_the_target_when_not_all_fit() -> None:
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame(rng.normal(size=(300, 6)), columns=[f"c{i}" for i in range(6)])
+    y = (train["c4"] - 0.5 * train["c1"] + rng.normal(0, 0.1, 300) > 0).astype(int).to_numpy()
+    assert most_telling(train, list(train.columns), y, at_most=2) == ["c1", "c4"]
+    assert most_telling(train, ["c0", "c5"], y, at_most=2) == ["c0", "c5"]
