@@ -37,25 +37,32 @@ def module(code: str) -> types.ModuleType:
     return mod
 
 
-def test_validation_rows_reach_features_without_their_target_nor_columns_test_lacks() -> None:
-    spec, train, test, _, folds = prepared(DEMO)
-    train = train.assign(Boat=train["Survived"] * 7)  # a label test does not have (a lifeboat's number)
-    seen = []
-    code = """
+# LightGBM on `tabular`, recording what each call of features() is shown in the module's `seen`.
+WATCHED_SOLUTION = """
 from pipelines.features import tabular
 from pipelines.models import lgbm
 def features(train, test, ctx):
-    seen.append((len(train), len(test), list(test.columns)))
-    assert "Survived" in train.columns and "Boat" in train.columns
+    seen.append((len(train), len(test), list(train.columns), list(test.columns)))
     return tabular(train, test, ctx.spec)
 def model(params, ctx):
     return lgbm(ctx, n_estimators=50)
 """
-    solution = module(code)
-    solution.seen = seen
+
+
+def watched_solution() -> tuple[types.ModuleType, list]:
+    solution = module(WATCHED_SOLUTION)
+    solution.seen = []
+    return solution, solution.seen
+
+
+def test_validation_rows_reach_features_without_their_target_nor_columns_test_lacks() -> None:
+    spec, train, test, _, folds = prepared(DEMO)
+    train = train.assign(Boat=train["Survived"] * 7)  # a label test does not have (a lifeboat's number)
+    solution, seen = watched_solution()
     result = cross_validate(solution, train, test, folds, Context(spec=spec))
     assert len(seen) == 5
-    for n_train, n_rest, columns in seen:
+    for n_train, n_rest, train_columns, columns in seen:
+        assert "Survived" in train_columns and "Boat" in train_columns
         assert "Survived" not in columns and "Boat" not in columns
         assert n_train + n_rest == len(train) + len(test)
     assert 0.7 < result.score < 0.9
@@ -69,21 +76,10 @@ def test_a_test_table_too_large_for_every_folds_copy_is_predicted_by_one_refitte
     spec, train, test, _, folds = prepared(DEMO)
     monkeypatch.setattr(harness, "MAX_FOLD_TEST_ROWS", 2 * len(test))
     monkeypatch.setattr(harness, "FOLD_TEST_SLICE", 20)
-    seen = []
-    code = """
-from pipelines.features import tabular
-from pipelines.models import lgbm
-def features(train, test, ctx):
-    seen.append((len(train), len(test)))
-    return tabular(train, test, ctx.spec)
-def model(params, ctx):
-    return lgbm(ctx, n_estimators=50)
-"""
-    solution = module(code)
-    solution.seen = seen
+    solution, seen = watched_solution()
     result = cross_validate(solution, train, test, folds, Context(spec=spec))
-    assert [n_rest - int((folds == k).sum()) for k, (_, n_rest) in enumerate(seen[:5])] == [20] * 5
-    assert seen[5] == (len(train), len(test)) and result.facts["test_prediction"] == "refit"
+    assert [n_rest - int((folds == k).sum()) for k, (_, n_rest, *_) in enumerate(seen[:5])] == [20] * 5
+    assert seen[5][:2] == (len(train), len(test)) and result.facts["test_prediction"] == "refit"
     assert result.test.shape == (len(test),) and 0.7 < result.score < 0.9
 
 

@@ -96,9 +96,9 @@ def fallback_answers(train: pd.DataFrame, test: pd.DataFrame, spec: CompetitionS
 
 
 def metric_reads(predicted: np.ndarray, train: pd.DataFrame, spec: CompetitionSpec, rows: int = 200) -> bool:
-    """Whether the metric can score these strings as answers, train's own answers standing in for the truth. A
-    fallback that names another row's ids (AI4Code's cell orders) or is written as train's answers are where
-    the sample asks for another form (kuzushiji's boxes where points are asked) cannot be scored."""
+    """Whether the metric can score these strings as answers, train's own answers standing in for the truth. It
+    cannot when they name another row's ids (AI4Code's cell orders) or are written in train's form where the
+    sample asks for another (kuzushiji's boxes where points are asked)."""
     metric, truth = get_metric(spec.metric), answers(train, spec)
     n = min(len(truth), len(predicted), rows)
     if metric.grouped or n == 0:
