@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import pandas as pd
 
 from pipelines.array_tables import find_array_tables
@@ -25,6 +24,7 @@ from pipelines.shapes.label_sets import find_label_sets
 from pipelines.shapes.pixels import find_pixel_pairs
 from pipelines.side_tables import join_side_tables
 from pipelines.tables import is_table, read_table, read_table_sample, table_columns, table_stem
+from pipelines.targets import label_key
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +151,8 @@ def _test_table(tables: list[Path], folder: Path, sample: Path, train: Path) -> 
     if not named:
         log.info("%s: no test table; the sample submission's ids are the test rows", folder)
         return sample
-    columns = _lower_columns(sample)
-    shared = [t for t in named if columns & _lower_columns(t)]  # a sample without ids repeats test's columns
-    id_column = str(table_columns(sample)[0]).lower()
+    id_column, *_ = columns = [str(c).lower() for c in table_columns(sample)]
+    shared = [t for t in named if set(columns) & _lower_columns(t)]  # a sample without ids repeats test's columns
     if not shared and train.is_file() and id_column in _lower_columns(train):
         log.info("%s: train names its rows by the sample's %r and no test table does; the sample's ids are the "
                  "test rows", folder, id_column)
@@ -310,8 +309,8 @@ def id_parts(train: pd.DataFrame, id_column: str, exclude: set[str], rows: int =
     if id_column not in train.columns or train.empty:
         return None
     head = train.head(rows)
-    ids = head[id_column].astype(str)
-    texts = {c: head[c].map(_as_text) for c in head.columns if c != id_column and c not in exclude}
+    ids = head[id_column].map(label_key)  # as labels compare: 7.0 reads as 7, case aside
+    texts = {c: head[c].map(label_key) for c in head.columns if c != id_column and c not in exclude}
     first = ids.iloc[0]
 
     def orders(position: int, used: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -334,8 +333,3 @@ def id_parts(train: pd.DataFrame, id_column: str, exclude: set[str], rows: int =
             return {c: int(n.iloc[0]) for c, n in counts.items()}
     return None
 
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, (float, np.floating)):
-        return "" if np.isnan(value) else str(int(value)) if float(value).is_integer() else str(value)
-    return "" if value is None or value is pd.NA else str(value)

@@ -533,6 +533,7 @@ def tune(
     transform = getattr(solution, "TARGET_TRANSFORM", target_transform(metric, y))
     started = ctx.clock()
     fold_test = fold_test_rows(test, folds)
+    refit = refit or len(fold_test) < len(test)
     fold_data = fold_features(solution, train, fold_test, folds, ctx)
     feature_seconds = ctx.clock() - started
     deadline = ctx.clock() + timeout
@@ -565,7 +566,7 @@ def tune(
         raise SolutionError("no tuning trial finished within the time limit")
     result = trials.best
     result.facts.update(target_transform=transform, trials=len(study.trials), **note)
-    if refit or len(fold_test) < len(test):  # one model on every row predicts the test rows, not the fold models
+    if refit:  # one model on every row predicts the test rows instead of the fold models
         result.models = []
         result = refit_test(result, solution, train, test, ctx, transform)
     else:
