@@ -145,6 +145,13 @@ def unseen_group_column(train: pd.DataFrame, test: pd.DataFrame, columns: list[s
     return None
 
 
+def row_groups(train: pd.DataFrame, test: pd.DataFrame, answers: set[str]) -> str | None:
+    """The column that names the group of each row where test holds new groups (a breath, a patient):
+    a sample of train keeps such groups whole, or the group blocks would see cut sequences."""
+    shared = [c for c in train.columns if c in test.columns and c not in answers]
+    return unseen_group_column(train, test, shared)
+
+
 def _is_identifier(values: pd.Series) -> bool:
     """A column named like an id (`id`, `row_id`, `qid1`), or whose values nearly all differ."""
     return _named_like_id(values.name) or values.nunique() >= 0.95 * len(values)

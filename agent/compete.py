@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from agent.checks import check_format, check_trainable, check_width
+from agent.column_roles import row_groups
 from agent.competition_files import find_files, find_sample, load_tables
 from agent.config import Settings
 from agent.display import Display
@@ -118,7 +119,8 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
         layout_layer = files.layout.spec_layer()
     train, test = expand_number_lists(train, test, keep=set(sample.columns))
     rows_in_file = train.attrs.get("rows_in_file", len(train))
-    train = sample_rows(train, train_row_cap(settings, train.shape[1]), settings.seed)
+    if len(train) > (cap := train_row_cap(settings, train.shape[1])):
+        train = sample_rows(train, cap, settings.seed, row_groups(train, test, set(sample.columns)))
     if len(train) < rows_in_file:
         log.warning("%s: %d rows; the run trains on a uniform sample of %d (--max-train-rows; 0 keeps every row)",
                     files.train, rows_in_file, len(train))

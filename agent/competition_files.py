@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from agent.column_roles import row_groups
 from pipelines.array_tables import find_array_tables
 from pipelines.coco import find_coco_tables
 from pipelines.errors import InputError
@@ -206,19 +207,20 @@ def load_tables(files: CompetitionFiles, max_train_rows: int = 0,
     sample = read_table(files.sample_submission)
     if files.layout is not None:
         return files.layout.train_table(seed), files.layout.test_table(), sample
+    # Without a test table the test rows are the sample submission's ids (its first column).
+    test = sample.iloc[:, :1].copy() if files.test == files.sample_submission else read_table(files.test)
+    test = _with_sample_id_name(test, sample, files.test)
     if files.labels is not None:
         train = train_from_files(files.labels, sample)
     elif max_train_rows:
-        train, rows = read_table_sample(files.train, max_train_rows, seed)
+        train, rows = read_table_sample(files.train, max_train_rows, seed,
+                                        groups=lambda head: row_groups(head, test, set(sample.columns)))
         train.attrs["rows_in_file"] = rows
     else:
         train = read_table(files.train)
     train = _with_sample_id_name(train, sample, files.train)
     if files.targets is not None:
         train = _join_targets(train, files.targets, sample)
-    # Without a test table the test rows are the sample submission's ids (its first column).
-    test = sample.iloc[:, :1].copy() if files.test == files.sample_submission else read_table(files.test)
-    test = _with_sample_id_name(test, sample, files.test)
     for frame, path in ((train, files.train), (test, files.test), (sample, files.sample_submission)):
         if frame.empty:
             raise InputError("table has a header but no rows", path)

@@ -11,6 +11,7 @@ import io
 import json
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from pipelines.errors import InputError
 
 STREAM_BYTES = 64 * 2**20  # CSVs larger than this are sampled in chunks, never held whole in memory
 STREAM_CHUNK_ROWS = 200_000
+MIN_SAMPLED_GROUPS = 100  # fewer whole groups than this in a sample, and rows are drawn instead
 TABLE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".pq")
 COMPRESSED_SUFFIXES = (".zip", ".gz", ".bz2", ".xz", ".7z")
 WIDE_HEADER_COLUMNS = 10_000
@@ -211,12 +213,24 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     return when.dt.tz_localize(None)
 
 
-def sample_rows(frame: pd.DataFrame, max_rows: int, seed: int = 0) -> pd.DataFrame:
-    """At most `max_rows` rows drawn uniformly, in their original order (0: all rows)."""
+def sample_rows(frame: pd.DataFrame, max_rows: int, seed: int = 0, by: str | None = None) -> pd.DataFrame:
+    """At most `max_rows` rows drawn uniformly, in their original order (0: all rows). With `by`,
+    whole groups of that column are drawn instead, so a breath's or a session's rows stay together."""
     if not max_rows or len(frame) <= max_rows:
         return frame
-    keep = np.sort(np.random.default_rng(seed).choice(len(frame), max_rows, replace=False))
-    return frame.iloc[keep].reset_index(drop=True)
+    keys = np.random.default_rng(seed).random(len(frame)) if by is None else _group_keys(frame[by], seed)
+    return frame.iloc[np.flatnonzero(keys < _cut(keys, max_rows))].reset_index(drop=True)
+
+
+def _group_keys(values: pd.Series, seed: int) -> np.ndarray:
+    """A random number in [0, 1) per group: the same value gets the same number in every chunk of a file."""
+    hashed = pd.util.hash_pandas_object(values.astype(str), index=False, hash_key=f"{seed:016d}"[-16:])
+    return hashed.to_numpy() / 2.0**64
+
+
+def _cut(keys: np.ndarray, max_rows: int) -> float:
+    """The key below which at most `max_rows` rows fall: the group that straddles it is left out whole."""
+    return np.partition(keys, max_rows)[max_rows] if len(keys) > max_rows else np.inf
 
 
 def table_width(path: Path) -> int | None:
@@ -243,38 +257,53 @@ def _csv_header(path: Path) -> list[str] | None:
         return None
 
 
-def read_table_sample(path: Path, max_rows: int, seed: int = 0) -> tuple[pd.DataFrame, int]:
+def read_table_sample(path: Path, max_rows: int, seed: int = 0,
+                      groups: Callable[[pd.DataFrame], str | None] | None = None) -> tuple[pd.DataFrame, int]:
     """A uniform sample of at most `max_rows` rows of a table, and the table's row count.
 
     A large CSV/TSV (plain or compressed) streams in chunks, each row given a random key and the
     `max_rows` smallest kept, so memory stays at the sample plus one chunk however big the file
     is; a whole 5 GB file read at once needs several times that. Other tables are read whole.
+    `groups`, shown the first rows read, may name a column whose groups are drawn whole (`sample_rows`' `by`).
     """
     path = Path(path)
     fmt = _table_format(path) if path.is_file() else "csv"
     if fmt not in ("csv", "tsv") or path.stat().st_size < STREAM_BYTES or path.suffix.lower() == ".7z":
         frame = read_table(path)
-        return sample_rows(frame, max_rows, seed), len(frame)
+        return sample_rows(frame, max_rows, seed, _group_column(groups, frame, max_rows)), len(frame)
     rng = np.random.default_rng(seed)
     kept: pd.DataFrame | None = None
     keys = np.zeros(0)
     seen = 0
+    by: str | None = None
     try:
         chunks = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", chunksize=STREAM_CHUNK_ROWS,
                              encoding="utf-8-sig", low_memory=False)
         for chunk in chunks:
+            if kept is None:
+                by = _group_column(groups, chunk, max_rows)
             chunk.index = np.arange(seen, seen + len(chunk))
             seen += len(chunk)
             kept = chunk if kept is None else pd.concat([kept, chunk])
-            keys = np.concatenate([keys, rng.random(len(chunk))])
-            if len(kept) > max_rows:
-                best = np.argpartition(keys, max_rows)[:max_rows]
+            keys = np.concatenate([keys, rng.random(len(chunk)) if by is None else _group_keys(chunk[by], seed)])
+            if len(kept) > max_rows + 1:  # one over: the cut below needs the first key left out
+                best = np.argpartition(keys, max_rows + 1)[:max_rows + 1]
                 kept, keys = kept.iloc[best], keys[best]
     except (pd.errors.ParserError, csv.Error, UnicodeDecodeError, ValueError, OSError) as exc:
         raise InputError(f"cannot read as {fmt}: {_first_line(exc)}", path) from None
     if kept is None:
         raise InputError("file has no rows", path)
+    kept = kept.iloc[np.flatnonzero(keys < _cut(keys, max_rows))]
     return kept.sort_index().reset_index(drop=True), seen
+
+
+def _group_column(groups: Callable[[pd.DataFrame], str | None] | None, rows: pd.DataFrame,
+                  max_rows: int) -> str | None:
+    """The column `groups` names on these rows, if a sample of `max_rows` rows holds many of its groups
+    (a few huge groups, or one long series, are sampled by row)."""
+    if groups is None or not max_rows or (by := groups(rows)) is None:
+        return None
+    return by if rows[by].nunique() and len(rows) / rows[by].nunique() * MIN_SAMPLED_GROUPS <= max_rows else None
 
 
 def _seven_zip_member(path: Path) -> bytes:

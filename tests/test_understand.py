@@ -513,6 +513,47 @@ def test_a_large_table_is_streamed_into_a_uniform_sample(tmp_path: Path, monkeyp
         tables.read_table_sample(bad, 10)
 
 
+def test_a_sample_by_group_draws_whole_groups() -> None:
+    from pipelines.tables import sample_rows
+
+    frame = pd.DataFrame({"breath": np.repeat(np.arange(500), 8), "step": np.tile(np.arange(8), 500)})
+    sample = sample_rows(frame, 1_000, seed=1, by="breath")
+    sizes = sample.groupby("breath").size()
+    assert len(sample) <= 1_000 and len(sizes) >= 110 and (sizes == 8).all()  # every kept breath whole
+    assert sample["breath"].is_monotonic_increasing  # file order kept
+    assert sample.equals(sample_rows(frame, 1_000, seed=1, by="breath"))
+    assert not sample.equals(sample_rows(frame, 1_000, seed=2, by="breath"))
+    assert len(sample_rows(frame, 1_000, seed=1)) == 1_000  # without `by`, rows
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_a_run_on_sampled_rows_keeps_the_groups_test_never_shares_whole(tmp_path: Path, monkeypatch,
+                                                                         streamed: bool) -> None:
+    from agent.compete import prepare_run
+    from agent.config import Settings
+    from agent.run_folder import RunFolder
+    from pipelines import tables
+
+    if streamed:
+        monkeypatch.setattr(tables, "STREAM_BYTES", 0)
+        monkeypatch.setattr(tables, "STREAM_CHUNK_ROWS", 700)
+    rng = np.random.default_rng(0)
+    n_breaths, steps = 500, 20
+    frame = pd.DataFrame({"id": np.arange(n_breaths * steps), "breath": np.repeat(np.arange(n_breaths), steps),
+                          "u_in": rng.random(n_breaths * steps)})
+    frame["pressure"] = frame.groupby("breath")["u_in"].cumsum()
+    folder = tmp_path / "comp"
+    folder.mkdir()
+    frame.iloc[:8_000].to_csv(folder / "train.csv", index=False)
+    frame.iloc[8_000:].drop(columns="pressure").to_csv(folder / "test.csv", index=False)
+    frame.iloc[8_000:][["id"]].assign(pressure=0.0).to_csv(folder / "sample_submission.csv", index=False)
+    settings = Settings(max_train_rows=2_000, competitions_root=tmp_path / "comps")
+    data = prepare_run(folder, "comp", RunFolder(tmp_path / "run"), settings, {})
+    sizes = data.train.groupby("breath").size()
+    assert len(data.train) <= 2_000 and len(sizes) >= 80 and (sizes == steps).all()
+    assert data.spec.group_column == "breath"
+
+
 def test_a_run_trains_on_at_most_max_train_rows(tmp_path: Path) -> None:
     import json
 
