@@ -119,11 +119,12 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
         layout_layer = files.layout.spec_layer()
     train, test = expand_number_lists(train, test, keep=set(sample.columns))
     rows_in_file = train.attrs.get("rows_in_file", len(train))
-    if len(train) > (cap := train_row_cap(settings, train.shape[1])):
-        train = sample_rows(train, cap, settings.seed, row_groups(train, test, set(sample.columns)))
-    if len(train) < rows_in_file:
-        log.warning("%s: %d rows; the run trains on a uniform sample of %d (--max-train-rows; 0 keeps every row)",
-                    files.train, rows_in_file, len(train))
+    cap = train_row_cap(settings, train.shape[1])
+    if len(train) < rows_in_file or 0 < cap < len(train):
+        by = row_groups(train, test, set(sample.columns))
+        train = sample_rows(train, cap, settings.seed, by)
+        log.warning("%s: %d rows; the run trains on a sample of %d%s (--max-train-rows; 0 keeps every row)",
+                    files.train, rows_in_file, len(train), f", whole groups of {by!r}" if by else "")
     layers = [("flag", flags), ("yaml", load_spec_overrides(slug)), ("layout", layout_layer | parts_layer),
               *extra_layers,
               ("registry", registry_layer(slug))]

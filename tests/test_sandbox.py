@@ -164,3 +164,12 @@ def test_bad_candidates_become_failed_nodes_and_the_run_goes_on(tmp_path: Path, 
     assert (run / "nodes" / nodes["good"].id / "submission.csv").read_bytes() == outcome.run.submission_path.read_bytes()
     assert world.received == [] and world.leaks(run) == []
     assert not [p for p in run.rglob("*") if p.is_symlink()]
+
+
+def test_a_node_file_is_read_within_its_bound_however_large_the_bound(tmp_path: Path) -> None:
+    from agent.sandbox import read_node_file
+
+    path = tmp_path / "submission.csv"
+    path.write_text("id,pressure\n1,0.5\n")
+    # a 4M-row test allows a submission of tens of gigabytes: the read must not reserve them
+    assert read_node_file(path, 10**13) == b"id,pressure\n1,0.5\n"
