@@ -264,13 +264,15 @@ def read_table_sample(path: Path, max_rows: int, seed: int = 0,
     A large CSV/TSV (plain or compressed) streams in chunks, each row given a random key and the
     `max_rows` smallest kept, so memory stays at the sample plus one chunk however big the file
     is; a whole 5 GB file read at once needs several times that. Other tables are read whole.
-    `groups`, shown the first rows read, may name a column whose groups are drawn whole (`sample_rows`' `by`).
+    `groups`, shown the first rows read, may name a column whose groups are drawn whole (`sample_rows`' `by`);
+    `attrs["sampled_by"]` says which it was.
     """
     path = Path(path)
     fmt = _table_format(path) if path.is_file() else "csv"
     if fmt not in ("csv", "tsv") or path.stat().st_size < STREAM_BYTES or path.suffix.lower() == ".7z":
         frame = read_table(path)
-        return sample_rows(frame, max_rows, seed, _group_column(groups, frame, max_rows)), len(frame)
+        by = _group_column(groups, frame, max_rows)
+        return _sampled_by(sample_rows(frame, max_rows, seed, by), by), len(frame)
     rng = np.random.default_rng(seed)
     kept: pd.DataFrame | None = None
     keys = np.zeros(0)
@@ -294,7 +296,12 @@ def read_table_sample(path: Path, max_rows: int, seed: int = 0,
     if kept is None:
         raise InputError("file has no rows", path)
     kept = kept.iloc[np.flatnonzero(keys < _cut(keys, max_rows))]
-    return kept.sort_index().reset_index(drop=True), seen
+    return _sampled_by(kept.sort_index().reset_index(drop=True), by), seen
+
+
+def _sampled_by(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    frame.attrs["sampled_by"] = by  # for the run's log: which groups a sample kept whole
+    return frame
 
 
 def _group_column(groups: Callable[[pd.DataFrame], str | None] | None, rows: pd.DataFrame,

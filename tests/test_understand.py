@@ -527,7 +527,7 @@ def test_a_sample_by_group_draws_whole_groups() -> None:
 
 
 @pytest.mark.parametrize("streamed", [True, False])
-def test_a_run_on_sampled_rows_keeps_the_groups_test_never_shares_whole(tmp_path: Path, monkeypatch,
+def test_a_run_on_sampled_rows_keeps_the_groups_test_never_shares_whole(tmp_path: Path, monkeypatch, caplog,
                                                                          streamed: bool) -> None:
     from agent.compete import prepare_run
     from agent.config import Settings
@@ -552,6 +552,7 @@ def test_a_run_on_sampled_rows_keeps_the_groups_test_never_shares_whole(tmp_path
     sizes = data.train.groupby("breath").size()
     assert len(data.train) <= 2_000 and len(sizes) >= 80 and (sizes == steps).all()
     assert data.spec.group_column == "breath"
+    assert "a sample of %d, whole groups of 'breath'" % len(data.train) in caplog.text
 
 
 def test_a_run_trains_on_at_most_max_train_rows(tmp_path: Path) -> None:
