@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines.files import FileCatalog
 from pipelines.tables import parse_datetimes
-from pipelines.targets import label_key
+from pipelines.targets import label_keys
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def unseen_group_column(train: pd.DataFrame, test: pd.DataFrame, columns: list[s
         groups = values.nunique()
         if not 20 <= groups <= len(values) / 2 or test[column].nunique() < 10:  # too few to tell by chance
             continue
-        if not test[column].dropna().map(label_key).isin(set(values.map(label_key))).any():
+        if not label_keys(test[column].dropna()).isin(set(label_keys(values))).any():
             return column
     return None
 

@@ -25,7 +25,7 @@ from pipelines.shapes.label_sets import find_label_sets
 from pipelines.shapes.pixels import find_pixel_pairs
 from pipelines.side_tables import join_side_tables
 from pipelines.tables import is_table, read_table, read_table_sample, table_columns, table_stem
-from pipelines.targets import label_key
+from pipelines.targets import label_keys
 
 log = logging.getLogger(__name__)
 
@@ -311,8 +311,8 @@ def id_parts(train: pd.DataFrame, id_column: str, exclude: set[str], rows: int =
     if id_column not in train.columns or train.empty:
         return None
     head = train.head(rows)
-    ids = head[id_column].map(label_key)  # as labels compare: 7.0 reads as 7, case aside
-    texts = {c: head[c].map(label_key) for c in head.columns if c != id_column and c not in exclude}
+    ids = label_keys(head[id_column])  # as labels compare: 7.0 reads as 7, case aside
+    texts = {c: label_keys(head[c]) for c in head.columns if c != id_column and c not in exclude}
     first = ids.iloc[0]
 
     def orders(position: int, used: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -28,7 +28,7 @@ from pipelines.shapes import STRING_SHAPES, boxes, label_lists, masks
 from pipelines.shapes.strings import string_shape
 from pipelines.spec import CompetitionSpec
 from pipelines.submission import order_key, passthrough_columns, row_key
-from pipelines.targets import is_class_shares, is_one_hot, label_key
+from pipelines.targets import is_class_shares, is_one_hot, label_key, label_keys
 
 log = logging.getLogger(__name__)
 
@@ -503,8 +503,8 @@ def _check_ids(files: CompetitionFiles, test: pd.DataFrame, sample: pd.DataFrame
         raise InputError(f"id column {id_column!r} is not a column of the sample submission", files.sample_submission)
     if id_column not in test.columns:
         raise InputError(f"id column {id_column!r} is missing", files.test)
-    test_ids = set(test[id_column].map(label_key))
-    sample_ids = set(sample[id_column].map(label_key))
+    test_ids = set(label_keys(test[id_column]))
+    sample_ids = set(label_keys(sample[id_column]))
     if test_ids == sample_ids and len(test) > len(sample) == len(sample_ids):
         return True
     if len(sample) != len(test) or test_ids != sample_ids:

@@ -63,13 +63,15 @@ def find_coco_tables(folder: Path, sample: pd.DataFrame) -> CocoLayout | None:
     loaded = {path: content for path in _candidate_files(folder) if (content := _load(path)) is not None}
     image_lists = [found for path, content in loaded.items() if (found := _images(path, content)) is not None]
     annotated = [i for i in image_lists if i.labels]
+    if not annotated:
+        return None
     wanted = set(sample.iloc[:, 0].astype(str))
 
     def listed(images: _Images) -> int:
         return len(wanted & {str(r.get(images.id_key)) for r in images.records})
 
     test = max((i for i in image_lists if i.labels is None and _has_files(i)), key=listed, default=None)
-    if not annotated or test is None or listed(test) < 0.9 * len(wanted):
+    if test is None or listed(test) < 0.9 * len(wanted):
         return None
     id_column, target = sample.columns[0], sample.columns[1]
     train = pd.concat([_table(i, folder, id_column) for i in annotated], ignore_index=True)

@@ -15,7 +15,7 @@ from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, Str
 from pipelines.shapes import masks
 from pipelines.spec import CompetitionSpec
 from pipelines.tables import parse_datetimes
-from pipelines.targets import class_labels, label_key
+from pipelines.targets import class_labels, label_keys
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def make_folds(train: pd.DataFrame, spec: CompetitionSpec, n_folds: int, seed: i
         groups = train[spec.group_column].astype(str).to_numpy()
         splits = splitter.split(np.zeros(n), groups=groups)
     elif spec.task in ("binary", "multiclass"):
-        y = class_labels(train, spec).map(label_key)
+        y = label_keys(class_labels(train, spec))
         smallest = y.value_counts().min()
         if smallest >= n_folds:
             splits = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(n), y)

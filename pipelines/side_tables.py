@@ -26,6 +26,7 @@ import pandas as pd
 
 from pipelines.errors import InputError
 from pipelines.tables import read_table, table_stem
+from pipelines.targets import label_keys
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +116,8 @@ def _cover(side: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, key: Sid
 
 
 def _keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """Each row's key as text, so 1 == 1.0 == '1' and True == 'true' (as pipelines.targets.label_key)."""
-    parts = []
-    for column in columns:
-        values = frame[column]
-        if pd.api.types.is_float_dtype(values) and np.allclose(values.dropna() % 1, 0):
-            values = values.astype("Int64")
-        parts.append(values.astype(str).str.strip().str.lower())
+    """Each row's key as text, so 1 == 1.0 == '1' and True == 'true'."""
+    parts = [label_keys(frame[column]) for column in columns]
     return parts[0].str.cat(parts[1:], sep="\x1f") if len(parts) > 1 else parts[0]
 
 

@@ -9,11 +9,11 @@ import pandas as pd
 
 from pipelines.shapes import label_lists, masks
 from pipelines.spec import CompetitionSpec
-from pipelines.targets import label_key
+from pipelines.targets import label_key, label_keys
 
 
 def _id_keys(values: pd.Series) -> pd.Series:
-    return values.map(label_key)
+    return label_keys(values)
 
 
 def row_key(sample: pd.DataFrame, table: pd.DataFrame) -> str | None:
@@ -98,7 +98,7 @@ def submission_problems(submission: pd.DataFrame, sample: pd.DataFrame, spec: Co
                                 f"{sorted(bad)[:5]}")
         elif spec.task in ("binary", "multiclass"):
             allowed = {label_key(c) for c in spec.classes}
-            bad = set(values.map(label_key)) - allowed
+            bad = set(label_keys(values)) - allowed
             if bad:
                 problems.append(f"column {col!r} has labels outside {spec.classes}: {sorted(bad)[:5]}")
     return problems

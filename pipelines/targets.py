@@ -29,6 +29,32 @@ def label_key(value: Any) -> str:
     return str(value).strip().lower()
 
 
+def label_keys(values: pd.Series) -> pd.Series:
+    """`label_key` of each value, vectorised for columns of one type: a 4M-row id column in a second, not 30."""
+    missing = values.isna().to_numpy()
+    present = values[~missing]
+    if pd.api.types.is_bool_dtype(present):
+        keys = np.where(present.to_numpy(dtype=bool), "true", "false")
+    elif pd.api.types.is_integer_dtype(present):
+        keys = present.astype(str).to_numpy()
+    elif present.dtype == np.float64:
+        numbers = present.to_numpy()
+        whole = np.isfinite(numbers)
+        whole[whole] = numbers[whole] % 1 == 0
+        if (np.abs(numbers[whole]) >= 2**53).any():  # beyond exact int64 conversion: label_key's own path
+            return values.map(label_key)
+        keys = present.astype(str).to_numpy(dtype=object)
+        keys[whole] = numbers[whole].astype(np.int64).astype(str)
+    elif pd.api.types.infer_dtype(present, skipna=False) == "string":
+        keys = present.astype(str).str.strip().str.lower().to_numpy(dtype=object)
+    else:
+        return values.map(label_key)
+    out = np.empty(len(values), dtype=object)
+    out[~missing] = keys
+    out[missing] = [label_key(v) for v in values[missing]]
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
+
+
 def is_one_hot(values: pd.DataFrame) -> bool:
     """Whether 0/1 columns mark exactly one of them per row: one class per row, given as a column per class
     (lmsys-chatbot-arena's winner_model_a / winner_model_b / winner_tie)."""

@@ -697,3 +697,16 @@ def test_votes_per_class_scored_as_shares_are_a_multiclass_target(tmp_path: Path
     kl, proba = get_metric("kl_divergence"), np.full((200, 3), 0.2) + 0.4 * np.eye(3)[codes]
     assert kl(codes, proba) == pytest.approx(-np.log(0.6))  # a certain class: the log loss
     assert kl(votes, proba) < kl(votes, np.full((200, 3), 1 / 3))
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series([True, False, None], dtype=object), pd.Series([True, False]), pd.Series([1, 2, -3]),
+    pd.Series([1, None], dtype="Int64"), pd.Series([0.1, 1e-5, np.nan, 2.0, 1e20, -0.0, np.inf, 3.5]),
+    pd.Series([0.5, 2.0, np.nan]), pd.Series([" A b ", None, "x"]), pd.Series(["A", "b"], dtype=object),
+    pd.Series([1, "a", 2.0, True], dtype=object), pd.Series([1.5, 2.0], dtype=np.float32),
+    pd.Series(pd.to_datetime(["2020-01-01", None])), pd.Series([2**63 + 5], dtype=np.uint64),
+], ids=lambda v: str(v.dtype))
+def test_label_keys_of_a_column_are_label_key_of_each_value(values: pd.Series) -> None:
+    from pipelines.targets import label_key, label_keys
+
+    assert label_keys(values).tolist() == [label_key(v) for v in values]
