@@ -140,9 +140,13 @@ def unseen_group_column(train: pd.DataFrame, test: pd.DataFrame, columns: list[s
         groups = values.nunique()
         if not 20 <= groups <= len(values) / 2 or test[column].nunique() < 10:  # too few to tell by chance
             continue
-        if not label_keys(test[column].dropna()).isin(set(label_keys(values))).any():
+        if not _distinct_keys(test[column].dropna()).isin(set(_distinct_keys(values))).any():
             return column
     return None
+
+
+def _distinct_keys(values: pd.Series) -> pd.Series:
+    return label_keys(pd.Series(values.unique()))
 
 
 def row_groups(train: pd.DataFrame, test: pd.DataFrame, answers: set[str]) -> str | None:

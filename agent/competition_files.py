@@ -291,16 +291,15 @@ def _with_id_parts(test: pd.DataFrame, train: pd.DataFrame, sample: pd.DataFrame
     parts = id_parts(train, id_column, exclude=set(sample.columns[1:]))
     if parts is None or id_column not in test.columns or any(c in test.columns for c in parts):
         return test
-    words = test[id_column].astype(str).str.split("_")
-    if not (words.str.len() == sum(parts.values()) + len(parts)).all():
+    pattern = "_".join(rf"([^_]*(?:_[^_]*){{{underscores}}})" for underscores in parts.values())
+    texts = test[id_column].astype(str).str.extract(f"^{pattern}$")
+    if texts.isna().any().any():  # an id with another number of "_"
         return test
-    columns, start = {}, 0
-    for column, underscores in parts.items():
-        text = words.str[start:start + underscores + 1].str.join("_")
+    columns = {}
+    for column, (_, text) in zip(parts, texts.items()):
         number = pd.to_numeric(text, errors="coerce")
         numeric = pd.api.types.is_numeric_dtype(train[column]) and number.notna().all()
-        columns[column] = number.astype(train[column].dtype) if numeric else text
-        start += underscores + 1
+        columns[column] = number.astype(train[column].dtype) if numeric else text.astype(object)
     log.info("%s: the sample's %r ids are %s joined with '_'", path, id_column, ", ".join(parts))
     return test.assign(**columns)
 

@@ -32,11 +32,10 @@ def compound_id_parts(ids: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     text = ids.dropna().astype(str)
     if text.empty or not text.str.contains("_", regex=False).all() or text.str.fullmatch(r".*_\d+").all():
         return None  # cheap answers first: a million `<sentence>_<token>` ids are a sequence's
-    splits = []  # (prefix, ending) of every id, ending after its last k "_"
+    splits = []  # (prefix, ending) of every id, ending after its last k "_" (missing with fewer "_")
     for k in range(1, MAX_PART_WORDS + 1):
-        split = text.str.rsplit("_", n=k)
-        has_k = split.str.len() == k + 1
-        splits.append((split.str[:-k].str.join("_").where(has_k), split.str[-k:].str.join("_").where(has_k)))
+        found = text.str.extract(rf"^(.*)_([^_]*(?:_[^_]*){{{k - 1}}})$")
+        splits.append((found[0], found[1]))
     pairs = pd.concat([pd.DataFrame({"prefix": p, "ending": e}) for p, e in splits]).dropna()
     endings = pairs.groupby("prefix")["ending"].nunique()
     known = set(endings.index[endings >= 2])
