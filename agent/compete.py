@@ -146,7 +146,7 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     data.save(run.path)
     facts = profile(spec, train, test)
     if len(train) < rows_in_file:
-        facts["rows"]["train_in_file"] = rows_in_file
+        facts["rows"] |= {"train_in_file": rows_in_file, **({"whole_groups_of": by} if by else {})}
     write_atomic(run.path / "profile.json", json.dumps(facts, indent=2, default=str))
     write_atomic(run.path / "profile.md", profile_markdown(facts))
     return data

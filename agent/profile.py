@@ -86,7 +86,8 @@ def profile_markdown(facts: dict[str, Any]) -> str:
     lines = [
         f"# {facts['slug']}: {facts['task']} ({facts['modality']}), metric {facts['metric']} ({facts['direction']})",
         f"train {facts['rows']['train']} rows"
-        + (f" (a sample of the file's {facts['rows']['train_in_file']})" if "train_in_file" in facts["rows"] else "")
+        + (f" (a sample of the file's {facts['rows']['train_in_file']}{_groups_kept(facts['rows'])})"
+           if "train_in_file" in facts["rows"] else "")
         + f", test {facts['rows']['test']} rows; id `{facts['id_column']}`; "
         f"target {facts['target']}",
         f"submission columns {facts['submission']['columns']} as {facts['submission']['kind']}"
@@ -113,6 +114,10 @@ def answer_facts(train: pd.DataFrame, spec: CompetitionSpec) -> dict[str, Any]:
         facts["share_equal_to_source"] = round(float((answers == source).mean()), 4)
         facts["share_inside_source"] = round(float(np.mean([a in s for a, s in zip(answers, source)])), 4)
     return facts
+
+
+def _groups_kept(rows: dict[str, Any]) -> str:
+    return f", whole groups of `{rows['whole_groups_of']}`" if rows.get("whole_groups_of") else ""
 
 
 def _shape_line(submission: dict[str, Any]) -> str:

@@ -1,12 +1,16 @@
-"""Two layouts at the size of the real competitions, to check that a run fits memory and time there:
-ml2021spring-hw2's arrays (778k x 429 float32 train frames, 452k test frames, 39 classes) and
+"""Layouts at the size of the real competitions, to check that a run fits memory and time there:
+ml2021spring-hw2's arrays (778k x 429 float32 train frames, 452k test frames, 39 classes),
 nfl-player-contact's tables (the miniature's plays repeated under new ids: 2.8M label rows, 945k test rows,
-tracking and helmet tables split into train_ and test_ halves).
+tracking and helmet tables split into train_ and test_ halves) and ventilator-pressure-prediction's
+sequences (75,450 train breaths and 50,300 test breaths of 80 steps: 6.0M and 4.0M rows).
 
     python benchmarks/real_size.py --layout arrays --out /tmp/real-size --budget 300
     python benchmarks/real_size.py --layout pairs --out /tmp/real-size --budget 600
+    python benchmarks/real_size.py --layout sequences --out /tmp/real-size --budget 600
+    python benchmarks/real_size.py --layout pairs --out /tmp/real-size --prepare-only
 
-Prints the grade, the run's wall time and the peak memory of its processes (the agent and its candidates).
+Prints the grade, the run's wall time and the peak memory of its processes (the agent and its candidates);
+with --prepare-only, the seconds that reading the files and deciding the spec take (`prepare_run`).
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from agent.grading import grade_submission  # noqa: E402
+from layout_kit import split  # noqa: E402
 from unseen_layouts import LAYOUTS  # noqa: E402
 
 ARRAY_ROWS, ARRAY_TEST_ROWS, ARRAY_WIDTH, PHONEMES = 778_380, 451_552, 429, 39
 PLAY_COPIES = 100
+TRAIN_BREATHS, TEST_BREATHS, STEPS = 75_450, 50_300, 80
 
 
 def arrays(folder: Path, rng: np.random.Generator) -> None:
@@ -79,7 +85,26 @@ def pairs(folder: Path, rng: np.random.Generator) -> None:
         pd.concat(copies, ignore_index=True).to_csv(target, index=False)
 
 
-BUILDERS = {"arrays": ("ml2021spring-hw2", arrays), "pairs": ("nfl-player-contact-detection", pairs)}
+def sequences(folder: Path, rng: np.random.Generator) -> None:
+    """The ventilator miniature's breaths (pressure integrates the inflow), drawn all at once."""
+    n = TRAIN_BREATHS + TEST_BREATHS
+    R, C = rng.choice([5, 20, 50], n)[:, None], rng.choice([10, 20, 50], n)[:, None]
+    t = np.cumsum(np.c_[np.zeros(n), rng.uniform(0.031, 0.035, (n, STEPS - 1))], axis=1)
+    u_out = (t > 1.0).astype(int)
+    walk = rng.normal(10, 8, (n, 1)) + np.cumsum(rng.normal(0, 2, (n, STEPS)), axis=1)
+    u_in = np.where(u_out == 1, rng.uniform(0, 5, (n, STEPS)), np.clip(walk, 0, 100))
+    volume = np.cumsum(u_in * np.c_[np.zeros(n), np.diff(t, axis=1)] * (1 - u_out), axis=1)
+    pressure = 5 + volume / C * 3 + R * u_in / 40 * (1 - u_out) + rng.normal(0, 0.2, (n, STEPS))
+    frame = pd.DataFrame({"id": np.arange(1, n * STEPS + 1), "breath_id": np.repeat(np.arange(1, n + 1), STEPS),
+                          "R": np.repeat(R[:, 0], STEPS), "C": np.repeat(C[:, 0], STEPS), "time_step": t.ravel(),
+                          "u_in": u_in.ravel(), "u_out": u_out.ravel(), "pressure": pressure.ravel()})
+    (folder / "private").mkdir(parents=True)
+    answers = split(frame, TRAIN_BREATHS * STEPS, folder / "public", "id", ["pressure"], {"pressure": 0.0})
+    answers.to_csv(folder / "private" / "answers.csv", index=False)
+
+
+BUILDERS = {"arrays": ("ml2021spring-hw2", arrays), "pairs": ("nfl-player-contact-detection", pairs),
+            "sequences": ("ventilator-pressure-prediction", sequences)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layout", choices=sorted(BUILDERS), required=True)
     parser.add_argument("--out", type=Path, default=Path("/tmp/real-size"))
     parser.add_argument("--budget", type=float, default=600.0)
+    parser.add_argument("--prepare-only", action="store_true", help="time reading the files, run nothing")
     args = parser.parse_args(argv)
     slug, build = BUILDERS[args.layout]
     folder, run = args.out / slug, args.out / "runs" / slug
@@ -94,16 +120,33 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
         build(folder, np.random.default_rng(0))
     shutil.rmtree(run, ignore_errors=True)
+    if args.prepare_only:
+        return _time_prepare(folder / "public", slug, run, args.budget)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "agent.cli", "compete", str(folder / "public"), "--time-budget",
                            str(args.budget), "--no-submit", "--run-dir", str(run)], capture_output=True, text=True)
     seconds = time.perf_counter() - started
     report = grade_submission(folder, run / "submission.csv") if (run / "submission.csv").exists() else None
     print(done.stdout[-1500:])
+    print(done.stderr[-3000:])
     print(json.dumps({"layout": slug, "budget": args.budget, "valid": report and report.valid,
                       "score": report and report.score, "seconds": round(seconds, 1),
                       "peak_memory_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
                       "rc": done.returncode}))
+    return 0
+
+
+def _time_prepare(public: Path, slug: str, run: Path, budget: float) -> int:
+    from agent.compete import prepare_run
+    from agent.config import Settings
+    from agent.run_folder import RunFolder
+
+    settings = Settings(time_budget=budget, competitions_root=run.parent / "competitions")
+    started = time.perf_counter()
+    data = prepare_run(public, slug, RunFolder(run), settings, {})
+    print(json.dumps({"layout": slug, "budget": budget, "prepare_seconds": round(time.perf_counter() - started, 1),
+                      "train_rows": len(data.train), "test_rows": len(data.test),
+                      "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
     return 0
 
 

@@ -553,6 +553,7 @@ def test_a_run_on_sampled_rows_keeps_the_groups_test_never_shares_whole(tmp_path
     assert len(data.train) <= 2_000 and len(sizes) >= 80 and (sizes == steps).all()
     assert data.spec.group_column == "breath"
     assert "a sample of %d, whole groups of 'breath'" % len(data.train) in caplog.text
+    assert "a sample of the file's 8000, whole groups of `breath`" in (tmp_path / "run" / "profile.md").read_text()
 
 
 def test_a_run_trains_on_at_most_max_train_rows(tmp_path: Path) -> None:
