@@ -119,10 +119,10 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
         layout_layer = files.layout.spec_layer()
     train, test = expand_number_lists(train, test, keep=set(sample.columns))
     rows_in_file = train.attrs.get("rows_in_file", len(train))
-    by = train.attrs.get("sampled_by")
     if 0 < (cap := train_row_cap(settings, train.shape[1])) < len(train):
-        by = row_groups(train, test, set(sample.columns))
-        train = sample_rows(train, cap, settings.seed, by)
+        intact = len(train) == rows_in_file or train.attrs.get("sampled_by")  # a draw by row already cut groups
+        train = sample_rows(train, cap, settings.seed, row_groups(train, test, set(sample.columns)) if intact else None)
+    by = train.attrs.get("sampled_by")
     if len(train) < rows_in_file:
         log.warning("%s: %d rows; the run trains on a sample of %d%s (--max-train-rows; 0 keeps every row)",
                     files.train, rows_in_file, len(train), f", whole groups of {by!r}" if by else "")

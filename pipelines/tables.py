@@ -215,11 +215,23 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
 
 def sample_rows(frame: pd.DataFrame, max_rows: int, seed: int = 0, by: str | None = None) -> pd.DataFrame:
     """At most `max_rows` rows drawn uniformly, in their original order (0: all rows). With `by`,
-    whole groups of that column are drawn instead, so a breath's or a session's rows stay together."""
+    whole groups of that column are drawn instead, so a breath's or a session's rows stay together, unless
+    its groups are too big for a sample to hold many; `attrs["sampled_by"]` says which it was."""
     if not max_rows or len(frame) <= max_rows:
         return frame
-    keys = np.random.default_rng(seed).random(len(frame)) if by is None else _group_keys(frame[by], seed)
-    return frame.iloc[np.flatnonzero(keys < _cut(keys, max_rows))].reset_index(drop=True)
+    if by is not None and _groups_fit(frame[by], max_rows):
+        keys = _group_keys(frame[by], seed)
+        kept = np.flatnonzero(keys < _cut(keys, max_rows))
+        if len(kept) >= max_rows // 2:  # else a group larger than the sample straddled the cut
+            return _sampled_by(frame.iloc[kept].reset_index(drop=True), by)
+    keys = np.random.default_rng(seed).random(len(frame))
+    return _sampled_by(frame.iloc[np.flatnonzero(keys < _cut(keys, max_rows))].reset_index(drop=True), None)
+
+
+def _groups_fit(values: pd.Series, max_rows: int) -> bool:
+    """Whether a sample of `max_rows` rows holds many groups (not a few huge ones, or one long series)."""
+    groups = values.nunique()
+    return groups > 0 and len(values) / groups * MIN_SAMPLED_GROUPS <= max_rows
 
 
 def _group_keys(values: pd.Series, seed: int) -> np.ndarray:
@@ -271,8 +283,7 @@ def read_table_sample(path: Path, max_rows: int, seed: int = 0,
     fmt = _table_format(path) if path.is_file() else "csv"
     if fmt not in ("csv", "tsv") or path.stat().st_size < STREAM_BYTES or path.suffix.lower() == ".7z":
         frame = read_table(path)
-        by = _group_column(groups, frame, max_rows)
-        return _sampled_by(sample_rows(frame, max_rows, seed, by), by), len(frame)
+        return sample_rows(frame, max_rows, seed, _group_column(groups, frame, max_rows)), len(frame)
     rng = np.random.default_rng(seed)
     kept: pd.DataFrame | None = None
     keys = np.zeros(0)
@@ -295,8 +306,10 @@ def read_table_sample(path: Path, max_rows: int, seed: int = 0,
         raise InputError(f"cannot read as {fmt}: {_first_line(exc)}", path) from None
     if kept is None:
         raise InputError("file has no rows", path)
-    kept = kept.iloc[np.flatnonzero(keys < _cut(keys, max_rows))]
-    return _sampled_by(kept.sort_index().reset_index(drop=True), by), seen
+    chosen = np.flatnonzero(keys < _cut(keys, max_rows))
+    if by is not None and len(chosen) < max_rows // 2:  # a group larger than the sample straddled the cut
+        chosen, by = np.argsort(keys)[:max_rows], None
+    return _sampled_by(kept.iloc[chosen].sort_index().reset_index(drop=True), by), seen
 
 
 def _sampled_by(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
@@ -310,7 +323,7 @@ def _group_column(groups: Callable[[pd.DataFrame], str | None] | None, rows: pd.
     (a few huge groups, or one long series, are sampled by row)."""
     if groups is None or not max_rows or (by := groups(rows)) is None:
         return None
-    return by if rows[by].nunique() and len(rows) / rows[by].nunique() * MIN_SAMPLED_GROUPS <= max_rows else None
+    return by if _groups_fit(rows[by], max_rows) else None
 
 
 def _seven_zip_member(path: Path) -> bytes:

@@ -711,3 +711,14 @@ def test_label_keys_of_a_column_are_label_key_of_each_value(values: pd.Series) -
     from pipelines.targets import label_key, label_keys
 
     assert label_keys(values).tolist() == [label_key(v) for v in values]
+
+
+def test_a_sample_draws_rows_where_groups_are_too_big_to_keep_whole() -> None:
+    from pipelines.tables import sample_rows
+
+    few = pd.DataFrame({"series": np.repeat(np.arange(20), 500), "t": range(10_000)})
+    sample = sample_rows(few, 1_000, seed=0, by="series")  # two whole series would be the sample
+    assert len(sample) == 1_000 and sample.attrs["sampled_by"] is None and sample["series"].nunique() == 20
+    skewed = pd.DataFrame({"series": [0] * 9_000 + list(range(1, 1_001)), "t": range(10_000)})
+    sample = sample_rows(skewed, 1_000, seed=0, by="series")
+    assert 500 <= len(sample) <= 1_000 and sample["series"].is_unique and sample.attrs["sampled_by"] == "series"
