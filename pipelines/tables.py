@@ -283,7 +283,8 @@ def read_table_sample(path: Path, max_rows: int, seed: int = 0,
     fmt = _table_format(path) if path.is_file() else "csv"
     if fmt not in ("csv", "tsv") or path.stat().st_size < STREAM_BYTES or path.suffix.lower() == ".7z":
         frame = read_table(path)
-        return sample_rows(frame, max_rows, seed, _group_column(groups, frame, max_rows)), len(frame)
+        by = _group_column(groups, frame, max_rows) if len(frame) > max_rows else None  # a whole table needs none
+        return sample_rows(frame, max_rows, seed, by), len(frame)
     rng = np.random.default_rng(seed)
     kept: pd.DataFrame | None = None
     keys = np.zeros(0)
