@@ -132,7 +132,7 @@ def prepare_run(source: Path, slug: str, run: RunFolder, settings: Settings, fla
     catalog = FileCatalog(files.folder)
     spec = build_spec(slug, files, train, test, sample, layers, catalog)
     train = clean_train(train, spec)
-    if spec.answer_shape == "mask" and len(train) > (cap := masks.train_item_cap(spec)) > 0:
+    if spec.answer_shape == "mask" and len(train) > (cap := masks.train_item_cap(spec, train, catalog)) > 0:
         log.warning("%s: %d training images; the run trains on a uniform sample of %d, as many as memory holds",
                     files.train, len(train), cap)
         train = sample_rows(train, cap, settings.seed)

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 import pandas as pd
 
 from agent.column_roles import row_groups
+from agent.metric_choice import pixel_order
+from pipelines.array_records import find_array_records
 from pipelines.array_tables import find_array_tables
 from pipelines.coco import find_coco_tables
 from pipelines.errors import InputError
@@ -53,8 +55,8 @@ def locate_public_dir(path: Path) -> Path:
 class ExplodedLayout(Protocol):
     """Files without a train table, read as rows so the rows harness applies: a row per part of each item
     (a pixel of an image, a class of a recording: pipelines.shapes.pixels, pipelines.shapes.label_sets), an
-    image per row from JSON metadata (pipelines.coco), or a row per example of NumPy arrays
-    (pipelines.array_tables)."""
+    image per row from JSON metadata (pipelines.coco), a row per example of NumPy arrays
+    (pipelines.array_tables), or a row per folder of arrays (pipelines.array_records)."""
 
     def spec_layer(self) -> dict[str, Any]: ...
 
@@ -118,18 +120,19 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     """
     folder, tables = _folder_and_tables(path, extract_to)
     sample = _pick(tables, folder, "sample submission", SAMPLE_PATTERNS)
-    if (coco := find_coco_tables(folder, read_table(sample))) is not None:
-        return CompetitionFiles(folder, folder, sample, sample, _description(folder), layout=coco)
+    sample_table, description = read_table(sample), _description(folder)
+    order = pixel_order(description.read_text(errors="replace")) if description else "F"
+    if (found := find_coco_tables(folder, sample_table) or find_array_records(folder, sample_table, order)) is not None:
+        return CompetitionFiles(folder, folder, sample, sample, description, layout=found)
     rest = [p for p in tables if p != sample]
     labels = None
     try:
         train = _pick(rest, folder, "train", [r"train", r"train.*", r".*train", r".*labels?"])
     except InputError:
-        sample_table = read_table(sample)
         layout = (find_pixel_pairs(folder, sample_table) or find_label_sets(folder, sample_table, sample)
                   or find_array_tables(folder, sample_table))
         if layout is not None:
-            return CompetitionFiles(folder, folder, sample, sample, _description(folder), layout=layout)
+            return CompetitionFiles(folder, folder, sample, sample, description, layout=layout)
         labels = labelled_files(FileCatalog(folder))
         if labels is None:
             raise
@@ -140,7 +143,7 @@ def find_files(path: Path, extract_to: Path | None = None) -> CompetitionFiles:
     targets = None if labels is not None else _target_table([p for p in others if p != test], train, sample)
     own = {table_stem(train), table_stem(test)}  # train.json beside train.zip is the same table again
     side = [] if labels is not None else [p for p in others if p not in (test, targets) and table_stem(p) not in own]
-    return CompetitionFiles(folder, train, test, sample, _description(folder), labels, targets, side_tables=side)
+    return CompetitionFiles(folder, train, test, sample, description, labels, targets, side_tables=side)
 
 
 def _test_table(tables: list[Path], folder: Path, sample: Path, train: Path) -> Path:

@@ -20,6 +20,7 @@ from agent.column_roles import (ColumnKinds, auxiliary_columns, column_kind, col
 from agent.competition_files import CompetitionFiles
 from agent.metric_choice import (ORDER_METRICS, REGRESSION_METRICS, SHARE_METRICS, adapt_metric, default_metric,
                                  metric_from_description, pixel_order)
+from pipelines import rle
 from pipelines.errors import InputError
 from pipelines.features import comparable_pairs
 from pipelines.files import FileCatalog
@@ -119,6 +120,7 @@ def build_spec(
         metric=answer.metric,
         direction=answer.direction,
         mask_order=_mask_order(ev, kinds, targets, description) if shape == "mask" else "F",
+        empty_mask=_empty_mask(ev.sample[rows.answer_columns[0]]) if shape == "mask" else "",
         image_size=image_size,
         mixed_image_sizes=mixed_sizes,
         text_columns=kinds.text,
@@ -474,6 +476,12 @@ def _mask_order(ev: Evidence, kinds: ColumnKinds, targets: list[str], descriptio
         log.warning("run-length masks read in %s order, as they sit on their images (the description says %s)",
                     seen, said)
     return seen or said
+
+
+def _empty_mask(answers: pd.Series) -> str:
+    """The sample's mark for an empty mask, where it writes one instead of a blank cell."""
+    marks = set(answers.dropna().astype(str).str.strip()) & set(rle.EMPTY_MARKS)
+    return next((m for m in marks if m), "")
 
 
 def _image_size(ev: Evidence, kinds: ColumnKinds) -> tuple[tuple[int, int] | None, bool]:

@@ -27,14 +27,14 @@ import pandas as pd
 
 from pipelines.audio import AUDIO_SUFFIXES, audio_statistics
 from pipelines.errors import InputError
-from pipelines.image_files import DEEP_MODES, IMAGE_SUFFIXES, as_8bit, is_dicom, open_image
+from pipelines.image_files import (ANSWER_FOLDER_WORDS, DEEP_MODES, IMAGE_SUFFIXES, as_8bit, is_array_record, is_dicom,
+                                   open_image)
 from pipelines.tables import is_table, read_table
 
 log = logging.getLogger(__name__)
 
 STAT_NAMES = ["exists", "bytes", "width", "height", "aspect", "channels", "mean", "std", "red", "green", "blue"]
 PATH_SUFFIX = "__path"
-ANSWER_FOLDER_WORDS = {"mask", "masks", "label", "labels", "annotation", "annotations", "gt", "cleaned"}
 SPLIT_WORDS = {"train": {"train", "training", "trn"}, "test": {"test", "testing", "tst"}}
 EXTRACTED_MARKER = ".complete"
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".7z")
@@ -202,11 +202,14 @@ class FileCatalog:
         return sum(self.find(v) is not None for v in present) / len(present)
 
     def image_share(self, values: pd.Series, sample: int = 200) -> float:
-        """Share of a sample of the found files that are images."""
+        """Share of a sample of the found files that are images (a folder of arrays that are an item's channels
+        counts as one)."""
         present = values.dropna()
         present = present.sample(min(sample, len(present)), random_state=0) if len(present) else present
         found = [f for v in present if (f := self.find(v)) is not None]
-        return sum(f.suffix in IMAGE_SUFFIXES for f in found) / len(found) if found else 0.0
+        images = sum(f.suffix in IMAGE_SUFFIXES or (f.archive is None and not f.suffix
+                                                     and is_array_record(self.folder / f.member)) for f in found)
+        return images / len(found) if found else 0.0
 
 
 def labelled_files(catalog: FileCatalog) -> pd.Series | None:

@@ -7,12 +7,16 @@ rescaled values (its stored values where those go negative, as CT's Hounsfield u
 readers window as they do any deep image; colour DICOM becomes RGB. Compressed pixel data needs
 pydicom's optional decoders (pylibjpeg, GDCM); a file none can decode raises OSError, which readers
 treat as an unreadable image. Models read images as squares of a few dozen pixels (`load_images`).
+
+A folder of NumPy arrays can be one item's image too (satellite records: a band per array), its arrays the
+channels (`read_array_record`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +25,8 @@ from PIL import Image
 DICOM_SUFFIXES = (".dcm", ".dicom")
 DEEP_MODES = ("I", "I;16", "I;16B", "I;16L", "F")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", *DICOM_SUFFIXES}
+ANSWER_FOLDER_WORDS = {"mask", "masks", "label", "labels", "annotation", "annotations", "gt", "cleaned"}
+RECORD_COLOUR_AXIS = 4  # a record array's last axis of at most this many values holds colours, not frames
 
 
 def is_dicom(path: str | Path) -> bool:
@@ -53,6 +59,8 @@ def open_image(path: str | Path) -> Image.Image:
 
 def image_size(path: str | Path) -> tuple[int, int]:
     """(height, width) from the file's header, without decoding its pixels."""
+    if Path(path).is_dir():
+        return record_size(path)
     if not is_dicom(path):
         with Image.open(path) as image:
             return image.height, image.width
@@ -65,6 +73,52 @@ def image_size(path: str | Path) -> tuple[int, int]:
         raise OSError(f"cannot read the DICOM header of {path}: {exc}") from exc
 
 
+def names_answer(stem: str) -> bool:
+    """Whether a file or folder name says it holds answers (`masks`, `train_labels`, `human_pixel_masks`)."""
+    return bool(set(re.split(r"[^a-z0-9]+", stem.lower())) & ANSWER_FOLDER_WORDS)
+
+
+def is_array_record(path: str | Path) -> bool:
+    """A folder of NumPy arrays that are one item's channels (contrails' `<record_id>/band_08.npy` ...)."""
+    path = Path(path)
+    return path.is_dir() and any(p.suffix == ".npy" for p in path.iterdir())
+
+
+def record_inputs(path: str | Path) -> list[Path]:
+    """A record's input arrays: its `.npy` files whose names do not say they are answers (`human_pixel_masks`)."""
+    return sorted(p for p in Path(path).glob("*.npy") if not names_answer(p.stem))
+
+
+def record_size(path: str | Path) -> tuple[int, int]:
+    """(height, width) of a record's first input array, read from its header."""
+    inputs = record_inputs(path)
+    if not inputs:
+        raise OSError(f"{path}: no input arrays")
+    first = np.load(inputs[0], mmap_mode="r", allow_pickle=False)
+    return int(first.shape[0]), int(first.shape[1])
+
+
+def read_array_record(path: str | Path) -> np.ndarray:
+    """A record's inputs as one (H, W, C) float32 image: a 2-D array is a channel; a 3-D array's last axis holds its
+    channels when it has at most RECORD_COLOUR_AXIS of them (a colour image), else frames in time, of which the
+    middle one (the labelled frame of a sequence centred on it) is the channel. Arrays of another size are left out."""
+    size, channels = None, []
+    for array_path in record_inputs(path):
+        array = np.load(array_path, allow_pickle=False)
+        if array.ndim not in (2, 3) or (size is not None and array.shape[:2] != size):
+            continue
+        size = array.shape[:2]
+        if array.ndim == 2:
+            channels.append(array)
+        elif array.shape[2] <= RECORD_COLOUR_AXIS:
+            channels.extend(np.moveaxis(array, 2, 0))
+        else:
+            channels.append(array[:, :, array.shape[2] // 2])
+    if not channels:
+        raise OSError(f"{path}: no input arrays of one size")
+    return np.stack(channels, axis=-1).astype(np.float32)
+
+
 def as_8bit(image: Image.Image) -> Image.Image:
     """A deep image (16-bit, integer or float) windowed to 8 bits between its 1st and 99th percentiles;
     others as they are."""
@@ -75,8 +129,22 @@ def as_8bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip((pixels - low) / max(high - low, 1e-6) * 255, 0, 255).astype(np.uint8))
 
 
+def _record_square(path: str, side: int, channels: int) -> np.ndarray:
+    """A record as an 8-bit square: each channel windowed between its 1st and 99th percentiles, the first
+    three as colours (or their mean as grey)."""
+    values = read_array_record(path)
+    low, high = np.percentile(values, (1, 99), axis=(0, 1))
+    scaled = np.clip((values - low) / np.maximum(high - low, 1e-6) * 255, 0, 255)
+    picked = scaled[:, :, :3] if channels == 3 and scaled.shape[2] >= 3 else scaled.mean(axis=2, keepdims=True)
+    planes = [Image.fromarray(picked[:, :, c].astype(np.uint8)).resize((side, side), Image.Resampling.BILINEAR)
+              for c in range(picked.shape[2])]
+    return np.broadcast_to(np.stack(planes, axis=-1), (side, side, channels)).copy()
+
+
 def _load_one(path: str, side: int, channels: int) -> np.ndarray | None:
     try:
+        if Path(path).is_dir():
+            return _record_square(path, side, channels)
         with open_image(path) as image:
             image.draft("RGB" if channels == 3 else "L", (side, side))  # JPEG decodes at a reduced scale: fast
             image = as_8bit(image).convert("RGB" if channels == 3 else "L").resize((side, side),

@@ -69,6 +69,9 @@ class CompetitionSpec(BaseModel):
     mask_order: Literal["F", "C"] = Field(
         "F", description="pixel order of the run-length strings: F numbers pixels down each column first "
                          "(Kaggle's usual), C along each row")
+    empty_mask: str = Field(
+        "", description="how the submission writes an empty mask: the sample's `-` (contrails; a blank cell would "
+                        "read back as a missing value), else nothing")
     image_size: tuple[int, int] | None = Field(
         None, description="(height, width) masks are modelled at: the size most items' images share")
     mixed_image_sizes: bool = Field(

@@ -35,8 +35,8 @@ import pandas as pd
 from PIL import Image
 
 from pipelines import rle
-from pipelines.files import ANSWER_FOLDER_WORDS, IMAGE_SUFFIXES, file_paths
-from pipelines.image_files import DEEP_MODES, image_size, open_image
+from pipelines.files import ANSWER_FOLDER_WORDS, IMAGE_SUFFIXES, FileCatalog, file_paths
+from pipelines.image_files import DEEP_MODES, image_size, open_image, read_array_record
 from pipelines.metrics import Metric, get_metric
 from pipelines.metrics.masks import Mask, as_mask
 from pipelines.spec import CompetitionSpec
@@ -97,9 +97,17 @@ def item_shapes(frame: pd.DataFrame, spec: CompetitionSpec) -> list[tuple[int, i
 
 
 def size_census(paths: list[str]) -> tuple[tuple[int, int], bool] | None:
-    """The (height, width) most of these images share, and whether any has another size."""
-    shapes = pd.Series([image_shape(p) for p in paths if p])
+    """The (height, width) most of these images share, and whether any has another size (files that are no
+    images aside)."""
+    shapes = pd.Series([shape for p in paths if p and (shape := _shape_or_none(p)) is not None])
     return (shapes.mode()[0], shapes.nunique() > 1) if len(shapes) else None
+
+
+def _shape_or_none(path: str) -> tuple[int, int] | None:
+    try:
+        return image_shape(path)
+    except (OSError, ValueError):
+        return None
 
 
 def _resized(array: np.ndarray, size: tuple[int, int], nearest: bool = False) -> np.ndarray:
@@ -107,8 +115,10 @@ def _resized(array: np.ndarray, size: tuple[int, int], nearest: bool = False) ->
     if array.shape[:2] == tuple(size):
         return array
     how = Image.Resampling.NEAREST if nearest else Image.Resampling.BILINEAR
-    if array.ndim == 3:
-        return np.asarray(Image.fromarray(array.astype(np.uint8)).resize(size[::-1], how))
+    if array.ndim == 3 and array.dtype == np.uint8 and array.shape[2] in (3, 4):
+        return np.asarray(Image.fromarray(array).resize(size[::-1], how))
+    if array.ndim == 3:  # a record's channels, in their own units
+        return np.stack([_resized(array[:, :, c], size, nearest) for c in range(array.shape[2])], axis=-1)
     resized = np.asarray(Image.fromarray(array.astype(np.float32), mode="F").resize(size[::-1], how))
     return np.rint(resized).astype(array.dtype) if np.issubdtype(array.dtype, np.integer) else resized
 
@@ -117,7 +127,10 @@ GRAY_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "I;16L", "F"}
 
 
 def image_channels(path: str) -> int:
-    """1 for a grayscale image, also one stored as RGB with three equal bands (tgs-salt's); else 3."""
+    """1 for a grayscale image, also one stored as RGB with three equal bands (tgs-salt's); else 3; a record's
+    own number of channels."""
+    if Path(path).is_dir():
+        return read_array_record(path).shape[2]
     with open_image(path) as image:
         if image.mode in GRAY_MODES:
             return 1
@@ -126,6 +139,8 @@ def image_channels(path: str) -> int:
 
 
 def _read(path: str, channels: int) -> np.ndarray:
+    if Path(path).is_dir():
+        return read_array_record(path)
     with open_image(path) as image:
         if channels == 1 and image.mode in DEEP_MODES:
             return np.asarray(image)  # more than 8 bits: kept as they are (models standardise their inputs)
@@ -133,8 +148,9 @@ def _read(path: str, channels: int) -> np.ndarray:
 
 
 def read_images(frame: pd.DataFrame, ctx: Context) -> np.ndarray:
-    """The rows' images as one array (n, C, H, W), uint8 unless they hold more than 8 bits: one channel
-    when the first image is grayscale; an image of another size than the spec's is resized to it."""
+    """The rows' images as one array (n, C, H, W), uint8 unless they hold more than 8 bits (float32 for records
+    of arrays): one channel when the first image is grayscale; an image of another size than the spec's is
+    resized to it."""
     paths = list(file_paths(frame, image_path_column(ctx.spec)))
     if not paths:
         raise MaskSolutionError("no images to read")
@@ -150,7 +166,7 @@ def read_images(frame: pd.DataFrame, ctx: Context) -> np.ndarray:
     if len({a.shape for a in arrays}) > 1:
         raise MaskSolutionError("the images differ in size; read_images needs one size (resize them in features())")
     stacked = np.stack(arrays)
-    return stacked[:, None] if channels == 1 else stacked.transpose(0, 3, 1, 2)
+    return stacked[:, None] if stacked.ndim == 3 else stacked.transpose(0, 3, 1, 2)
 
 
 def with_row_categories(X_train: np.ndarray, X_test: np.ndarray, train: pd.DataFrame, test: pd.DataFrame,
@@ -228,8 +244,7 @@ def order_from_images(runs: list[str], paths: list[str]) -> str | None:
     for value, path in zip(runs, paths):
         if not isinstance(value, str) or not value.strip() or not path:
             continue
-        with open_image(path) as opened:
-            image = np.asarray(opened, dtype=np.float32)
+        image = _read(path, 1).astype(np.float32)
         image = image.mean(axis=-1) if image.ndim == 3 else image
         for order in contrast:
             try:
@@ -244,9 +259,15 @@ def order_from_images(runs: list[str], paths: list[str]) -> str | None:
     return "C" if c_order > ORDER_MARGIN * f_order else "F" if f_order > ORDER_MARGIN * c_order else None
 
 
-def train_item_cap(spec: CompetitionSpec) -> int:
-    """The most training items whose images fit the memory a mask network is given (0: no cap)."""
-    return 0 if spec.image_size is None else max(MIN_TRAIN_ITEMS, TRAIN_PIXELS // int(np.prod(spec.image_size)))
+def train_item_cap(spec: CompetitionSpec, train: pd.DataFrame, catalog: FileCatalog) -> int:
+    """The most training items whose images fit the memory a mask network is given (0: no cap): as many float32
+    planes as a record of arrays has channels; an 8-bit image's colours take less than one."""
+    if spec.image_size is None:
+        return 0
+    found = catalog.find(train[spec.image_columns[0]].iloc[0], "train") if spec.image_columns and len(train) else None
+    first = catalog.folder / found.member if found is not None and found.archive is None else None
+    channels = image_channels(str(first)) if first is not None and first.is_dir() else 1
+    return max(MIN_TRAIN_ITEMS, TRAIN_PIXELS // (int(np.prod(spec.image_size)) * channels))
 
 
 def has_rle_target(frame: pd.DataFrame, spec: CompetitionSpec) -> bool:
@@ -428,12 +449,13 @@ def submission_frame(ids: pd.Series, proba: np.ndarray, spec: CompetitionSpec, r
     if shapes is not None:
         masks = [_resized(m, s, nearest=True) for m, s in zip(masks, shapes)]
     return pd.DataFrame({spec.id_column: ids.to_numpy(),
-                         spec.submission_columns[0]: [rle.encode(m, spec.mask_order) for m in masks]})
+                         spec.submission_columns[0]: [rle.encode(m, spec.mask_order) or spec.empty_mask
+                                                      for m in masks]})
 
 
 def empty_submission(ids: pd.Series, spec: CompetitionSpec) -> pd.DataFrame:
     """Every test item's mask empty: what a run submits before any candidate has finished."""
-    return pd.DataFrame({spec.id_column: ids.to_numpy(), spec.submission_columns[0]: [""] * len(ids)})
+    return pd.DataFrame({spec.id_column: ids.to_numpy(), spec.submission_columns[0]: [spec.empty_mask] * len(ids)})
 
 
 def submission_problems(submission: pd.DataFrame, spec: CompetitionSpec) -> list[str]:
