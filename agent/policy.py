@@ -30,10 +30,12 @@ class Action:
     kind: Literal["draft", "improve", "debug", "tune", "ensemble", "stop"]
     parent: Node | None = None
     early: bool = False  # a draft of the first round (`Ask.early`)
+    sized_only: bool = False  # a draft in less time than drafts took (`Ask.sized_only`)
     reason: str = ""  # why a stop: said to the user, who otherwise sees a run end early without a word
 
 
 EARLY_DRAFTS = "early drafts"  # exhausted when the engineer holds its other drafts back for later
+SIZED_DRAFTS = "sized drafts"  # exhausted when the engineer has no draft left that sizes its work to its limit
 
 
 @dataclass
@@ -99,7 +101,8 @@ class Policy:
     3. Improvements of the best single candidate (each one an edit tested by cross-validation),
        with a chance of debugging a failed leaf instead; when its edits run out, the recipes not
        drafted yet (a new model family gains more than tuning one, and the ensemble feeds on it),
-       then tuning, then improvements of the runner-up recipes.
+       then tuning, then improvements of the runner-up recipes. When a draft of the usual length no
+       longer fits, a network that sizes its training to its limit is still drafted in what is left.
     4. Optuna tuning of the best untuned candidates once the budget is mostly spent (or when
        nothing is left to improve), and an ensemble after each tuning. Once a tuning's gain has
        not held on fresh folds, tuning waits until no improvement, fix or draft is left.
@@ -143,6 +146,9 @@ class Policy:
             return Action("improve", improve)
         if not self.exhausted.has("draft") and self.times.fits(journal):
             return Action("draft")  # a model not tried yet gains more than tuning one that was, the ensemble too
+        if not self.exhausted.has("draft") and not self.exhausted.has(SIZED_DRAFTS) \
+                and self.times.fits(journal, sized=True):
+            return Action("draft", sized_only=True)  # a network that fits its training to the time left
         if tune is not None and pays:
             return Action("tune", tune)
         if improve is not None:

@@ -23,7 +23,7 @@ from agent.gains import rechecked_tune_score, within_noise
 from agent.journal import Journal, Node, oriented
 from agent.node_files import (NODE_FILES, log_tail, max_submission_bytes, node_storage, prepared_inputs, read_json,
                               read_result, write_standalone)
-from agent.policy import EARLY_DRAFTS, Exhausted, Policy, StepKind, ensemble_pool
+from agent.policy import EARLY_DRAFTS, SIZED_DRAFTS, Exhausted, Policy, StepKind, ensemble_pool
 from agent.run_folder import RunFolder, write_atomic, write_point
 from agent.sandbox import Confinement, SandboxResult, empty_folder, python_argv, read_node_file, reclaim, run_sandboxed
 from agent.timing import MIN_NODE_SECONDS, TUNE_MIN_RUNS, Budget, StepTimes
@@ -95,7 +95,7 @@ class Search:
             elif action.kind == "ensemble":
                 self._ensemble()
             else:
-                self._ask_engineer(action.kind, action.parent, action.early)
+                self._ask_engineer(action.kind, action.parent, action.early, action.sized_only)
         else:  # the loop ran out of time rather than choosing to stop
             log.info("stopping: the budget is spent (%.0f s left)", self.budget.remaining)
             self.display.note(f"stopping: the budget is spent ({self.budget.remaining:.0f} s left)")
@@ -104,10 +104,11 @@ class Search:
         self._settle()
         return self.best
 
-    def _ask_engineer(self, kind: StepKind, parent: Node | None, early: bool = False) -> None:
-        proposal = self.engineer.propose(Ask(kind, parent, early=early), self.brief, self.journal, self.run)
+    def _ask_engineer(self, kind: StepKind, parent: Node | None, early: bool = False, sized_only: bool = False) -> None:
+        ask = Ask(kind, parent, early=early, sized_only=sized_only)
+        proposal = self.engineer.propose(ask, self.brief, self.journal, self.run)
         if proposal is None:
-            self.exhausted.add(EARLY_DRAFTS if early else kind, parent)
+            self.exhausted.add(SIZED_DRAFTS if sized_only else EARLY_DRAFTS if early else kind, parent)
             return
         self.execute(proposal, kind, [parent.id] if parent else [], timeout=self.times.node_limit(self.journal))
 

@@ -93,15 +93,15 @@ class StepTimes:
         """What must be spare to start a step expected to take `expected` seconds."""
         return MARGIN_FACTOR * expected + MARGIN_SECONDS
 
-    def least(self, journal: Journal, parent: Node | None) -> float:
+    def least(self, journal: Journal, parent: Node | None, sized: bool = False) -> float:
         """The fewest seconds worth starting a step on `parent` with: what it is expected to take, or a
-        share of that where its code sizes its work to the time it is given."""
+        share of that where its code sizes its work to the time it is given (`sized`: a draft that does)."""
         expected = self.expected(journal, parent)
-        return SIZED_START_SHARE * expected if parent is not None and parent.sized_to_time else expected
+        return SIZED_START_SHARE * expected if sized or (parent is not None and parent.sized_to_time) else expected
 
-    def fits(self, journal: Journal, parent: Node | None = None) -> bool:
+    def fits(self, journal: Journal, parent: Node | None = None, sized: bool = False) -> bool:
         """Whether a step on `parent` (a draft: None) is likely to finish: a node killed at its limit is time lost."""
-        return self.needed(self.least(journal, parent)) < self.spare(journal)
+        return self.needed(self.least(journal, parent, sized)) < self.spare(journal)
 
     def can_start(self, journal: Journal) -> bool:
         return self.spare(journal) > MIN_NODE_SECONDS

@@ -66,6 +66,18 @@ def test_a_cpu_holds_the_fine_tune_back_from_the_first_round_of_drafts(tmp_path:
     assert engineer.propose(Ask("draft", early=True), brief, journal, run).recipe == "text_finetune"
 
 
+def test_with_less_time_than_drafts_took_only_a_network_sized_to_its_limit_is_drafted(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path / "run")
+    journal = Journal(run.journal_path)
+    spec = make_spec(file_columns=["id"], image_columns=["id"], modality="image")
+    brief = Brief(spec=spec, profile={"rows": {"train": 200_000}}, profile_text="")
+    engineer = BuiltinEngineer()
+    assert engineer.propose(Ask("draft"), brief, journal, run).recipe == "file_stats_lightgbm"
+    assert engineer.propose(Ask("draft", sized_only=True), brief, journal, run).recipe == "image_cnn"
+    record(journal, run, Node(id="0001", step="draft", title="image_cnn", status="ok", score=0.9, recipe="image_cnn"))
+    assert engineer.propose(Ask("draft", sized_only=True), brief, journal, run) is None
+
+
 def test_switch_edits_are_one_line() -> None:
     code = recipe_code("lightgbm_tabular")
     names = [s.name for s in switches(code)]

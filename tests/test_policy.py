@@ -9,7 +9,7 @@ import pytest
 
 from agent.config import Settings
 from agent.journal import Journal, Node
-from agent.policy import EARLY_DRAFTS, Policy, ensemble_pool
+from agent.policy import EARLY_DRAFTS, SIZED_DRAFTS, Policy, ensemble_pool
 from agent.timing import ENSEMBLE_MIN_RESERVE, MIN_NODE_SECONDS, Budget, StepTimes
 
 
@@ -69,6 +69,22 @@ def test_drafts_then_ensemble_then_improve_then_tune_late_and_a_final_ensemble(t
     assert policy.next(journal).kind == "ensemble"
     add("ensemble", 0.85, ensemble_pool(journal, True))
     assert policy.next(journal).kind == "stop"
+
+
+def test_a_slow_first_draft_leaves_its_time_to_a_network_sized_to_its_limit(tmp_path: Path) -> None:
+    """Statistics of 237,000 image files took 280 s of a 600 s run: a draft of that length no longer fits,
+    the image network, which trains for the time it is given, still does."""
+    policy, budget, clock = policy_for(Settings(num_drafts=5, debug_prob=0.0), total=600)
+    journal = Journal(tmp_path / "journal.jsonl")
+    adder(journal)("draft", 0.95, recipe="file_stats_lightgbm", seconds=280)
+    clock.leave(budget, 303)
+    assert not policy.times.fits(journal) and policy.times.fits(journal, sized=True)
+    action = policy.next(journal)
+    assert (action.kind, action.sized_only) == ("draft", True)
+    policy.exhausted.add(SIZED_DRAFTS)  # the engineer has no such draft left
+    assert policy.next(journal).kind in ("tune", "stop")
+    clock.leave(budget, 150)  # half the slow draft's time does not fit either
+    assert not policy.times.fits(journal, sized=True)
 
 
 def test_drafts_the_engineer_held_back_from_the_first_round_come_once_the_best_recipes_edits_are_spent(

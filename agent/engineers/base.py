@@ -29,6 +29,7 @@ class Ask:
     why: str = ""  # why this parent: the prompt tells the engineer, e.g. "the best solution so far"
     seconds: float | None = None  # the limit its candidate will run under, when the search knows it
     early: bool = False  # a draft of the first round, which the first ensemble and the first edits build on
+    sized_only: bool = False  # a draft in less time than drafts took: only code that sizes its work to its limit
 
 
 @dataclass

@@ -204,21 +204,21 @@ class BuiltinEngineer:
 
     def propose(self, ask: Ask, brief: Brief, journal: Journal, run: RunFolder) -> Proposal | None:
         if ask.kind == "draft":
-            return self._draft(brief, journal, ask.early)
+            return self._draft(brief, journal, ask.early, ask.sized_only)
         if ask.kind == "improve" and ask.parent is not None:
             return self._improve(ask.parent, brief, journal, run)
         if ask.kind == "debug" and ask.parent is not None and ask.parent.engineer in (None, self.name):
             return self._simplify(ask.parent, journal, run)
         return None
 
-    def _draft(self, brief: Brief, journal: Journal, early: bool = False) -> Proposal | None:
+    def _draft(self, brief: Brief, journal: Journal, early: bool = False, sized_only: bool = False) -> Proposal | None:
         """The next recipe not drafted yet; in the first round (`early`) a CPU leaves out HELD_BACK_ON_CPU,
-        so the best recipe's edits come before them."""
+        so the best recipe's edits come before them; with less time than drafts took, one of SIZED_TO_TIME."""
         tried = {n.recipe for n in journal if n.step == "draft"}
         n_rows = int(brief.profile.get("rows", {}).get("train", 0))
         device = detect_device()
         for name in applicable_recipes(brief.spec, n_rows, device):
-            if early and device != "cuda" and name in HELD_BACK_ON_CPU:
+            if (early and device != "cuda" and name in HELD_BACK_ON_CPU) or (sized_only and name not in SIZED_TO_TIME):
                 continue
             if name not in tried:
                 code = recipe_code(name)
