@@ -31,6 +31,22 @@ def test_image_statistics_and_missing_files(tmp_path: Path) -> None:
     assert gone["img_exists"] == 0 and stats.loc[9, "img_exists"] == 0
 
 
+def test_many_files_are_read_by_several_processes_into_the_same_rows(tmp_path: Path, monkeypatch) -> None:
+    from pipelines import files
+
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        Image.fromarray(rng.integers(0, 255, (8 + i, 8, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    paths = pd.Series([str(tmp_path / f"{i}.png") for i in range(30)] + [""], index=range(100, 131))
+    alone = file_statistics(paths, "img")
+    monkeypatch.setattr(files, "PARALLEL_FILES", 10)
+    monkeypatch.setattr(files, "FILES_PER_TASK", 4)
+    files._stats.cache_clear()
+    shared = file_statistics(paths, "img", n_jobs=2)
+    pd.testing.assert_frame_equal(shared, alone)
+    assert list(shared["img_height"].iloc[:3]) == [8, 9, 10]
+
+
 def test_a_table_of_its_own_per_row_gives_statistics_of_each_signal(tmp_path: Path) -> None:
     """predict-volcanic-eruptions: `train/<segment_id>.csv` holds each row's sensor readings. The
     competition's own tables at the top are no row's file; the ones below are."""

@@ -14,7 +14,8 @@ STARTING_POINTS = LGBM_STARTING_POINTS  # tried right after PARAMS when tuning
 def features(train, test, ctx):
     X, X_test = tabular_plus(train, test, ctx, counts=COUNT_ENCODING, missing=MISSING_INDICATORS)
     for col in ctx.spec.file_columns:
-        stats = (file_statistics(file_paths(train, col), col), file_statistics(file_paths(test, col), col))
+        stats = (file_statistics(file_paths(train, col), col, ctx.n_jobs),
+                 file_statistics(file_paths(test, col), col, ctx.n_jobs))
         X, X_test = join_blocks(X, X_test, stats)
     return X, X_test
 
