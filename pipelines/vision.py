@@ -37,6 +37,9 @@ from pipelines.image_files import load_images, open_image
 log = logging.getLogger(__name__)
 
 BACKBONE_ENV = "AGENT_IMAGE_BACKBONE"
+LOAD_SHARE = 0.4  # of the node's time, the most that decoding the images may take
+TEST_EVERY_FOLD_SHARE = 0.1  # of the time left, the most that every fold's predictions of the test may take
+PREDICT_STEP_SHARE = 0.5  # a prediction of an image costs about this share of a training step's, per image
 SIDES = (16, 24, 32, 48, 64, 96, 128, 160, 192, 224)
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
@@ -342,6 +345,7 @@ def image_trainer(train_paths: Sequence[str], test_paths: Sequence[str], y: np.n
         backbone=backbone_path is not None, larger=larger)
     if plan.device == "cuda":
         torch.backends.cudnn.benchmark = True
+    check_loading_fits(paths, plan, ctx)
     pixels, unreadable = load_images(paths, plan.side, plan.channels, ctx.n_jobs)
     if unreadable:
         log.warning("%d of %d images could not be read; they are left black", unreadable, len(paths))
@@ -360,6 +364,20 @@ def image_trainer(train_paths: Sequence[str], test_paths: Sequence[str], y: np.n
     loaded = {"backbone": os.path.basename(backbone_path) if backbone_path else None,
               "load_seconds": round(time.monotonic() - started, 2), "unreadable_images": unreadable}
     return trainer, plan, loaded
+
+
+def check_loading_fits(paths: Sequence[str], plan: Plan, ctx: Any, sample: int = 64) -> None:
+    """A ValueError at once when decoding every image would take most of the node's time (237,000 patches on
+    two cores: 110 s), instead of a node that times out after spending its whole limit."""
+    present = [p for p in paths if p]
+    if len(present) <= 4 * sample:
+        return
+    started = time.monotonic()
+    load_images(present[:: len(present) // sample][:sample], plan.side, plan.channels, ctx.n_jobs)
+    needed = (time.monotonic() - started) / sample * len(present)
+    if needed > LOAD_SHARE * ctx.seconds_left():
+        raise ValueError(f"decoding {len(present)} images would take about {needed:.0f}s of the "
+                         f"{ctx.seconds_left():.0f}s left; a longer limit or a GPU machine fits them")
 
 
 def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: np.ndarray, folds: np.ndarray, ctx: Any,
@@ -385,11 +403,20 @@ def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: n
     test_pred = np.zeros(trainer.head.raw_shape(len(test_rows)))
     fitted: list[FitStats] = []
     steps = math.inf
+    views = 3 if rotations else 2
+    per_image = views * PREDICT_STEP_SHARE * seconds_per_step / batch
+    held_out = int((folds >= 0).sum())
+    # A large test set is predicted by the last fold's model alone: every fold's predictions would leave no
+    # time to train (57,000 test images take a CPU a minute a fold).
+    every_fold = len(test_rows) * len(fold_ids) * per_image <= TEST_EVERY_FOLD_SHARE * ctx.seconds_left()
+    if (held_out + len(test_rows) * (len(fold_ids) if every_fold else 1)) * per_image > safety * ctx.seconds_left():
+        raise ValueError(f"predicting {held_out} held-out and {len(test_rows)} test images would take more than "
+                         f"the {ctx.seconds_left():.0f}s left; a longer limit or a GPU machine fits them")
     for i, (k, rows) in enumerate(zip(fold_ids, fit_rows)):
         valid_rows = np.flatnonzero(folds == k)
         steps_per_epoch = max(1, len(rows) // batch)
-        views = 3 if rotations else 2
-        predict_seconds = (len(valid_rows) + len(test_rows)) * views / (2 * batch) * seconds_per_step
+        predicts_test = every_fold or i == len(fold_ids) - 1
+        predict_seconds = (len(valid_rows) + len(test_rows) * predicts_test) * per_image
         left = ctx.seconds_left()  # less a reserve for writing the results: 5 s, less for a short node
         share = (safety * left - min(5.0, 0.1 * left)) / (len(fold_ids) - i) - predict_seconds
         # Steps, not whole epochs, so a short budget is not rounded down to one epoch; and every fold
@@ -399,13 +426,15 @@ def cross_fit_images(train_paths: Sequence[str], test_paths: Sequence[str], y: n
         model, stats = trainer.fit(rows, batch, max_epochs, time.monotonic() + max(share, 1.0) * 1.1, max_steps=steps)
         seconds_per_step = stats.seconds_per_step  # the next fold is planned with this fold's pace
         oof[valid_rows] = trainer.predict(model, valid_rows, 2 * batch)
-        test_pred += trainer.predict(model, test_rows, 2 * batch) / len(fold_ids)
+        if predicts_test:
+            test_pred += trainer.predict(model, test_rows, 2 * batch) / (len(fold_ids) if every_fold else 1)
         fitted.append(stats)
         log.info("fold %s: %d of %d steps in %.1fs (%.3fs per step)", k, stats.steps, steps, stats.seconds,
                  stats.seconds_per_step)
         del model
 
-    facts = {**asdict(plan), **loaded, "threads": threads, "batch": batch, "epochs": [s.epochs for s in fitted],
+    facts = {**asdict(plan), **loaded, "threads": threads, "batch": batch, "test_by_every_fold": every_fold,
+             "epochs": [s.epochs for s in fitted],
              "steps": [s.steps for s in fitted],
              "seconds_per_epoch": round(float(np.mean([s.seconds / max(s.epochs, 1) for s in fitted])), 3),
              "seconds": round(time.monotonic() - started, 1)}

@@ -269,6 +269,27 @@ def test_cnn_stops_within_its_time_limit(tmp_path: Path) -> None:
     assert np.isfinite(result.oof).all()
 
 
+def test_a_large_test_set_is_predicted_once_and_too_many_images_to_decode_fail_at_once(tmp_path: Path,
+                                                                                      monkeypatch) -> None:
+    pytest.importorskip("torch")
+    from pipelines import vision
+    from pipelines.context import Context
+
+    spec, train, test, folds = harness_data(tmp_path, 120)
+    monkeypatch.setattr(vision, "TEST_EVERY_FOLD_SHARE", 0.0)  # as if the test set were large
+    result = run_recipe(spec, train, test, folds, tmp_path, **{'"max_epochs": 30': '"max_epochs": 2'})
+    assert result.facts["test_by_every_fold"] is False
+    assert result.test.shape == (30,) and np.isfinite(result.test).all() and np.isfinite(result.oof).all()
+
+    plan = vision.Plan("cpu", SIDE, 3, 16, 64, "fp32", False)
+    paths = list(file_paths(train, spec.image_columns[0]))
+    roomy = Context(spec=spec, seed=0, n_jobs=1, workdir=tmp_path, deadline=time.monotonic() + 3600)
+    vision.check_loading_fits(paths, plan, roomy, sample=8)
+    spent = Context(spec=spec, seed=0, n_jobs=1, workdir=tmp_path, deadline=time.monotonic() + 0.01)
+    with pytest.raises(ValueError, match=r"decoding 90 images would take about \d+s of the \d+s left"):
+        vision.check_loading_fits(paths, plan, spent, sample=8)
+
+
 def test_a_local_torchscript_backbone_replaces_the_scratch_network(tmp_path: Path, monkeypatch) -> None:
     torch = pytest.importorskip("torch")
     backbone = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
