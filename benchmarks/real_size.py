@@ -1,12 +1,14 @@
 """Layouts at the size of the real competitions, to check that a run fits memory and time there:
 ml2021spring-hw2's arrays (778k x 429 float32 train frames, 452k test frames, 39 classes),
 nfl-player-contact's tables (the miniature's plays repeated under new ids: 2.8M label rows, 945k test rows,
-tracking and helmet tables split into train_ and test_ halves) and ventilator-pressure-prediction's
-sequences (75,450 train breaths and 50,300 test breaths of 80 steps: 6.0M and 4.0M rows).
+tracking and helmet tables split into train_ and test_ halves), ventilator-pressure-prediction's
+sequences (75,450 train breaths and 50,300 test breaths of 80 steps: 6.0M and 4.0M rows) and
+histopathologic-cancer-detection's patches (220,025 train and 57,458 test TIFFs of 96 x 96).
 
     python benchmarks/real_size.py --layout arrays --out /tmp/real-size --budget 300
     python benchmarks/real_size.py --layout pairs --out /tmp/real-size --budget 600
     python benchmarks/real_size.py --layout sequences --out /tmp/real-size --budget 600
+    python benchmarks/real_size.py --layout images --out /tmp/real-size --budget 600
     python benchmarks/real_size.py --layout pairs --out /tmp/real-size --prepare-only
 
 Prints the grade, the run's wall time and the peak memory of its processes (the agent and its candidates);
@@ -30,12 +32,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from agent.grading import grade_submission  # noqa: E402
-from layout_kit import split  # noqa: E402
+from layout_kit import hex_ids, split  # noqa: E402
+from lite_layouts import _blobs  # noqa: E402
 from unseen_layouts import LAYOUTS  # noqa: E402
 
 ARRAY_ROWS, ARRAY_TEST_ROWS, ARRAY_WIDTH, PHONEMES = 778_380, 451_552, 429, 39
 PLAY_COPIES = 100
 TRAIN_BREATHS, TEST_BREATHS, STEPS = 75_450, 50_300, 80
+TRAIN_PATCHES, TEST_PATCHES, PATCH_SIDE, PATCH_POOL = 220_025, 57_458, 96, 4000
 
 
 def arrays(folder: Path, rng: np.random.Generator) -> None:
@@ -103,8 +107,35 @@ def sequences(folder: Path, rng: np.random.Generator) -> None:
     answers.to_csv(folder / "private" / "answers.csv", index=False)
 
 
+def patches(folder: Path, rng: np.random.Generator) -> None:
+    """The histopathologic miniature's tissue at full size: a pool of PATCH_POOL patches (a positive one has
+    more nuclei in its centre), each file one of them turned, flipped and given fresh noise."""
+    from PIL import Image
+
+    pool, labels = [], (rng.random(PATCH_POOL) < 0.4).astype(int)
+    for label in labels:
+        pixels = rng.normal(0, 15, (PATCH_SIDE, PATCH_SIDE, 3)) + np.array([230, 170, 210]) * rng.uniform(0.8, 1.1)
+        _blobs(rng, PATCH_SIDE, int(rng.integers(12, 30)), [120, 60, 140], 3.5, pixels)
+        if label:
+            _blobs(rng, 32, int(rng.integers(2, 6)), [120, 60, 140], 3.5, pixels[32:64, 32:64])
+        pool.append(pixels)
+    n = TRAIN_PATCHES + TEST_PATCHES
+    ids, which = hex_ids(rng, n, 40), rng.integers(0, PATCH_POOL, n)
+    for part in ("train", "test", "private"):
+        (folder / ("" if part == "private" else "public") / part).mkdir(parents=True, exist_ok=True)
+    for i, (name, k) in enumerate(zip(ids, which)):
+        pixels = np.rot90(pool[k], int(rng.integers(0, 4)))[:, :: 1 - 2 * int(rng.integers(0, 2))]
+        pixels = np.clip(pixels + rng.normal(0, 4, pixels.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / "public" / ("train" if i < TRAIN_PATCHES else "test") / f"{name}.tif")
+    frame = pd.DataFrame({"id": ids, "label": labels[which]})
+    frame.iloc[:TRAIN_PATCHES].to_csv(folder / "public" / "train_labels.csv", index=False)
+    frame.iloc[TRAIN_PATCHES:].assign(label=0).to_csv(folder / "public" / "sample_submission.csv", index=False)
+    frame.iloc[TRAIN_PATCHES:].to_csv(folder / "private" / "answers.csv", index=False)
+
+
 BUILDERS = {"arrays": ("ml2021spring-hw2", arrays), "pairs": ("nfl-player-contact-detection", pairs),
-            "sequences": ("ventilator-pressure-prediction", sequences)}
+            "sequences": ("ventilator-pressure-prediction", sequences),
+            "images": ("histopathologic-cancer-detection", patches)}
 
 
 def main(argv: list[str] | None = None) -> int:
