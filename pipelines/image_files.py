@@ -14,9 +14,9 @@ channels (`read_array_record`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-import re
 from pathlib import Path
 
 import numpy as np
