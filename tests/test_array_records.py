@@ -92,3 +92,16 @@ def test_compete_on_record_folders_finds_the_masks(tmp_path: Path) -> None:
     submission = pd.read_csv(tmp_path / "run" / "submission.csv", keep_default_na=False)
     assert "" not in set(submission["encoded_pixels"]) and "-" in set(submission["encoded_pixels"])
     assert report.score > 0.3, report  # empty masks score 0
+
+
+def test_a_record_is_an_image_to_the_image_network_too(tmp_path: Path) -> None:
+    """A rows competition whose items are records reads them through load_images as the CNN does: windowed
+    to 8 bits, not left black as an unreadable file."""
+    from pipelines.image_files import load_images
+
+    records_layout(tmp_path / "records", n_train=2, n_validation=0, n_test=2)
+    record_path = next((tmp_path / "records" / "public" / "train").iterdir())
+    pixels, unreadable = load_images([str(record_path)], 8, 3, 1)
+    assert unreadable == 0 and pixels.shape == (1, 3, 8, 8) and pixels.std() > 0
+    grey, _ = load_images([str(record_path)], 8, 1, 1)
+    assert grey.shape == (1, 1, 8, 8) and grey.std() > 0
